@@ -1,0 +1,109 @@
+"""Houvast: intake and follow-up for the Taalhuis."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """App factory. `config` is a config class or a dict of overrides (tests use both)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("HOUVAST_INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if isinstance(config, dict):
+        app.config.from_object(Config)
+        app.config.update(config)
+    else:
+        app.config.from_object(config or Config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
+        )
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    if app.config.get("SCHEDULER_IN_WEB"):
+        from jobs.scheduler import start_in_web_process
+
+        start_in_web_process(app)
+    return app
+
+
+def _instance_secret_key(instance: Path) -> str:
+    import secrets
+
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from app import models  # noqa: F401  (registers every table with the metadata)
+    from app.auth.session import configure_login
+    from app.extensions import babel, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "nl")
+    configure_login(app)
+
+    @event.listens_for(Engine, "connect")
+    def _sqlite_foreign_keys(dbapi_connection, connection_record):  # pragma: no cover
+        # SQLite ignores foreign keys unless asked on every connection.
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+FEATURES = ("main", "auth", "admin", "audit", "partners", "participants", "referrals",
+            "intakes")
+
+
+def register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    # Each feature package holds its blueprint; importing its views attaches the routes.
+    for name in FEATURES:
+        package = import_module(f"app.{name}")
+        import_module(f"app.{name}.views")
+        app.register_blueprint(package.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.main.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.core.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

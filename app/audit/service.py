@@ -1,0 +1,26 @@
+"""Writing audit events. The caller commits, so the event lands with the change it logs."""
+
+from datetime import datetime
+
+from flask import has_request_context, request
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+
+
+def record(user, action: str, object_type: str, object_id: int | None = None, *,
+           participant_id: int | None = None, summary: str | None = None,
+           now: datetime | None = None) -> AuditEvent:
+    event = AuditEvent(
+        user_id=getattr(user, "id", None),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        participant_id=participant_id,
+        summary=(summary or "")[:300] or None,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    if now is not None:
+        event.at = now
+    db.session.add(event)
+    return event

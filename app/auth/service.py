@@ -1,0 +1,41 @@
+"""Sign-in and account functions, free of request handling."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from app.extensions import db
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(email: str, password: str, now: datetime) -> User | None:
+    """The active user with these credentials, or None. Same work for unknown e-mails."""
+    user = find_user_by_email(email)
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        return None
+    if not user.active or not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+
+
+def create_user(*, email: str, name: str, role: str, locations=(), partner=None,
+                password: str | None = None) -> User:
+    user = User(email=email.strip().lower(), name=name.strip(), role=role, partner=partner)
+    user.locations = list(locations)
+    if password:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    return user

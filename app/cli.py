@@ -1,0 +1,46 @@
+"""Operator commands: `flask create-user`, `flask seed-demo`, `flask jobs ...`."""
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from app.auth.models import ROLES
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.option("--email", required=True, help="E-mailadres (inlognaam).")
+    @click.option("--name", required=True, help="Volledige naam.")
+    @click.option("--role", required=True, type=click.Choice(ROLES))
+    @click.option("--location", "locations", multiple=True,
+                  help="Naam van een vestiging; mag vaker.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                  help="Wordt gevraagd als u het weglaat.")
+    def create_user_command(email, name, role, locations, password):
+        """Maak een gebruiker aan (voor beheerders van de server)."""
+        from app.admin.models import Location
+        from app.auth.passwords import MIN_LENGTH
+        from app.auth.service import create_user, find_user_by_email
+        from app.extensions import db
+
+        if len(password) < MIN_LENGTH:
+            raise click.ClickException(f"Het wachtwoord moet minstens {MIN_LENGTH} tekens zijn.")
+        if find_user_by_email(email):
+            raise click.ClickException(f"Er is al een gebruiker met e-mailadres {email}.")
+        found = []
+        for loc_name in locations:
+            loc = db.session.scalar(sa.select(Location).where(Location.name == loc_name))
+            if loc is None:
+                raise click.ClickException(f"Vestiging '{loc_name}' bestaat niet.")
+            found.append(loc)
+        user = create_user(email=email, name=name, role=role, locations=found,
+                           password=password)
+        db.session.commit()
+        click.echo(f"Gebruiker aangemaakt: {user.email} ({user.role})")
+
+    from app.seed import register as register_seed
+
+    register_seed(app)
+    from jobs.cli import register as register_jobs
+
+    register_jobs(app)

@@ -1,0 +1,1 @@
+"""Shared building blocks: database base, time and working days, mail, audit helpers."""

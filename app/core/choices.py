@@ -1,0 +1,120 @@
+"""Fixed code lists with their Dutch labels.
+
+Lists an admin can extend live in the `reference_items` table instead; these ones drive
+behaviour (statuses, scales) so code depends on their values.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+TRAJECTORY_STATUS = {
+    "referred": _l("Aangemeld"),
+    "contacted": _l("Contact gehad"),
+    "intake_planned": _l("Intake gepland"),
+    "unreachable": _l("Niet bereikt"),
+    "waiting": _l("Wacht op aanbod"),
+    "active": _l("Actief"),
+    "ended": _l("Afgesloten"),
+}
+OPEN_STATUSES = ("referred", "contacted", "intake_planned", "unreachable", "waiting", "active")
+
+PREFERRED_CHANNEL = {
+    "phone": _l("Bellen"),
+    "sms": _l("Sms"),
+    "whatsapp": _l("WhatsApp"),
+    "email": _l("E-mail"),
+    "letter": _l("Brief"),
+    "via_referrer": _l("Via de verwijzer"),
+}
+
+LANGUAGE_BACKGROUND = {
+    "nt1": _l("NT1 (Nederlands is de eerste taal)"),
+    "nt2": _l("NT2 (Nederlands is een tweede taal)"),
+    "unknown": _l("Weet ik nog niet"),
+}
+
+SEX = {"": _l("Niet ingevuld"), "man": _l("Man"), "vrouw": _l("Vrouw"), "anders": _l("Anders")}
+
+REFERRAL_CHANNEL = {
+    "phone": _l("Telefoon"),
+    "email": _l("E-mail"),
+    "desk": _l("Aan de balie"),
+    "warm_handover": _l("Samen langsgekomen (warme overdracht)"),
+    "form": _l("Formulier of portaal"),
+    "other": _l("Anders"),
+}
+
+REFERRAL_RESULT = {
+    "pending": _l("Nog geen contact"),
+    "reached": _l("Bereikt"),
+    "not_reached": _l("Niet bereikt"),
+    "declined": _l("Wil niet"),
+    "forwarded": _l("Elders naartoe verwezen"),
+}
+
+CONSENT_KIND = {
+    "processing": _l("Gegevens vastleggen door het Taalhuis"),
+    "share_with_referrer": _l("Verwijzer hoort hoe het gaat"),
+}
+CONSENT_METHOD = {
+    "verbal": _l("Mondeling"),
+    "paper": _l("Op papier"),
+    "digital": _l("Digitaal"),
+}
+
+# The two scales are different on purpose: NT2 learners are placed on CEFR, NT1 learners
+# on the reference levels for Dutch (instroom, 1F, 2F, 3F).
+NT2_LEVELS = {
+    "unknown": _l("Onbekend"), "A0": "A0", "A1": "A1", "A2": "A2",
+    "B1": "B1", "B2": "B2", "C1": "C1", "C2": "C2",
+}
+NT1_LEVELS = {
+    "unknown": _l("Onbekend"), "instroom": _l("Instroom"), "1F": "1F", "2F": "2F", "3F": "3F",
+}
+SKILLS = {
+    "speaking": _l("Spreken"),
+    "listening": _l("Luisteren"),
+    "reading": _l("Lezen"),
+    "writing": _l("Schrijven"),
+}
+DIGITAL_LEVEL = {
+    "unknown": _l("Onbekend"),
+    "none": _l("Geen ervaring"),
+    "basic": _l("Basis (kan een telefoon of computer aanzetten en iets opzoeken)"),
+    "independent": _l("Zelfstandig (mail, DigiD, formulieren)"),
+}
+NUMERACY_LEVEL = {
+    "unknown": _l("Onbekend"), "instroom": _l("Instroom"), "1F": "1F", "2F": "2F", "3F": "3F",
+}
+SCREENING_TOOL = {
+    "": _l("Geen"),
+    "taalmeter": "Taalmeter",
+    "rekenmeter": "Rekenmeter",
+    "digimeter": "Digimeter",
+}
+WEEKDAYS = {"mon": _l("Maandag"), "tue": _l("Dinsdag"), "wed": _l("Woensdag"),
+            "thu": _l("Donderdag"), "fri": _l("Vrijdag"), "sat": _l("Zaterdag")}
+DAYPARTS = {"morning": _l("Ochtend"), "afternoon": _l("Middag"), "evening": _l("Avond")}
+AVAILABILITY_SLOTS = [f"{d}-{p}" for d in WEEKDAYS for p in DAYPARTS]
+
+GOAL_STATUS = {
+    "open": _l("Open"),
+    "in_progress": _l("Bezig"),
+    "achieved": _l("Behaald"),
+    "partly_achieved": _l("Deels behaald"),
+    "stopped": _l("Gestopt"),
+}
+
+ROLE_LABELS = {
+    "admin": _l("Beheerder"),
+    "coordinator": _l("Coördinator"),
+    "staff": _l("Medewerker Taalhuis"),
+    "volunteer": _l("Vrijwilliger"),
+    "partner": _l("Partner (verwijzer)"),
+}
+
+
+def label(mapping: dict, code: str | None) -> str:
+    """The Dutch label of a code, or the code itself when unknown (never crash a page)."""
+    if code is None:
+        return ""
+    return str(mapping.get(code, code))

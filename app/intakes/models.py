@@ -1,0 +1,56 @@
+"""The intake conversation and the learning goals that come out of it."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class Intake(db.Model):
+    __tablename__ = "intakes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), unique=True)
+    held_on: Mapped[date]
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Which scale the levels below are on: "nt2" uses CEFR, "nt1" uses instroom/1F/2F/3F.
+    scale: Mapped[str] = mapped_column(sa.String(10))
+    level_speaking: Mapped[str] = mapped_column(sa.String(10), default="unknown")
+    level_listening: Mapped[str] = mapped_column(sa.String(10), default="unknown")
+    level_reading: Mapped[str] = mapped_column(sa.String(10), default="unknown")
+    level_writing: Mapped[str] = mapped_column(sa.String(10), default="unknown")
+    knows_latin_alphabet: Mapped[bool | None]
+    digital_level: Mapped[str] = mapped_column(sa.String(20), default="unknown")
+    numeracy_level: Mapped[str] = mapped_column(sa.String(10), default="unknown")
+    screening_tool: Mapped[str | None] = mapped_column(sa.String(20))
+    screening_result: Mapped[str | None] = mapped_column(sa.String(200))
+    # Slots like "mon-morning" (weekday x part of day), the same grid volunteers use.
+    availability: Mapped[list] = mapped_column(sa.JSON, default=list)
+    volunteer_preferences: Mapped[str | None] = mapped_column(sa.Text)
+    motivation: Mapped[str | None] = mapped_column(sa.Text)
+    advised_offer: Mapped[str | None] = mapped_column(sa.String(60))
+    wished_offer: Mapped[str | None] = mapped_column(sa.String(60))
+    offer_difference_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    trajectory = relationship("Trajectory", back_populates="intake")
+    by = relationship("User")
+
+
+class LearningGoal(db.Model):
+    __tablename__ = "learning_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(60))
+    context: Mapped[str] = mapped_column(sa.String(60))
+    own_words: Mapped[str] = mapped_column(sa.Text)
+    target_date: Mapped[date | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trajectory = relationship("Trajectory", back_populates="goals")

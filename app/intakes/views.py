@@ -1,0 +1,1 @@
+from app.intakes import bp  # noqa: F401

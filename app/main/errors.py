@@ -1,0 +1,41 @@
+"""Calm Dutch error pages (and JSON for the API)."""
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from app.extensions import db
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    def page(template: str, code: int):
+        return render_template(f"errors/{template}.html"), code
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page("400", 400)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page("403", 403)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page("404", 404)
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return page("404", 405)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        # Leave no half-finished transaction behind for the next request.
+        db.session.rollback()
+        return page("500", 500)

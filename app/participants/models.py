@@ -1,0 +1,130 @@
+"""The participant (the person) and their trajectories (episodes of help) and consents."""
+
+import re
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """Digits only, with +31/0031 folded to 0, so "06-12 34" and "+316 1234" match."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    if phone.strip().startswith("+31") or digits.startswith("0031"):
+        digits = "0" + digits[2:] if phone.strip().startswith("+") else "0" + digits[4:]
+    return digits or None
+
+
+class Participant(db.Model):
+    """The person. Minimal data on purpose: no BSN, no full birth date, no nationality."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        sa.Index("ix_participants_name", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    phone_normalised: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    preferred_channel: Mapped[str] = mapped_column(sa.String(20), default="phone")
+    birth_year: Mapped[int | None]
+    language_background: Mapped[str] = mapped_column(sa.String(10), default="unknown")
+    native_language: Mapped[str | None] = mapped_column(sa.String(80))
+    other_languages: Mapped[str | None] = mapped_column(sa.String(200))
+    sex: Mapped[str | None] = mapped_column(sa.String(10))
+    postcode4: Mapped[str | None] = mapped_column(sa.String(4))
+    found_via: Mapped[str | None] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    trajectories = relationship("Trajectory", back_populates="participant",
+                                order_by="Trajectory.id.desc()")
+    consents = relationship("Consent", back_populates="participant",
+                            order_by="Consent.recorded_at")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def short_name(self) -> str:
+        """First name and initial: the most a message to a partner may carry."""
+        initial = f" {self.last_name[0]}." if self.last_name else ""
+        return f"{self.first_name}{initial}"
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id}>"
+
+
+class Trajectory(db.Model):
+    """One episode of help: the case. A person who returns later gets a new one."""
+
+    __tablename__ = "trajectories"
+    __table_args__ = (
+        # The out-of-view scan walks open trajectories by their last contact.
+        sa.Index("ix_trajectories_status_last_contact", "status", "last_contact_at"),
+        sa.Index("ix_trajectories_location_status", "location_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="referred")
+    referred_on: Mapped[date]
+    intake_planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[date | None]
+    started_on: Mapped[date | None]
+    ended_on: Mapped[date | None]
+    outcome: Mapped[str | None] = mapped_column(sa.String(60))
+    end_reason: Mapped[str | None] = mapped_column(sa.String(60))
+    # Every contact that happened moves this forward; it alone drives "buiten beeld".
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    out_of_view_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    participant = relationship("Participant", back_populates="trajectories")
+    location = relationship("Location")
+    owner = relationship("User")
+    referral = relationship("Referral", back_populates="trajectory", uselist=False)
+    intake = relationship("Intake", back_populates="trajectory", uselist=False)
+    goals = relationship("LearningGoal", back_populates="trajectory",
+                         order_by="LearningGoal.id")
+    contact_attempts = relationship("ContactAttempt", back_populates="trajectory",
+                                    order_by="ContactAttempt.at")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "ended"
+
+    def __repr__(self) -> str:
+        return f"<Trajectory {self.id} {self.status}>"
+
+
+class Consent(db.Model):
+    """One recorded consent decision; the newest row per kind is the one in force."""
+
+    __tablename__ = "consents"
+    __table_args__ = (sa.Index("ix_consents_participant_kind", "participant_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    given: Mapped[bool]
+    method: Mapped[str] = mapped_column(sa.String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+
+    participant = relationship("Participant", back_populates="consents")
+    recorded_by = relationship("User")

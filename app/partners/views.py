@@ -1,0 +1,1 @@
+from app.partners import bp  # noqa: F401

@@ -1,0 +1,55 @@
+"""Referrals (aanmeldingen) and the attempts to make first contact."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class Referral(db.Model):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        # The work queue and the overdue scan: pending referrals by due date.
+        sa.Index("ix_referrals_result_due", "result", "first_contact_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), unique=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
+    partner_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner_contacts.id"))
+    # Free-text referrer, for when the person is not (yet) a known contact of the partner.
+    referrer_name: Mapped[str | None] = mapped_column(sa.String(120))
+    referrer_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    referrer_email: Mapped[str | None] = mapped_column(sa.String(254))
+    referred_on: Mapped[date]
+    question: Mapped[str] = mapped_column(sa.Text)
+    channel: Mapped[str] = mapped_column(sa.String(20))
+    best_moment: Mapped[str | None] = mapped_column(sa.String(200))
+    first_contact_due: Mapped[date]
+    result: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    result_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trajectory = relationship("Trajectory", back_populates="referral")
+    partner = relationship("Partner")
+    partner_contact = relationship("PartnerContact")
+    created_by = relationship("User")
+
+
+class ContactAttempt(db.Model):
+    __tablename__ = "contact_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reached: Mapped[bool]
+    channel: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    trajectory = relationship("Trajectory", back_populates="contact_attempts")
+    by = relationship("User")
