@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m tests.bench $(BENCH)
 
 migrations-check: install
 	$(FLASK) db upgrade

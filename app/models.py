@@ -3,13 +3,16 @@
 from app.admin.models import Location, ReferenceItem
 from app.audit.models import AuditEvent
 from app.auth.models import User, user_locations
+from app.checkins.models import CheckIn, FollowUpRule
 from app.intakes.models import Intake, LearningGoal
+from app.notifications.models import Notification
 from app.participants.models import Consent, Participant, Trajectory
 from app.partners.models import Partner, PartnerContact
 from app.referrals.models import ContactAttempt, Referral
 
 __all__ = [
-    "AuditEvent", "Consent", "ContactAttempt", "Intake", "LearningGoal", "Location",
+    "AuditEvent", "CheckIn", "Consent", "ContactAttempt", "Intake", "LearningGoal", "Location",
+    "FollowUpRule", "Notification",
     "Participant", "Partner", "PartnerContact", "ReferenceItem", "Referral", "Trajectory",
     "User", "user_locations",
 ]

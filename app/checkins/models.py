@@ -1,0 +1,66 @@
+"""Follow-up rules (data, editable by an admin) and the check-ins they plan."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class FollowUpRule(db.Model):
+    """When `event` happens to a trajectory, plan a check-in `offset` later for `assignee`."""
+
+    __tablename__ = "followup_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    # One of app.core.events.EVENTS.
+    event: Mapped[str] = mapped_column(sa.String(40), index=True)
+    offset: Mapped[int]
+    # "days" or "working_days".
+    offset_unit: Mapped[str] = mapped_column(sa.String(20), default="days")
+    # "owner" (the trajectory's coordinator) or "volunteer" (of the match).
+    assignee: Mapped[str] = mapped_column(sa.String(20), default="owner")
+    # Days until the next one after a check-in of this rule is done; None: once.
+    repeat_every: Mapped[int | None]
+    # The check-in kind it plans, e.g. "first_contact", "waiting", "match_2w".
+    checkin_kind: Mapped[str] = mapped_column(sa.String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+class CheckIn(db.Model):
+    """A planned contact moment (contactmoment) and, once done, its outcome."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        # Due scans and task lists: open check-ins by due date, per assignee.
+        sa.Index("ix_checkins_status_due", "status", "due_on"),
+        sa.Index("ix_checkins_assignee_status_due", "assignee_id", "status", "due_on"),
+        sa.Index("ix_checkins_trajectory_status", "trajectory_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"))
+    match_id: Mapped[int | None] = mapped_column(index=True)
+    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followup_rules.id"))
+    goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("learning_goals.id"))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    due_on: Mapped[date]
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # planned (gepland), done (gedaan), not_reached (niet bereikt), cancelled (vervallen).
+    status: Mapped[str] = mapped_column(sa.String(20), default="planned")
+    # going_well (gaat goed), concerns (zorgen), may_stop (dreigt te stoppen).
+    outcome: Mapped[str | None] = mapped_column(sa.String(20))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trajectory = relationship("Trajectory")
+    rule = relationship("FollowUpRule")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    done_by = relationship("User", foreign_keys=[done_by_id])

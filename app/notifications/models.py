@@ -1,0 +1,46 @@
+"""The ledger of every reminder or signal: claimed before sending, so nothing goes twice."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "subject_key", "recipient_key", "period_key",
+                            name="uq_notifications_once"),
+        # The sender retries what is not sent yet.
+        sa.Index("ix_notifications_status", "status"),
+        sa.Index("ix_notifications_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # e.g. "digest", "volunteer_reminder", "out_of_view", "waiting_too_long", "referrer_signal".
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    # What it is about, e.g. "trajectory:12" or "user:3" for a digest.
+    subject_key: Mapped[str] = mapped_column(sa.String(60))
+    # Who gets it: "user:7" or, for partner contacts, "contact:4".
+    recipient_key: Mapped[str] = mapped_column(sa.String(60))
+    # The period it belongs to, e.g. "2026-11-23" for a daily digest: one per period.
+    period_key: Mapped[str] = mapped_column(sa.String(40))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    # "email" or "app" (in-app only, e.g. when the user chose no e-mail).
+    channel: Mapped[str] = mapped_column(sa.String(10), default="email")
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(300))
+    # pending → sent, or failed (retried by the next run); "app" messages are "sent" at once.
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")

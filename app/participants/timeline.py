@@ -1,0 +1,69 @@
+"""What the participant page shows about a trajectory, gathered from every feature.
+
+Features register providers instead of the participant page importing each feature:
+- a timeline provider returns `TimelineItem`s for a list of trajectories;
+- a next-due provider returns `DueItem`s (things planned that have not happened yet).
+Providers take a list of trajectories so they can load everything in one query per feature
+(no N+1), and the viewer, so they can leave out what that user may not see.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    trajectory_id: int
+    at: datetime  # aware UTC; for events that only have a date, use at_date()
+    kind: str  # "referral", "contact", "intake", "goal", "checkin", "session", ...
+    title: str  # short Dutch line, e.g. "Aangemeld door UWV"
+    detail: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class DueItem:
+    trajectory_id: int
+    due_on: date
+    title: str
+    url: str | None = None
+
+
+TimelineProvider = Callable[[Sequence, object], list[TimelineItem]]
+DueProvider = Callable[[Sequence, object], list[DueItem]]
+_timeline_providers: list[TimelineProvider] = []
+_due_providers: list[DueProvider] = []
+
+
+def at_date(day: date) -> datetime:
+    """Sort key for date-only events: noon UTC keeps them on the right local day."""
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
+
+
+def timeline_provider(fn: TimelineProvider) -> TimelineProvider:
+    if fn not in _timeline_providers:
+        _timeline_providers.append(fn)
+    return fn
+
+
+def due_provider(fn: DueProvider) -> DueProvider:
+    if fn not in _due_providers:
+        _due_providers.append(fn)
+    return fn
+
+
+def timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
+    """Newest first."""
+    items: list[TimelineItem] = []
+    for provider in _timeline_providers:
+        items.extend(provider(trajectories, viewer))
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def next_due(trajectories: Sequence, viewer) -> list[DueItem]:
+    """Soonest first."""
+    items: list[DueItem] = []
+    for provider in _due_providers:
+        items.extend(provider(trajectories, viewer))
+    return sorted(items, key=lambda item: item.due_on)

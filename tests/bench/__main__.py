@@ -1,0 +1,75 @@
+"""`make bench`: speed targets measured on PostgreSQL (benchmarks, not timed tests).
+
+Each module `tests/bench/bench_*.py` has `run(app) -> list[str]`: it fills the benchmark
+database with its own data, measures, and returns result lines for the README. The database
+is recreated for every module: BENCH_DATABASE_URL (default: a `houvast_bench` database on the
+local PostgreSQL server, created when missing).
+"""
+
+import importlib
+import os
+import pkgutil
+import sys
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/houvast_bench"
+
+
+def _ensure_database(url: str) -> None:
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                             {"n": target.database})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def _fresh_app(url: str):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from config import TestConfig
+
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    os.environ.setdefault("HOUVAST_INSTANCE_PATH", tempfile.mkdtemp())
+    app = create_app(config)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+    return app
+
+
+def main(selected: list[str]) -> int:
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    _ensure_database(url)
+    here = Path(__file__).parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    if selected:
+        names = [n for n in names if any(s in n for s in selected)]
+    for name in names:
+        module = importlib.import_module(f"tests.bench.{name}")
+        app = _fresh_app(url)
+        print(f"## {name}", flush=True)
+        with app.app_context():
+            for line in module.run(app):
+                print(line, flush=True)
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
