@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: install run test lint bench migrations-check clean
+.PHONY: install run test lint bench migrations-check clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,8 @@ migrations-check: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Collects every UI text (the msgids are the Dutch texts) for a translation catalogue.
+messages: install
+	mkdir -p app/translations
+	$(BIN)/pybabel extract -F app/babel.cfg -k _l -o app/translations/messages.pot .

@@ -35,8 +35,14 @@ class Config:
     FIRST_CONTACT_WORKING_DAYS = 5
     # After this many failed attempts a referral counts as "niet bereikt".
     MAX_CONTACT_ATTEMPTS = 3
+    # A VOG (certificate of conduct) older than this many years no longer counts for matching.
+    VOG_MAX_AGE_YEARS = int(os.environ.get("HOUVAST_VOG_MAX_AGE_YEARS", "3"))
     PASSWORD_LINK_HOURS = int(os.environ.get("HOUVAST_PASSWORD_LINK_HOURS", "72"))
     PER_PAGE = 25
+    # Partner API: requests per token per window (seconds); the public "Aanmelden" form:
+    # submissions per address per window. Counted in the database (several web processes).
+    API_RATE_LIMIT = (int(os.environ.get("HOUVAST_API_RATE_LIMIT", "120")), 60)
+    SELFREG_RATE_LIMIT = (int(os.environ.get("HOUVAST_SELFREG_RATE_LIMIT", "5")), 3600)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

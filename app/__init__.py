@@ -78,7 +78,8 @@ def register_extensions(app: Flask) -> None:
 
 
 FEATURES = ("main", "auth", "admin", "audit", "partners", "participants", "referrals",
-            "intakes")
+            "intakes", "volunteers", "matching", "checkins", "notifications",
+            "reports", "portal", "api", "selfreg")
 
 
 def register_blueprints(app: Flask) -> None:

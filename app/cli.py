@@ -7,6 +7,15 @@ from flask import Flask
 from app.auth.models import ROLES
 
 
+def _check_password(ctx, param, value):
+    from app.auth.passwords import MIN_LENGTH
+
+    # Also runs on a typed password, so the prompt asks again instead of failing at the end.
+    if value is not None and len(value) < MIN_LENGTH:
+        raise click.BadParameter(f"Het wachtwoord moet minstens {MIN_LENGTH} tekens zijn.")
+    return value
+
+
 def register(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True, help="E-mailadres (inlognaam).")
@@ -14,17 +23,20 @@ def register(app: Flask) -> None:
     @click.option("--role", required=True, type=click.Choice(ROLES))
     @click.option("--location", "locations", multiple=True,
                   help="Naam van een vestiging; mag vaker.")
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+    @click.option("--partner", "partner_name",
+                  help="Naam van de partnerorganisatie (nodig bij rol partner).")
+    @click.option("--password", prompt="Wachtwoord", hide_input=True,
+                  confirmation_prompt="Herhaal het wachtwoord", callback=_check_password,
                   help="Wordt gevraagd als u het weglaat.")
-    def create_user_command(email, name, role, locations, password):
+    def create_user_command(email, name, role, locations, partner_name, password):
         """Maak een gebruiker aan (voor beheerders van de server)."""
         from app.admin.models import Location
-        from app.auth.passwords import MIN_LENGTH
         from app.auth.service import create_user, find_user_by_email
         from app.extensions import db
+        from app.partners.models import Partner
 
-        if len(password) < MIN_LENGTH:
-            raise click.ClickException(f"Het wachtwoord moet minstens {MIN_LENGTH} tekens zijn.")
+        if "@" not in email:
+            raise click.ClickException(f"'{email}' is geen e-mailadres.")
         if find_user_by_email(email):
             raise click.ClickException(f"Er is al een gebruiker met e-mailadres {email}.")
         found = []
@@ -33,7 +45,14 @@ def register(app: Flask) -> None:
             if loc is None:
                 raise click.ClickException(f"Vestiging '{loc_name}' bestaat niet.")
             found.append(loc)
-        user = create_user(email=email, name=name, role=role, locations=found,
+        partner = None
+        if role == "partner":
+            if not partner_name:
+                raise click.ClickException("Geef bij rol partner ook --partner NAAM.")
+            partner = db.session.scalar(sa.select(Partner).where(Partner.name == partner_name))
+            if partner is None:
+                raise click.ClickException(f"Partner '{partner_name}' bestaat niet.")
+        user = create_user(email=email, name=name, role=role, locations=found, partner=partner,
                            password=password)
         db.session.commit()
         click.echo(f"Gebruiker aangemaakt: {user.email} ({user.role})")

@@ -1,18 +1,25 @@
 """Imports every model so SQLAlchemy and Alembic see the whole schema."""
 
 from app.admin.models import Location, ReferenceItem
+from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.audit.models import AuditEvent
 from app.auth.models import User, user_locations
 from app.checkins.models import CheckIn, FollowUpRule
 from app.intakes.models import Intake, LearningGoal
+from app.matching.models import Enrollment, Match, MatchSession, Offer, SessionGoal
 from app.notifications.models import Notification
 from app.participants.models import Consent, Participant, Trajectory
 from app.partners.models import Partner, PartnerContact
 from app.referrals.models import ContactAttempt, Referral
+from app.selfreg.models import SelfRegistration
+from app.volunteers.models import Volunteer, VolunteerTraining, volunteer_locations
 
 __all__ = [
     "AuditEvent", "CheckIn", "Consent", "ContactAttempt", "Intake", "LearningGoal", "Location",
     "FollowUpRule", "Notification",
     "Participant", "Partner", "PartnerContact", "ReferenceItem", "Referral", "Trajectory",
     "User", "user_locations",
+    "Enrollment", "Match", "MatchSession", "Offer", "SessionGoal",
+    "Volunteer", "VolunteerTraining", "volunteer_locations",
+    "ApiToken", "IdempotencyRecord", "RateLimitHit", "SelfRegistration",
 ]

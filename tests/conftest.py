@@ -15,7 +15,7 @@ from config import TestConfig
 from . import factories
 
 # Tables whose rows come from migrations; every other table is emptied between tests.
-KEEP_TABLES = {"alembic_version", "reference_items"}
+KEEP_TABLES = {"alembic_version", "reference_items", "followup_rules"}
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -118,3 +118,123 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+# --- A real SMTP server for mail tests (aiosmtpd on a free loopback port) -----------------
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SMTPRecorder:
+    """Collects what an aiosmtpd server received, as parsed messages.
+
+    Each item of `.messages` is an `email.message.EmailMessage` with two extra attributes:
+    `envelope_from` and `envelope_to` (the SMTP envelope, which can differ from the headers).
+    """
+
+    def __init__(self):
+        self.messages = []
+        self.host = "127.0.0.1"
+        self.port = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+        from email import message_from_bytes
+        from email import policy as email_policy
+
+        msg = message_from_bytes(envelope.original_content or envelope.content,
+                                 policy=email_policy.default)
+        msg.envelope_from = envelope.mail_from
+        msg.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 Message accepted for delivery"
+
+    @staticmethod
+    def body(msg, subtype: str = "plain") -> str:
+        """The text of the plain (or html) part of a received message."""
+        part = msg.get_body(preferencelist=(subtype,))
+        return part.get_content() if part is not None else ""
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on 127.0.0.1; app.config points at it for the duration of a test."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SMTPRecorder()
+    recorder.port = free_port()
+    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
+    controller.start()
+    keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
+            "MAIL_PASSWORD")
+    saved = {key: app.config.get(key) for key in keys}
+    app.config.update(MAIL_SERVER=recorder.host, MAIL_PORT=recorder.port, MAIL_USE_TLS=False,
+                      MAIL_USE_SSL=False, MAIL_USERNAME=None, MAIL_PASSWORD=None)
+    try:
+        yield recorder
+    finally:
+        app.config.update(saved)
+        controller.stop()
+
+
+# --- One `g` per request, as in production --------------------------------------------------
+# The `app` fixture keeps an app context open for the whole test, and Flask reuses it for every
+# test-client request, so `g` (where Flask-Login caches the signed-in user) would carry over
+# from one request, or one client, to the next. Production gets a fresh `g` per request.
+
+def _fresh_globals_per_request(sender, **extra):
+    from flask import g
+
+    for key in list(g):
+        g.pop(key, None)
+
+
+from flask import request_started  # noqa: E402
+
+request_started.connect(_fresh_globals_per_request)
+
+
+# --- Rows made by migrations stay as migrated ---------------------------------------------
+# KEEP_TABLES survive between tests, so a test that renames or switches off a reference item
+# (or posts to every admin route) would change what later tests see. After each test the
+# kept rows are put back exactly as the migrations made them, when they changed.
+
+_KEPT_SNAPSHOT: dict[str, list[dict]] = {}
+
+
+def _kept_tables():
+    return [t for t in _db.metadata.sorted_tables
+            if t.name in KEEP_TABLES and t.name != "alembic_version"]
+
+
+def _kept_rows(table) -> list[dict]:
+    query = sa.select(table).order_by(*table.primary_key.columns)
+    return [dict(row._mapping) for row in _db.session.execute(query)]
+
+
+@pytest.fixture(autouse=True)
+def _kept_rows_as_migrated(request):
+    if "_migrated_app" not in request.fixturenames:
+        yield
+        return
+    migrated = request.getfixturevalue("_migrated_app")
+    if not _KEPT_SNAPSHOT:
+        with migrated.app_context():
+            for table in _kept_tables():
+                _KEPT_SNAPSHOT[table.name] = _kept_rows(table)
+            _db.session.remove()
+    yield
+    with migrated.app_context():
+        _db.session.rollback()
+        for table in _kept_tables():
+            if _kept_rows(table) != _KEPT_SNAPSHOT[table.name]:
+                _db.session.execute(table.delete())
+                if _KEPT_SNAPSHOT[table.name]:
+                    _db.session.execute(table.insert(), _KEPT_SNAPSHOT[table.name])
+        _db.session.commit()
+        _db.session.remove()

@@ -85,3 +85,133 @@ def trajectory(participant_obj: Participant | None = None, *, location_obj=None,
 
 def aware(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def intake(trajectory_obj, *, held_on: date | None = None, scale: str = "nt2", by=None,
+           **kwargs):
+    from app.intakes.models import Intake
+
+    i = Intake(trajectory=trajectory_obj, held_on=held_on or date(2026, 11, 10), scale=scale,
+               by=by, **kwargs)
+    db.session.add(i)
+    db.session.flush()
+    return i
+
+
+def learning_goal(trajectory_obj, *, own_words: str = "Brieven van de gemeente kunnen lezen",
+                  subject: str = "lezen", context: str = "geld", **kwargs):
+    from app.intakes.models import LearningGoal
+
+    g = LearningGoal(trajectory=trajectory_obj, subject=subject, context=context,
+                     own_words=own_words, **kwargs)
+    db.session.add(g)
+    db.session.flush()
+    return g
+
+
+def consent(participant_obj, kind: str = "processing", given: bool = True,
+            method: str = "verbal", recorded_at: datetime | None = None, by=None):
+    from app.participants.models import Consent
+
+    c = Consent(participant=participant_obj, kind=kind, given=given, method=method,
+                recorded_at=recorded_at or datetime(2026, 11, 3, 10, 0, tzinfo=UTC),
+                recorded_by=by)
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def followup_rule(code: str):
+    """One of the default follow-up rules (seeded by migration 0003)."""
+    import sqlalchemy as sa
+
+    from app.checkins.models import FollowUpRule
+
+    return db.session.scalar(sa.select(FollowUpRule).where(FollowUpRule.code == code))
+
+
+def checkin(trajectory_obj, *, due_on: date, assignee=None, rule_code: str | None = "waiting",
+            status: str = "planned", **kwargs):
+    """A check-in as a rule would have planned it (default: the waiting rule)."""
+    from app.checkins.models import CheckIn
+
+    rule = followup_rule(rule_code) if rule_code else None
+    c = CheckIn(trajectory_id=trajectory_obj.id, rule=rule,
+                kind=kwargs.pop("kind", rule.checkin_kind if rule else "waiting"),
+                due_on=due_on, assignee=assignee, status=status, **kwargs)
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def volunteer(first_name: str = "Anneke", last_name: str | None = None, *, locations=None,
+              availability=("tue-morning", "thu-afternoon"), capacity: int = 2,
+              domains=("lezen", "digitaal"), languages=(), vog_on: date | None = date(2025, 6, 1),
+              status: str = "active", user=None, sex: str | None = None, **kwargs):
+    from app.volunteers.models import Volunteer
+
+    v = Volunteer(first_name=first_name, last_name=last_name or f"de Boer {_n()}",
+                  availability=list(availability), capacity=capacity, domains=list(domains),
+                  languages=list(languages), vog_on=vog_on, status=status, user=user, sex=sex,
+                  **kwargs)
+    v.locations = list(locations) if locations is not None else [location()]
+    db.session.add(v)
+    db.session.flush()
+    return v
+
+
+def volunteer_with_account(first_name: str = "Anneke", **kwargs):
+    """A volunteer profile linked to a user with role volunteer: (volunteer, user)."""
+    u = user("volunteer", name=f"{first_name} Vrijwilliger")
+    return volunteer(first_name, user=u, **kwargs), u
+
+
+def match(trajectory_obj, volunteer_obj, *, status: str = "active",
+          started_on: date | None = date(2026, 11, 16), **kwargs):
+    from app.matching.models import Match
+
+    m = Match(trajectory=trajectory_obj, volunteer=volunteer_obj, status=status,
+              proposed_on=kwargs.pop("proposed_on", date(2026, 11, 12)),
+              started_on=started_on if status != "proposed" else None, **kwargs)
+    db.session.add(m)
+    db.session.flush()
+    return m
+
+
+def match_session(match_obj, *, held_on: date = date(2026, 11, 20), minutes: int = 60,
+                  practised: str = "Brief van de gemeente gelezen", concern: bool = False,
+                  created_by=None, created_at: datetime | None = None, **kwargs):
+    from app.matching.models import MatchSession
+
+    s = MatchSession(match=match_obj, held_on=held_on, minutes=minutes, practised=practised,
+                     concern=concern, created_by_id=getattr(created_by, "id", None),
+                     created_at=created_at or datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
+                     **kwargs)
+    db.session.add(s)
+    if match_obj.last_session_on is None or held_on > match_obj.last_session_on:
+        match_obj.last_session_on = held_on
+    db.session.flush()
+    return s
+
+
+def offer(location_obj=None, *, name: str = "Klik & Tik dinsdag", kind: str = "klik_tik",
+          domain: str = "digital", capacity: int = 8, **kwargs):
+    from app.matching.models import Offer
+
+    o = Offer(location=location_obj or location(), name=name, kind=kind, domain=domain,
+              capacity=capacity, **kwargs)
+    db.session.add(o)
+    db.session.flush()
+    return o
+
+
+def waiting_trajectory(location_obj=None, *, first_name: str = "Fatima",
+                       waiting_since: date = date(2026, 11, 10), availability=("tue-morning",),
+                       subjects=("lezen",), **intake_kwargs):
+    """A trajectory after its intake: waiting, with availability and learning goals."""
+    t = trajectory(participant(first_name=first_name), location_obj=location_obj,
+                   status="waiting", waiting_since=waiting_since)
+    intake(t, availability=list(availability), **intake_kwargs)
+    for subject in subjects:
+        learning_goal(t, subject=subject, own_words=f"Beter worden in {subject}")
+    return t

@@ -1,9 +1,22 @@
-"""Reference lists (choice lists an admin can extend) and location helpers."""
+"""Administration: users and invitations, locations, and the reference lists (choice lists
+an admin can extend)."""
+
+import re
+import unicodedata
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from app.admin.models import ReferenceItem
+from app.admin.models import Location, ReferenceItem
+from app.audit import service as audit
+from app.auth.models import User
+from app.auth.service import create_user
+from app.auth.tokens import make_password_token
+from app.core.choices import ROLE_LABELS, label
+from app.core.mail import external_url, render_message, send_message
 from app.extensions import db
 
 
@@ -35,3 +48,222 @@ def reference_label(list_name: str, code: str | None) -> str:
     if not code:
         return ""
     return reference_labels().get((list_name, code), code)
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+class AdminRuleError(Exception):
+    """An action an admin may not do; `str(error)` is a Dutch message for the page."""
+
+
+def email_taken(email: str, *, exclude_id: int | None = None) -> bool:
+    """Whether another user has this e-mail address (case does not matter)."""
+    query = sa.select(User.id).where(sa.func.lower(User.email) == email.strip().lower())
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def invite_user(*, name: str, email: str, role: str, locations, partner, by,
+                now: datetime) -> User:
+    """Create a user without a password; they choose one through the invitation link."""
+    user = create_user(email=email, name=name, role=role, locations=locations,
+                       partner=partner if role == "partner" else None)
+    db.session.flush()
+    audit.record(by, "create", "user", user.id, now=now,
+                 summary=f"uitgenodigd: {user.email} als {role}")
+    return user
+
+
+def update_user(user: User, *, name: str, email: str, role: str, locations, partner, by,
+                now: datetime) -> list[str]:
+    """Change name, e-mail, role and locations; returns what changed (for the audit log)."""
+    if user.id == getattr(by, "id", None) and role != user.role:
+        # Otherwise an admin could lock every admin out by accident.
+        raise AdminRuleError(_("U kunt uw eigen rol niet veranderen."))
+    changes = []
+    email = email.strip().lower()
+    name = name.strip()
+    partner = partner if role == "partner" else None
+    if name != user.name:
+        changes.append("naam")
+        user.name = name
+    if email != user.email:
+        changes.append(f"e-mail {user.email} -> {email}")
+        user.email = email
+    if role != user.role:
+        changes.append(f"rol {user.role} -> {role}")
+        user.role = role
+    new_ids = {loc.id for loc in locations}
+    if new_ids != user.location_ids:
+        changes.append("vestigingen")
+        user.locations = list(locations)
+    if partner is not user.partner:
+        changes.append("partnerorganisatie")
+        user.partner = partner
+    if changes:
+        audit.record(by, "update", "user", user.id, now=now, summary=", ".join(changes))
+    return changes
+
+
+def set_user_active(user: User, active: bool, *, by, now: datetime) -> None:
+    if not active and user.id == getattr(by, "id", None):
+        raise AdminRuleError(_("U kunt uzelf niet uitzetten."))
+    if user.active == active:
+        return
+    user.active = active
+    audit.record(by, "update", "user", user.id, now=now,
+                 summary="weer aangezet" if active else "uitgezet")
+
+
+def password_link(user: User) -> str:
+    return external_url("auth.set_password", token=make_password_token(user))
+
+
+def send_password_link(user: User, *, inviter) -> None:
+    """Mail `user` a link to choose a password. Raises app.core.mail.MailError on failure.
+
+    The same mail serves a first invitation and a new link (lost, expired, forgotten password).
+    """
+    if not user.active:
+        raise AdminRuleError(_("Deze gebruiker staat uit. Zet de gebruiker eerst weer aan."))
+    # Someone who already has a password gets the same link as a way to choose a new one.
+    reset = user.password_hash is not None
+    subject = _("Nieuw wachtwoord voor Houvast") if reset else _("Uw account voor Houvast")
+    msg = render_message(
+        user.email, subject, "invitation",
+        user=user, inviter_name=getattr(inviter, "name", None) or _("de beheerder"),
+        role_label=label(ROLE_LABELS, user.role), link=password_link(user),
+        hours=current_app.config["PASSWORD_LINK_HOURS"], reset=reset,
+    )
+    send_message(msg)
+
+
+# --- Locations -------------------------------------------------------------------------------
+
+def location_name_taken(name: str, *, exclude_id: int | None = None) -> bool:
+    query = sa.select(Location.id).where(sa.func.lower(Location.name) == name.strip().lower())
+    if exclude_id is not None:
+        query = query.where(Location.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def save_location(location, *, name: str, municipality: str, by, now: datetime):
+    """Create (location=None) or change a location."""
+    action = "update"
+    if location is None:
+        location = Location()
+        db.session.add(location)
+        action = "create"
+    location.name = name.strip()
+    location.municipality = municipality.strip()
+    db.session.flush()
+    audit.record(by, action, "location", location.id, now=now, summary=location.name)
+    return location
+
+
+def set_location_active(location, active: bool, *, by, now: datetime) -> None:
+    if location.active == active:
+        return
+    location.active = active
+    audit.record(by, "update", "location", location.id, now=now,
+                 summary=f"{location.name}: {'weer aangezet' if active else 'uitgezet'}")
+
+
+# --- Reference lists -------------------------------------------------------------------------
+
+# Titles of the lists the app knows; a list only found in the database shows its code name.
+LIST_TITLES = {
+    "partner_kind": _l("Soorten partners (verwijzers)"),
+    "found_via": _l("Hoe de deelnemer het Taalhuis vond"),
+    "goal_subject": _l("Onderwerpen van leerdoelen"),
+    "goal_context": _l("Waar de deelnemer het gebruikt"),
+    "offer": _l("Aanbod"),
+    "end_reason": _l("Redenen om af te sluiten"),
+    "outflow": _l("Uitstroom: waar gaat de deelnemer naartoe"),
+    "match_end_reason": _l("Redenen om een koppeling te stoppen"),
+}
+
+
+def reference_list_names() -> list[str]:
+    in_db = db.session.scalars(sa.select(ReferenceItem.list_name).distinct()).all()
+    return list(LIST_TITLES) + sorted(set(in_db) - set(LIST_TITLES))
+
+
+def reference_list_title(list_name: str) -> str:
+    return str(LIST_TITLES.get(list_name, list_name))
+
+
+def reference_items(list_name: str) -> list[ReferenceItem]:
+    return db.session.scalars(
+        sa.select(ReferenceItem).where(ReferenceItem.list_name == list_name)
+        .order_by(ReferenceItem.sort_order, ReferenceItem.label)
+    ).all()
+
+
+def code_from_label(label: str) -> str:
+    """A stable, readable code: "Taalcafé Noord" -> "taalcafe_noord"."""
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    code = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    return code[:50].rstrip("_") or "item"
+
+
+def reference_label_taken(list_name: str, label: str, *, exclude_id: int | None = None) -> bool:
+    query = sa.select(ReferenceItem.id).where(
+        ReferenceItem.list_name == list_name,
+        sa.func.lower(ReferenceItem.label) == label.strip().lower(),
+    )
+    if exclude_id is not None:
+        query = query.where(ReferenceItem.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def add_reference_item(list_name: str, label: str, *, sort_order: int | None = None, by,
+                       now: datetime) -> ReferenceItem:
+    """Add an item with a code made from its label, unique in the list (also among inactive
+    items: a code that old records still carry is never given out again)."""
+    base = code_from_label(label)
+    taken = set(db.session.scalars(
+        sa.select(ReferenceItem.code).where(ReferenceItem.list_name == list_name)))
+    code, n = base, 2
+    while code in taken:
+        code = f"{base}_{n}"
+        n += 1
+    if sort_order is None:
+        highest = db.session.scalar(sa.select(sa.func.max(ReferenceItem.sort_order)).where(
+            ReferenceItem.list_name == list_name))
+        sort_order = (highest or 0) + 10
+    item = ReferenceItem(list_name=list_name, code=code, label=label.strip(),
+                         sort_order=sort_order, active=True)
+    db.session.add(item)
+    db.session.flush()
+    audit.record(by, "create", "reference_item", item.id, now=now,
+                 summary=f"{list_name}: {item.label} ({code})")
+    _forget_cached_labels()
+    return item
+
+
+def update_reference_item(item: ReferenceItem, *, label: str, sort_order: int | None, by,
+                          now: datetime) -> None:
+    """Rename or move an item. The code stays: records refer to the code, not the label."""
+    old = item.label
+    item.label = label.strip()
+    if sort_order is not None:
+        item.sort_order = sort_order
+    audit.record(by, "update", "reference_item", item.id, now=now,
+                 summary=f"{item.list_name}: {old} -> {item.label}")
+    _forget_cached_labels()
+
+
+def set_reference_item_active(item: ReferenceItem, active: bool, *, by, now: datetime) -> None:
+    """Items are switched off, never deleted: old records keep their codes and labels."""
+    if item.active == active:
+        return
+    item.active = active
+    audit.record(by, "update", "reference_item", item.id, now=now,
+                 summary=f"{item.list_name}: {item.label} {'aan' if active else 'uit'}")
+
+
+def _forget_cached_labels() -> None:
+    if has_app_context():
+        g.pop("reference_labels", None)

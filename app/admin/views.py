@@ -1,10 +1,346 @@
-from flask import render_template
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
-from app.admin import bp
+from app.admin import bp, service
+from app.admin.forms import (
+    LocationForm,
+    ReferenceItemForm,
+    UserFilterForm,
+    UserForm,
+    select_choices,
+)
+from app.admin.models import Location, ReferenceItem
+from app.audit import service as audit
+from app.auth.models import User
 from app.auth.permissions import require
+from app.core.choices import OPEN_STATUSES
+from app.core.mail import MailError
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.participants.models import Trajectory
+from app.partners.models import Partner
 
 
 @bp.get("/")
 @require("users.manage")
 def index():
     return render_template("admin/index.html")
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+def _fill_user_choices(form: UserForm, user: User | None = None) -> None:
+    # Inactive locations and partners stay selectable only when the user already has them,
+    # so saving an unrelated change does not silently drop them.
+    current_locations = user.location_ids if user else set()
+    locations = db.session.scalars(
+        sa.select(Location).where(sa.or_(Location.active.is_(True),
+                                         Location.id.in_(current_locations or {-1})))
+        .order_by(Location.name)
+    ).all()
+    form.locations.choices = select_choices((loc.id, loc.name) for loc in locations)
+    current_partner = user.partner_id if user else None
+    partners = db.session.execute(
+        sa.select(Partner.id, Partner.name)
+        .where(sa.or_(Partner.active.is_(True), Partner.id == (current_partner or -1)))
+        .order_by(Partner.name)
+    ).all()
+    form.partner_id.choices = select_choices([("", _("Geen"))] + list(partners))
+
+
+def _selected_locations(form: UserForm) -> list[Location]:
+    ids = form.locations.data or []
+    if not ids:
+        return []
+    return db.session.scalars(
+        sa.select(Location).where(Location.id.in_(ids)).order_by(Location.name)).all()
+
+
+def _selected_partner(form: UserForm) -> Partner | None:
+    if form.role.data != "partner" or not form.partner_id.data:
+        return None
+    return db.session.get(Partner, form.partner_id.data)
+
+
+def _get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/gebruikers/")
+@require("users.manage")
+def users():
+    filters = UserFilterForm(request.args)
+    query = sa.select(User).options(joinedload(User.partner)).order_by(User.name, User.id)
+    status = filters.status.data or "active"
+    if status == "active":
+        query = query.where(User.active.is_(True))
+    elif status == "inactive":
+        query = query.where(User.active.is_(False))
+    if filters.role.data:
+        query = query.where(User.role == filters.role.data)
+    q = (filters.q.data or "").strip()
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(pattern),
+                                   sa.func.lower(User.email).like(pattern)))
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/users.html", page=page, filters=filters,
+                           args={"q": q, "role": filters.role.data or "", "status": status})
+
+
+@bp.route("/gebruikers/nieuw", methods=["GET", "POST"])
+@require("users.manage")
+def user_new():
+    form = UserForm()
+    _fill_user_choices(form)
+    if form.validate_on_submit():
+        if service.email_taken(form.email.data):
+            form.email.errors.append(_("Er is al een gebruiker met dit e-mailadres."))
+        else:
+            user = service.invite_user(
+                name=form.name.data, email=form.email.data, role=form.role.data,
+                locations=_selected_locations(form), partner=_selected_partner(form),
+                by=current_user, now=utcnow(),
+            )
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # Another admin invited the same address a moment ago.
+                db.session.rollback()
+                form.email.errors.append(_("Er is al een gebruiker met dit e-mailadres."))
+                return render_template("admin/user_form.html", form=form, user=None), 200
+            # The user is committed BEFORE the mail goes out. The other order could mail a
+            # link to an account that a failed commit never created; this order at worst
+            # leaves an account without a mail, which the admin sees and can fix with
+            # "opnieuw sturen" on the user's page.
+            try:
+                service.send_password_link(user, inviter=current_user)
+            except MailError:
+                current_app.logger.exception("invitation mail for user %s failed", user.id)
+                flash(_("%(name)s is aangemaakt. Maar de e-mail met de link is NIET verstuurd. "
+                        "Probeer het opnieuw met de knop 'Link opnieuw sturen'.",
+                        name=user.name), "warning")
+            else:
+                flash(_("%(name)s is aangemaakt en krijgt een e-mail met een link om een "
+                        "wachtwoord te kiezen.", name=user.name), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/gebruikers/<int:user_id>/", methods=["GET", "POST"])
+@require("users.manage")
+def user_edit(user_id: int):
+    user = _get_user_or_404(user_id)
+    form = UserForm(obj=user)
+    if request.method == "GET":
+        form.locations.data = sorted(user.location_ids)
+    _fill_user_choices(form, user)
+    if form.validate_on_submit():
+        if service.email_taken(form.email.data, exclude_id=user.id):
+            form.email.errors.append(_("Er is al een gebruiker met dit e-mailadres."))
+        else:
+            try:
+                changes = service.update_user(
+                    user, name=form.name.data, email=form.email.data, role=form.role.data,
+                    locations=_selected_locations(form), partner=_selected_partner(form),
+                    by=current_user, now=utcnow(),
+                )
+            except service.AdminRuleError as error:
+                form.role.errors.append(str(error))
+            else:
+                db.session.commit()
+                if changes:
+                    flash(_("De gegevens van %(name)s zijn opgeslagen.", name=user.name),
+                          "success")
+                return redirect(url_for("admin.user_edit", user_id=user.id))
+    # Switching off a coordinator leaves their open trajectories without anyone watching.
+    owned_open = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Trajectory)
+        .where(Trajectory.owner_id == user.id, Trajectory.status.in_(OPEN_STATUSES)))
+    return render_template("admin/user_form.html", form=form, user=user, owned_open=owned_open)
+
+
+@bp.post("/gebruikers/<int:user_id>/link")
+@require("users.manage")
+def user_send_link(user_id: int):
+    user = _get_user_or_404(user_id)
+    try:
+        service.send_password_link(user, inviter=current_user)
+    except service.AdminRuleError as error:
+        flash(str(error), "error")
+    except MailError:
+        current_app.logger.exception("password link mail for user %s failed", user.id)
+        flash(_("De e-mail is niet verstuurd. Probeer het later opnieuw, of vraag de "
+                "systeembeheerder om de mailinstellingen na te kijken."), "warning")
+    else:
+        audit.record(current_user, "update", "user", user.id, now=utcnow(),
+                     summary="link voor wachtwoord gestuurd")
+        db.session.commit()
+        flash(_("Er is een nieuwe link gestuurd naar %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/gebruikers/<int:user_id>/uitzetten")
+@require("users.manage")
+def user_deactivate(user_id: int):
+    return _set_user_active(user_id, False)
+
+
+@bp.post("/gebruikers/<int:user_id>/aanzetten")
+@require("users.manage")
+def user_reactivate(user_id: int):
+    return _set_user_active(user_id, True)
+
+
+def _set_user_active(user_id: int, active: bool):
+    user = _get_user_or_404(user_id)
+    try:
+        service.set_user_active(user, active, by=current_user, now=utcnow())
+    except service.AdminRuleError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if active:
+            flash(_("%(name)s kan weer inloggen.", name=user.name), "success")
+        else:
+            flash(_("%(name)s staat uit en kan niet meer inloggen.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- Locations -------------------------------------------------------------------------------
+
+@bp.get("/vestigingen/")
+@require("locations.manage")
+def locations():
+    query = sa.select(Location).order_by(Location.active.desc(), Location.name)
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/locations.html", page=page)
+
+
+@bp.route("/vestigingen/nieuw", methods=["GET", "POST"], defaults={"location_id": None})
+@bp.route("/vestigingen/<int:location_id>/", methods=["GET", "POST"])
+@require("locations.manage")
+def location_edit(location_id: int | None):
+    location = None
+    if location_id is not None:
+        location = db.session.get(Location, location_id) or abort(404)
+    form = LocationForm(obj=location)
+    if form.validate_on_submit():
+        if service.location_name_taken(form.name.data, exclude_id=location_id):
+            form.name.errors.append(_("Er is al een vestiging met deze naam."))
+        else:
+            location = service.save_location(location, name=form.name.data,
+                                             municipality=form.municipality.data,
+                                             by=current_user, now=utcnow())
+            db.session.commit()
+            flash(_("Vestiging %(name)s is opgeslagen.", name=location.name), "success")
+            return redirect(url_for("admin.locations"))
+    return render_template("admin/location_form.html", form=form, location=location)
+
+
+@bp.post("/vestigingen/<int:location_id>/uitzetten", defaults={"active": False},
+         endpoint="location_deactivate")
+@bp.post("/vestigingen/<int:location_id>/aanzetten", defaults={"active": True},
+         endpoint="location_reactivate")
+@require("locations.manage")
+def location_set_active(location_id: int, active: bool):
+    location = db.session.get(Location, location_id) or abort(404)
+    service.set_location_active(location, active, by=current_user, now=utcnow())
+    db.session.commit()
+    if active:
+        flash(_("Vestiging %(name)s is weer actief.", name=location.name), "success")
+    else:
+        flash(_("Vestiging %(name)s staat uit. Er kunnen geen nieuwe deelnemers meer bij.",
+                name=location.name), "success")
+    return redirect(url_for("admin.locations"))
+
+
+# --- Reference lists -------------------------------------------------------------------------
+
+def _list_name_or_404(list_name: str) -> str:
+    if list_name not in service.reference_list_names():
+        abort(404)
+    return list_name
+
+
+def _item_or_404(list_name: str, item_id: int) -> ReferenceItem:
+    item = db.session.get(ReferenceItem, item_id)
+    if item is None or item.list_name != list_name:
+        abort(404)
+    return item
+
+
+@bp.get("/lijsten/")
+@require("reference.manage")
+def reference_lists():
+    counts = dict(db.session.execute(
+        sa.select(ReferenceItem.list_name, sa.func.count())
+        .where(ReferenceItem.active.is_(True)).group_by(ReferenceItem.list_name)
+    ).all())
+    lists = [(name, service.reference_list_title(name), counts.get(name, 0))
+             for name in service.reference_list_names()]
+    return render_template("admin/reference_lists.html", lists=lists)
+
+
+@bp.route("/lijsten/<list_name>/", methods=["GET", "POST"])
+@require("reference.manage")
+def reference_list(list_name: str):
+    _list_name_or_404(list_name)
+    form = ReferenceItemForm()
+    if form.validate_on_submit():
+        if service.reference_label_taken(list_name, form.label.data):
+            form.label.errors.append(_("Deze naam staat al in de lijst."))
+        else:
+            item = service.add_reference_item(list_name, form.label.data,
+                                              sort_order=form.sort_order.data,
+                                              by=current_user, now=utcnow())
+            db.session.commit()
+            flash(_("'%(label)s' is toegevoegd.", label=item.label), "success")
+            return redirect(url_for("admin.reference_list", list_name=list_name))
+    return render_template("admin/reference_list.html", list_name=list_name,
+                           title=service.reference_list_title(list_name),
+                           items=service.reference_items(list_name), form=form)
+
+
+@bp.route("/lijsten/<list_name>/<int:item_id>/", methods=["GET", "POST"])
+@require("reference.manage")
+def reference_item(list_name: str, item_id: int):
+    item = _item_or_404(list_name, item_id)
+    form = ReferenceItemForm(obj=item)
+    if form.validate_on_submit():
+        if service.reference_label_taken(list_name, form.label.data, exclude_id=item.id):
+            form.label.errors.append(_("Deze naam staat al in de lijst."))
+        else:
+            service.update_reference_item(item, label=form.label.data,
+                                          sort_order=form.sort_order.data,
+                                          by=current_user, now=utcnow())
+            db.session.commit()
+            flash(_("'%(label)s' is opgeslagen.", label=item.label), "success")
+            return redirect(url_for("admin.reference_list", list_name=list_name))
+    return render_template("admin/reference_item.html", list_name=list_name,
+                           title=service.reference_list_title(list_name), item=item,
+                           form=form)
+
+
+@bp.post("/lijsten/<list_name>/<int:item_id>/uitzetten", defaults={"active": False},
+         endpoint="reference_item_deactivate")
+@bp.post("/lijsten/<list_name>/<int:item_id>/aanzetten", defaults={"active": True},
+         endpoint="reference_item_reactivate")
+@require("reference.manage")
+def reference_item_set_active(list_name: str, item_id: int, active: bool):
+    item = _item_or_404(list_name, item_id)
+    service.set_reference_item_active(item, active, by=current_user, now=utcnow())
+    db.session.commit()
+    if active:
+        flash(_("'%(label)s' staat weer in de keuzelijst.", label=item.label), "success")
+    else:
+        flash(_("'%(label)s' staat uit. Nieuwe gegevens kunnen dit niet meer kiezen; oude "
+                "gegevens houden het.", label=item.label), "success")
+    return redirect(url_for("admin.reference_list", list_name=list_name))

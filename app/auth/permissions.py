@@ -16,20 +16,26 @@ from app.participants.models import Participant, Trajectory
 
 _STAFF_WORK = {
     "participants.view", "participants.edit", "referrals.create", "referrals.contact",
-    "intakes.edit", "consents.edit", "partners.view",
+    "intakes.edit", "consents.edit", "partners.view", "tasks.view",
 }
 
 CAPABILITIES: dict[str, set[str]] = {
     "admin": _STAFF_WORK | {
         "users.manage", "locations.manage", "partners.manage", "audit.view",
         "reference.manage", "participants.all_locations", "trajectories.own",
+        "trajectories.assign", "tasks.location", "followup.overview", "rules.manage",
+        "volunteers.manage", "matches.manage", "offers.manage", "enrollments.manage",
+        "trajectories.end", "concerns.view", "reports.view", "reports.export_personal",
     },
-    "coordinator": _STAFF_WORK | {"trajectories.own"},
-    "staff": set(_STAFF_WORK),
+    "coordinator": _STAFF_WORK | {"trajectories.own", "tasks.location", "followup.overview",
+                                  "volunteers.manage", "matches.manage", "enrollments.manage",
+                                  "trajectories.end", "concerns.view", "reports.view",
+                                  "reports.export_personal"},
+    "staff": _STAFF_WORK | {"enrollments.manage"},
     # Volunteers see their own matched participants only (through their own pages).
-    "volunteer": set(),
+    "volunteer": {"tasks.view", "volunteer.own"},
     # Partners see the status of their own referrals only (through the partner portal).
-    "partner": set(),
+    "partner": {"portal.view", "portal.refer"},
 }
 
 
@@ -46,7 +52,9 @@ def require(capability: str) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not has(current_user, capability):
-                abort(403)
+                # A page about one record (an id in the URL) answers 404, like a record out
+                # of scope: whether the id exists is none of this user's business.
+                abort(404 if kwargs else 403)
             return view(*args, **kwargs)
 
         return wrapped
@@ -61,6 +69,8 @@ def trajectory_scope(user) -> sa.ColumnElement[bool]:
     if has(user, "participants.view"):
         ids = user.location_ids
         return Trajectory.location_id.in_(ids) if ids else sa.false()
+    if has(user, "volunteer.own"):
+        return Trajectory.id.in_(own_match_trajectory_ids(user))
     return sa.false()
 
 
@@ -82,6 +92,10 @@ def visible_trajectories(user) -> sa.Select:
 
 
 def get_participant_or_404(user, participant_id: int) -> Participant:
+    """For the staff pages about a person. Volunteers see their own participants only on
+    their own pages (first name, phone, goals), never the full record: 404 for them."""
+    if not has(user, "participants.view"):
+        abort(404)
     participant = db.session.scalar(
         visible_participants(user).where(Participant.id == participant_id)
     )
@@ -113,3 +127,318 @@ def allowed_locations(user):
     if not has(user, "participants.all_locations"):
         query = query.where(Location.id.in_(user.location_ids or {-1}))
     return db.session.scalars(query).all()
+
+
+def roles_with(capability: str) -> list[str]:
+    return [role for role, caps in CAPABILITIES.items() if capability in caps]
+
+
+def owner_candidates(user, trajectory: Trajectory) -> list:
+    """Whom `user` may make owner of `trajectory`: a coordinator of its location.
+
+    A coordinator takes ownership themselves; an admin may hand it to any of them.
+    """
+    from app.admin.models import Location
+    from app.auth.models import User
+
+    if not can_edit_trajectory(user, trajectory):
+        return []
+    if has(user, "trajectories.assign"):
+        return db.session.scalars(
+            sa.select(User)
+            .where(User.active.is_(True), User.role.in_(roles_with("trajectories.own")),
+                   User.locations.any(Location.id == trajectory.location_id))
+            .order_by(User.name)
+        ).all()
+    if has(user, "trajectories.own") and trajectory.location_id in user.location_ids:
+        return [user]
+    return []
+
+
+def owner_on_registration(user):
+    """Who owns a trajectory `user` registers: a coordinator takes it on; when staff or an
+    admin registers, the coordinator of the location picks it up later."""
+    return user if getattr(user, "role", None) == "coordinator" else None
+
+
+def own_notifications(user) -> sa.Select:
+    """Messages addressed to `user`: everyone sees only their own."""
+    from app.notifications.models import Notification
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return sa.select(Notification).where(sa.false())
+    return sa.select(Notification).where(Notification.user_id == user.id)
+
+
+def get_notification_or_404(user, notification_id: int):
+    from app.notifications.models import Notification
+
+    note = db.session.scalar(own_notifications(user).where(Notification.id == notification_id))
+    if note is None:
+        abort(404)
+    return note
+
+
+# --- Check-ins (tasks) ------------------------------------------------------------------------
+
+def checkin_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on CheckIn joined with Trajectory: the check-ins `user` may see and do.
+
+    Everyone sees the check-ins assigned to them (a volunteer: only those); a coordinator
+    also those of the trajectories of their locations, assigned or not.
+    """
+    from app.checkins.models import CheckIn
+
+    if not has(user, "tasks.view"):
+        return sa.false()
+    mine = CheckIn.assignee_id == user.id
+    if has(user, "tasks.location"):
+        return sa.or_(mine, trajectory_scope(user))
+    return mine
+
+
+def visible_checkins(user) -> sa.Select:
+    from app.checkins.models import CheckIn
+
+    return (sa.select(CheckIn)
+            .join(Trajectory, CheckIn.trajectory_id == Trajectory.id)
+            .where(checkin_scope(user)))
+
+
+def my_checkins(user) -> sa.Select:
+    """The user's own tasks. A coordinator also gets the unassigned check-ins of their own
+    locations: a check-in nobody owns would otherwise reach nobody."""
+    from app.checkins.models import CheckIn
+
+    mine = CheckIn.assignee_id == user.id
+    if has(user, "tasks.location") and user.location_ids:
+        mine = sa.or_(mine, sa.and_(CheckIn.assignee_id.is_(None),
+                                    Trajectory.location_id.in_(user.location_ids)))
+    return visible_checkins(user).where(mine)
+
+
+def location_checkins(user) -> sa.Select:
+    """All check-ins of the trajectories of the user's locations, including unassigned."""
+    if not has(user, "tasks.location"):
+        abort(404)
+    return visible_checkins(user).where(trajectory_scope(user))
+
+
+def get_checkin_or_404(user, checkin_id: int):
+    from app.checkins.models import CheckIn
+
+    checkin = db.session.scalar(visible_checkins(user).where(CheckIn.id == checkin_id))
+    if checkin is None:
+        abort(404)
+    return checkin
+
+
+# --- Volunteers, matches, sessions, offers -----------------------------------------------------
+# Volunteers reach their participants only through their own open matches. They do not get
+# "participants.view": the staff pages stay closed to them; their own pages use these scopes.
+
+SESSION_EDIT_DAYS = 7
+
+
+def own_match_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Match: the open (active, paused) matches of volunteer `user`."""
+    from app.matching.models import OPEN_MATCH_STATUSES, Match
+    from app.volunteers.models import Volunteer
+
+    if not has(user, "volunteer.own"):
+        return sa.false()
+    return sa.and_(
+        Match.status.in_(OPEN_MATCH_STATUSES),
+        Match.volunteer_id.in_(sa.select(Volunteer.id).where(Volunteer.user_id == user.id)),
+    )
+
+
+def own_match_trajectory_ids(user) -> sa.Select:
+    from app.matching.models import Match
+
+    return sa.select(Match.trajectory_id).where(own_match_scope(user))
+
+
+def own_matches(user) -> sa.Select:
+    from app.matching.models import Match
+
+    return sa.select(Match).where(own_match_scope(user))
+
+
+def get_own_match_or_404(user, match_id: int):
+    from app.matching.models import Match
+
+    match = db.session.scalar(own_matches(user).where(Match.id == match_id))
+    if match is None:
+        abort(404)
+    return match
+
+
+def get_own_session_or_404(user, session_id: int):
+    """A session on one of the volunteer's own open matches."""
+    from app.matching.models import Match, MatchSession
+
+    session = db.session.scalar(
+        sa.select(MatchSession).join(Match, MatchSession.match_id == Match.id)
+        .where(MatchSession.id == session_id, own_match_scope(user))
+    )
+    if session is None:
+        abort(404)
+    return session
+
+
+def can_edit_session(user, session, now) -> bool:
+    """Volunteers correct their own sessions for 7 days after logging them."""
+    from datetime import timedelta
+
+    return (has(user, "volunteer.own") and session.created_by_id == user.id
+            and now - session.created_at <= timedelta(days=SESSION_EDIT_DAYS))
+
+
+def match_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Match for staff pages: matches on trajectories `user` may see."""
+    from app.matching.models import Match
+
+    if not has(user, "matches.manage"):
+        return sa.false()
+    return Match.trajectory_id.in_(sa.select(Trajectory.id).where(trajectory_scope(user)))
+
+
+def get_match_or_404(user, match_id: int):
+    from app.matching.models import Match
+
+    match = db.session.scalar(sa.select(Match).where(Match.id == match_id, match_scope(user)))
+    if match is None:
+        abort(404)
+    return match
+
+
+def session_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on MatchSession for staff pages (the "Zorgen" list, a trajectory's log)."""
+    from app.matching.models import Match, MatchSession
+
+    if not has(user, "concerns.view"):
+        return sa.false()
+    return MatchSession.match_id.in_(sa.select(Match.id).where(match_scope(user)))
+
+
+def get_session_or_404(user, session_id: int):
+    from app.matching.models import MatchSession
+
+    session = db.session.scalar(
+        sa.select(MatchSession).where(MatchSession.id == session_id, session_scope(user)))
+    if session is None:
+        abort(404)
+    return session
+
+
+def volunteer_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Volunteer: profiles `user` may see and manage (by location)."""
+    from app.volunteers.models import Volunteer, volunteer_locations
+
+    if not has(user, "volunteers.manage"):
+        return sa.false()
+    if has(user, "participants.all_locations"):
+        return sa.true()
+    ids = user.location_ids
+    if not ids:
+        return sa.false()
+    return Volunteer.id.in_(
+        sa.select(volunteer_locations.c.volunteer_id)
+        .where(volunteer_locations.c.location_id.in_(ids))
+    )
+
+
+def visible_volunteers(user) -> sa.Select:
+    from app.volunteers.models import Volunteer
+
+    return sa.select(Volunteer).where(volunteer_scope(user))
+
+
+def get_volunteer_or_404(user, volunteer_id: int):
+    from app.volunteers.models import Volunteer
+
+    volunteer = db.session.scalar(visible_volunteers(user).where(Volunteer.id == volunteer_id))
+    if volunteer is None:
+        abort(404)
+    return volunteer
+
+
+def offer_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Offer: offers at the user's locations (admins: all)."""
+    from app.matching.models import Offer
+
+    if not (has(user, "offers.manage") or has(user, "enrollments.manage")):
+        return sa.false()
+    if has(user, "participants.all_locations"):
+        return sa.true()
+    ids = user.location_ids
+    return Offer.location_id.in_(ids) if ids else sa.false()
+
+
+def get_offer_or_404(user, offer_id: int):
+    from app.matching.models import Offer
+
+    offer = db.session.scalar(sa.select(Offer).where(Offer.id == offer_id, offer_scope(user)))
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def get_enrollment_or_404(user, enrollment_id: int):
+    from app.matching.models import Enrollment
+
+    if not has(user, "enrollments.manage"):
+        abort(404)
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.id == enrollment_id,
+            Enrollment.trajectory_id.in_(sa.select(Trajectory.id).where(trajectory_scope(user))),
+        )
+    )
+    if enrollment is None:
+        abort(404)
+    return enrollment
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+def report_locations(user) -> list:
+    """Locations `user` may see figures of: an admin all (also closed ones, for past years),
+    a coordinator their own."""
+    from app.admin.models import Location
+
+    if not has(user, "reports.view"):
+        return []
+    query = sa.select(Location).order_by(Location.name)
+    if not has(user, "participants.all_locations"):
+        query = query.where(Location.id.in_(user.location_ids or {-1}))
+    return db.session.scalars(query).all()
+
+
+# --- Partner portal and API -------------------------------------------------------------------
+# A partner sees only the referrals of their own organisation, and of those only the stage.
+
+def partner_referrals(partner_id: int | None) -> sa.Select:
+    """Referrals made by partner organisation `partner_id` (for the portal and the API)."""
+    from app.referrals.models import Referral
+
+    if partner_id is None:
+        return sa.select(Referral).where(sa.false())
+    return sa.select(Referral).where(Referral.partner_id == partner_id)
+
+
+def visible_partner_referrals(user) -> sa.Select:
+    if not has(user, "portal.view"):
+        return partner_referrals(None)
+    return partner_referrals(user.partner_id)
+
+
+def get_partner_referral_or_404(user, referral_id: int):
+    from app.referrals.models import Referral
+
+    referral = db.session.scalar(
+        visible_partner_referrals(user).where(Referral.id == referral_id))
+    if referral is None:
+        abort(404)
+    return referral

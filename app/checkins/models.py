@@ -41,11 +41,13 @@ class CheckIn(db.Model):
         sa.Index("ix_checkins_status_due", "status", "due_on"),
         sa.Index("ix_checkins_assignee_status_due", "assignee_id", "status", "due_on"),
         sa.Index("ix_checkins_trajectory_status", "trajectory_id", "status"),
+        # The out-of-view scan (recent "not reached") and the digest's recent concerns.
+        sa.Index("ix_checkins_status_done", "status", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"))
-    match_id: Mapped[int | None] = mapped_column(index=True)
+    match_id: Mapped[int | None] = mapped_column(sa.ForeignKey("matches.id"), index=True)
     rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followup_rules.id"))
     goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("learning_goals.id"))
     kind: Mapped[str] = mapped_column(sa.String(40))
@@ -64,3 +66,14 @@ class CheckIn(db.Model):
     rule = relationship("FollowUpRule")
     assignee = relationship("User", foreign_keys=[assignee_id])
     done_by = relationship("User", foreign_keys=[done_by_id])
+
+    @property
+    def title(self) -> str:
+        """The rule's name (what the admin called it), else the label of the kind."""
+        from app.core.choices import CHECKIN_KIND, label
+
+        return self.rule.name if self.rule is not None else label(CHECKIN_KIND, self.kind)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "planned"

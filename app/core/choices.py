@@ -118,3 +118,93 @@ def label(mapping: dict, code: str | None) -> str:
     if code is None:
         return ""
     return str(mapping.get(code, code))
+
+# How a first-contact attempt was made (referrals: the contact page).
+CONTACT_CHANNEL = {
+    "phone": _l("Gebeld"),
+    "sms": _l("Sms"),
+    "whatsapp": _l("WhatsApp"),
+    "email": _l("E-mail"),
+    "in_person": _l("Persoonlijk (aan de balie of langs geweest)"),
+    "via_referrer": _l("Via de verwijzer"),
+    "letter": _l("Brief"),
+}
+
+
+# --- Volunteers and matching ---------------------------------------------------------------
+
+VOLUNTEER_STATUS = {
+    "active": _l("Actief"),
+    "paused": _l("Gepauzeerd"),
+    "stopped": _l("Gestopt"),
+}
+MATCH_STATUS = {
+    "proposed": _l("Voorgesteld"),
+    "active": _l("Actief"),
+    "paused": _l("Gepauzeerd"),
+    "ended": _l("Beëindigd"),
+}
+ENROLLMENT_STATUS = {"active": _l("Doet mee"), "ended": _l("Gestopt")}
+OFFER_DOMAIN = {
+    "language": _l("Taal"),
+    "numeracy": _l("Rekenen"),
+    "digital": _l("Digitale vaardigheden"),
+}
+# How a session went for one learning goal, as the volunteer sees it.
+SESSION_PROGRESS = {
+    "hard": _l("Nog moeilijk"),
+    "some": _l("Een beetje vooruit"),
+    "good": _l("Goed vooruit"),
+    "reached": _l("Doel gehaald"),
+}
+TRAJECTORY_OUTCOME = {
+    "formal_education": _l("Doorstroom formeel onderwijs"),
+    "non_formal": _l("Vervolg non-formeel"),
+    "work": _l("Werk gevonden"),
+    "goal_reached": _l("Doel behaald"),
+    "stopped": _l("Gestopt"),
+    "moved": _l("Verhuisd"),
+    "unreachable": _l("Niet bereikbaar"),
+}
+# Per learning goal when a trajectory ends; stored as the goal's status.
+GOAL_RESULT = {
+    "achieved": _l("Behaald"),
+    "partly_achieved": _l("Deels behaald"),
+    "stopped": _l("Niet behaald"),
+}
+
+# Check-ins (contactmomenten) and the follow-up rules that plan them.
+CHECKIN_STATUS = {
+    "planned": _l("Gepland"),
+    "done": _l("Gedaan"),
+    "not_reached": _l("Niet bereikt"),
+    "cancelled": _l("Vervallen"),
+}
+CHECKIN_OUTCOME = {
+    "going_well": _l("Gaat goed"),
+    "concerns": _l("Zorgen"),
+    "may_stop": _l("Dreigt te stoppen"),
+}
+CHECKIN_KIND = {
+    "first_contact": _l("Eerste contact"),
+    "waiting": _l("Wacht op aanbod"),
+    "match_2w": _l("Klikt het?"),
+    "match_6w": _l("Hoe gaat het? (6 weken)"),
+    "match_3m": _l("Hoe gaat het? (3 maanden)"),
+    "match_end": _l("Eindgesprek koppeling"),
+    "goal_evaluation": _l("Leerdoel bespreken"),
+    "aftercare": _l("Nazorg"),
+}
+FOLLOWUP_EVENT = {
+    "referral_registered": _l("Aanmelding binnen"),
+    "intake_done": _l("Intake gedaan, wacht op aanbod"),
+    "match_started": _l("Koppeling gestart"),
+    "match_ended": _l("Koppeling gestopt"),
+    "goal_target_set": _l("Streefdatum van een leerdoel"),
+    "trajectory_ended": _l("Traject afgesloten"),
+}
+OFFSET_UNIT = {"days": _l("dagen"), "working_days": _l("werkdagen")}
+RULE_ASSIGNEE = {
+    "owner": _l("Eigenaar van het traject (coördinator)"),
+    "volunteer": _l("Vrijwilliger van de koppeling"),
+}

@@ -51,6 +51,8 @@ class LearningGoal(db.Model):
     own_words: Mapped[str] = mapped_column(sa.Text)
     target_date: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    # Shown on the participant's timeline ("Leerdoel behaald").
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     trajectory = relationship("Trajectory", back_populates="goals")

@@ -10,8 +10,22 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+_TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 500: "Internal Server Error"}
+_DETAILS_NL = {400: "Dit verzoek klopt niet.", 403: "Dit mag niet.",
+               404: "Dit bestaat niet.", 405: "Deze methode kan hier niet.",
+               500: "Er ging iets mis bij ons. Probeer het later nog eens."}
+
+
 def register(app: Flask) -> None:
     def page(template: str, code: int):
+        if _wants_json():
+            # Partner systems get RFC 9457 problems, never an HTML page.
+            from app.api.views import problem
+
+            return problem(code, f"http-{code}", _TITLES.get(code, "Error"),
+                           _DETAILS_NL.get(code, "Er ging iets mis."),
+                           _TITLES.get(code, "Error") + ".")
         return render_template(f"errors/{template}.html"), code
 
     @app.errorhandler(400)

@@ -20,6 +20,10 @@ def healthz():
 @bp.get("/")
 def index():
     """Send each role to the page it works from."""
+    if has(current_user, "volunteer.own"):
+        return redirect(url_for("volunteers.mine"))
+    if has(current_user, "portal.view"):
+        return redirect(url_for("portal.index"))
     if has(current_user, "referrals.contact"):
         return redirect(url_for("referrals.queue"))
     return render_template("main/home.html")

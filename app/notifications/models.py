@@ -34,8 +34,12 @@ class Notification(db.Model):
     channel: Mapped[str] = mapped_column(sa.String(10), default="email")
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
+    # The HTML part of an e-mail, kept so a retry sends exactly what was claimed.
+    html: Mapped[str | None] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(300))
-    # pending → sent, or failed (retried by the next run); "app" messages are "sent" at once.
+    # pending → sent, or failed (retried by the next run until MAX_ATTEMPTS, then left as
+    # failed for good); "app" messages are "sent" at once; "skipped" when a delivery guard
+    # said no at sending time (e.g. a referrer signal after the consent was withdrawn).
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(300))

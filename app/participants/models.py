@@ -35,7 +35,8 @@ class Participant(db.Model):
     phone_normalised: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     preferred_channel: Mapped[str] = mapped_column(sa.String(20), default="phone")
-    birth_year: Mapped[int | None]
+    # Indexed for the duplicate check on registering (same name and phone or birth year).
+    birth_year: Mapped[int | None] = mapped_column(index=True)
     language_background: Mapped[str] = mapped_column(sa.String(10), default="unknown")
     native_language: Mapped[str | None] = mapped_column(sa.String(80))
     other_languages: Mapped[str | None] = mapped_column(sa.String(200))
@@ -73,6 +74,9 @@ class Trajectory(db.Model):
         # The out-of-view scan walks open trajectories by their last contact.
         sa.Index("ix_trajectories_status_last_contact", "status", "last_contact_at"),
         sa.Index("ix_trajectories_location_status", "location_id", "status"),
+        # Reports: the cohort of a period (referral date) and what ended in a period.
+        sa.Index("ix_trajectories_referred_on", "referred_on"),
+        sa.Index("ix_trajectories_ended_on", "ended_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

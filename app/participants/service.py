@@ -1,8 +1,20 @@
 """Domain functions for participants and trajectories (no request handling)."""
 
+import re
 from datetime import datetime
 
-from app.participants.models import Trajectory
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, joinedload, lazyload
+
+from app.admin.models import Location
+from app.audit import service as audit
+from app.auth.models import User
+from app.auth.permissions import roles_with
+from app.core.choices import CONSENT_KIND, CONSENT_METHOD, OPEN_STATUSES, label
+from app.extensions import db
+from app.participants.models import Consent, Participant, Trajectory, normalise_phone
+from app.participants.timeline import TimelineItem, timeline_provider
 
 
 def record_contact(trajectory: Trajectory, at: datetime) -> None:
@@ -14,3 +26,215 @@ def record_contact(trajectory: Trajectory, at: datetime) -> None:
     if trajectory.last_contact_at is None or at > trajectory.last_contact_at:
         trajectory.last_contact_at = at
     trajectory.out_of_view_since = None
+
+
+# --- The participant list -------------------------------------------------------------------
+
+def _newest_trajectories(trajectory_condition):
+    """Per participant, the id of their newest trajectory the viewer may see."""
+    return (
+        sa.select(Trajectory.participant_id,
+                  sa.func.max(Trajectory.id).label("trajectory_id"))
+        .where(trajectory_condition)
+        .group_by(Trajectory.participant_id)
+        .subquery()
+    )
+
+
+def participant_list_query(participants: sa.Select, trajectory_condition, *, q: str = "",
+                           status: str = "", location_id: int | None = None,
+                           owner: str = "", viewer_id: int | None = None) -> sa.Select:
+    """Participants matching search and filters; filters apply to the newest trajectory.
+
+    `participants` and `trajectory_condition` are the viewer's scope from the permissions
+    module, so the list never shows more than the viewer may see.
+    """
+    latest = _newest_trajectories(trajectory_condition)
+    # An alias: the scope condition in `participants` has its own correlated Trajectory.
+    newest = aliased(Trajectory)
+    query = (
+        participants.outerjoin(latest, latest.c.participant_id == Participant.id)
+        .outerjoin(newest, newest.id == latest.c.trajectory_id)
+    )
+    q = (q or "").strip()
+    if q:
+        query = query.where(_search_condition(q))
+    if status == "open":
+        query = query.where(newest.status.in_(OPEN_STATUSES))
+    elif status == "out_of_view":
+        query = query.where(newest.out_of_view_since.is_not(None))
+    elif status:
+        query = query.where(newest.status == status)
+    if location_id:
+        query = query.where(newest.location_id == location_id)
+    if owner == "me":
+        query = query.where(newest.owner_id == viewer_id)
+    elif owner == "none":
+        query = query.where(newest.id.is_not(None), newest.owner_id.is_(None))
+    elif owner.isdigit():
+        query = query.where(newest.owner_id == int(owner))
+    return query.order_by(sa.func.lower(Participant.last_name),
+                          sa.func.lower(Participant.first_name), Participant.id)
+
+
+_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
+
+
+def _search_condition(q: str) -> sa.ColumnElement[bool]:
+    digits = re.sub(r"\D", "", q)
+    if _PHONE_LIKE.match(q) and len(digits) >= 3:
+        number = normalise_phone(q) or digits
+        return Participant.phone_normalised.contains(number, autoescape=True)
+    # Every word must be in the first or the last name: "fatima amr" finds Fatima El Amrani.
+    conditions = []
+    for word in q.lower().split():
+        conditions.append(sa.or_(
+            sa.func.lower(Participant.first_name).contains(word, autoescape=True),
+            sa.func.lower(Participant.last_name).contains(word, autoescape=True),
+        ))
+    return sa.and_(*conditions)
+
+
+def newest_trajectories_for(participant_ids: list[int], trajectory_condition) -> dict:
+    """{participant_id: newest visible Trajectory} with location and owner, in one query."""
+    if not participant_ids:
+        return {}
+    latest = _newest_trajectories(
+        sa.and_(trajectory_condition, Trajectory.participant_id.in_(participant_ids))
+    )
+    rows = db.session.scalars(
+        sa.select(Trajectory)
+        .join(latest, latest.c.trajectory_id == Trajectory.id)
+        .options(joinedload(Trajectory.location),
+                 joinedload(Trajectory.owner).lazyload(User.locations))
+    ).all()
+    return {t.participant_id: t for t in rows}
+
+
+def coordinators_at(location_ids) -> list[User]:
+    """People who can own trajectories at these locations (filter and assign lists)."""
+    if not location_ids:
+        return []
+    return db.session.scalars(
+        sa.select(User)
+        .where(User.active.is_(True), User.role.in_(roles_with("trajectories.own")),
+               User.locations.any(Location.id.in_(list(location_ids))))
+        .options(lazyload(User.locations))
+        .order_by(User.name)
+    ).all()
+
+
+# --- Person details -------------------------------------------------------------------------
+
+PERSON_FIELDS = (
+    "first_name", "last_name", "phone", "email", "preferred_channel", "birth_year",
+    "language_background", "native_language", "other_languages", "sex", "postcode4",
+    "found_via",
+)
+
+
+def update_participant(participant: Participant, data: dict, user, now: datetime) -> list[str]:
+    """Apply changed person fields; audit the NAMES of what changed, never the values."""
+    changed = []
+    for name in PERSON_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if isinstance(value, str):
+            # last_name is NOT NULL: one-name people (common among refugees) get "".
+            value = value.strip() or ("" if name == "last_name" else None)
+        if getattr(participant, name) != value:
+            setattr(participant, name, value)
+            changed.append(name)
+    if "phone" in changed:
+        participant.phone_normalised = normalise_phone(participant.phone)
+    if changed:
+        participant.updated_at = now
+        audit.record(user, "update", "participant", participant.id,
+                     participant_id=participant.id,
+                     summary="gewijzigd: " + ", ".join(changed), now=now)
+    return changed
+
+
+# --- Consent --------------------------------------------------------------------------------
+
+def consents_in_force(consents) -> dict[str, Consent]:
+    """The newest decision per kind."""
+    current: dict[str, Consent] = {}
+    for consent in sorted(consents, key=lambda c: (c.recorded_at, c.id or 0)):
+        current[consent.kind] = consent
+    return current
+
+
+def consent_history(participant: Participant) -> list[Consent]:
+    """Every decision, newest first, with who recorded it (one query)."""
+    return db.session.scalars(
+        sa.select(Consent).where(Consent.participant_id == participant.id)
+        .options(joinedload(Consent.recorded_by).lazyload(User.locations))
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+    ).all()
+
+
+def consent_state(participant: Participant) -> dict[str, bool | None]:
+    """{kind: given?} for every kind; None when nothing was ever recorded."""
+    current = consents_in_force(consent_history(participant))
+    return {kind: (current[kind].given if kind in current else None) for kind in CONSENT_KIND}
+
+
+def set_consent(participant: Participant, kind: str, given: bool, method: str, user,
+                now: datetime, note: str | None = None) -> Consent:
+    """Record a consent decision. The history stays; the newest row is the one in force."""
+    if kind not in CONSENT_KIND:
+        raise ValueError(f"unknown consent kind {kind!r}")
+    if method not in CONSENT_METHOD:
+        raise ValueError(f"unknown consent method {method!r}")
+    consent = Consent(participant=participant, kind=kind, given=given, method=method,
+                      recorded_at=now, recorded_by=user, note=(note or "").strip() or None)
+    db.session.add(consent)
+    db.session.flush()
+    audit.record(user, "update", "consent", consent.id, participant_id=participant.id,
+                 summary=f"toestemming {kind}: {'gegeven' if given else 'ingetrokken'}",
+                 now=now)
+    return consent
+
+
+def set_owner(trajectory: Trajectory, owner, user, now: datetime) -> bool:
+    """Make `owner` (or nobody) the owner; open owner check-ins move along."""
+    # Imported here: the check-ins service imports this module (record_contact).
+    from app.checkins.service import reassign_owner_checkins
+
+    previous_owner_id = trajectory.owner_id
+    if previous_owner_id == getattr(owner, "id", None):
+        return False
+    trajectory.owner = owner
+    db.session.flush()
+    reassign_owner_checkins(trajectory, previous_owner_id)
+    audit.record(user, "update", "trajectory", trajectory.id,
+                 participant_id=trajectory.participant_id, summary="gewijzigd: owner", now=now)
+    return True
+
+
+@timeline_provider
+def consent_timeline(trajectories, viewer) -> list[TimelineItem]:
+    """Consent decisions belong to the person; they are shown on their newest trajectory."""
+    if not trajectories:
+        return []
+    newest: dict[int, int] = {}
+    for t in trajectories:
+        newest[t.participant_id] = max(newest.get(t.participant_id, 0), t.id)
+    consents = db.session.scalars(
+        sa.select(Consent).where(Consent.participant_id.in_(list(newest)))
+        .options(joinedload(Consent.recorded_by).lazyload(User.locations))
+    ).all()
+    items = []
+    for c in consents:
+        kind = label(CONSENT_KIND, c.kind)
+        title = (_("Toestemming gegeven: %(kind)s", kind=kind) if c.given
+                 else _("Toestemming ingetrokken: %(kind)s", kind=kind))
+        detail = label(CONSENT_METHOD, c.method)
+        if c.recorded_by:
+            detail = _("%(method)s, vastgelegd door %(name)s", method=detail,
+                       name=c.recorded_by.name)
+        items.append(TimelineItem(trajectory_id=newest[c.participant_id], at=c.recorded_at,
+                                  kind="consent", title=title, detail=detail))
+    return items

@@ -1,10 +1,242 @@
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+from werkzeug.routing import BuildError
+from wtforms import SelectChoice
 
-from app.auth.permissions import require
+from app.admin.service import reference_choices
+from app.audit import service as audit
+from app.auth.models import User
+from app.auth.permissions import (
+    allowed_locations,
+    can_edit_trajectory,
+    get_participant_or_404,
+    get_trajectory_or_404,
+    has,
+    owner_candidates,
+    require,
+    trajectory_scope,
+    visible_participants,
+    visible_trajectories,
+)
+from app.core import choices
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.intakes.forms import GoalStatusForm
 from app.participants import bp
+from app.participants.forms import ConsentForm, ListFilterForm, OwnerForm, ParticipantForm
+from app.participants.models import Trajectory
+from app.participants.service import (
+    PERSON_FIELDS,
+    consent_history,
+    consents_in_force,
+    coordinators_at,
+    newest_trajectories_for,
+    participant_list_query,
+    set_consent,
+    set_owner,
+    update_participant,
+)
+from app.participants.timeline import next_due, timeline
+from app.referrals.models import Referral
+
+# Statuses before the intake: first contact is still being made.
+BEFORE_INTAKE = ("referred", "contacted", "unreachable", "intake_planned")
+
+
+def _filter_choices(form: ListFilterForm, locations, owners) -> None:
+    form.status.choices = [
+        SelectChoice(value="", label=_("Alle")),
+        SelectChoice(value="open", label=_("Alle open trajecten")),
+        SelectChoice(value="out_of_view", label=_("Buiten beeld")),
+    ] + [SelectChoice(value=code, label=str(label))
+         for code, label in choices.TRAJECTORY_STATUS.items()]
+    form.location.choices = [SelectChoice(value="", label=_("Alle locaties"))] + [
+        SelectChoice(value=str(loc.id), label=loc.name) for loc in locations]
+    owner_choices = [SelectChoice(value="", label=_("Iedereen"))]
+    if has(current_user, "trajectories.own"):
+        owner_choices.append(SelectChoice(value="me", label=_("Mijn deelnemers")))
+    owner_choices.append(SelectChoice(value="none", label=_("Zonder eigenaar")))
+    owner_choices += [SelectChoice(value=str(u.id), label=u.name) for u in owners]
+    form.owner.choices = owner_choices
+
+
+def _allowed(field) -> str:
+    """The chosen filter value when it is one of the options; otherwise no filter."""
+    return field.data if field.data in {c.value for c in field.choices} else ""
 
 
 @bp.get("/")
 @require("participants.view")
 def index():
-    return render_template("participants/index.html")
+    locations = allowed_locations(current_user)
+    owners = coordinators_at([loc.id for loc in locations])
+    form = ListFilterForm(request.args)
+    _filter_choices(form, locations, owners)
+    filters = {"q": (form.q.data or "").strip()[:100], "status": _allowed(form.status),
+               "location": _allowed(form.location), "owner": _allowed(form.owner)}
+    scope = trajectory_scope(current_user)
+    query = participant_list_query(
+        visible_participants(current_user), scope, q=filters["q"], status=filters["status"],
+        location_id=int(filters["location"]) if filters["location"] else None,
+        owner=filters["owner"], viewer_id=current_user.id,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    newest = newest_trajectories_for([p.id for p in page.items], scope)
+    # The list shows names and phone numbers, so looking at it is logged too.
+    audit.record(current_user, "view", "participant_list",
+                 summary=f"pagina {page.page}" + (", gezocht" if filters["q"] else ""))
+    html = render_template("participants/index.html", page=page, newest=newest, form=form,
+                           filters={k: v for k, v in filters.items() if v})
+    db.session.commit()
+    return html
+
+
+def _link(endpoint: str, **values) -> str | None:
+    """A URL when that page exists (features are built in parallel), else None."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
+    if not can_edit_trajectory(current_user, trajectory) or not trajectory.is_open:
+        return []
+    actions = []
+    if trajectory.status in BEFORE_INTAKE and has(current_user, "referrals.contact"):
+        actions.append((_("Contact vastleggen"),
+                        _link("referrals.contact", trajectory_id=trajectory.id)))
+        actions.append((_("Intake verzetten") if trajectory.status == "intake_planned"
+                        else _("Intake plannen"),
+                        _link("referrals.plan_intake", trajectory_id=trajectory.id)))
+    if has(current_user, "intakes.edit"):
+        actions.append((_("Intake bijwerken") if trajectory.intake else _("Intake invullen"),
+                        _link("intakes.edit", trajectory_id=trajectory.id)))
+    return [(label, url) for label, url in actions if url]
+
+
+@bp.get("/<int:participant_id>")
+@require("participants.view")
+def show(participant_id: int):
+    participant = get_participant_or_404(current_user, participant_id)
+    trajectories = db.session.scalars(
+        visible_trajectories(current_user)
+        .where(Trajectory.participant_id == participant.id)
+        .options(
+            joinedload(Trajectory.location),
+            joinedload(Trajectory.owner).lazyload(User.locations),
+            joinedload(Trajectory.referral).joinedload(Referral.partner),
+            joinedload(Trajectory.intake),
+            selectinload(Trajectory.goals),
+            lazyload(Trajectory.participant),
+        )
+        .order_by(Trajectory.referred_on.desc(), Trajectory.id.desc())
+    ).all()
+    consents = consent_history(participant)
+    due = next_due(trajectories, current_user)
+    audit.record(current_user, "view", "participant", participant.id,
+                 participant_id=participant.id)
+    html = render_template(
+        "participants/show.html",
+        participant=participant,
+        trajectories=trajectories,
+        consents_now=consents_in_force(consents),
+        timeline=timeline(trajectories, current_user),
+        due={t.id: [item for item in due if item.trajectory_id == t.id] for t in trajectories},
+        actions={t.id: _actions(t) for t in trajectories},
+        owners={t.id: owner_candidates(current_user, t) for t in trajectories if t.is_open},
+        can_edit={t.id: can_edit_trajectory(current_user, t) for t in trajectories},
+        goal_status_form=GoalStatusForm(),
+        many=len(trajectories) > 1,
+        where={t.id: t.location.name for t in trajectories},
+    )
+    db.session.commit()
+    return html
+
+
+@bp.route("/<int:participant_id>/bewerken", methods=["GET", "POST"])
+@require("participants.edit")
+def edit(participant_id: int):
+    participant = get_participant_or_404(current_user, participant_id)
+    form = ParticipantForm(obj=participant, found_via_choices=reference_choices("found_via"))
+    if request.method == "GET":
+        form.sex.data = participant.sex or ""
+        form.found_via.data = participant.found_via or ""
+    if form.validate_on_submit():
+        data = {name: form[name].data for name in PERSON_FIELDS}
+        changed = update_participant(participant, data, current_user, utcnow())
+        db.session.commit()
+        if changed:
+            flash(_("De gegevens zijn opgeslagen."), "success")
+        else:
+            flash(_("Er was niets veranderd."), "info")
+        return redirect(url_for("participants.show", participant_id=participant.id))
+    if request.method == "GET":
+        audit.record(current_user, "view", "participant", participant.id,
+                     participant_id=participant.id, summary="bewerken")
+        db.session.commit()
+    return render_template("participants/edit.html", form=form, participant=participant)
+
+
+@bp.route("/<int:participant_id>/toestemming", methods=["GET", "POST"])
+@require("consents.edit")
+def consents(participant_id: int):
+    participant = get_participant_or_404(current_user, participant_id)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        given = form.given.data == "yes"
+        set_consent(participant, form.kind.data, given, form.method.data, current_user,
+                    utcnow(), note=form.note.data)
+        db.session.commit()
+        kind = choices.label(choices.CONSENT_KIND, form.kind.data)
+        if given:
+            flash(_("Toestemming vastgelegd: %(kind)s.", kind=kind), "success")
+        else:
+            flash(_("Toestemming ingetrokken: %(kind)s.", kind=kind), "success")
+        return redirect(url_for("participants.show", participant_id=participant.id,
+                                _anchor="toestemming"))
+    history = consent_history(participant)
+    if request.method == "GET":
+        audit.record(current_user, "view", "consent", None, participant_id=participant.id)
+    html = render_template("participants/consents.html", form=form, participant=participant,
+                           history=history, consents_now=consents_in_force(history))
+    db.session.commit()
+    return html
+
+
+@bp.post("/traject/<int:trajectory_id>/eigenaar")
+@require("trajectories.own")
+def set_trajectory_owner(trajectory_id: int):
+    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    candidates = {str(user.id): user for user in owner_candidates(current_user, trajectory)}
+    if not candidates:
+        abort(403)
+    form = OwnerForm()
+    may_clear = has(current_user, "trajectories.assign")
+    form.owner_id.choices = [SelectChoice(value=key) for key in candidates] + (
+        [SelectChoice(value="")] if may_clear else [])
+    if form.validate_on_submit():
+        owner = candidates.get(form.owner_id.data)
+        if set_owner(trajectory, owner, current_user, utcnow()):
+            db.session.commit()
+            if owner is None:
+                flash(_("Dit traject heeft nu geen eigenaar."), "success")
+            else:
+                flash(_("%(name)s is nu eigenaar van dit traject.", name=owner.name), "success")
+    else:
+        flash(_("Kies een coördinator van deze locatie."), "error")
+    return redirect(url_for("participants.show", participant_id=trajectory.participant_id,
+                            _anchor=f"traject-{trajectory.id}"))
+
+
+@bp.app_template_filter("status_class")
+def status_class(trajectory: Trajectory | None) -> str:
+    if trajectory is None:
+        return ""
+    if trajectory.out_of_view_since is not None or trajectory.status == "unreachable":
+        return "badge-alert"
+    if trajectory.status == "active":
+        return "badge-ok"
+    return ""

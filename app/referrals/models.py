@@ -31,13 +31,17 @@ class Referral(db.Model):
     first_contact_due: Mapped[date]
     result: Mapped[str] = mapped_column(sa.String(20), default="pending")
     result_on: Mapped[date | None]
+    # When and by whom the intake was planned; the moment itself is Trajectory.intake_planned_at.
+    intake_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    intake_scheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     trajectory = relationship("Trajectory", back_populates="referral")
     partner = relationship("Partner")
     partner_contact = relationship("PartnerContact")
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    intake_scheduled_by = relationship("User", foreign_keys=[intake_scheduled_by_id])
 
 
 class ContactAttempt(db.Model):
@@ -50,6 +54,8 @@ class ContactAttempt(db.Model):
     reached: Mapped[bool]
     channel: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # Only for reached attempts that ended the trajectory: "declined" or "forwarded".
+    outcome: Mapped[str | None] = mapped_column(sa.String(20))
 
     trajectory = relationship("Trajectory", back_populates="contact_attempts")
     by = relationship("User")

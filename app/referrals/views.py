@@ -1,16 +1,335 @@
-from flask import render_template
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from app.auth.permissions import require
+from app.admin.service import reference_choices
+from app.audit import service as audit
+from app.auth.permissions import (
+    allowed_locations,
+    get_participant_or_404,
+    get_trajectory_or_404,
+    require,
+    visible_participants,
+    visible_trajectories,
+)
+from app.core import choices
+from app.core.timeutil import local_date, local_datetime, to_utc, utcnow
+from app.extensions import db
+from app.participants.models import Participant, Trajectory
+from app.partners.models import Partner
 from app.referrals import bp
+from app.referrals import timeline as _timeline  # noqa: F401  (registers the providers)
+from app.referrals.forms import (
+    ContactAttemptForm,
+    PlanIntakeForm,
+    ReferralForm,
+    select_choices,
+)
+from app.referrals.models import Referral
+from app.referrals.service import (
+    ENDING_OUTCOMES,
+    FIRST_CONTACT_STATUSES,
+    OpenTrajectoryError,
+    PersonInput,
+    ReferralError,
+    ReferralInput,
+    failed_attempts_since_success,
+    find_possible_duplicates,
+    log_contact_attempt,
+    mask_phone,
+    plan_intake,
+    register_referral,
+)
+
+
+def participant_url(participant_id: int) -> str:
+    return url_for("participants.show", participant_id=participant_id)
+
+
+# ---- Registering a referral -------------------------------------------------------------
+
+def _fill_referral_choices(form: ReferralForm, locations) -> None:
+    form.location_id.choices = select_choices((loc.id, loc.name) for loc in locations)
+    partners = db.session.scalars(
+        sa.select(Partner).where(Partner.active.is_(True))
+        .options(selectinload(Partner.contacts)).order_by(Partner.name)
+    ).all()
+    form.partner_id.choices = select_choices(
+        [(0, _("Geen verwijzer (zelfmelder of aan de balie)"))] + [(p.id, p.name) for p in partners]
+    )
+    # Grouped per partner, so the list works without JavaScript; the form checks the pair.
+    contacts = select_choices([(0, _("Niet in de lijst of onbekend"))])
+    form.contact_partner = {}
+    for p in partners:
+        active = [c for c in p.contacts if c.active]
+        contacts += select_choices(
+            ((c.id, f"{c.name} ({c.role})" if c.role else c.name) for c in active),
+            optgroup=p.name)
+        form.contact_partner.update({c.id: p.id for c in active})
+    form.partner_contact_id.choices = contacts
+    form.found_via.choices = select_choices(
+        [("", _("Niet gevraagd of onbekend"))] + reference_choices("found_via"))
+
+
+def _inputs(form: ReferralForm) -> tuple[PersonInput, ReferralInput]:
+    person = PersonInput(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        phone=form.phone.data or None,
+        email=form.email.data or None,
+        preferred_channel=form.preferred_channel.data,
+        birth_year=int(form.birth_year.data) if form.birth_year.data else None,
+        language_background=form.language_background.data,
+        native_language=form.native_language.data or None,
+        other_languages=form.other_languages.data or None,
+        found_via=form.found_via.data or None,
+    )
+    referral = ReferralInput(
+        location_id=form.location_id.data,
+        question=form.question.data,
+        channel=form.channel.data,
+        referred_on=form.referred_on.data,
+        share_with_referrer=form.share_with_referrer.data == "yes",
+        consent_method=form.consent_method.data,
+        partner_id=form.partner_id.data or None,
+        partner_contact_id=form.partner_contact_id.data or None,
+        referrer_name=form.referrer_name.data or None,
+        referrer_phone=form.referrer_phone.data or None,
+        referrer_email=form.referrer_email.data or None,
+        best_moment=form.best_moment.data or None,
+    )
+    return person, referral
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@require("referrals.create")
+def new():
+    now = utcnow()
+    locations = allowed_locations(current_user)
+    form = ReferralForm()
+    form.today = local_date(now)
+    _fill_referral_choices(form, locations)
+    if request.method == "GET":
+        form.referred_on.data = form.today
+        if len(locations) == 1:
+            form.location_id.data = locations[0].id
+
+    duplicates: list[Participant] = []
+    refused = None
+    if form.validate_on_submit():
+        person, referral = _inputs(form)
+        decision = form.decision.data or ""
+        existing = None
+        if decision.startswith("attach:"):
+            existing = get_participant_or_404(current_user, int(decision.split(":", 1)[1]))
+        elif decision != "new":
+            duplicates = find_possible_duplicates(
+                visible_participants(current_user), person.first_name, person.last_name,
+                person.phone, person.birth_year)
+        if not duplicates:
+            try:
+                trajectory = register_referral(person=person, referral=referral,
+                                               user=current_user, now=now,
+                                               existing_participant=existing)
+            except OpenTrajectoryError as error:
+                db.session.rollback()
+                refused = error.trajectory
+                duplicates = find_possible_duplicates(
+                    visible_participants(current_user), person.first_name, person.last_name,
+                    person.phone, person.birth_year)
+                if refused.participant not in duplicates:
+                    duplicates.insert(0, refused.participant)
+            else:
+                db.session.commit()
+                flash(_("De aanmelding van %(name)s is opgeslagen. Neem uiterlijk %(due)s "
+                        "contact op.", name=trajectory.participant.full_name,
+                        due=format_date(trajectory.referral.first_contact_due,
+                                        "EEEE d MMMM")), "success")
+                return redirect(participant_url(trajectory.participant_id))
+        # Showing possible matches shows other people's data: that is a view to log.
+        for match in duplicates:
+            audit.record(current_user, "view", "participant", match.id,
+                         participant_id=match.id, summary="getoond als mogelijke dubbele",
+                         now=now)
+        db.session.commit()
+
+    open_here = {}
+    if duplicates and form.location_id.data:
+        for match in duplicates:
+            open_here[match.id] = next(
+                (t for t in match.trajectories
+                 if t.status != "ended" and t.location_id == form.location_id.data), None)
+    return render_template("referrals/new.html", form=form, locations=locations,
+                           duplicates=duplicates, refused=refused, open_here=open_here,
+                           mask_phone=mask_phone, participant_url=participant_url)
+
+
+# ---- The work queue ----------------------------------------------------------------------
+
+QUEUE_TABS = {
+    "nieuw": ("referred", _l("Nog bellen")),
+    "contact": ("contacted", _l("Contact gehad, nog geen intake gepland")),
+    "niet-bereikt": ("unreachable", _l("Niet bereikt")),
+}
 
 
 @bp.get("/")
 @require("referrals.contact")
 def queue():
-    return render_template("referrals/queue.html")
+    now = utcnow()
+    tab = request.args.get("lijst", "nieuw")
+    if tab not in QUEUE_TABS:
+        tab = "nieuw"
+    status = QUEUE_TABS[tab][0]
+    locations = allowed_locations(current_user)
+    location_id = request.args.get("locatie", type=int)
+    if location_id not in {loc.id for loc in locations}:
+        location_id = None
+
+    # Logged and committed first: a commit after loading would expire every row shown.
+    audit.record(current_user, "view", "referral_queue", None,
+                 summary=f"lijst {tab}, pagina {request.args.get('page', 1, type=int)}",
+                 now=now)
+    db.session.commit()
+
+    scope = visible_trajectories(current_user)
+    if location_id:
+        scope = scope.where(Trajectory.location_id == location_id)
+    counts = dict(db.session.execute(
+        scope.with_only_columns(Trajectory.status, sa.func.count(Trajectory.id))
+        .where(Trajectory.status.in_([s for s, _label in QUEUE_TABS.values()]))
+        .group_by(Trajectory.status)
+    ).all())
+
+    order = {
+        "referred": (Referral.first_contact_due.asc().nulls_last(), Trajectory.referred_on),
+        # Longest since the conversation first: they wait for an intake date.
+        "contacted": (Referral.result_on.asc().nulls_last(),),
+        "unreachable": (Referral.result_on.asc().nulls_last(),),
+    }[status]
+    query = (
+        scope.where(Trajectory.status == status)
+        .outerjoin(Referral, Referral.trajectory_id == Trajectory.id)
+        .options(
+            joinedload(Trajectory.participant),
+            joinedload(Trajectory.location),
+            contains_eager(Trajectory.referral).joinedload(Referral.partner),
+            selectinload(Trajectory.contact_attempts),
+        )
+        .order_by(*order, Trajectory.id)
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("referrals/queue.html", page=page, tab=tab, tabs=QUEUE_TABS,
+                           counts=counts, locations=locations, location_id=location_id,
+                           today=local_date(now), participant_url=participant_url)
 
 
-@bp.get("/nieuw")
-@require("referrals.create")
-def new():
-    return render_template("referrals/queue.html")
+# ---- First contact -----------------------------------------------------------------------
+
+@bp.route("/<int:trajectory_id>/contact", methods=["GET", "POST"])
+@require("referrals.contact")
+def contact(trajectory_id: int):
+    now = utcnow()
+    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    participant = trajectory.participant
+    form = ContactAttemptForm()
+    if request.method == "GET" and participant.preferred_channel in choices.CONTACT_CHANNEL:
+        form.channel.data = participant.preferred_channel
+    can_log = trajectory.status in FIRST_CONTACT_STATUSES
+    max_attempts = current_app.config["MAX_CONTACT_ATTEMPTS"]
+
+    if request.method == "POST" and not can_log:
+        flash(_("Dit traject is al verder of afgesloten. Contact vastleggen kan hier niet "
+                "meer."), "warning")
+        return redirect(url_for("referrals.contact", trajectory_id=trajectory.id))
+    if form.validate_on_submit():
+        result = form.result.data
+        outcome = result if result in ENDING_OUTCOMES else None
+        note = form.note.data or None
+        if outcome == "forwarded":
+            note = _("Doorverwezen naar: %(to)s", to=form.forwarded_to.data) + (
+                f"\n{note}" if note else "")
+        was_referred = trajectory.status == "referred"
+        log_contact_attempt(trajectory, reached=result != "not_reached",
+                            channel=form.channel.data, note=note, user=current_user,
+                            now=now, outcome=outcome)
+        db.session.commit()
+        name = participant.full_name
+        if outcome is not None:
+            flash(_("Vastgelegd. Het traject van %(name)s is afgesloten.", name=name), "success")
+            return redirect(participant_url(participant.id))
+        if result == "reached":
+            if trajectory.status == "contacted":
+                flash(_("Contact met %(name)s vastgelegd. Plan nu de intake.", name=name),
+                      "success")
+                return redirect(url_for("referrals.plan_intake", trajectory_id=trajectory.id))
+            flash(_("Contact met %(name)s vastgelegd.", name=name), "success")
+            return redirect(url_for("referrals.queue"))
+        if was_referred and trajectory.status == "unreachable":
+            flash(_("%(name)s is %(n)s keer niet bereikt en staat nu bij 'Niet bereikt'.",
+                    name=name, n=max_attempts), "warning")
+        elif trajectory.status == "referred":
+            flash(_("Niet bereikt vastgelegd (poging %(n)s van %(max)s). Probeer het later "
+                    "nog eens.", n=failed_attempts_since_success(trajectory),
+                    max=max_attempts), "info")
+        else:
+            flash(_("Niet bereikt vastgelegd."), "info")
+        return redirect(url_for("referrals.queue"))
+
+    if request.method == "GET":
+        audit.record(current_user, "view", "trajectory", trajectory.id,
+                     participant_id=participant.id, summary="pagina eerste contact", now=now)
+        db.session.commit()
+    return render_template("referrals/contact.html", form=form, trajectory=trajectory,
+                           participant=participant, referral=trajectory.referral,
+                           can_log=can_log, max_attempts=max_attempts,
+                           failed=failed_attempts_since_success(trajectory),
+                           participant_url=participant_url)
+
+
+# ---- Planning the intake -----------------------------------------------------------------
+
+@bp.route("/<int:trajectory_id>/intake", methods=["GET", "POST"], endpoint="plan_intake")
+@require("referrals.contact")
+def plan_intake_view(trajectory_id: int):
+    now = utcnow()
+    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    can_plan = trajectory.status in FIRST_CONTACT_STATUSES
+    form = PlanIntakeForm()
+    if request.method == "GET" and trajectory.intake_planned_at:
+        planned = local_datetime(trajectory.intake_planned_at)
+        form.day.data, form.time.data = planned.date(), planned.time()
+
+    if request.method == "POST" and not can_plan:
+        flash(_("Voor dit traject kunt u geen intake meer plannen."), "warning")
+        return redirect(url_for("referrals.plan_intake", trajectory_id=trajectory.id))
+    if form.validate_on_submit():
+        at = to_utc(form.day.data, form.time.data.hour, form.time.data.minute)
+        if at <= now:
+            form.day.errors.append(_("Dit moment is al voorbij. Kies een datum en tijd in de "
+                                     "toekomst."))
+        else:
+            try:
+                plan_intake(trajectory, at, current_user, now)
+            except ReferralError:  # pragma: no cover (status was checked above)
+                abort(409)
+            db.session.commit()
+            flash(_("Intake met %(name)s gepland op %(moment)s.",
+                    name=trajectory.participant.full_name,
+                    moment=format_datetime(at, "EEEE d MMMM 'om' HH:mm")), "success")
+            return redirect(url_for("referrals.queue"))
+
+    if request.method == "GET":
+        audit.record(current_user, "view", "trajectory", trajectory.id,
+                     participant_id=trajectory.participant_id, summary="intake plannen",
+                     now=now)
+        db.session.commit()
+    return render_template("referrals/plan_intake.html", form=form, trajectory=trajectory,
+                           participant=trajectory.participant, referral=trajectory.referral,
+                           can_plan=can_plan,
+                           participant_url=participant_url)
+

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:29:15.282823
+Create Date: 2026-11-23 19:16:39.885584
 
 """
 from alembic import op
@@ -68,6 +68,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participants'))
     )
     with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_participants_birth_year'), ['birth_year'], unique=False)
         batch_op.create_index('ix_participants_name', ['last_name', 'first_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_phone_normalised'), ['phone_normalised'], unique=False)
 
@@ -83,6 +84,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partners')),
     sa.UniqueConstraint('name', name=op.f('uq_partners_name'))
     )
+    op.create_table('rate_limit_hits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bucket', sa.String(length=80), nullable=False),
+    sa.Column('at', app.core.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rate_limit_hits'))
+    )
+    with op.batch_alter_table('rate_limit_hits', schema=None) as batch_op:
+        batch_op.create_index('ix_rate_limit_hits_bucket_at', ['bucket', 'at'], unique=False)
+
     op.create_table('reference_items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('list_name', sa.String(length=40), nullable=False),
@@ -95,6 +105,36 @@ def upgrade():
     )
     with op.batch_alter_table('reference_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reference_items_list_name'), ['list_name'], unique=False)
+
+    op.create_table('idempotency_records',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('response_status', sa.Integer(), nullable=False),
+    sa.Column('response_body', sa.Text(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_idempotency_records_partner_id_partners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
+    sa.UniqueConstraint('partner_id', 'key', name='uq_idempotency_partner_key')
+    )
+    op.create_table('offers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('domain', sa.String(length=20), nullable=False),
+    sa.Column('formal', sa.Boolean(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('schedule', sa.String(length=200), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('capacity >= 0', name=op.f('ck_offers_capacity')),
+    sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_offers_location_id_locations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offers'))
+    )
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.create_index('ix_offers_location_active', ['location_id', 'active'], unique=False)
 
     op.create_table('partner_contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -129,6 +169,24 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_at', app.core.db.UTCDateTime(), nullable=True),
+    sa.Column('last_used_at', app.core.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_tokens_created_by_id_users')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_api_tokens_partner_id_partners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_partner_id'), ['partner_id'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -175,6 +233,7 @@ def upgrade():
     sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('html', sa.Text(), nullable=True),
     sa.Column('link', sa.String(length=300), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -213,10 +272,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trajectories'))
     )
     with op.batch_alter_table('trajectories', schema=None) as batch_op:
+        batch_op.create_index('ix_trajectories_ended_on', ['ended_on'], unique=False)
         batch_op.create_index('ix_trajectories_location_status', ['location_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_trajectories_out_of_view_since'), ['out_of_view_since'], unique=False)
         batch_op.create_index(batch_op.f('ix_trajectories_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trajectories_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index('ix_trajectories_referred_on', ['referred_on'], unique=False)
         batch_op.create_index('ix_trajectories_status_last_contact', ['status', 'last_contact_at'], unique=False)
 
     op.create_table('user_locations',
@@ -226,6 +287,34 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_locations_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'location_id', name=op.f('pk_user_locations'))
     )
+    op.create_table('volunteers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('first_name', sa.String(length=80), nullable=False),
+    sa.Column('last_name', sa.String(length=120), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('sex', sa.String(length=10), nullable=True),
+    sa.Column('availability', sa.JSON(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('domains', sa.JSON(), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('vog_on', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('status_reason', sa.String(length=300), nullable=True),
+    sa.Column('status_changed_on', sa.Date(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('active', 'paused', 'stopped')", name=op.f('ck_volunteers_status')),
+    sa.CheckConstraint('capacity >= 0', name=op.f('ck_volunteers_capacity')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteers_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteers')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_volunteers_user_id'))
+    )
+    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+        batch_op.create_index('ix_volunteers_name', ['last_name', 'first_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteers_status'), ['status'], unique=False)
+
     op.create_table('contact_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('trajectory_id', sa.Integer(), nullable=False),
@@ -234,12 +323,32 @@ def upgrade():
     sa.Column('reached', sa.Boolean(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['by_id'], ['users.id'], name=op.f('fk_contact_attempts_by_id_users')),
     sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_contact_attempts_trajectory_id_trajectories')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_attempts'))
     )
     with op.batch_alter_table('contact_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_attempts_trajectory_id'), ['trajectory_id'], unique=False)
+
+    op.create_table('enrollments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('trajectory_id', sa.Integer(), nullable=False),
+    sa.Column('offer_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('started_on', sa.Date(), nullable=False),
+    sa.Column('ended_on', sa.Date(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('active', 'ended')", name=op.f('ck_enrollments_status')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_enrollments_created_by_id_users')),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_enrollments_offer_id_offers')),
+    sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_enrollments_trajectory_id_trajectories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enrollments'))
+    )
+    with op.batch_alter_table('enrollments', schema=None) as batch_op:
+        batch_op.create_index('ix_enrollments_offer_status', ['offer_id', 'status'], unique=False)
+        batch_op.create_index('ix_enrollments_trajectory_status', ['trajectory_id', 'status'], unique=False)
 
     op.create_table('intakes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -277,6 +386,7 @@ def upgrade():
     sa.Column('own_words', sa.Text(), nullable=False),
     sa.Column('target_date', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('status_changed_at', app.core.db.UTCDateTime(), nullable=True),
     sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_learning_goals_trajectory_id_trajectories')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_learning_goals'))
@@ -284,6 +394,33 @@ def upgrade():
     with op.batch_alter_table('learning_goals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_learning_goals_target_date'), ['target_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_learning_goals_trajectory_id'), ['trajectory_id'], unique=False)
+
+    op.create_table('matches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('trajectory_id', sa.Integer(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('proposed_on', sa.Date(), nullable=False),
+    sa.Column('started_on', sa.Date(), nullable=True),
+    sa.Column('planned_end_on', sa.Date(), nullable=True),
+    sa.Column('paused_on', sa.Date(), nullable=True),
+    sa.Column('ended_on', sa.Date(), nullable=True),
+    sa.Column('end_reason', sa.String(length=60), nullable=True),
+    sa.Column('end_note', sa.Text(), nullable=True),
+    sa.Column('last_session_on', sa.Date(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('proposed', 'active', 'paused', 'ended')", name=op.f('ck_matches_status')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_matches_created_by_id_users')),
+    sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_matches_trajectory_id_trajectories')),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_matches_volunteer_id_volunteers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_matches'))
+    )
+    with op.batch_alter_table('matches', schema=None) as batch_op:
+        batch_op.create_index('ix_matches_status_last_session', ['status', 'last_session_on'], unique=False)
+        batch_op.create_index('ix_matches_trajectory_status', ['trajectory_id', 'status'], unique=False)
+        batch_op.create_index('ix_matches_volunteer_status', ['volunteer_id', 'status'], unique=False)
 
     op.create_table('referrals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -300,9 +437,12 @@ def upgrade():
     sa.Column('first_contact_due', sa.Date(), nullable=False),
     sa.Column('result', sa.String(length=20), nullable=False),
     sa.Column('result_on', sa.Date(), nullable=True),
+    sa.Column('intake_scheduled_at', app.core.db.UTCDateTime(), nullable=True),
+    sa.Column('intake_scheduled_by_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_referrals_created_by_id_users')),
+    sa.ForeignKeyConstraint(['intake_scheduled_by_id'], ['users.id'], name=op.f('fk_referrals_intake_scheduled_by_id_users')),
     sa.ForeignKeyConstraint(['partner_contact_id'], ['partner_contacts.id'], name=op.f('fk_referrals_partner_contact_id_partner_contacts')),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_referrals_partner_id_partners')),
     sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_referrals_trajectory_id_trajectories')),
@@ -312,6 +452,47 @@ def upgrade():
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_referrals_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index('ix_referrals_result_due', ['result', 'first_contact_due'], unique=False)
+
+    op.create_table('self_registrations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('first_name', sa.String(length=80), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('best_moment', sa.String(length=200), nullable=True),
+    sa.Column('topics', sa.String(length=200), nullable=True),
+    sa.Column('question', sa.Text(), nullable=True),
+    sa.Column('helped_by', sa.String(length=120), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', app.core.db.UTCDateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('trajectory_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_self_registrations_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_self_registrations_trajectory_id_trajectories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_registrations'))
+    )
+    with op.batch_alter_table('self_registrations', schema=None) as batch_op:
+        batch_op.create_index('ix_self_registrations_status_created', ['status', 'created_at'], unique=False)
+
+    op.create_table('volunteer_locations',
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_volunteer_locations_location_id_locations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_volunteer_locations_volunteer_id_volunteers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('volunteer_id', 'location_id', name=op.f('pk_volunteer_locations'))
+    )
+    with op.batch_alter_table('volunteer_locations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_locations_location_id'), ['location_id'], unique=False)
+
+    op.create_table('volunteer_trainings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('done_on', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_volunteer_trainings_volunteer_id_volunteers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_trainings'))
+    )
+    with op.batch_alter_table('volunteer_trainings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_trainings_volunteer_id'), ['volunteer_id'], unique=False)
 
     op.create_table('checkins',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -331,6 +512,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_checkins_assignee_id_users')),
     sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_checkins_done_by_id_users')),
     sa.ForeignKeyConstraint(['goal_id'], ['learning_goals.id'], name=op.f('fk_checkins_goal_id_learning_goals')),
+    sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_checkins_match_id_matches')),
     sa.ForeignKeyConstraint(['rule_id'], ['followup_rules.id'], name=op.f('fk_checkins_rule_id_followup_rules')),
     sa.ForeignKeyConstraint(['trajectory_id'], ['trajectories.id'], name=op.f('fk_checkins_trajectory_id_trajectories')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkins'))
@@ -338,43 +520,120 @@ def upgrade():
     with op.batch_alter_table('checkins', schema=None) as batch_op:
         batch_op.create_index('ix_checkins_assignee_status_due', ['assignee_id', 'status', 'due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_checkins_match_id'), ['match_id'], unique=False)
+        batch_op.create_index('ix_checkins_status_done', ['status', 'done_at'], unique=False)
         batch_op.create_index('ix_checkins_status_due', ['status', 'due_on'], unique=False)
         batch_op.create_index('ix_checkins_trajectory_status', ['trajectory_id', 'status'], unique=False)
+
+    op.create_table('match_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('match_id', sa.Integer(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('practised', sa.Text(), nullable=False),
+    sa.Column('remark', sa.Text(), nullable=True),
+    sa.Column('concern', sa.Boolean(), nullable=False),
+    sa.Column('concern_handled_at', app.core.db.UTCDateTime(), nullable=True),
+    sa.Column('concern_handled_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('minutes >= 0', name=op.f('ck_match_sessions_minutes')),
+    sa.ForeignKeyConstraint(['concern_handled_by_id'], ['users.id'], name=op.f('fk_match_sessions_concern_handled_by_id_users')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_match_sessions_created_by_id_users')),
+    sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_match_sessions_match_id_matches')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_sessions'))
+    )
+    with op.batch_alter_table('match_sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_match_sessions_concern_open', ['concern', 'concern_handled_at'], unique=False)
+        batch_op.create_index('ix_match_sessions_held_on', ['held_on', 'minutes'], unique=False)
+        batch_op.create_index('ix_match_sessions_match_held', ['match_id', 'held_on'], unique=False)
+
+    op.create_table('session_goals',
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('goal_id', sa.Integer(), nullable=False),
+    sa.Column('progress', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['goal_id'], ['learning_goals.id'], name=op.f('fk_session_goals_goal_id_learning_goals')),
+    sa.ForeignKeyConstraint(['session_id'], ['match_sessions.id'], name=op.f('fk_session_goals_session_id_match_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'goal_id', name=op.f('pk_session_goals'))
+    )
+    with op.batch_alter_table('session_goals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_session_goals_goal_id'), ['goal_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('session_goals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_session_goals_goal_id'))
+
+    op.drop_table('session_goals')
+    with op.batch_alter_table('match_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_match_sessions_match_held')
+        batch_op.drop_index('ix_match_sessions_held_on')
+        batch_op.drop_index('ix_match_sessions_concern_open')
+
+    op.drop_table('match_sessions')
     with op.batch_alter_table('checkins', schema=None) as batch_op:
         batch_op.drop_index('ix_checkins_trajectory_status')
         batch_op.drop_index('ix_checkins_status_due')
+        batch_op.drop_index('ix_checkins_status_done')
         batch_op.drop_index(batch_op.f('ix_checkins_match_id'))
         batch_op.drop_index('ix_checkins_assignee_status_due')
 
     op.drop_table('checkins')
+    with op.batch_alter_table('volunteer_trainings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteer_trainings_volunteer_id'))
+
+    op.drop_table('volunteer_trainings')
+    with op.batch_alter_table('volunteer_locations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteer_locations_location_id'))
+
+    op.drop_table('volunteer_locations')
+    with op.batch_alter_table('self_registrations', schema=None) as batch_op:
+        batch_op.drop_index('ix_self_registrations_status_created')
+
+    op.drop_table('self_registrations')
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_index('ix_referrals_result_due')
         batch_op.drop_index(batch_op.f('ix_referrals_partner_id'))
 
     op.drop_table('referrals')
+    with op.batch_alter_table('matches', schema=None) as batch_op:
+        batch_op.drop_index('ix_matches_volunteer_status')
+        batch_op.drop_index('ix_matches_trajectory_status')
+        batch_op.drop_index('ix_matches_status_last_session')
+
+    op.drop_table('matches')
     with op.batch_alter_table('learning_goals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_learning_goals_trajectory_id'))
         batch_op.drop_index(batch_op.f('ix_learning_goals_target_date'))
 
     op.drop_table('learning_goals')
     op.drop_table('intakes')
+    with op.batch_alter_table('enrollments', schema=None) as batch_op:
+        batch_op.drop_index('ix_enrollments_trajectory_status')
+        batch_op.drop_index('ix_enrollments_offer_status')
+
+    op.drop_table('enrollments')
     with op.batch_alter_table('contact_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_attempts_trajectory_id'))
 
     op.drop_table('contact_attempts')
+    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteers_status'))
+        batch_op.drop_index('ix_volunteers_name')
+
+    op.drop_table('volunteers')
     op.drop_table('user_locations')
     with op.batch_alter_table('trajectories', schema=None) as batch_op:
         batch_op.drop_index('ix_trajectories_status_last_contact')
+        batch_op.drop_index('ix_trajectories_referred_on')
         batch_op.drop_index(batch_op.f('ix_trajectories_participant_id'))
         batch_op.drop_index(batch_op.f('ix_trajectories_owner_id'))
         batch_op.drop_index(batch_op.f('ix_trajectories_out_of_view_since'))
         batch_op.drop_index('ix_trajectories_location_status')
+        batch_op.drop_index('ix_trajectories_ended_on')
 
     op.drop_table('trajectories')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
@@ -392,6 +651,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_events_at'))
 
     op.drop_table('audit_events')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_partner_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_role'))
         batch_op.drop_index(batch_op.f('ix_users_partner_id'))
@@ -401,14 +664,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_partner_contacts_partner_id'))
 
     op.drop_table('partner_contacts')
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_index('ix_offers_location_active')
+
+    op.drop_table('offers')
+    op.drop_table('idempotency_records')
     with op.batch_alter_table('reference_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reference_items_list_name'))
 
     op.drop_table('reference_items')
+    with op.batch_alter_table('rate_limit_hits', schema=None) as batch_op:
+        batch_op.drop_index('ix_rate_limit_hits_bucket_at')
+
+    op.drop_table('rate_limit_hits')
     op.drop_table('partners')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_phone_normalised'))
         batch_op.drop_index('ix_participants_name')
+        batch_op.drop_index(batch_op.f('ix_participants_birth_year'))
 
     op.drop_table('participants')
     op.drop_table('locations')

@@ -1,0 +1,108 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from app.auth.models import ROLES
+from app.core.choices import ROLE_LABELS
+
+# Roles that work inside one or more locations: without a location they would see nothing.
+ROLES_NEEDING_LOCATION = ("coordinator", "staff")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (rendered as a fieldset by the `field` macro)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """SelectChoice list from (value, label) pairs (WTForms drops plain tuples)."""
+    return [SelectChoice(value=value, label=str(label)) for value, label in pairs]
+
+
+def int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+STATUS_CHOICES = [SelectChoice(value="active", label=_l("Actief")),
+                  SelectChoice(value="inactive", label=_l("Uitgezet")),
+                  SelectChoice(value="all", label=_l("Alle"))]
+
+
+class UserForm(FlaskForm):
+    """Invite a user, or change one. Choices of locations and partner come from the view."""
+
+    name = StringField(_l("Naam"), validators=[
+        DataRequired(_l("Vul de naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
+    email = EmailField(_l("E-mailadres"), validators=[
+        DataRequired(_l("Vul het e-mailadres in.")),
+        Email(_l("Dit is geen goed e-mailadres.")),
+        Length(max=254, message=_l("Maximaal 254 tekens.")),
+    ])
+    role = SelectField(_l("Rol"),
+                       choices=[SelectChoice(value=r, label=ROLE_LABELS[r]) for r in ROLES],
+                       validators=[DataRequired(_l("Kies een rol."))])
+    locations = MultiCheckboxField(_l("Vestigingen"), coerce=int, validate_choice=True)
+    partner_id = SelectField(_l("Partnerorganisatie"), coerce=int_or_none,
+                             validate_choice=False)
+    submit = SubmitField(_l("Opslaan"))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.role.data == "partner" and not self.partner_id.data:
+            self.partner_id.errors.append(
+                _l("Kies de partnerorganisatie. Dat is nodig voor de rol partner."))
+            ok = False
+        if self.role.data in ROLES_NEEDING_LOCATION and not self.locations.data:
+            self.locations.errors.append(
+                _l("Kies minstens één vestiging. Anders ziet deze gebruiker geen deelnemers."))
+            ok = False
+        valid_partners = {choice.value for choice in self.partner_id.choices}
+        if self.partner_id.data is not None and self.partner_id.data not in valid_partners:
+            self.partner_id.errors.append(_l("Kies een partnerorganisatie uit de lijst."))
+            ok = False
+        return ok
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Zoek op naam of e-mail"), validators=[Optional()])
+    role = SelectField(_l("Rol"), choices=[SelectChoice(value="", label=_l("Alle rollen"))]
+                       + [SelectChoice(value=r, label=ROLE_LABELS[r]) for r in ROLES],
+                       default="", validators=[Optional()])
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="active",
+                         validators=[Optional()])
+
+
+class LocationForm(FlaskForm):
+    name = StringField(_l("Naam van de vestiging"), validators=[
+        DataRequired(_l("Vul de naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
+    municipality = StringField(_l("Gemeente"), validators=[
+        DataRequired(_l("Vul de gemeente in.")),
+        Length(max=120, message=_l("Maximaal 120 tekens."))])
+    submit = SubmitField(_l("Opslaan"))
+
+
+class ReferenceItemForm(FlaskForm):
+    label = StringField(_l("Naam"), validators=[
+        DataRequired(_l("Vul een naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
+    sort_order = IntegerField(
+        _l("Volgorde"), validators=[Optional(), NumberRange(min=0, max=100000, message=_l(
+            "Vul een getal van 0 tot 100000 in."))])
+    submit = SubmitField(_l("Opslaan"))

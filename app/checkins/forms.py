@@ -1,0 +1,49 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.core.choices import OFFSET_UNIT, RULE_ASSIGNEE
+
+
+def _choices(mapping: dict) -> list[SelectChoice]:
+    return [SelectChoice(value=value, label=label) for value, label in mapping.items()]
+
+
+class CompleteCheckInForm(FlaskForm):
+    """The two taps: an outcome button (its value) and, if wanted, a note."""
+
+    outcome = SelectField(
+        _l("Hoe ging het?"),
+        choices=_choices({"going_well": _l("Gaat goed"), "concerns": _l("Zorgen"),
+                          "may_stop": _l("Dreigt te stoppen"),
+                          "not_reached": _l("Niet bereikt")}),
+        validators=[InputRequired(_l("Kies hoe het ging."))],
+    )
+    note = TextAreaField(_l("Notitie (mag leeg blijven)"),
+                         validators=[Optional(), Length(max=2000)])
+
+
+class RuleForm(FlaskForm):
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")),
+                                               Length(max=160)])
+    offset = IntegerField(
+        _l("Hoe lang erna"),
+        validators=[InputRequired(_l("Vul een getal in.")),
+                    NumberRange(min=0, max=730, message=_l("Kies een getal van 0 tot 730."))],
+    )
+    offset_unit = SelectField(_l("Eenheid"), choices=_choices(OFFSET_UNIT))
+    assignee = SelectField(_l("Voor wie"), choices=_choices(RULE_ASSIGNEE))
+    repeat_every = IntegerField(
+        _l("Daarna elke … dagen opnieuw"),
+        validators=[Optional(),
+                    NumberRange(min=1, max=365, message=_l("Kies een getal van 1 tot 365."))],
+    )
+    active = BooleanField(_l("Deze regel staat aan"))

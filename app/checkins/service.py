@@ -1,0 +1,602 @@
+"""Follow-up: planning check-ins from the rules, completing them, and "buiten beeld".
+
+The rules are rows (FollowUpRule); this module reacts to trajectory events by planning,
+moving and cancelling check-ins. Functions add and flush; the caller commits once.
+Cancelled check-ins keep their row (status "cancelled", vervallen): history is never deleted.
+"""
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from app.audit import service as audit
+from app.auth.models import User
+from app.checkins.models import CheckIn, FollowUpRule
+from app.core.choices import CHECKIN_OUTCOME, CHECKIN_STATUS, OPEN_STATUSES, label
+from app.core.events import subscribe
+from app.core.timeutil import add_working_days, local_date
+from app.extensions import db
+from app.participants.models import Trajectory
+from app.participants.service import record_contact
+from app.participants.timeline import DueItem, TimelineItem, due_provider, timeline_provider
+
+# The four answers of the two-tap completion; "not_reached" is a status, the rest outcomes.
+RESULTS = ("going_well", "concerns", "may_stop", "not_reached")
+OFFSET_UNITS = ("days", "working_days")
+ASSIGNEES = ("owner", "volunteer")
+# Events a rule can fire on (a subset of app.core.events.EVENTS).
+RULE_EVENTS = ("referral_registered", "intake_done", "match_started", "match_ended",
+               "goal_target_set", "trajectory_ended")
+
+# DESIGN.md, "Follow-up rules": no contact for this long, and the person is out of view.
+OUT_OF_VIEW_DAYS = 42
+NOT_REACHED_IN_A_ROW = 2
+WAITING_TOO_LONG_DAYS = 21
+
+
+class CheckInError(Exception):
+    """The check-in cannot be completed (it is already done or cancelled)."""
+
+
+# --- Rules -------------------------------------------------------------------------------------
+
+def rules_for(event: str) -> list[FollowUpRule]:
+    return list(db.session.scalars(
+        sa.select(FollowUpRule)
+        .where(FollowUpRule.event == event, FollowUpRule.active.is_(True))
+        .order_by(FollowUpRule.sort_order, FollowUpRule.id)
+    ))
+
+
+def due_date(rule: FollowUpRule, base: date) -> date:
+    if rule.offset_unit == "working_days":
+        return add_working_days(base, rule.offset)
+    return base + timedelta(days=rule.offset)
+
+
+def update_rule(rule: FollowUpRule, data: dict, user, now: datetime) -> list[str]:
+    """Apply an admin's edit; only check-ins planned from now on follow the new values."""
+    changed = []
+    for name in ("name", "offset", "offset_unit", "assignee", "repeat_every", "active"):
+        if name in data and getattr(rule, name) != data[name]:
+            setattr(rule, name, data[name])
+            changed.append(name)
+    if changed:
+        audit.record(user, "update", "followup_rule", rule.id,
+                     summary="gewijzigd: " + ", ".join(changed), now=now)
+    return changed
+
+
+# --- Planning ----------------------------------------------------------------------------------
+
+def _owner_id(trajectory: Trajectory) -> int | None:
+    owner = trajectory.owner
+    return owner.id if owner is not None else trajectory.owner_id
+
+
+def _volunteer_user_id(match) -> int | None:
+    return getattr(getattr(match, "volunteer", None), "user_id", None)
+
+
+def _open(trajectory: Trajectory, *conditions) -> list[CheckIn]:
+    return list(db.session.scalars(
+        sa.select(CheckIn)
+        .where(CheckIn.trajectory_id == trajectory.id, CheckIn.status == "planned",
+               *conditions)
+        .order_by(CheckIn.due_on, CheckIn.id)
+    ))
+
+
+def _of_events(*events: str) -> sa.ColumnElement[bool]:
+    """Check-ins planned by a rule of one of these events."""
+    return CheckIn.rule_id.in_(sa.select(FollowUpRule.id).where(FollowUpRule.event.in_(events)))
+
+
+def _plan(rule: FollowUpRule, trajectory: Trajectory, due_on: date, now: datetime, *,
+          match=None, goal_id: int | None = None,
+          assignee_id: int | None = None) -> CheckIn | None:
+    if assignee_id is None:
+        if rule.assignee == "volunteer":
+            assignee_id = _volunteer_user_id(match)
+            # A volunteer without an account: the owner's check-in of the same moment
+            # already covers the conversation, so no second task for the owner.
+            if assignee_id is None:
+                return None
+        else:
+            # No owner yet: unassigned, on the location's task list until someone takes it.
+            assignee_id = _owner_id(trajectory)
+    checkin = CheckIn(trajectory_id=trajectory.id, match_id=getattr(match, "id", None),
+                      rule_id=rule.id, goal_id=goal_id, kind=rule.checkin_kind, due_on=due_on,
+                      assignee_id=assignee_id, status="planned", created_at=now)
+    db.session.add(checkin)
+    return checkin
+
+
+def _plan_once(rule: FollowUpRule, trajectory: Trajectory, base: date, now: datetime,
+               **kwargs) -> CheckIn | None:
+    """Plan unless this rule already has an open check-in here (events can come twice)."""
+    match = kwargs.get("match")
+    conditions = [CheckIn.rule_id == rule.id]
+    if match is not None:
+        conditions.append(CheckIn.match_id == match.id)
+    if _open(trajectory, *conditions):
+        return None
+    return _plan(rule, trajectory, due_date(rule, base), now, **kwargs)
+
+
+def _close(checkins, status: str, now: datetime, user=None) -> None:
+    for checkin in checkins:
+        checkin.status = status
+        checkin.done_at = now
+        if user is not None:
+            checkin.done_by_id = user.id
+
+
+def _plan_waiting(trajectory: Trajectory, now: datetime) -> None:
+    base = trajectory.waiting_since or local_date(now)
+    for rule in rules_for("intake_done"):
+        _plan_once(rule, trajectory, base, now)
+
+
+def _match_base(match, now: datetime) -> date:
+    return getattr(match, "started_on", None) or local_date(now)
+
+
+def _on_referral_registered(trajectory, now, **context):
+    # The referral date, not today: a referral registered late is already late.
+    for rule in rules_for("referral_registered"):
+        _plan_once(rule, trajectory, trajectory.referred_on, now)
+
+
+def _on_contact_made(trajectory, now, user=None, **context):
+    _close(_open(trajectory, _of_events("referral_registered")), "done", now, user)
+
+
+def _on_contact_failed(trajectory, now, user=None, **context):
+    # Only when the referral gave up (after the last attempt): until then it is still planned.
+    if trajectory.status == "unreachable":
+        _close(_open(trajectory, _of_events("referral_registered")), "not_reached", now, user)
+
+
+def _on_intake_done(trajectory, now, user=None, **context):
+    # An intake is a conversation, so the first contact has happened too.
+    _close(_open(trajectory, _of_events("referral_registered")), "done", now, user)
+    if trajectory.status not in ("active", "ended"):
+        _plan_waiting(trajectory, now)
+
+
+def _on_now_active(trajectory, now, **context):
+    _close(_open(trajectory, _of_events("intake_done")), "cancelled", now)
+
+
+def _on_match_started(trajectory, now, match=None, resumed=False, **context):
+    _on_now_active(trajectory, now)
+    if match is not None:
+        # A resumed match starts its rhythm again from today, instead of doubling it.
+        _close(_open(trajectory, CheckIn.match_id == match.id), "cancelled", now)
+    base = local_date(now) if resumed else _match_base(match, now)
+    for rule in rules_for("match_started"):
+        _plan_once(rule, trajectory, base, now, match=match)
+
+
+def _on_match_paused(trajectory, now, match=None, **context):
+    if match is not None:
+        _close(_open(trajectory, CheckIn.match_id == match.id), "cancelled", now)
+
+
+def _on_match_ended(trajectory, now, match=None, **context):
+    _on_match_paused(trajectory, now, match=match)
+    base = getattr(match, "ended_on", None) or local_date(now)
+    for rule in rules_for("match_ended"):
+        _plan_once(rule, trajectory, base, now, match=match)
+    # The last match ended and nothing else started: waiting again, so never silent.
+    if trajectory.status == "waiting":
+        _plan_waiting(trajectory, now)
+
+
+def _on_goal_target_set(trajectory, now, goal=None, **context):
+    if goal is None or trajectory.status == "ended":
+        return
+    if goal.id is None:
+        db.session.flush()
+    for rule in rules_for("goal_target_set"):
+        existing = _open(trajectory, CheckIn.rule_id == rule.id, CheckIn.goal_id == goal.id)
+        if goal.target_date is None:
+            _close(existing, "cancelled", now)
+        elif existing:
+            # A new target date replaces the planned evaluation instead of adding one.
+            for checkin in existing:
+                checkin.due_on = due_date(rule, goal.target_date)
+        else:
+            _plan(rule, trajectory, due_date(rule, goal.target_date), now, goal_id=goal.id)
+
+
+def _on_trajectory_ended(trajectory, now, **context):
+    # Everything still planned lapses, except the end interview of a match: that
+    # conversation is worth having also (especially) when the trajectory ends.
+    lapsed = _open(trajectory, sa.or_(CheckIn.rule_id.is_(None), ~_of_events("match_ended")))
+    _close(lapsed, "cancelled", now)
+    trajectory.out_of_view_since = None
+    base = trajectory.ended_on or local_date(now)
+    for rule in rules_for("trajectory_ended"):
+        _plan_once(rule, trajectory, base, now)
+
+
+_HANDLERS = {
+    "referral_registered": _on_referral_registered,
+    "contact_made": _on_contact_made,
+    "contact_failed": _on_contact_failed,
+    "intake_done": _on_intake_done,
+    "match_started": _on_match_started,
+    "match_paused": _on_match_paused,
+    "match_ended": _on_match_ended,
+    "enrolled": _on_now_active,
+    "goal_target_set": _on_goal_target_set,
+    "trajectory_ended": _on_trajectory_ended,
+}
+
+
+@subscribe
+def on_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
+    """Plan, move or cancel check-ins when something happens to a trajectory."""
+    handler = _HANDLERS.get(event)
+    if handler is None:
+        return
+    if trajectory.id is None:
+        db.session.flush()
+    handler(trajectory, now, **context)
+    db.session.flush()
+
+
+def reassign_owner_checkins(trajectory: Trajectory, previous_owner_id: int | None) -> int:
+    """Hand the open owner check-ins to the trajectory's new owner; returns how many moved."""
+    moved = 0
+    owner_rules = sa.select(FollowUpRule.id).where(FollowUpRule.assignee == "owner")
+    condition = (CheckIn.assignee_id.is_(None) if previous_owner_id is None
+                 else CheckIn.assignee_id == previous_owner_id)
+    for checkin in _open(trajectory, CheckIn.rule_id.in_(owner_rules), condition):
+        checkin.assignee_id = _owner_id(trajectory)
+        moved += 1
+    db.session.flush()
+    return moved
+
+
+# --- Completing --------------------------------------------------------------------------------
+
+def _match_is_active(match_id: int) -> bool:
+    from app.matching.models import Match
+
+    match = db.session.get(Match, match_id)
+    return match is not None and match.status == "active"
+
+
+def _still_applies(rule: FollowUpRule, checkin: CheckIn, trajectory: Trajectory) -> bool:
+    if trajectory.status == "ended" and rule.event != "trajectory_ended":
+        return False
+    if rule.event == "intake_done" and trajectory.status != "waiting":
+        return False
+    return checkin.match_id is None or _match_is_active(checkin.match_id)
+
+
+def _plan_repeat(checkin: CheckIn, now: datetime) -> CheckIn | None:
+    rule = checkin.rule
+    if rule is None or not rule.active or not rule.repeat_every:
+        return None
+    trajectory = checkin.trajectory
+    if not _still_applies(rule, checkin, trajectory):
+        return None
+    conditions = [CheckIn.rule_id == rule.id]
+    if checkin.match_id is not None:
+        conditions.append(CheckIn.match_id == checkin.match_id)
+    if _open(trajectory, *conditions):
+        return None
+    # From the day it was done, not from the old due date: a late check-in does not
+    # make the next one come early.
+    next_checkin = CheckIn(
+        trajectory_id=trajectory.id, match_id=checkin.match_id, rule_id=rule.id,
+        goal_id=checkin.goal_id, kind=rule.checkin_kind,
+        due_on=local_date(now) + timedelta(days=rule.repeat_every),
+        # The owner may have changed since; a volunteer's check-in stays theirs.
+        assignee_id=_owner_id(trajectory) if rule.assignee == "owner" else checkin.assignee_id,
+        status="planned", created_at=now,
+    )
+    db.session.add(next_checkin)
+    return next_checkin
+
+
+def complete_checkin(checkin: CheckIn, *, outcome: str, note: str | None, user,
+                     now: datetime) -> CheckIn | None:
+    """Record how the check-in went; returns the next check-in when the rule repeats.
+
+    `outcome`: going_well, concerns, may_stop (the person was spoken to: a contact) or
+    not_reached (no contact; two in a row make the trajectory "buiten beeld").
+    """
+    if outcome not in RESULTS:
+        raise ValueError(f"unknown check-in outcome {outcome!r}")
+    if checkin.status != "planned":
+        raise CheckInError(f"check-in {checkin.id} is already {checkin.status}")
+    checkin.note = (note or "").strip() or None
+    checkin.done_at = now
+    checkin.done_by_id = getattr(user, "id", None)
+    if outcome == "not_reached":
+        checkin.status = "not_reached"
+        checkin.outcome = None
+    else:
+        checkin.status = "done"
+        checkin.outcome = outcome
+        record_contact(checkin.trajectory, now)
+    db.session.flush()
+    audit.record(user, "update", "checkin", checkin.id,
+                 participant_id=checkin.trajectory.participant_id,
+                 summary=f"contactmoment afgerond: {outcome}", now=now)
+    next_checkin = _plan_repeat(checkin, now)
+    db.session.flush()
+    return next_checkin
+
+
+# --- Task lists --------------------------------------------------------------------------------
+
+def end_of_week(day: date) -> date:
+    """The Sunday of `day`'s week (Dutch weeks run Monday to Sunday)."""
+    return day + timedelta(days=6 - day.weekday())
+
+
+def with_task_details(query: sa.Select) -> sa.Select:
+    """Eager-load what a task row shows, so a list costs the same queries for 1 or 100 rows.
+
+    `query` selects CheckIn already joined with Trajectory (as the permission queries do).
+    """
+    return query.options(
+        contains_eager(CheckIn.trajectory).joinedload(Trajectory.participant),
+        contains_eager(CheckIn.trajectory).joinedload(Trajectory.location),
+        joinedload(CheckIn.rule),
+        joinedload(CheckIn.assignee).lazyload(User.locations),
+    )
+
+
+def task_query(scoped: sa.Select, now: datetime, *, through: date | None = None) -> sa.Select:
+    """Planned check-ins of `scoped` (a permission query), soonest first.
+
+    `through`: leave out what is due after that day (e.g. end_of_week(today)).
+    """
+    query = scoped.where(CheckIn.status == "planned")
+    if through is not None:
+        query = query.where(CheckIn.due_on <= through)
+    return with_task_details(query).order_by(CheckIn.due_on, CheckIn.id)
+
+
+def group_tasks(checkins, today: date) -> list[tuple[str, str, list[CheckIn]]]:
+    """(key, Dutch heading, check-ins) in the order people work: late, today, this week, later.
+
+    Empty groups are left out.
+    """
+    sunday = end_of_week(today)
+    groups = {"overdue": [], "today": [], "week": [], "later": []}
+    for checkin in checkins:
+        if checkin.due_on < today:
+            groups["overdue"].append(checkin)
+        elif checkin.due_on == today:
+            groups["today"].append(checkin)
+        elif checkin.due_on <= sunday:
+            groups["week"].append(checkin)
+        else:
+            groups["later"].append(checkin)
+    headings = {"overdue": _("Te laat"), "today": _("Vandaag"), "week": _("Deze week"),
+                "later": _("Later")}
+    return [(key, headings[key], items) for key, items in groups.items() if items]
+
+
+# --- Scans for the scheduler and the coordinator's lists ---------------------------------------
+
+def _scope_condition(scope) -> sa.ColumnElement[bool] | None:
+    """`scope` as a SQL condition: None (everything), location ids, or a SQL condition on
+    CheckIn/Trajectory such as `assigned_to(user)` or `permissions.trajectory_scope(user)`."""
+    if scope is None or isinstance(scope, sa.ColumnElement):
+        return scope
+    return Trajectory.location_id.in_(list(scope) or [-1])
+
+
+def _with_trajectory(query: sa.Select, scope) -> sa.Select:
+    query = query.join(Trajectory, CheckIn.trajectory_id == Trajectory.id)
+    condition = _scope_condition(scope)
+    if condition is not None:
+        query = query.where(condition)
+    return with_task_details(query)
+
+
+def assigned_to(user) -> sa.ColumnElement[bool]:
+    """A scope for the query helpers below: check-ins assigned to `user`."""
+    return CheckIn.assignee_id == user.id
+
+
+def overdue_checkins_query(now: datetime, scope=None, *,
+                           include_today: bool = False) -> sa.Select:
+    today = local_date(now)
+    due = CheckIn.due_on <= today if include_today else CheckIn.due_on < today
+    query = sa.select(CheckIn).where(CheckIn.status == "planned", due)
+    return _with_trajectory(query, scope).order_by(CheckIn.due_on, CheckIn.id)
+
+
+def overdue_checkins(now: datetime, scope=None, *, include_today: bool = False
+                     ) -> list[CheckIn]:
+    """Planned check-ins past their due date (with `include_today`: due today as well),
+    with trajectory, participant, location, rule and assignee loaded."""
+    return list(db.session.scalars(overdue_checkins_query(now, scope,
+                                                          include_today=include_today)))
+
+
+def digest_checkins(user, now: datetime) -> list[CheckIn]:
+    """What is late or due today on the user's "Mijn taken" (the same query as /taken)."""
+    from app.auth.permissions import my_checkins
+
+    return list(db.session.scalars(task_query(my_checkins(user), now, through=local_date(now))))
+
+
+def checkins_with_concerns(since: datetime, scope=None) -> list[CheckIn]:
+    """Check-ins done since `since` whose outcome was "zorgen" or "dreigt te stoppen"."""
+    query = sa.select(CheckIn).where(
+        CheckIn.status == "done", CheckIn.outcome.in_(("concerns", "may_stop")),
+        CheckIn.done_at >= since,
+    )
+    return list(db.session.scalars(
+        _with_trajectory(query, scope).order_by(CheckIn.done_at, CheckIn.id)))
+
+
+def _silent_since(now: datetime) -> sa.ColumnElement[bool]:
+    cutoff = now - timedelta(days=OUT_OF_VIEW_DAYS)
+    return sa.or_(
+        Trajectory.last_contact_at < cutoff,
+        # Never any contact: the clock runs from the referral.
+        sa.and_(Trajectory.last_contact_at.is_(None),
+                Trajectory.referred_on < local_date(cutoff)),
+    )
+
+
+def _not_reached_in_a_row(now: datetime) -> sa.Select:
+    """Ids of trajectories whose check-ins since the last contact were not reached twice.
+
+    Every check-in done counts as contact, so "since the last contact" is "in a row".
+    Only the last 42 days matter: anyone without contact for longer is flagged as silent
+    anyway, and leaving out the old history keeps this scan small.
+    """
+    t = aliased(Trajectory)
+    return (
+        sa.select(CheckIn.trajectory_id)
+        .join(t, t.id == CheckIn.trajectory_id)
+        .where(CheckIn.status == "not_reached",
+               CheckIn.done_at > now - timedelta(days=OUT_OF_VIEW_DAYS),
+               t.status.in_(OPEN_STATUSES), t.out_of_view_since.is_(None),
+               sa.or_(t.last_contact_at.is_(None), CheckIn.done_at > t.last_contact_at))
+        .group_by(CheckIn.trajectory_id)
+        .having(sa.func.count() >= NOT_REACHED_IN_A_ROW)
+    )
+
+
+def scan_out_of_view(now: datetime) -> list[Trajectory]:
+    """Flag open trajectories that went silent; returns the ones flagged by this scan.
+
+    Set-based (two UPDATEs and one SELECT, whatever the number of trajectories). A flag
+    is cleared by `record_contact` only, so a trajectory stays flagged until someone
+    reaches the person.
+    """
+    unflagged_open = (Trajectory.status.in_(OPEN_STATUSES),
+                      Trajectory.out_of_view_since.is_(None))
+    for condition in (_silent_since(now), Trajectory.id.in_(_not_reached_in_a_row(now))):
+        db.session.execute(
+            sa.update(Trajectory).where(*unflagged_open, condition)
+            .values(out_of_view_since=now)
+            .execution_options(synchronize_session=False)
+        )
+    return list(db.session.scalars(
+        sa.select(Trajectory).where(Trajectory.out_of_view_since == now)
+        .options(joinedload(Trajectory.participant), joinedload(Trajectory.location))
+        .order_by(Trajectory.id)
+        .execution_options(populate_existing=True)
+    ))
+
+
+def _trajectory_details(query: sa.Select) -> sa.Select:
+    return query.options(joinedload(Trajectory.participant), joinedload(Trajectory.location),
+                         joinedload(Trajectory.owner).lazyload(User.locations))
+
+
+def out_of_view_query(scope=None) -> sa.Select:
+    """Open trajectories flagged "buiten beeld", the longest silent first.
+
+    `scope`: location ids or a SQL condition on Trajectory (e.g. `trajectory_scope(user)`).
+    """
+    query = sa.select(Trajectory).where(Trajectory.status.in_(OPEN_STATUSES),
+                                        Trajectory.out_of_view_since.is_not(None))
+    condition = _scope_condition(scope)
+    if condition is not None:
+        query = query.where(condition)
+    return _trajectory_details(query).order_by(
+        Trajectory.last_contact_at.asc().nulls_first(), Trajectory.referred_on, Trajectory.id)
+
+
+def waiting_too_long_query(now: datetime, scope=None) -> sa.Select:
+    cutoff = local_date(now) - timedelta(days=WAITING_TOO_LONG_DAYS)
+    query = sa.select(Trajectory).where(Trajectory.status == "waiting",
+                                        Trajectory.waiting_since < cutoff)
+    condition = _scope_condition(scope)
+    if condition is not None:
+        query = query.where(condition)
+    return _trajectory_details(query).order_by(Trajectory.waiting_since, Trajectory.id)
+
+
+def waiting_too_long(now: datetime, scope=None) -> list[Trajectory]:
+    """Trajectories waiting for an offer for more than 21 days, the longest waiting first.
+
+    `scope`: None (all), location ids, or a SQL condition on Trajectory.
+    """
+    return list(db.session.scalars(waiting_too_long_query(now, scope)))
+
+
+def days_silent(trajectory: Trajectory, now: datetime) -> int:
+    """Whole days since the last contact (or, without any contact, since the referral)."""
+    since = (local_date(trajectory.last_contact_at) if trajectory.last_contact_at
+             else trajectory.referred_on)
+    return (local_date(now) - since).days
+
+
+# --- The participant page ----------------------------------------------------------------------
+
+def _visible_to(viewer) -> sa.ColumnElement[bool]:
+    from app.auth.permissions import has
+
+    # Staff see every check-in of the trajectories they may open; anyone else only their own.
+    if has(viewer, "participants.view"):
+        return sa.true()
+    return CheckIn.assignee_id == getattr(viewer, "id", None)
+
+
+@timeline_provider
+def checkin_timeline(trajectories, viewer) -> list[TimelineItem]:
+    if not trajectories:
+        return []
+    rows = db.session.scalars(
+        sa.select(CheckIn)
+        .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
+               CheckIn.status.in_(("done", "not_reached")), _visible_to(viewer))
+        .options(joinedload(CheckIn.rule), joinedload(CheckIn.done_by).lazyload(User.locations))
+    ).all()
+    items = []
+    for c in rows:
+        result = (label(CHECKIN_OUTCOME, c.outcome) if c.status == "done" and c.outcome
+                  else label(CHECKIN_STATUS, c.status))
+        detail = c.note
+        if c.done_by is not None:
+            by = _("Door %(name)s", name=c.done_by.name)
+            detail = f"{by}. {c.note}" if c.note else by
+        items.append(TimelineItem(
+            trajectory_id=c.trajectory_id, at=c.done_at or c.created_at, kind="checkin",
+            title=_("Contactmoment: %(title)s (%(result)s)", title=c.title, result=result),
+            detail=detail,
+        ))
+    return items
+
+
+@due_provider
+def checkin_due(trajectories, viewer) -> list[DueItem]:
+    """The next planned check-in of each trajectory."""
+    if not trajectories:
+        return []
+    rows = db.session.scalars(
+        sa.select(CheckIn)
+        .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
+               CheckIn.status == "planned", _visible_to(viewer))
+        .options(joinedload(CheckIn.rule), joinedload(CheckIn.assignee).lazyload(User.locations))
+        .order_by(CheckIn.due_on, CheckIn.id)
+    ).all()
+    items, seen = [], set()
+    for c in rows:
+        if c.trajectory_id in seen:
+            continue
+        seen.add(c.trajectory_id)
+        title = _("Contactmoment: %(title)s", title=c.title)
+        if c.assignee is not None:
+            title = _("%(title)s (%(name)s)", title=title, name=c.assignee.name)
+        items.append(DueItem(trajectory_id=c.trajectory_id, due_on=c.due_on, title=title))
+    return items

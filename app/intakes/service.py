@@ -1,0 +1,215 @@
+"""Saving an intake and its learning goals; what the participant page shows about them."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, lazyload
+
+from app.admin.service import reference_label
+from app.audit import service as audit
+from app.auth.models import User
+from app.core import choices
+from app.core.events import emit
+from app.core.timeutil import local_date, to_utc
+from app.extensions import db
+from app.intakes.models import Intake, LearningGoal
+from app.participants.models import Trajectory
+from app.participants.service import record_contact, set_consent
+from app.participants.timeline import DueItem, TimelineItem, due_provider, timeline_provider
+
+# Statuses in which an intake moves the trajectory on to "waiting for an offer".
+BEFORE_INTAKE = ("referred", "contacted", "intake_planned", "unreachable")
+LEVEL_SCALES = {"nt2": choices.NT2_LEVELS, "nt1": choices.NT1_LEVELS}
+INTAKE_FIELDS = (
+    "held_on", "scale", "level_speaking", "level_listening", "level_reading", "level_writing",
+    "knows_latin_alphabet", "digital_level", "numeracy_level", "screening_tool",
+    "screening_result", "availability", "volunteer_preferences", "motivation",
+    "advised_offer", "wished_offer", "offer_difference_reason",
+)
+OPEN_GOAL_STATUSES = ("open", "in_progress")
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _check(data: dict) -> None:
+    """The form checks all of this with Dutch messages; this guards other callers."""
+    scale = LEVEL_SCALES.get(data.get("scale"))
+    if scale is None:
+        raise ValueError(f"unknown scale {data.get('scale')!r}")
+    for skill in choices.SKILLS:
+        if data.get(f"level_{skill}", "unknown") not in scale:
+            raise ValueError(f"level {data.get(f'level_{skill}')!r} is not on scale")
+    unknown_slots = set(data.get("availability") or []) - set(choices.AVAILABILITY_SLOTS)
+    if unknown_slots:
+        raise ValueError(f"unknown availability slots {sorted(unknown_slots)}")
+
+
+def contact_moment(held_on: date, now: datetime) -> datetime:
+    """When the intake counts as contact: now if it was today, else midday on that day."""
+    return now if held_on == local_date(now) else to_utc(held_on, 12)
+
+
+def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now: datetime,
+                *, consents: dict[str, bool] | None = None,
+                consent_method: str | None = None) -> Intake:
+    """Save the intake, its learning goals and consent changes in the caller's transaction.
+
+    `goals` holds dicts with subject, context, own_words, target_date and, for a goal that
+    already exists on this trajectory, its id. `consents` holds only the kinds that changed.
+    """
+    _check(data)
+    if not goals and not trajectory.goals:
+        raise ValueError("an intake needs at least one learning goal")
+    intake = trajectory.intake
+    created = intake is None
+    if created:
+        intake = Intake(trajectory=trajectory, by=user)
+        db.session.add(intake)
+    old_held_on = intake.held_on
+    for name in INTAKE_FIELDS:
+        if name in data:
+            setattr(intake, name, _clean(data[name]))
+    intake.availability = [slot for slot in choices.AVAILABILITY_SLOTS
+                           if slot in set(data.get("availability") or [])]
+    intake.updated_at = now
+    if created:
+        intake.created_at = now
+
+    target_set = _save_goals(trajectory, goals, now)
+
+    moved_on = trajectory.status in BEFORE_INTAKE
+    if moved_on:
+        trajectory.status = "waiting"
+        trajectory.waiting_since = intake.held_on
+    elif trajectory.status == "waiting" and intake.held_on != old_held_on:
+        trajectory.waiting_since = intake.held_on
+    if created:
+        record_contact(trajectory, contact_moment(intake.held_on, now))
+    referral = trajectory.referral
+    if referral is not None and referral.result == "pending":
+        # Someone who sat through an intake has clearly been reached.
+        referral.result = "reached"
+        referral.result_on = intake.held_on
+
+    for kind, given in (consents or {}).items():
+        if not consent_method:
+            raise ValueError("a consent change needs the method it was given by")
+        set_consent(trajectory.participant, kind, given, consent_method, user, now)
+
+    db.session.flush()
+    audit.record(user, "create" if created else "update", "intake", intake.id,
+                 participant_id=trajectory.participant_id,
+                 summary=_summary(created, len(goals), len(consents or {})), now=now)
+    if moved_on:
+        emit("intake_done", trajectory, now, intake=intake)
+    for goal in target_set:
+        emit("goal_target_set", trajectory, now, goal=goal)
+    return intake
+
+
+def _summary(created: bool, goal_count: int, consent_count: int) -> str:
+    parts = ["intake vastgelegd" if created else "intake gewijzigd",
+             f"{goal_count} leerdoel(en)"]
+    if consent_count:
+        parts.append(f"{consent_count} toestemming(en) gewijzigd")
+    return "; ".join(parts)
+
+
+def _save_goals(trajectory: Trajectory, goals: list[dict], now: datetime) -> list[LearningGoal]:
+    """Create or update goals; returns those whose target date was set or changed."""
+    existing = {goal.id: goal for goal in trajectory.goals}
+    target_set = []
+    for row in goals:
+        goal_id = row.get("id")
+        if goal_id is not None and goal_id not in existing:
+            raise ValueError(f"goal {goal_id} does not belong to trajectory {trajectory.id}")
+        goal = existing.get(goal_id)
+        if goal is None:
+            goal = LearningGoal(trajectory=trajectory, status="open", created_at=now)
+            db.session.add(goal)
+            old_target = None
+        else:
+            old_target = goal.target_date
+        goal.subject = row["subject"]
+        goal.context = row["context"]
+        goal.own_words = row["own_words"].strip()
+        goal.target_date = row.get("target_date")
+        if goal.target_date is not None and goal.target_date != old_target:
+            target_set.append(goal)
+    db.session.flush()
+    return target_set
+
+
+def set_goal_status(goal: LearningGoal, status: str, user, now: datetime) -> bool:
+    if status not in choices.GOAL_STATUS:
+        raise ValueError(f"unknown goal status {status!r}")
+    if goal.status == status:
+        return False
+    goal.status = status
+    goal.status_changed_at = now
+    audit.record(user, "update", "learning_goal", goal.id,
+                 participant_id=goal.trajectory.participant_id,
+                 summary=f"status: {status}", now=now)
+    return True
+
+
+def _short(text: str, length: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+@timeline_provider
+def intake_timeline(trajectories, viewer) -> list[TimelineItem]:
+    ids = [t.id for t in trajectories]
+    if not ids:
+        return []
+    items = []
+    intakes = db.session.scalars(
+        sa.select(Intake).where(Intake.trajectory_id.in_(ids))
+        .options(joinedload(Intake.by).lazyload(User.locations))
+    ).all()
+    for intake in intakes:
+        detail = None
+        if intake.advised_offer:
+            detail = _("Advies: %(offer)s", offer=reference_label("offer", intake.advised_offer))
+        if intake.by:
+            by = _("door %(name)s", name=intake.by.name)
+            detail = f"{detail}, {by}" if detail else by
+        items.append(TimelineItem(trajectory_id=intake.trajectory_id,
+                                  at=contact_moment(intake.held_on, intake.created_at),
+                                  kind="intake", title=_("Intakegesprek"), detail=detail))
+    goals = db.session.scalars(
+        sa.select(LearningGoal).where(LearningGoal.trajectory_id.in_(ids))
+    ).all()
+    for goal in goals:
+        items.append(TimelineItem(trajectory_id=goal.trajectory_id, at=goal.created_at,
+                                  kind="goal", title=_("Leerdoel gemaakt"),
+                                  detail=_short(goal.own_words)))
+        if goal.status_changed_at is not None:
+            items.append(TimelineItem(
+                trajectory_id=goal.trajectory_id, at=goal.status_changed_at, kind="goal",
+                title=_("Leerdoel: %(status)s",
+                        status=choices.label(choices.GOAL_STATUS, goal.status)),
+                detail=_short(goal.own_words)))
+    return items
+
+
+@due_provider
+def goal_target_dates(trajectories, viewer) -> list[DueItem]:
+    ids = [t.id for t in trajectories if t.is_open]
+    if not ids:
+        return []
+    goals = db.session.scalars(
+        sa.select(LearningGoal)
+        .where(LearningGoal.trajectory_id.in_(ids), LearningGoal.target_date.is_not(None),
+               LearningGoal.status.in_(OPEN_GOAL_STATUSES))
+        .options(lazyload(LearningGoal.trajectory))
+    ).all()
+    return [DueItem(trajectory_id=goal.trajectory_id, due_on=goal.target_date,
+                    title=_("Doeldatum leerdoel: %(goal)s", goal=_short(goal.own_words, 60)))
+            for goal in goals]

@@ -1,0 +1,131 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from app.core import choices
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """SelectChoice list from a code→label dict or (code, label) pairs."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value=code, label=label) for code, label in items]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class MatchForm(FlaskForm):
+    """Couple the chosen volunteer: propose first, or start right away."""
+
+    start_on = DateField(_l("Startdatum"), validators=[Optional()])
+    planned_end_on = DateField(_l("Geplande einddatum (mag leeg blijven)"),
+                               validators=[Optional()])
+    propose = SubmitField(_l("Alleen voorstellen (eerst bellen)"))
+    start = SubmitField(_l("Koppelen en starten"))
+
+    def validate(self, extra_validators=None) -> bool:
+        # Optional() ends the field's own checks when empty, so the cross-field rules live here.
+        ok = super().validate(extra_validators)
+        if self.start.data and not self.start_on.data and not self.start_on.errors:
+            self.start_on.errors.append(_l("Vul de startdatum in."))
+            ok = False
+        end, start = self.planned_end_on.data, self.start_on.data
+        if end and start and end < start:
+            self.planned_end_on.errors.append(_l("De einddatum ligt voor de startdatum."))
+            ok = False
+        return ok
+
+
+class StartForm(FlaskForm):
+    start_on = DateField(_l("Startdatum"), validators=[InputRequired(_l("Vul de startdatum in."))])
+    submit = SubmitField(_l("Start de koppeling"))
+
+
+class EndMatchForm(FlaskForm):
+    reason = SelectField(_l("Waarom stopt de koppeling?"), choices=[],
+                         validators=[InputRequired(_l("Kies een reden."))])
+    note = TextAreaField(_l("Toelichting (mag leeg blijven)"), filters=[_strip],
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Koppeling beëindigen"))
+
+
+class ButtonForm(FlaskForm):
+    submit = SubmitField(_l("Doen"))
+
+
+class OfferForm(FlaskForm):
+    location_id = SelectField(_l("Locatie"), coerce=int, choices=[],
+                              validators=[InputRequired(_l("Kies een locatie."))])
+    kind = SelectField(_l("Soort aanbod"), choices=[],
+                       validators=[InputRequired(_l("Kies de soort."))])
+    name = StringField(_l("Naam"), filters=[_strip], validators=[
+        DataRequired(_l("Vul een naam in, bijvoorbeeld: Klik & Tik dinsdagochtend.")),
+        Length(max=120)])
+    domain = SelectField(_l("Gaat over"), choices=select_choices(choices.OFFER_DOMAIN))
+    formal = BooleanField(_l("Formeel onderwijs (ROC, taalschool)"))
+    capacity = IntegerField(_l("Aantal plaatsen"), default=10, validators=[
+        InputRequired(_l("Vul het aantal plaatsen in.")),
+        NumberRange(min=0, max=500, message=_l("Kies een aantal van 0 tot 500."))])
+    schedule = StringField(_l("Wanneer (bijvoorbeeld: dinsdag 10.00 tot 12.00 uur)"),
+                           filters=[_strip], validators=[Optional(), Length(max=200)])
+    active = BooleanField(_l("Loopt nu (nieuwe deelnemers kunnen instromen)"), default=True)
+    submit = SubmitField(_l("Opslaan"))
+
+
+class EnrollForm(FlaskForm):
+    # Not checked against the choices: the view looks the id up within the user's scope,
+    # so an edited value answers 404 instead of a form error.
+    offer_id = SelectField(_l("Aanbod"), coerce=int, choices=[], validate_choice=False,
+                           validators=[InputRequired(_l("Kies een aanbod."))])
+    start_on = DateField(_l("Begint op"), validators=[InputRequired(_l("Vul de datum in."))])
+    submit = SubmitField(_l("Inschrijven"))
+
+
+class GoalResultForm(Form):
+    goal_id = HiddenField(validators=[InputRequired()])
+    result = RadioField(_l("Resultaat"), choices=select_choices(choices.GOAL_RESULT),
+                        validators=[InputRequired(_l("Kies of het doel is behaald."))])
+
+    def validate_goal_id(self, field):
+        if not (field.data or "").isdigit():
+            raise ValidationError("bad goal id")
+
+
+class EndTrajectoryForm(FlaskForm):
+    outcome = RadioField(_l("Hoe eindigt het traject?"),
+                         choices=select_choices(choices.TRAJECTORY_OUTCOME),
+                         validators=[InputRequired(_l("Kies hoe het traject eindigt."))])
+    end_reason = SelectField(_l("Reden van afsluiten"), choices=[],
+                             validators=[InputRequired(_l("Kies een reden."))])
+    goals = FieldList(FormField(GoalResultForm))
+    confirm = BooleanField(_l("Ja, sluit het traject af. Lopende koppelingen en groepen "
+                              "stoppen dan ook."),
+                           validators=[DataRequired(_l("Vink aan dat u het traject wilt "
+                                                       "afsluiten."))])
+    submit = SubmitField(_l("Traject afsluiten"))
+
+    def goal_results(self) -> dict[int, str]:
+        return {int(entry.goal_id.data): entry.result.data for entry in self.goals}

@@ -1,0 +1,159 @@
+"""Offers and enrolments, volunteer matches and the sessions logged on them."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+# Matches that take up a place with the volunteer: a proposal reserves the place too.
+LOAD_STATUSES = ("proposed", "active", "paused")
+# Matches a volunteer still works on (and may see the participant of).
+OPEN_MATCH_STATUSES = ("active", "paused")
+
+
+class Offer(db.Model):
+    """A group or online offer at one location, e.g. "Klik & Tik dinsdagochtend"."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.Index("ix_offers_location_active", "location_id", "active"),
+        sa.CheckConstraint("capacity >= 0", name="capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    # Code of the reference list "offer" (taalcafe, klik_tik, digisterker, ...).
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # "language", "numeracy" or "digital" (choices.OFFER_DOMAIN).
+    domain: Mapped[str] = mapped_column(sa.String(20))
+    # Formal education (ROC, taalschool) counts differently in the monitor figures.
+    formal: Mapped[bool] = mapped_column(default=False)
+    capacity: Mapped[int] = mapped_column(default=10)
+    schedule: Mapped[str | None] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    location = relationship("Location")
+
+
+class Enrollment(db.Model):
+    """A trajectory taking part in a group offer."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        sa.Index("ix_enrollments_offer_status", "offer_id", "status"),
+        sa.Index("ix_enrollments_trajectory_status", "trajectory_id", "status"),
+        sa.CheckConstraint("status IN ('active', 'ended')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"))
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="active")
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trajectory = relationship("Trajectory")
+    offer = relationship("Offer")
+    created_by = relationship("User")
+
+
+class Match(db.Model):
+    """A volunteer coupled to a trajectory (koppeling)."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        sa.Index("ix_matches_volunteer_status", "volunteer_id", "status"),
+        sa.Index("ix_matches_trajectory_status", "trajectory_id", "status"),
+        # The silence scan: active matches by their last session.
+        sa.Index("ix_matches_status_last_session", "status", "last_session_on"),
+        sa.CheckConstraint("status IN ('proposed', 'active', 'paused', 'ended')",
+                           name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"))
+    volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="proposed")
+    proposed_on: Mapped[date]
+    started_on: Mapped[date | None]
+    planned_end_on: Mapped[date | None]
+    paused_on: Mapped[date | None]
+    ended_on: Mapped[date | None]
+    # Code of the reference list "match_end_reason".
+    end_reason: Mapped[str | None] = mapped_column(sa.String(60))
+    end_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Kept up to date by every session, so the silence scan needs no join.
+    last_session_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    trajectory = relationship("Trajectory")
+    volunteer = relationship("Volunteer")
+    created_by = relationship("User")
+    sessions = relationship("MatchSession", back_populates="match",
+                            order_by="MatchSession.held_on.desc()")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_MATCH_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Match {self.id} {self.status}>"
+
+
+class MatchSession(db.Model):
+    """A session (bijeenkomst) logged by the volunteer. DESIGN.md calls it `Session`."""
+
+    __tablename__ = "match_sessions"
+    __table_args__ = (
+        sa.Index("ix_match_sessions_match_held", "match_id", "held_on"),
+        # Reports: sessions and hours per month of a period; with the minutes, so the
+        # hours are read from the index alone.
+        sa.Index("ix_match_sessions_held_on", "held_on", "minutes"),
+        # The coordinators' "Zorgen" list: concerns nobody has handled yet.
+        sa.Index("ix_match_sessions_concern_open", "concern", "concern_handled_at"),
+        sa.CheckConstraint("minutes >= 0", name="minutes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(sa.ForeignKey("matches.id"))
+    held_on: Mapped[date]
+    minutes: Mapped[int]
+    practised: Mapped[str] = mapped_column(sa.Text)
+    remark: Mapped[str | None] = mapped_column(sa.Text)
+    concern: Mapped[bool] = mapped_column(default=False)
+    concern_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    concern_handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    match = relationship("Match", back_populates="sessions")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    concern_handled_by = relationship("User", foreign_keys=[concern_handled_by_id])
+    goal_marks = relationship("SessionGoal", back_populates="session",
+                              cascade="all, delete-orphan", order_by="SessionGoal.goal_id")
+
+
+class SessionGoal(db.Model):
+    """A learning goal worked on in a session, with the volunteer's progress mark."""
+
+    __tablename__ = "session_goals"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("match_sessions.id", ondelete="CASCADE"), primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("learning_goals.id"), primary_key=True,
+                                         index=True)
+    # choices.SESSION_PROGRESS
+    progress: Mapped[str] = mapped_column(sa.String(20))
+
+    session = relationship("MatchSession", back_populates="goal_marks")
+    goal = relationship("LearningGoal")

@@ -1,0 +1,148 @@
+"""The built-in parts of the daily digest (coordinators, staff) and volunteer reminder.
+
+Each section runs a fixed number of queries, whatever the number of items. Participants are
+named by first name and initial only: a mail can end up anywhere.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager, selectinload
+
+from app.checkins.models import CheckIn
+from app.core.choices import OPEN_STATUSES
+from app.core.timeutil import local_date, to_utc
+from app.extensions import db
+from app.notifications.links import checkin_link, participant_link, referral_contact_link
+from app.notifications.models import Notification
+from app.notifications.service import DigestSection, digest_section
+from app.participants.models import Trajectory
+from app.referrals.models import Referral
+
+
+def _day(value) -> str:
+    return format_date(value, "d MMMM")
+
+
+def _location_ids(user) -> set[int]:
+    return user.location_ids
+
+
+def _checkin_text(checkin: CheckIn, today) -> str:
+    name = checkin.trajectory.participant.short_name
+    if checkin.due_on < today:
+        when = _("te laat, was %(day)s", day=_day(checkin.due_on))
+    else:
+        when = _("vandaag")
+    return f"{name}: {checkin.title} ({when})"
+
+
+def due_checkins(user, now: datetime) -> list[CheckIn]:
+    """Open check-ins due today or earlier for `user` (as on /taken)."""
+    from app.checkins import service as checkins
+
+    return checkins.digest_checkins(user, now)
+
+
+@digest_section(order=10)
+def checkins_section(user, now: datetime) -> DigestSection | None:
+    today = local_date(now)
+    items = [(_checkin_text(c, today) + _assignee_note(c, user), checkin_link(c, user))
+             for c in due_checkins(user, now)]
+    return DigestSection(_("Contactmomenten: te laat en vandaag"), items)
+
+
+def _assignee_note(checkin: CheckIn, user) -> str:
+    # Unassigned check-ins of the coordinator's locations are on their list too.
+    if checkin.assignee_id is None:
+        return " · " + _("nog niemand toegewezen")
+    return ""
+
+
+@digest_section(order=20)
+def late_referrals_section(user, now: datetime) -> DigestSection | None:
+    """Referrals in the user's locations still without first contact after their due date,
+    as on the "Nieuwe aanmeldingen" queue.
+
+    Those already in the user's check-in section (their first-contact check-in) are not
+    listed twice.
+    """
+    locations = _location_ids(user)
+    if not locations:
+        return None
+    today = local_date(now)
+    covered = {c.trajectory_id for c in due_checkins(user, now) if c.kind == "first_contact"}
+    referrals = db.session.scalars(
+        sa.select(Referral)
+        .join(Referral.trajectory)
+        .where(Referral.result == "pending", Referral.first_contact_due < today,
+               Trajectory.status == "referred", Trajectory.location_id.in_(locations))
+        .options(contains_eager(Referral.trajectory).joinedload(Trajectory.participant))
+        .order_by(Referral.first_contact_due, Referral.id)
+    ).all()
+    items = [
+        (_("%(name)s: eerste contact had er %(day)s moeten zijn",
+           name=r.trajectory.participant.short_name, day=_day(r.first_contact_due)),
+         referral_contact_link(r.trajectory))
+        for r in referrals if r.trajectory_id not in covered
+    ]
+    return DigestSection(_("Aanmeldingen: nog geen eerste contact"), items)
+
+
+def _last_digest_at(user) -> datetime | None:
+    return db.session.scalar(
+        sa.select(sa.func.max(Notification.created_at))
+        .where(Notification.kind == "digest", Notification.subject_key == f"user:{user.id}")
+    )
+
+
+@digest_section(order=30)
+def out_of_view_section(user, now: datetime) -> DigestSection | None:
+    """Trajectories that went out of view since the user's previous digest.
+
+    Without an earlier digest: those of the last 7 days. The full list stays on the
+    coordinator's "buiten beeld" page until contact is made again.
+    """
+    locations = _location_ids(user)
+    if not locations:
+        return None
+    since = _last_digest_at(user) or to_utc(local_date(now) - timedelta(days=7))
+    trajectories = db.session.scalars(
+        sa.select(Trajectory)
+        .where(Trajectory.out_of_view_since.is_not(None), Trajectory.out_of_view_since > since,
+               Trajectory.status.in_(OPEN_STATUSES), Trajectory.location_id.in_(locations))
+        .options(selectinload(Trajectory.participant))
+        .order_by(Trajectory.out_of_view_since, Trajectory.id)
+    ).all()
+    items = [
+        (_("%(name)s: buiten beeld sinds %(day)s", name=t.participant.short_name,
+           day=_day(local_date(t.out_of_view_since))), participant_link(t))
+        for t in trajectories
+    ]
+    return DigestSection(_("Nieuw buiten beeld"), items)
+
+
+@digest_section(order=40)
+def waiting_section(user, now: datetime) -> DigestSection | None:
+    from app.checkins import service as checkins
+
+    locations = _location_ids(user)
+    if not locations:
+        return None
+    today = local_date(now)
+    trajectories = checkins.waiting_too_long(now, scope=locations)
+    items = [
+        (_("%(name)s: wacht al %(days)s dagen op een aanbod", name=t.participant.short_name,
+           days=(today - t.waiting_since).days), participant_link(t))
+        for t in trajectories
+    ]
+    return DigestSection(_("Wachten te lang (meer dan 21 dagen)"), items)
+
+
+@digest_section(order=10, roles=("volunteer",))
+def volunteer_checkins_section(user, now: datetime) -> DigestSection | None:
+    today = local_date(now)
+    items = [(_checkin_text(c, today), checkin_link(c, user)) for c in due_checkins(user, now)]
+    return DigestSection(_("Uw contactmomenten"), items)

@@ -1,0 +1,323 @@
+"""Claiming, recording and delivering notifications; the digest section registry.
+
+Every reminder or signal is first claimed in the `Notification` ledger with an insert that
+does nothing when the same (kind, subject, recipient, period) already exists. Only the process
+whose claim succeeded goes on, so a repeated or concurrent run never sends anything twice.
+E-mail is sent later by `deliver_pending`, after the claim has been committed.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.notifications.models import Notification
+
+# After this many failed attempts a message stays "failed" for good (about 25 minutes of
+# retries with delivery every 5 minutes; an operator sees it in the ledger).
+MAX_ATTEMPTS = 5
+
+# Advisory lock keys (PostgreSQL): one per sweep, plus one for the `jobs run` process.
+LOCK_KEYS = {
+    "out_of_view_scan": 7_301_001,
+    "daily_digest": 7_301_002,
+    "volunteer_reminders": 7_301_003,
+    "deliver": 7_301_004,
+    "referrer_signals": 7_301_005,
+    "jobs": 7_301_010,
+    "scheduler_process": 7_301_100,
+}
+
+
+def user_key(user) -> str:
+    return f"user:{user.id}"
+
+
+def channel_for(user) -> str:
+    """E-mail only for active users who chose the daily e-mail; everyone has the in-app list."""
+    if user.active and user.email and user.email_preference == "digest":
+        return "email"
+    return "app"
+
+
+def _insert():
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Notification)
+
+
+_UNIQUE = ["kind", "subject_key", "recipient_key", "period_key"]
+
+
+def _row(*, kind, subject_key, recipient, period_key, subject, body, link, now, html,
+         allow_email) -> dict:
+    channel = channel_for(recipient) if allow_email else "app"
+    return {
+        "kind": kind, "subject_key": subject_key, "recipient_key": user_key(recipient),
+        "period_key": period_key, "user_id": recipient.id, "email": recipient.email,
+        "channel": channel, "subject": subject[:200], "body": body, "html": html,
+        "link": link, "status": "pending" if channel == "email" else "sent",
+        "attempts": 0, "created_at": now, "sent_at": None if channel == "email" else now,
+    }
+
+
+def notify(*, kind: str, subject_key: str, recipient, period_key: str, subject: str,
+           body: str, link: str | None, now: datetime, html: str | None = None,
+           allow_email: bool = True) -> Notification | None:
+    """Claim one message; the row when this call made the claim, None when it existed already.
+
+    `allow_email=False` keeps a signal in the app only (alerts: they also appear in the next
+    daily digest, and users who chose a daily e-mail get no more than one a day).
+    """
+    stmt = (
+        _insert()
+        .values(**_row(kind=kind, subject_key=subject_key, recipient=recipient,
+                       period_key=period_key, subject=subject, body=body, link=link, now=now,
+                       html=html, allow_email=allow_email))
+        .on_conflict_do_nothing(index_elements=_UNIQUE)
+        .returning(Notification.id)
+    )
+    new_id = db.session.scalar(stmt)
+    if new_id is None:
+        return None
+    return db.session.get(Notification, new_id)
+
+
+def notify_address(*, kind: str, subject_key: str, recipient_key: str, email: str,
+                   period_key: str, subject: str, body: str, now: datetime,
+                   html: str | None = None) -> Notification | None:
+    """Claim an e-mail to someone without an account (a partner's contact person)."""
+    row = {
+        "kind": kind, "subject_key": subject_key, "recipient_key": recipient_key,
+        "period_key": period_key, "user_id": None, "email": email, "channel": "email",
+        "subject": subject[:200], "body": body, "html": html, "link": None,
+        "status": "pending", "attempts": 0, "created_at": now, "sent_at": None,
+    }
+    stmt = (_insert().values(**row).on_conflict_do_nothing(index_elements=_UNIQUE)
+            .returning(Notification.id))
+    new_id = db.session.scalar(stmt)
+    return None if new_id is None else db.session.get(Notification, new_id)
+
+
+# Checks run just before an e-mail of a kind goes out; False marks it "skipped" instead.
+# The partner loop uses this: a consent withdrawn after the claim stops the queued message.
+_delivery_guards: dict[str, Callable[[Notification], bool]] = {}
+
+
+def delivery_guard(kind: str):
+    def register(fn: Callable[[Notification], bool]):
+        _delivery_guards[kind] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for `notify_many`: the same fields as `notify` takes."""
+
+    kind: str
+    subject_key: str
+    recipient: object
+    period_key: str
+    subject: str
+    body: str
+    link: str | None
+    html: str | None = None
+    allow_email: bool = True
+
+
+def notify_many(messages: Sequence[Message], now: datetime) -> list[Notification]:
+    """Claim many messages at once (the first scan of a big installation flags thousands).
+
+    One statement, compiled once and sent in batches by the driver ("insertmanyvalues").
+    """
+    if not messages:
+        return []
+    rows = [
+        _row(kind=m.kind, subject_key=m.subject_key, recipient=m.recipient,
+             period_key=m.period_key, subject=m.subject, body=m.body, link=m.link,
+             now=now, html=m.html, allow_email=m.allow_email)
+        for m in messages
+    ]
+    stmt = _insert().on_conflict_do_nothing(index_elements=_UNIQUE).returning(Notification)
+    return sorted(db.session.scalars(stmt, rows).all(), key=lambda n: n.id)
+
+
+def already_claimed(kind: str, period_key: str, recipient_keys: set[str] | None = None
+                    ) -> set[str]:
+    """Recipient keys that already have a `kind` message for `period_key` (one query)."""
+    query = sa.select(Notification.recipient_key).where(
+        Notification.kind == kind, Notification.period_key == period_key
+    )
+    if recipient_keys is not None:
+        query = query.where(Notification.recipient_key.in_(recipient_keys))
+    return set(db.session.scalars(query))
+
+
+def deliver_pending(now: datetime) -> list[Notification]:
+    """Send every e-mail that is claimed but not sent yet; commits per message.
+
+    A message is claimed for an attempt by raising its attempt count with a conditional
+    UPDATE (only one process wins), and that is committed before the mail goes out. Outcome:
+    "sent" with `sent_at`, or "failed" with the error, retried next run until MAX_ATTEMPTS.
+    A crash between sending and recording "sent" means the mail may go once more: better
+    twice than never for a reminder.
+    """
+    from app.core.mail import MailError, build_message, send_message
+
+    db.session.commit()  # claims made earlier in this transaction are on disk first
+    pending = db.session.execute(
+        sa.select(Notification.id, Notification.attempts)
+        .where(Notification.channel == "email",
+               Notification.status.in_(("pending", "failed")),
+               Notification.attempts < MAX_ATTEMPTS)
+        .order_by(Notification.id)
+    ).all()
+    done: list[Notification] = []
+    for note_id, attempts in pending:
+        won = db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id == note_id, Notification.attempts == attempts,
+                   Notification.status.in_(("pending", "failed")))
+            .values(attempts=attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if not won:
+            continue
+        note = db.session.get(Notification, note_id)
+        guard = _delivery_guards.get(note.kind)
+        if guard is not None and not guard(note):
+            note.status = "skipped"
+            note.last_error = None
+            db.session.commit()
+            done.append(note)
+            continue
+        try:
+            send_message(build_message(note.email, note.subject, note.body, note.html))
+        except MailError as exc:
+            note.status = "failed"
+            note.last_error = str(exc)[:300]
+        else:
+            note.status = "sent"
+            note.sent_at = now
+            note.last_error = None
+        db.session.commit()
+        done.append(note)
+    return done
+
+
+@contextmanager
+def sweep_lock(name: str) -> Iterator[bool]:
+    """On PostgreSQL: True when this process may run sweep `name`, False when another does.
+
+    The lock is a transaction-level advisory lock held by its own connection for the whole
+    sweep, so the sweep itself may commit as often as it needs to. SQLite runs in one
+    process only: always True.
+    """
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as conn:
+        acquired = bool(conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                    {"k": LOCK_KEYS[name]}))
+        try:
+            yield acquired
+        finally:
+            conn.rollback()  # ends the transaction, which releases the lock
+
+
+# --- Digest sections ----------------------------------------------------------------------
+
+@dataclass
+class DigestSection:
+    title: str
+    # (text, absolute link) per item.
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+
+SectionFn = Callable[[object, datetime], DigestSection | None]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    fn: SectionFn
+    order: int
+    roles: tuple[str, ...]
+
+
+_sections: list[_Registered] = []
+
+DIGEST_ROLES = ("coordinator", "staff")
+
+
+def digest_section(fn: SectionFn | None = None, *, order: int = 100,
+                   roles: tuple[str, ...] = DIGEST_ROLES):
+    """Register `fn(user, now) -> DigestSection | None` as a part of the daily mail.
+
+    Plain `@digest_section` adds a section to the coordinator and staff digest, after the
+    built-in ones; `roles=("volunteer",)` adds it to the volunteers' daily reminder instead.
+    A section must use a fixed number of queries, whatever the number of items.
+    """
+
+    def register(f: SectionFn) -> SectionFn:
+        if all(r.fn is not f for r in _sections):
+            _sections.append(_Registered(f, order, tuple(roles)))
+            _sections.sort(key=lambda r: r.order)
+        return f
+
+    return register(fn) if fn is not None else register
+
+
+def sections_for(user, now: datetime) -> list[DigestSection]:
+    """The non-empty digest sections for `user` at `now`, in order."""
+    result = []
+    for registered in list(_sections):
+        if user.role not in registered.roles:
+            continue
+        section = registered.fn(user, now)
+        if section is not None and section.items:
+            result.append(section)
+    return result
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    from app.core.mail import external_url
+
+    return external_url(endpoint, **values)
+
+
+# --- The in-app list ------------------------------------------------------------------------
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(notification: Notification, now: datetime) -> None:
+    if notification.read_at is None:
+        notification.read_at = now
+
+
+def mark_all_read(user, now: datetime) -> int:
+    return db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def set_email_preference(user, preference: str) -> None:
+    if preference not in ("digest", "none"):
+        raise ValueError(preference)
+    user.email_preference = preference

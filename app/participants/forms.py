@@ -1,0 +1,107 @@
+import re
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    Form,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from app.core import choices
+
+
+def select_choices(pairs, blank: str | None = None) -> list[SelectChoice]:
+    """SelectChoice list from a code→label dict or (code, label) pairs; `blank` adds ''."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    result = [SelectChoice(value="", label=blank)] if blank is not None else []
+    result += [SelectChoice(value=code, label=label) for code, label in items if code != ""]
+    return result
+
+
+def _phone_number(form, field):
+    if not field.data:
+        return
+    digits = re.sub(r"\D", "", field.data)
+    if not re.fullmatch(r"[\d\s()+\-./]+", field.data) or not 8 <= len(digits) <= 15:
+        raise ValidationError(_l("Dit telefoonnummer klopt niet. Bijvoorbeeld: 06 1234 5678."))
+
+
+class ParticipantForm(FlaskForm):
+    first_name = StringField(_l("Voornaam"), validators=[
+        DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
+    last_name = StringField(_l("Achternaam"), validators=[Optional(), Length(max=120)])
+    phone = StringField(_l("Telefoonnummer"),
+                        validators=[Optional(), Length(max=40), _phone_number])
+    email = EmailField(_l("E-mailadres"), validators=[
+        Optional(), Length(max=254), Email(_l("Dit e-mailadres klopt niet."))])
+    preferred_channel = SelectField(_l("Hoe neemt u het liefst contact op?"),
+                                    choices=select_choices(choices.PREFERRED_CHANNEL))
+    birth_year = IntegerField(_l("Geboortejaar"), validators=[Optional()])
+    language_background = SelectField(_l("Nederlands als eerste of tweede taal"),
+                                      choices=select_choices(choices.LANGUAGE_BACKGROUND))
+    native_language = StringField(_l("Moedertaal"), validators=[Optional(), Length(max=80)])
+    other_languages = StringField(_l("Andere talen die de deelnemer spreekt"),
+                                  validators=[Optional(), Length(max=200)])
+    sex = SelectField(_l("Geslacht (mag leeg blijven)"), choices=select_choices(choices.SEX))
+    postcode4 = StringField(_l("Postcode (alleen de 4 cijfers)"), validators=[
+        Optional(),
+        Regexp(r"^\d{4}$", message=_l(
+            "Vul alleen de 4 cijfers van de postcode in, bijvoorbeeld 3511.")),
+    ])
+    found_via = SelectField(_l("Hoe kwam de deelnemer bij het Taalhuis?"), choices=[])
+    submit = SubmitField(_l("Gegevens opslaan"))
+
+    def __init__(self, *args, found_via_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.found_via.choices = select_choices(found_via_choices, blank=_l("Niet ingevuld"))
+
+    def validate_birth_year(self, field):
+        # Only the year, never a full birth date (minimal data).
+        if field.data is not None and not 1900 <= field.data <= date.today().year:
+            raise ValidationError(_l("Vul een geboortejaar in, bijvoorbeeld 1985."))
+
+
+YES_NO = [SelectChoice(value="yes", label=_l("Ja")), SelectChoice(value="no", label=_l("Nee"))]
+
+
+class ConsentForm(FlaskForm):
+    kind = SelectField(_l("Waarvoor"), choices=select_choices(choices.CONSENT_KIND))
+    given = RadioField(_l("Geeft de deelnemer toestemming?"), choices=YES_NO,
+                       validators=[InputRequired(_l("Kies ja of nee."))])
+    method = SelectField(_l("Hoe is de toestemming gegeven?"),
+                         choices=select_choices(choices.CONSENT_METHOD, blank=_l("Kies")),
+                         validators=[InputRequired(_l("Kies hoe de toestemming is gegeven."))])
+    note = TextAreaField(_l("Opmerking (mag leeg blijven)"),
+                         validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Toestemming vastleggen"))
+
+
+class OwnerForm(FlaskForm):
+    owner_id = SelectField(_l("Eigenaar"), choices=[])
+    submit = SubmitField(_l("Eigenaar opslaan"))
+
+
+class ListFilterForm(Form):
+    """Search and filters of the participant list (GET, so no CSRF)."""
+
+    q = StringField(_l("Zoek op naam of telefoonnummer"), validators=[Length(max=100)])
+    status = SelectField(_l("Status"), choices=[], validate_choice=False)
+    location = SelectField(_l("Locatie"), choices=[], validate_choice=False)
+    owner = SelectField(_l("Eigenaar"), choices=[], validate_choice=False)

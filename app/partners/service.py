@@ -1,0 +1,80 @@
+"""Partner organisations and their contact people (no request handling)."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.audit import service as audit
+from app.extensions import db
+from app.partners.models import Partner, PartnerContact
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def name_taken(name: str, *, exclude_id: int | None = None) -> bool:
+    query = sa.select(Partner.id).where(sa.func.lower(Partner.name) == name.strip().lower())
+    if exclude_id is not None:
+        query = query.where(Partner.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def save_partner(partner: Partner | None, *, name: str, kind: str, phone: str | None,
+                 email: str | None, signals_enabled: bool, by, now: datetime) -> Partner:
+    """Create (partner=None) or change a partner organisation."""
+    action = "update"
+    if partner is None:
+        partner = Partner()
+        db.session.add(partner)
+        action = "create"
+    partner.name = name.strip()
+    partner.kind = kind
+    partner.phone = _clean(phone)
+    partner.email = (_clean(email) or "").lower() or None
+    partner.signals_enabled = bool(signals_enabled)
+    db.session.flush()
+    audit.record(by, action, "partner", partner.id, now=now, summary=partner.name)
+    return partner
+
+
+def set_partner_active(partner: Partner, active: bool, *, by, now: datetime) -> None:
+    if partner.active == active:
+        return
+    partner.active = active
+    audit.record(by, "update", "partner", partner.id, now=now,
+                 summary=f"{partner.name}: {'weer aangezet' if active else 'uitgezet'}")
+
+
+def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
+                 role: str | None, email: str | None, phone: str | None, by,
+                 now: datetime) -> PartnerContact:
+    """Add (contact=None) or change a contact person of `partner`."""
+    action = "update"
+    if contact is None:
+        contact = PartnerContact(partner=partner)
+        db.session.add(contact)
+        action = "create"
+    contact.name = name.strip()
+    contact.role = _clean(role)
+    contact.email = (_clean(email) or "").lower() or None
+    contact.phone = _clean(phone)
+    db.session.flush()
+    audit.record(by, action, "partner_contact", contact.id, now=now,
+                 summary=f"{partner.name}: {contact.name}")
+    return contact
+
+
+def set_contact_active(contact: PartnerContact, active: bool, *, by, now: datetime) -> None:
+    if contact.active == active:
+        return
+    contact.active = active
+    audit.record(by, "update", "partner_contact", contact.id, now=now,
+                 summary=f"{contact.name}: {'weer aangezet' if active else 'uitgezet'}")
+
+
+def active_partners() -> list[Partner]:
+    """Partners to choose from in a form (e.g. the referral form)."""
+    return db.session.scalars(
+        sa.select(Partner).where(Partner.active.is_(True)).order_by(Partner.name)).all()

@@ -1,0 +1,248 @@
+"""The partner's view of a referral: its stage only, and only while consent holds.
+
+Also the signals to the referrer's contact person: a short e-mail at each stage change and
+when the person goes out of view, claimed in the Notification ledger (never twice) and
+checked against consent again at delivery, so a withdrawal stops queued messages too.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from app.core.choices import OPEN_STATUSES
+from app.core.events import subscribe
+from app.core.timeutil import local_date
+from app.extensions import db
+from app.notifications.models import Notification
+from app.notifications.service import delivery_guard, notify_address
+from app.participants.models import Consent, Participant, Trajectory
+from app.participants.service import consents_in_force
+from app.partners.models import Partner
+from app.referrals.models import Referral
+
+STAGES = {
+    "aangemeld": _l("Aangemeld"),
+    "contact_gehad": _l("Contact gehad"),
+    "niet_bereikt": _l("Niet bereikt"),
+    "intake_gedaan": _l("Intake gedaan"),
+    "gestart": _l("Gestart"),
+    "afgerond": _l("Afgerond"),
+    "gestopt": _l("Gestopt"),
+    "buiten_beeld": _l("Buiten beeld"),
+}
+# Outcomes of an ended trajectory that count as "afgerond"; every other end is "gestopt".
+COMPLETED_OUTCOMES = {"goal_reached", "formal_education", "non_formal", "work"}
+# Stages for which the referrer is asked to help reach the person.
+CALL_FOR_HELP = {"niet_bereikt", "buiten_beeld"}
+
+SIGNAL_KIND = "referrer_signal"
+SHARE_KIND = "share_with_referrer"
+
+
+def share_consent_in_force(participant: Participant) -> bool:
+    """Is the newest "share with referrer" decision a yes? (Uses the loaded consents.)"""
+    current = consents_in_force(participant.consents).get(SHARE_KIND)
+    return bool(current and current.given)
+
+
+def partner_stage(trajectory: Trajectory, consent_in_force: bool) -> tuple[str, date]:
+    """(stage code, date) as the partner may see it; without consent only "aangemeld"."""
+    referral = trajectory.referral
+    referred_on = referral.referred_on if referral is not None else trajectory.referred_on
+    if not consent_in_force:
+        return "aangemeld", referred_on
+    result_on = (referral.result_on if referral is not None else None) or referred_on
+    if trajectory.status == "ended":
+        code = "afgerond" if trajectory.outcome in COMPLETED_OUTCOMES else "gestopt"
+        return code, trajectory.ended_on or result_on
+    if trajectory.out_of_view_since is not None:
+        return "buiten_beeld", local_date(trajectory.out_of_view_since)
+    if trajectory.status == "active":
+        return "gestart", trajectory.started_on or result_on
+    if trajectory.status == "waiting":
+        intake = trajectory.intake
+        held_on = getattr(intake, "held_on", None)
+        return "intake_gedaan", held_on or trajectory.waiting_since or result_on
+    if trajectory.status in ("contacted", "intake_planned"):
+        return "contact_gehad", result_on
+    if trajectory.status == "unreachable":
+        return "niet_bereikt", result_on
+    return "aangemeld", referred_on
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    """All a partner may know about one of their referrals."""
+
+    id: int
+    short_name: str
+    referred_on: date
+    stage: str
+    stage_date: date
+    shared: bool
+
+    @property
+    def stage_label(self) -> str:
+        return str(STAGES[self.stage])
+
+
+def partner_view(referral: Referral) -> PartnerView:
+    trajectory = referral.trajectory
+    shared = share_consent_in_force(trajectory.participant)
+    stage, on = partner_stage(trajectory, shared)
+    return PartnerView(id=referral.id, short_name=trajectory.participant.short_name,
+                       referred_on=referral.referred_on, stage=stage, stage_date=on,
+                       shared=shared)
+
+
+def with_stage_details(query: sa.Select) -> sa.Select:
+    """Eager-load what `partner_view` reads, so a page of referrals is a fixed few queries."""
+    return query.options(
+        joinedload(Referral.trajectory).joinedload(Trajectory.participant)
+        .selectinload(Participant.consents),
+        joinedload(Referral.trajectory).selectinload(Trajectory.intake),
+    )
+
+
+def contact_for(user) -> int | None:
+    """The partner's contact person with the same e-mail as the portal user: signals about
+    their referrals then go to them rather than to the organisation's general address."""
+    from app.partners.models import PartnerContact
+
+    if user.partner_id is None or not user.email:
+        return None
+    return db.session.scalar(
+        sa.select(PartnerContact.id).where(
+            PartnerContact.partner_id == user.partner_id, PartnerContact.active.is_(True),
+            sa.func.lower(PartnerContact.email) == user.email.lower())
+        .order_by(PartnerContact.id).limit(1))
+
+
+# --- Signals to the referrer -------------------------------------------------------------------
+
+def _recipient(referral: Referral) -> tuple[str, str] | None:
+    """(recipient key, e-mail) of the referrer's contact person, else the organisation."""
+    contact = referral.partner_contact
+    if contact is not None and contact.active and contact.email:
+        return f"contact:{contact.id}", contact.email
+    partner = referral.partner
+    if partner is not None and partner.email:
+        return f"partner:{partner.id}", partner.email
+    return None
+
+
+def _whom_to_call(trajectory: Trajectory) -> str:
+    location = trajectory.location.name if trajectory.location is not None else _("het Taalhuis")
+    owner = trajectory.owner
+    if owner is not None and owner.active:
+        return _("%(name)s van %(location)s (%(email)s)", name=owner.name, location=location,
+                 email=owner.email)
+    return location
+
+
+def _message(trajectory: Trajectory, stage: str, on: date) -> tuple[str, str]:
+    name = trajectory.participant.short_name
+    label = str(STAGES[stage])
+    subject = _("Aanmelding %(name)s: %(stage)s", name=name, stage=label.lower())
+    lines = [_("Hallo,"), ""]
+    lines.append(_("Stand van de aanmelding van %(name)s: %(stage)s (%(date)s).", name=name,
+                   stage=label.lower(), date=on.strftime("%d-%m-%Y")))
+    if stage in CALL_FOR_HELP:
+        lines += ["", _("Wij kunnen %(name)s niet bereiken. Wilt u contact opnemen met "
+                        "%(name)s?", name=name)]
+    lines += ["", _("Vragen? Bel of mail %(who)s.", who=_whom_to_call(trajectory)), "",
+              _("Met vriendelijke groet,"), _("Het Taalhuis")]
+    return subject, "\n".join(lines)
+
+
+def _signals_allowed(referral: Referral | None) -> bool:
+    partner = referral.partner if referral is not None else None
+    return (partner is not None and partner.signals_enabled and partner.active
+            and partner.kind != "zelfmelder")
+
+
+def signal_referrer(trajectory: Trajectory, now: datetime) -> Notification | None:
+    """Claim a signal for the trajectory's current stage; None when nothing is to be sent.
+
+    Nothing without share consent, when the partner's signals are off, or when this stage
+    was signalled before (the ledger's unique key: one per trajectory, stage and recipient).
+    """
+    referral = trajectory.referral
+    if not _signals_allowed(referral):
+        return None
+    if not share_consent_in_force(trajectory.participant):
+        return None
+    stage, on = partner_stage(trajectory, True)
+    if stage == "aangemeld":
+        return None
+    recipient = _recipient(referral)
+    if recipient is None:
+        return None
+    key, email = recipient
+    # A person can go out of view more than once; each time is a new signal.
+    period = f"{stage}:{on.isoformat()}" if stage == "buiten_beeld" else stage
+    subject, body = _message(trajectory, stage, on)
+    return notify_address(kind=SIGNAL_KIND, subject_key=f"trajectory:{trajectory.id}",
+                          recipient_key=key, email=email, period_key=period,
+                          subject=subject, body=body, now=now)
+
+
+@subscribe
+def _on_trajectory_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
+    if event == "referral_registered":
+        return
+    db.session.flush()
+    signal_referrer(trajectory, now)
+
+
+def signal_out_of_view(now: datetime) -> list[Notification]:
+    """The job: signal referrers of people flagged "buiten beeld" and not signalled yet."""
+    signalled = sa.exists().where(
+        Notification.kind == SIGNAL_KIND,
+        Notification.subject_key == sa.literal("trajectory:") + sa.cast(Trajectory.id, sa.String),
+        Notification.period_key.like("buiten_beeld:%"),
+        Notification.created_at >= Trajectory.out_of_view_since,
+    )
+    trajectories = db.session.scalars(
+        sa.select(Trajectory)
+        .join(Referral, Referral.trajectory_id == Trajectory.id)
+        .join(Partner, Partner.id == Referral.partner_id)
+        .where(Trajectory.status.in_(OPEN_STATUSES), Trajectory.out_of_view_since.is_not(None),
+               Partner.signals_enabled.is_(True), ~signalled)
+        .options(joinedload(Trajectory.participant).selectinload(Participant.consents),
+                 joinedload(Trajectory.referral).joinedload(Referral.partner),
+                 joinedload(Trajectory.referral).joinedload(Referral.partner_contact),
+                 joinedload(Trajectory.location), joinedload(Trajectory.owner))
+        .order_by(Trajectory.id)
+    ).unique().all()
+    claimed = [note for t in trajectories if (note := signal_referrer(t, now)) is not None]
+    db.session.commit()
+    return claimed
+
+
+@delivery_guard(SIGNAL_KIND)
+def _still_allowed(note: Notification) -> bool:
+    """At delivery: consent may have been withdrawn, or signals switched off, since the claim."""
+    try:
+        trajectory_id = int(note.subject_key.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    trajectory = db.session.get(Trajectory, trajectory_id)
+    if trajectory is None or not _signals_allowed(trajectory.referral):
+        return False
+    newest = db.session.scalar(
+        sa.select(Consent).where(Consent.participant_id == trajectory.participant_id,
+                                 Consent.kind == SHARE_KIND)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc()).limit(1)
+    )
+    return bool(newest and newest.given)
+
+
+def referrals_page(query: sa.Select, page: int, per_page: int):
+    return db.paginate(with_stage_details(query).order_by(Referral.id.desc()), page=page,
+                       per_page=per_page, error_out=False)
+

@@ -1,0 +1,121 @@
+"""What referrals add to the participant page: the referral, contact attempts, the planned
+intake, and the first-contact and intake dates still ahead."""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import has_request_context, url_for
+from flask_babel import format_datetime, format_time
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from app.auth.permissions import has
+from app.core import choices
+from app.core.timeutil import local_date
+from app.extensions import db
+from app.participants.timeline import (
+    DueItem,
+    TimelineItem,
+    at_date,
+    due_provider,
+    timeline_provider,
+)
+from app.referrals.models import ContactAttempt, Referral
+
+
+def _url(viewer, endpoint: str, trajectory_id: int) -> str | None:
+    if not has_request_context() or not has(viewer, "referrals.contact"):
+        return None
+    return url_for(endpoint, trajectory_id=trajectory_id)
+
+
+def _referrals(trajectories: Sequence) -> list[Referral]:
+    ids = [t.id for t in trajectories]
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(Referral).where(Referral.trajectory_id.in_(ids))
+        .options(joinedload(Referral.partner))
+    ))
+
+
+def referral_title(referral: Referral) -> str:
+    if referral.partner is not None and referral.partner.kind != "zelfmelder":
+        return _("Aangemeld door %(partner)s", partner=referral.partner.name)
+    if referral.partner is None and referral.referrer_name:
+        return _("Aangemeld door %(partner)s", partner=referral.referrer_name)
+    return _("Aangemeld (zelfmelder/balie)")
+
+
+def attempt_title(attempt: ContactAttempt) -> str:
+    how = (_("Gebeld") if attempt.channel == "phone"
+           else choices.label(choices.CONTACT_CHANNEL, attempt.channel))
+    if not attempt.reached:
+        return _("%(how)s: niet bereikt", how=how)
+    if attempt.outcome == "declined":
+        return _("%(how)s: bereikt, wil geen hulp", how=how)
+    if attempt.outcome == "forwarded":
+        return _("%(how)s: bereikt, doorverwezen naar elders", how=how)
+    return _("%(how)s: bereikt", how=how)
+
+
+@timeline_provider
+def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
+    ids = [t.id for t in trajectories]
+    if not ids:
+        return []
+    by_id = {t.id: t for t in trajectories}
+    # Partners see how it goes, never what was said (DESIGN.md, data protection).
+    show_notes = has(viewer, "participants.view")
+    items: list[TimelineItem] = []
+    for referral in _referrals(trajectories):
+        # The moment of registering when it was the same day, so same-day calls sort after it.
+        at = (referral.created_at
+              if referral.created_at and local_date(referral.created_at) == referral.referred_on
+              else at_date(referral.referred_on))
+        items.append(TimelineItem(
+            trajectory_id=referral.trajectory_id, at=at, kind="referral",
+            title=referral_title(referral),
+            detail=referral.question if show_notes else None,
+        ))
+        planned_for = by_id[referral.trajectory_id].intake_planned_at
+        if referral.intake_scheduled_at and planned_for:
+            items.append(TimelineItem(
+                trajectory_id=referral.trajectory_id, at=referral.intake_scheduled_at,
+                kind="intake_planned",
+                title=_("Intake gepland op %(moment)s",
+                        moment=format_datetime(planned_for, "EEEE d MMMM yyyy 'om' HH:mm")),
+                url=_url(viewer, "referrals.plan_intake", referral.trajectory_id),
+            ))
+    attempts = db.session.scalars(
+        sa.select(ContactAttempt).where(ContactAttempt.trajectory_id.in_(ids))
+        .order_by(ContactAttempt.at)
+    )
+    for attempt in attempts:
+        items.append(TimelineItem(
+            trajectory_id=attempt.trajectory_id, at=attempt.at, kind="contact",
+            title=attempt_title(attempt),
+            detail=attempt.note if show_notes else None,
+        ))
+    return items
+
+
+@due_provider
+def referral_due(trajectories: Sequence, viewer) -> list[DueItem]:
+    waiting = [t for t in trajectories if t.status in ("referred", "unreachable")]
+    items: list[DueItem] = []
+    for referral in _referrals(waiting):
+        items.append(DueItem(
+            trajectory_id=referral.trajectory_id, due_on=referral.first_contact_due,
+            title=_("Eerste contact met de deelnemer"),
+            url=_url(viewer, "referrals.contact", referral.trajectory_id),
+        ))
+    for trajectory in trajectories:
+        if trajectory.status == "intake_planned" and trajectory.intake_planned_at:
+            items.append(DueItem(
+                trajectory_id=trajectory.id, due_on=local_date(trajectory.intake_planned_at),
+                title=_("Intake om %(time)s",
+                        time=format_time(trajectory.intake_planned_at, "HH:mm")),
+                url=_url(viewer, "referrals.plan_intake", trajectory.id),
+            ))
+    return items

@@ -1,0 +1,59 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.referrals.forms import _strip, phone_problem, select_choices
+from app.selfreg.service import MOMENTS, TOPICS
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SelfRegistrationForm(FlaskForm):
+    first_name = StringField(_l("Uw voornaam"), filters=[_strip], validators=[
+        DataRequired(_l("Schrijf uw voornaam.")), Length(max=80, message=_l("Te lang."))])
+    phone = StringField(_l("Uw telefoonnummer"), filters=[_strip], validators=[
+        DataRequired(_l("Schrijf uw telefoonnummer. Wij bellen u.")),
+        Length(max=40, message=_l("Te lang."))])
+    best_moment = RadioField(_l("Wanneer kunnen wij u bellen?"),
+                             choices=select_choices(MOMENTS.items()), default="maakt_niet_uit",
+                             validators=[Optional()])
+    topics = MultiCheckboxField(_l("Wat wilt u leren?"),
+                                choices=select_choices(TOPICS.items()))
+    question = TextAreaField(_l("Wilt u nog iets zeggen? (mag leeg blijven)"),
+                             filters=[_strip], validators=[
+                                 Length(max=500, message=_l("Te lang. Hoogstens 500 tekens."))])
+    helped_by = StringField(_l("Helpt iemand u met dit formulier? Schrijf dan hier de naam."),
+                            filters=[_strip], validators=[Length(max=120,
+                                                                 message=_l("Te lang."))])
+    # Honeypot: hidden from people, filled in by bots.
+    website = StringField(_l("Laat dit veld leeg"), filters=[_strip])
+    submit = SubmitField(_l("Aanmelden"))
+
+    def validate_phone(self, field):
+        problem = phone_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class AcceptForm(FlaskForm):
+    """The view fills `location_id.choices`."""
+
+    location_id = SelectField(_l("Vestiging"), coerce=int,
+                              validators=[InputRequired(_l("Kies een vestiging."))])
+    accept = SubmitField(_l("Aannemen"))
+
+
+class RejectForm(FlaskForm):
+    reject = SubmitField(_l("Afwijzen"))

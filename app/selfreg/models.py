@@ -1,0 +1,36 @@
+"""Self-registrations from the public "Aanmelden" page, waiting for staff."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, utcnow
+from app.extensions import db
+
+SELFREG_STATUSES = ("pending", "accepted", "rejected")
+
+
+class SelfRegistration(db.Model):
+    __tablename__ = "self_registrations"
+    __table_args__ = (
+        # The staff queue: pending ones, oldest first.
+        sa.Index("ix_self_registrations_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    best_moment: Mapped[str | None] = mapped_column(sa.String(200))
+    # Subjects ticked on the form (pictograms), comma separated codes.
+    topics: Mapped[str | None] = mapped_column(sa.String(200))
+    question: Mapped[str | None] = mapped_column(sa.Text)
+    helped_by: Mapped[str | None] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    trajectory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trajectories.id"))
+
+    decided_by = relationship("User")
+    trajectory = relationship("Trajectory")

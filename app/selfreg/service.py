@@ -1,0 +1,118 @@
+"""Self-registration: the public form lands in a queue; staff accept or reject.
+
+The public side never tells whether a person is already known: every submission gets the
+same thank-you, and duplicates are found by staff when they accept.
+"""
+
+import hashlib
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.api.service import over_limit
+from app.audit import service as audit
+from app.core.timeutil import local_date
+from app.extensions import db
+from app.partners.models import Partner
+from app.referrals.service import PersonInput, ReferralInput, register_referral
+from app.selfreg.models import SelfRegistration
+
+TOPICS = {
+    "lezen": "Lezen",
+    "schrijven": "Schrijven",
+    "spreken": "Nederlands praten",
+    "rekenen": "Rekenen",
+    "digitaal": "Computer en telefoon",
+}
+MOMENTS = {
+    "ochtend": "In de ochtend",
+    "middag": "In de middag",
+    "avond": "In de avond",
+    "maakt_niet_uit": "Maakt niet uit",
+}
+
+
+class SelfRegError(Exception):
+    pass
+
+
+def address_bucket(address: str | None, secret: str) -> str:
+    """A rate-limit bucket per address; the address itself is not stored (AVG)."""
+    digest = hashlib.sha256(f"{secret}:{address or '-'}".encode()).hexdigest()[:40]
+    return f"selfreg:{digest}"
+
+
+def rate_limited(address: str | None, secret: str, limit: int, window: int,
+                 now: datetime) -> bool:
+    return over_limit(address_bucket(address, secret), limit, window, now) is not None
+
+
+def submit(*, first_name: str, phone: str, best_moment: str | None, topics: list[str],
+           question: str | None, helped_by: str | None, now: datetime) -> SelfRegistration:
+    registration = SelfRegistration(
+        first_name=first_name.strip(), phone=phone.strip(), best_moment=best_moment or None,
+        topics=",".join(t for t in topics if t in TOPICS) or None,
+        question=(question or "").strip() or None, helped_by=(helped_by or "").strip() or None,
+        status="pending", created_at=now)
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def self_referral_partner() -> Partner:
+    """The partner of kind "zelfmelder" that self-registrations are booked on."""
+    partner = db.session.scalar(
+        sa.select(Partner).where(Partner.kind == "zelfmelder").order_by(Partner.id).limit(1))
+    if partner is None:
+        partner = Partner(name="Zelfmelder", kind="zelfmelder", signals_enabled=False)
+        db.session.add(partner)
+        db.session.flush()
+    return partner
+
+
+def question_text(registration: SelfRegistration) -> str:
+    parts = [TOPICS[t] for t in (registration.topics or "").split(",") if t in TOPICS]
+    text = ", ".join(parts)
+    if registration.question:
+        text = f"{text}. {registration.question}" if text else registration.question
+    return text or "Wil iets leren (zelf aangemeld)"
+
+
+def accept(registration: SelfRegistration, *, location_id: int, user, now: datetime):
+    """Turn the registration into a referral (source zelfmelder); returns the trajectory."""
+    if registration.status != "pending":
+        raise SelfRegError("already decided")
+    moment = MOMENTS.get(registration.best_moment or "", registration.best_moment)
+    trajectory = register_referral(
+        person=PersonInput(first_name=registration.first_name, phone=registration.phone,
+                           found_via="website"),
+        referral=ReferralInput(
+            location_id=location_id, question=question_text(registration), channel="form",
+            referred_on=local_date(registration.created_at), share_with_referrer=False,
+            consent_method="digital", partner_id=self_referral_partner().id,
+            referrer_name=registration.helped_by, best_moment=moment),
+        user=user, now=now)
+    registration.status = "accepted"
+    registration.decided_at = now
+    registration.decided_by_id = getattr(user, "id", None)
+    registration.trajectory_id = trajectory.id
+    return trajectory
+
+
+def reject(registration: SelfRegistration, *, user, now: datetime) -> None:
+    if registration.status != "pending":
+        raise SelfRegError("already decided")
+    registration.status = "rejected"
+    registration.decided_at = now
+    registration.decided_by_id = getattr(user, "id", None)
+    # Nothing of the person is kept after a rejection: minimal data.
+    registration.phone = "-"
+    registration.question = None
+    registration.helped_by = None
+    audit.record(user, "update", "self_registration", registration.id,
+                 summary="zelfmelding afgewezen", now=now)
+
+
+def pending_query() -> sa.Select:
+    return (sa.select(SelfRegistration).where(SelfRegistration.status == "pending")
+            .order_by(SelfRegistration.created_at, SelfRegistration.id))

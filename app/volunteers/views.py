@@ -1,0 +1,430 @@
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app.admin.service import reference_choices, reference_labels
+from app.audit import service as audit
+from app.auth.models import User
+from app.auth.permissions import (
+    allowed_locations,
+    can_edit_session,
+    get_own_match_or_404,
+    get_own_session_or_404,
+    get_volunteer_or_404,
+    own_matches,
+    require,
+    trajectory_scope,
+    volunteer_scope,
+)
+from app.core.timeutil import local_date, utcnow
+from app.extensions import db
+from app.matching import scoring
+from app.matching import service as matching
+from app.matching.forms import select_choices
+from app.matching.models import Match, MatchSession
+from app.participants.models import Trajectory
+from app.volunteers import bp
+from app.volunteers import seed as _seed  # noqa: F401  (registers the demo data step)
+from app.volunteers import service as volunteers
+from app.volunteers.forms import (
+    ButtonForm,
+    LinkAccountForm,
+    SessionForm,
+    StatusForm,
+    TrainingForm,
+    VolunteerForm,
+)
+from app.volunteers.models import Volunteer, VolunteerTraining
+
+SUGGESTIONS_SHOWN = 20
+# The "wie past?" list looks at this many of the longest waiting people.
+SUGGESTION_POOL = 200
+
+
+def _subject_labels() -> dict[str, str]:
+    return {code: label for (list_name, code), label in reference_labels().items()
+            if list_name == "goal_subject"}
+
+
+# --- Coordinators: profiles ------------------------------------------------------------------
+
+@bp.get("/vrijwilligers/")
+@require("volunteers.manage")
+def index():
+    status = request.args.get("status") or None
+    if status not in (None, "active", "paused", "stopped"):
+        status = None
+    location_id = request.args.get("locatie", type=int)
+    with_room = request.args.get("ruimte") == "1"
+    search = (request.args.get("zoek") or "").strip() or None
+    query = volunteers.overview_query(volunteer_scope(current_user), status=status,
+                                      location_id=location_id, with_room=with_room,
+                                      search=search)
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    load = volunteers.loads([v.id for v in page.items])
+    today = local_date(utcnow())
+    years = matching.vog_max_age_years()
+    return render_template(
+        "volunteers/index.html", page=page, load=load, today=today,
+        vog_state=lambda v: volunteers.vog_state(v.vog_on, today, years),
+        locations=allowed_locations(current_user),
+        filters={"status": status, "locatie": location_id, "ruimte": "1" if with_room else None,
+                 "zoek": search})
+
+
+def _volunteer_form(volunteer: Volunteer | None) -> VolunteerForm:
+    form = VolunteerForm(obj=volunteer)
+    form.locations.choices = select_choices(
+        (loc.id, loc.name) for loc in allowed_locations(current_user))
+    form.domains.choices = select_choices(reference_choices("goal_subject"))
+    if request.method == "GET" and volunteer is not None:
+        form.locations.data = [loc.id for loc in volunteer.locations]
+        form.languages.data = ", ".join(volunteer.languages or [])
+        form.sex.data = volunteer.sex or ""
+    return form
+
+
+def _save(volunteer: Volunteer | None):
+    form = _volunteer_form(volunteer)
+    if form.validate_on_submit():
+        chosen = set(form.locations.data)
+        locations = [loc for loc in allowed_locations(current_user) if loc.id in chosen]
+        if volunteer is not None:
+            # Keep locations this user cannot manage (another coordinator's).
+            locations += [loc for loc in volunteer.locations
+                          if loc.id not in {a.id for a in allowed_locations(current_user)}]
+        volunteer = volunteers.save_volunteer(
+            volunteer, first_name=form.first_name.data, last_name=form.last_name.data,
+            email=form.email.data, phone=form.phone.data, sex=form.sex.data,
+            locations=locations,
+            availability=[s for s in form.availability.data or []],
+            capacity=form.capacity.data, domains=form.domains.data or [],
+            languages=scoring.split_languages(form.languages.data), vog_on=form.vog_on.data,
+            by=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("De gegevens van %(name)s zijn opgeslagen.", name=volunteer.full_name),
+              "success")
+        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+    return render_template("volunteers/form.html", form=form, volunteer=volunteer)
+
+
+@bp.route("/vrijwilligers/nieuw", methods=["GET", "POST"])
+@require("volunteers.manage")
+def new():
+    return _save(None)
+
+
+@bp.route("/vrijwilligers/<int:volunteer_id>/wijzigen", methods=["GET", "POST"])
+@require("volunteers.manage")
+def edit(volunteer_id: int):
+    return _save(get_volunteer_or_404(current_user, volunteer_id))
+
+
+@bp.get("/vrijwilligers/<int:volunteer_id>")
+@require("volunteers.manage")
+def show(volunteer_id: int):
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    matches = db.session.scalars(
+        sa.select(Match).where(Match.volunteer_id == volunteer.id,
+                               Match.trajectory_id.in_(
+                                   sa.select(Trajectory.id).where(
+                                       trajectory_scope(current_user))))
+        .options(selectinload(Match.trajectory).selectinload(Trajectory.participant))
+        .order_by(Match.status == "ended", Match.id.desc())
+        .limit(50)
+    ).all()
+    today = local_date(utcnow())
+    years = matching.vog_max_age_years()
+    accounts = db.session.scalars(
+        sa.select(User).where(User.role == "volunteer", User.active.is_(True),
+                              ~User.id.in_(sa.select(Volunteer.user_id)
+                                           .where(Volunteer.user_id.is_not(None))))
+        .order_by(User.name).limit(200)
+    ).all()
+    link_form = LinkAccountForm(prefix="account")
+    link_form.user_id.choices = select_choices((u.id, f"{u.name} ({u.email})") for u in accounts)
+    status_form = StatusForm(formdata=None, prefix="status", status=volunteer.status,
+                             reason=volunteer.status_reason)
+    return render_template(
+        "volunteers/show.html", volunteer=volunteer, matches=matches,
+        load=volunteers.loads([volunteer.id]).get(volunteer.id, 0),
+        vog=volunteers.vog_state(volunteer.vog_on, today, years), vog_years=years,
+        labels=_subject_labels(), status_form=status_form,
+        training_form=TrainingForm(formdata=None, prefix="training"), link_form=link_form,
+        button=ButtonForm())
+
+
+@bp.post("/vrijwilligers/<int:volunteer_id>/status")
+@require("volunteers.manage")
+def set_status(volunteer_id: int):
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    form = StatusForm(prefix="status")
+    if form.validate_on_submit():
+        try:
+            ended = volunteers.set_status(volunteer, status=form.status.data,
+                                          reason=form.reason.data, by=current_user,
+                                          now=utcnow())
+        except volunteers.VolunteerError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+        db.session.commit()
+        flash(_("De status is opgeslagen."), "success")
+        if ended:
+            flash(_("%(num)s koppeling(en) zijn beëindigd. Die deelnemers staan weer op de "
+                    "wachtlijst.", num=len(ended)), "info")
+        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+    for error in form.errors.values():
+        flash(" ".join(str(e) for e in error), "error")
+    return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+
+
+@bp.post("/vrijwilligers/<int:volunteer_id>/trainingen")
+@require("volunteers.manage")
+def add_training(volunteer_id: int):
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    form = TrainingForm(prefix="training")
+    if form.validate_on_submit():
+        volunteers.add_training(volunteer, name=form.name.data, done_on=form.done_on.data,
+                                by=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("De training is toegevoegd."), "success")
+    else:
+        for error in form.errors.values():
+            flash(" ".join(str(e) for e in error), "error")
+    return redirect(url_for("volunteers.show", volunteer_id=volunteer.id) + "#trainingen")
+
+
+@bp.post("/vrijwilligers/<int:volunteer_id>/trainingen/<int:training_id>/weg")
+@require("volunteers.manage")
+def remove_training(volunteer_id: int, training_id: int):
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    training = db.session.get(VolunteerTraining, training_id)
+    if training is None or training.volunteer_id != volunteer.id:
+        abort(404)
+    if ButtonForm().validate_on_submit():
+        volunteers.remove_training(training, by=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("De training is weggehaald."), "success")
+    return redirect(url_for("volunteers.show", volunteer_id=volunteer.id) + "#trainingen")
+
+
+@bp.post("/vrijwilligers/<int:volunteer_id>/account/uitnodigen")
+@require("volunteers.manage")
+def invite(volunteer_id: int):
+    from app.admin.service import send_password_link
+    from app.core.mail import MailError
+
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+    try:
+        user = volunteers.invite_account(volunteer, by=current_user, now=utcnow())
+    except volunteers.VolunteerError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+    db.session.commit()
+    try:
+        send_password_link(user, inviter=current_user)
+    except MailError:
+        flash(_("Het account is gemaakt, maar de uitnodiging kon niet worden verstuurd. "
+                "Vraag de beheerder om een nieuwe link te sturen."), "warning")
+    else:
+        flash(_("%(name)s krijgt een e-mail om een wachtwoord te kiezen.",
+                name=volunteer.first_name), "success")
+    return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+
+
+@bp.post("/vrijwilligers/<int:volunteer_id>/account/koppelen")
+@require("volunteers.manage")
+def link_account(volunteer_id: int):
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    form = LinkAccountForm(prefix="account")
+    user = db.session.get(User, request.form.get("account-user_id", type=int) or 0)
+    if user is None or user.role != "volunteer":
+        abort(404)
+    form.user_id.choices = select_choices([(user.id, user.name)])
+    if not form.validate_on_submit():
+        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+    try:
+        volunteers.link_account(volunteer, user, by=current_user, now=utcnow())
+    except volunteers.VolunteerError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Het account is gekoppeld."), "success")
+    return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+
+
+@bp.post("/vrijwilligers/<int:volunteer_id>/account/loskoppelen")
+@require("volunteers.manage")
+def unlink_account(volunteer_id: int):
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    if ButtonForm().validate_on_submit():
+        volunteers.unlink_account(volunteer, by=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("Het account is losgekoppeld."), "success")
+    return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+
+
+@bp.get("/vrijwilligers/<int:volunteer_id>/wie-past")
+@require("matches.manage")
+def suggestions(volunteer_id: int):
+    """Waiting people who fit this volunteer best: for a volunteer who has room again."""
+    volunteer = get_volunteer_or_404(current_user, volunteer_id)
+    today = local_date(utcnow())
+    location_ids = volunteer.location_ids
+    waiting = db.session.scalars(
+        sa.select(Trajectory).where(trajectory_scope(current_user),
+                                    Trajectory.status == "waiting",
+                                    Trajectory.location_id.in_(location_ids or {-1}))
+        .options(selectinload(Trajectory.participant))
+        .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
+        .limit(SUGGESTION_POOL)
+    ).all()
+    ranked = matching.rank_waiting_for_volunteer(volunteer, waiting, today)[:SUGGESTIONS_SHOWN]
+    for trajectory, _fit in ranked:
+        audit.record(current_user, "view", "trajectory", trajectory.id,
+                     participant_id=trajectory.participant_id, summary="wie past")
+    html = render_template("volunteers/suggestions.html", volunteer=volunteer, ranked=ranked,
+                           labels=_subject_labels(), describe=scoring.describe,
+                           describe_blocker=scoring.describe_blocker,
+                           vog_years=matching.vog_max_age_years())
+    db.session.commit()
+    return html
+
+
+# --- The volunteer's own pages (phone first) -------------------------------------------------
+
+@bp.get("/mijn/deelnemers")
+@require("volunteer.own")
+def mine():
+    matches = volunteers.own_open_matches(own_matches(current_user))
+    today = local_date(utcnow())
+    cards = volunteers.my_participants(matches, current_user, today)
+    for match in matches:
+        audit.record(current_user, "view", "participant", match.trajectory.participant_id,
+                     participant_id=match.trajectory.participant_id, summary="mijn deelnemers")
+    html = render_template("volunteers/mine.html", cards=cards, labels=_subject_labels(),
+                           profile=volunteers.volunteer_for_user(current_user))
+    db.session.commit()
+    return html
+
+
+@bp.get("/mijn/koppelingen/<int:match_id>")
+@require("volunteer.own")
+def my_match(match_id: int):
+    match = get_own_match_or_404(current_user, match_id)
+    cards = volunteers.my_participants([match], current_user, local_date(utcnow()))
+    sessions = db.paginate(
+        sa.select(MatchSession).where(MatchSession.match_id == match.id)
+        .options(selectinload(MatchSession.goal_marks))
+        .order_by(MatchSession.held_on.desc(), MatchSession.id.desc()),
+        per_page=current_app.config["PER_PAGE"], error_out=False)
+    goals = {g.id: g for g in match.trajectory.goals}
+    now = utcnow()
+    audit.record(current_user, "view", "participant", match.trajectory.participant_id,
+                 participant_id=match.trajectory.participant_id, summary="koppeling")
+    html = render_template("volunteers/my_match.html", card=cards[0], match=match,
+                           sessions=sessions, goals=goals, labels=_subject_labels(),
+                           editable=lambda s: can_edit_session(current_user, s, now))
+    db.session.commit()
+    return html
+
+
+def _session_form(match: Match, session: MatchSession | None) -> tuple[SessionForm, dict]:
+    goals = {g.id: g for g in matching.workable_goals(match.trajectory_id)}
+    if session is not None:
+        # A goal reached since can still be corrected on the session it was marked in.
+        for mark in session.goal_marks:
+            goals.setdefault(mark.goal_id, mark.goal)
+    form = SessionForm(obj=session)
+    if request.method == "GET":
+        marks = {m.goal_id: m.progress for m in session.goal_marks} if session else {}
+        while len(form.goals):
+            form.goals.pop_entry()
+        for goal_id in goals:
+            form.goals.append_entry({"goal_id": str(goal_id), "progress": marks.get(goal_id, "")})
+        if session is None:
+            form.held_on.data = local_date(utcnow())
+    return form, goals
+
+
+def _goal_rows(form: SessionForm, goals: dict) -> list:
+    rows = []
+    for entry in form.goals:
+        goal_id = int(entry.goal_id.data) if (entry.goal_id.data or "").isdigit() else None
+        rows.append((entry, goals.get(goal_id)))
+    return rows
+
+
+@bp.route("/mijn/koppelingen/<int:match_id>/bijeenkomst", methods=["GET", "POST"])
+@require("volunteer.own")
+def log_session(match_id: int):
+    match = get_own_match_or_404(current_user, match_id)
+    form, goals = _session_form(match, None)
+    if form.validate_on_submit():
+        try:
+            matching.log_session(
+                match, held_on=form.held_on.data, minutes=form.minutes.data,
+                practised=form.practised.data, goal_marks=form.goal_marks(),
+                remark=form.remark.data, concern=form.concern.data, by=current_user,
+                now=utcnow())
+        except LookupError:
+            # A goal id from someone else's trajectory: an edited form.
+            db.session.rollback()
+            abort(404)
+        except matching.MatchingError as error:
+            db.session.rollback()
+            form.held_on.errors.append(str(error))
+        else:
+            db.session.commit()
+            if form.concern.data:
+                flash(_("Opgeslagen. De coördinator ziet uw zorgen en neemt contact op."),
+                      "success")
+            else:
+                flash(_("Opgeslagen. Dank u wel!"), "success")
+            return redirect(url_for("volunteers.mine"))
+    elif request.method == "POST" and form.goals.errors:
+        abort(404)
+    return render_template("volunteers/session_form.html", form=form, match=match,
+                           rows=_goal_rows(form, goals), labels=_subject_labels(),
+                           session=None)
+
+
+@bp.route("/mijn/bijeenkomsten/<int:session_id>", methods=["GET", "POST"])
+@require("volunteer.own")
+def edit_session(session_id: int):
+    session = get_own_session_or_404(current_user, session_id)
+    now = utcnow()
+    if not can_edit_session(current_user, session, now):
+        flash(_("Een bijeenkomst kunt u tot 7 dagen na het vastleggen aanpassen. Klopt er "
+                "iets niet? Vraag het de coördinator."), "info")
+        return redirect(url_for("volunteers.my_match", match_id=session.match_id))
+    match = session.match
+    form, goals = _session_form(match, session)
+    if form.validate_on_submit():
+        try:
+            matching.update_session(
+                session, held_on=form.held_on.data, minutes=form.minutes.data,
+                practised=form.practised.data, goal_marks=form.goal_marks(),
+                remark=form.remark.data, concern=form.concern.data, by=current_user, now=now)
+        except LookupError:
+            db.session.rollback()
+            abort(404)
+        except matching.MatchingError as error:
+            db.session.rollback()
+            form.held_on.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("De bijeenkomst is aangepast."), "success")
+            return redirect(url_for("volunteers.my_match", match_id=match.id))
+    elif request.method == "POST" and form.goals.errors:
+        abort(404)
+    return render_template("volunteers/session_form.html", form=form, match=match,
+                           rows=_goal_rows(form, goals), labels=_subject_labels(),
+                           session=session)

@@ -1,0 +1,107 @@
+"""The daily digest for coordinators and staff, and the daily reminder for volunteers."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+
+from app.auth.models import User
+from app.core.timeutil import is_working_day, local_date, local_datetime
+from app.extensions import db
+from app.notifications import sections  # noqa: F401  (the built-in sections register)
+from app.notifications.links import settings_link, tasks_link
+from app.notifications.models import Notification
+from app.notifications.service import (
+    DIGEST_ROLES,
+    DigestSection,
+    already_claimed,
+    notify,
+    sections_for,
+    sweep_lock,
+    user_key,
+)
+
+DIGEST_HOUR = 7  # local time; the mail is there when the working day starts
+# A long section is cut off in the mail; the link leads to the full list.
+MAX_ITEMS_PER_SECTION = 25
+
+
+def digest_due(now: datetime) -> bool:
+    """From 07:00 local time on a working day (no weekend, no Dutch public holiday).
+
+    Any run after 07:00 catches up a missed one; the ledger keeps it to one per day.
+    """
+    local = local_datetime(now)
+    return local.hour >= DIGEST_HOUR and is_working_day(local.date())
+
+
+def daily_digest(now: datetime) -> list[Notification]:
+    if not digest_due(now):
+        return []
+    with sweep_lock("daily_digest") as acquired:
+        if not acquired:
+            return []
+        users = db.session.scalars(
+            sa.select(User).where(User.active.is_(True), User.role.in_(DIGEST_ROLES))
+            .order_by(User.id)
+        ).all()
+        return _send_daily(users, "digest", now)
+
+
+def volunteer_reminders(now: datetime) -> list[Notification]:
+    if not digest_due(now):
+        return []
+    with sweep_lock("volunteer_reminders") as acquired:
+        if not acquired:
+            return []
+        users = db.session.scalars(
+            sa.select(User).where(User.active.is_(True), User.role == "volunteer")
+            .order_by(User.id)
+        ).all()
+        return _send_daily(users, "volunteer_reminder", now)
+
+
+def _send_daily(users, kind: str, now: datetime) -> list[Notification]:
+    period = local_date(now).isoformat()
+    # Who already has today's message: skip them without building anything.
+    done = already_claimed(kind, period)
+    claimed = []
+    for user in users:
+        if user_key(user) in done:
+            continue
+        parts = sections_for(user, now)
+        if not parts:
+            continue
+        subject, text, html = render_digest(user, parts, now, kind)
+        note = notify(kind=kind, subject_key=user_key(user), recipient=user, period_key=period,
+                      subject=subject, body=text, html=html, link=tasks_link(), now=now)
+        if note is not None:
+            claimed.append(note)
+    db.session.commit()
+    return claimed
+
+
+def render_digest(user, parts: list[DigestSection], now: datetime, kind: str = "digest"
+                  ) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one daily message."""
+    total = sum(len(section.items) for section in parts)
+    day = format_date(local_date(now), "EEEE d MMMM")
+    subject = ngettext("Houvast: %(num)d ding voor vandaag (%(day)s)",
+                       "Houvast: %(num)d dingen voor vandaag (%(day)s)", total, day=day)
+    shown = [
+        {"title": s.title, "entries": s.items[:MAX_ITEMS_PER_SECTION],
+         "more": max(0, len(s.items) - MAX_ITEMS_PER_SECTION), "count": len(s.items)}
+        for s in parts
+    ]
+    context = {
+        "user": user, "sections": shown, "total": total, "day": day, "kind": kind,
+        "start_link": tasks_link(),
+        "settings_link": settings_link(),
+        "intro": (_("Dit staat vandaag voor u klaar in Houvast.") if kind == "digest"
+                  else _("Deze contactmomenten staan voor u klaar.")),
+    }
+    text = render_template("mail/digest.txt", **context)
+    html = render_template("mail/digest.html", **context)
+    return subject, text, html

@@ -1,0 +1,126 @@
+"""The hourly scan: update the "buiten beeld" flags and raise the alerts that go with them."""
+
+from collections import defaultdict
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.auth.models import User, user_locations
+from app.core.timeutil import local_date
+from app.extensions import db
+from app.notifications.links import participant_link
+from app.notifications.models import Notification
+from app.notifications.service import Message, notify_many, sweep_lock
+from app.participants.models import Trajectory
+
+
+def out_of_view_scan(now: datetime) -> list[Notification]:
+    from app.checkins import service as checkins
+
+    with sweep_lock("out_of_view_scan") as acquired:
+        if not acquired:
+            return []
+        flagged = checkins.scan_out_of_view(now)
+        _load_owners(flagged)
+        # Only trajectories not alerted for this wait yet: the hourly run stays small
+        # however many people are on the waiting list.
+        waiting = list(db.session.scalars(
+            checkins.waiting_too_long_query(now)
+            .where(_not_alerted("waiting_too_long", sa.cast(Trajectory.waiting_since, sa.String)))
+        ).unique())
+        messages = _out_of_view_messages(flagged) + _waiting_messages(waiting, now)
+        claimed = notify_many(messages, now)
+        db.session.commit()
+        return claimed
+
+
+def _not_alerted(kind: str, period: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """No `kind` alert in the ledger yet for this trajectory and period."""
+    return ~sa.exists().where(
+        Notification.kind == kind,
+        Notification.subject_key == sa.literal("trajectory:") + sa.cast(Trajectory.id, sa.String),
+        Notification.period_key == period,
+    )
+
+
+def _load_owners(trajectories) -> None:
+    """Owners in one query; `trajectory.owner` then comes from the session, not the database."""
+    owner_ids = {t.owner_id for t in trajectories if t.owner_id is not None}
+    if owner_ids:
+        db.session.scalars(sa.select(User).where(User.id.in_(owner_ids))).all()
+
+
+def _coordinators_by_location(trajectories) -> dict[int, list[User]]:
+    """Active coordinators per location of the given trajectories (one query)."""
+    location_ids = {t.location_id for t in trajectories}
+    if not location_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(user_locations.c.location_id, User)
+        .join(user_locations, user_locations.c.user_id == User.id)
+        .where(User.active.is_(True), User.role == "coordinator",
+               user_locations.c.location_id.in_(location_ids))
+        .order_by(User.id)
+    ).all()
+    result: dict[int, list[User]] = defaultdict(list)
+    for location_id, user in rows:
+        result[location_id].append(user)
+    return result
+
+
+def _recipients(trajectory, coordinators: dict[int, list[User]]) -> list[User]:
+    """The owner; without an owner (or an inactive one), the location's coordinators."""
+    owner = trajectory.owner
+    if owner is not None and owner.active:
+        return [owner]
+    return coordinators.get(trajectory.location_id, [])
+
+
+def _out_of_view_messages(flagged) -> list[Message]:
+    coordinators = _coordinators_by_location(
+        [t for t in flagged if t.owner is None or not t.owner.active]
+    )
+    messages = []
+    for trajectory in flagged:
+        if trajectory.out_of_view_since is None:
+            continue
+        name = trajectory.participant.short_name
+        since = local_date(trajectory.out_of_view_since)
+        for user in _recipients(trajectory, coordinators):
+            messages.append(Message(
+                kind="out_of_view", subject_key=f"trajectory:{trajectory.id}", recipient=user,
+                # One alert per time a trajectory goes out of view.
+                period_key=since.isoformat(),
+                subject=_("Buiten beeld: %(name)s", name=name),
+                body=_("%(name)s is buiten beeld. Er is te lang geen contact geweest. "
+                       "Neem contact op, of vraag een collega dat te doen.", name=name),
+                link=participant_link(trajectory), allow_email=False,
+            ))
+    return messages
+
+
+def _waiting_messages(waiting, now: datetime) -> list[Message]:
+    coordinators = _coordinators_by_location(
+        [t for t in waiting if t.owner is None or not t.owner.active]
+    )
+    today = local_date(now)
+    messages = []
+    for trajectory in waiting:
+        if trajectory.waiting_since is None:
+            continue
+        name = trajectory.participant.short_name
+        days = (today - trajectory.waiting_since).days
+        for user in _recipients(trajectory, coordinators):
+            messages.append(Message(
+                kind="waiting_too_long", subject_key=f"trajectory:{trajectory.id}",
+                recipient=user,
+                # One alert per waiting episode: a new wait starts a new period.
+                period_key=trajectory.waiting_since.isoformat(),
+                subject=_("%(name)s wacht al %(days)s dagen", name=name, days=days),
+                body=_("%(name)s wacht al %(days)s dagen op een aanbod. Zorg dat mensen "
+                       "niet lang hoeven te wachten: zoek een taalmaatje of een groep.",
+                       name=name, days=days),
+                link=participant_link(trajectory), allow_email=False,
+            ))
+    return messages

@@ -1,0 +1,79 @@
+"""Every job in the order one tick runs them, and `run_all` for the CLI and the scheduler."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from app.notifications.models import Notification
+from app.notifications.service import deliver_pending, sweep_lock
+from jobs.digest import daily_digest, volunteer_reminders
+from jobs.scan import out_of_view_scan
+from jobs.volunteer_silence import job as volunteer_silence
+
+
+def referrer_signals(now: datetime) -> list[Notification]:
+    from app.portal.service import signal_out_of_view
+
+    with sweep_lock("referrer_signals") as acquired:
+        if not acquired:
+            return []
+        return signal_out_of_view(now)
+
+
+def deliver(now: datetime) -> list[Notification]:
+    with sweep_lock("deliver") as acquired:
+        if not acquired:
+            return []
+        return deliver_pending(now)
+
+
+# The scan first, so a digest of the same tick already shows what it flagged.
+JOBS: dict[str, Callable[[datetime], list[Notification]]] = {
+    "out_of_view_scan": out_of_view_scan,
+    # After the scan: tells referrers (with consent) about people it just flagged.
+    "referrer_signals": referrer_signals,
+    "daily_digest": daily_digest,
+    "volunteer_reminders": volunteer_reminders,
+    "volunteer_silence": volunteer_silence,
+    "deliver": deliver,
+}
+
+
+def describe(note: Notification) -> str:
+    who = note.email or f"user {note.user_id}"
+    if note.channel == "app":
+        return f"in app: {note.kind} → {who}: {note.subject}"
+    if note.status == "sent":
+        return f"sent: {note.kind} → {who}: {note.subject}"
+    if note.status == "skipped":
+        return f"skipped: {note.kind} → {who}: {note.subject} (no longer allowed)"
+    if note.status == "failed":
+        return f"failed: {note.kind} → {who}: {note.subject} ({note.last_error})"
+    return f"queued: {note.kind} → {who}: {note.subject}"
+
+
+SKIPPED = "skipped: another process is running the jobs right now"
+
+
+def run_jobs(now: datetime, names=None) -> list[str]:
+    """Run the named jobs (default: all, in order) for `now`; one line per message.
+
+    The jobs of one run hold a lock together, so a digest never overtakes the scan of
+    another process that is still flagging trajectories.
+    """
+    selected = [name for name in JOBS if names is None or name in names]
+    lines: list[str] = []
+    with sweep_lock("jobs") as acquired:
+        if not acquired:
+            return [SKIPPED]
+        for name in selected:
+            for note in JOBS[name](now):
+                # Claimed e-mail is reported once, when the delivery settles it.
+                if name != "deliver" and note.channel == "email":
+                    continue
+                lines.append(describe(note))
+    return lines
+
+
+def run_all(now: datetime) -> list[str]:
+    """Run every job once for `now`; one line per message claimed or delivered."""
+    return run_jobs(now)

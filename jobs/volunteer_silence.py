@@ -1,0 +1,81 @@
+"""No session logged for a while: a reminder to the volunteer, later an alert to the coordinator.
+
+DESIGN.md: 21 days without a session → reminder to the volunteer; 42 days → alert to the
+coordinator. The silence is counted from the last session, or from the start of the match
+when there is none. Each reminder goes once per match per silence: the period key is the day
+the silence began, so a new session starts a new silence (and a new reminder 21 days later).
+"""
+
+from datetime import datetime
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.matching import service as matching
+from app.notifications.models import Notification
+from app.notifications.service import Message, absolute_url, notify_many
+from jobs.digest import digest_due
+
+VOLUNTEER_DAYS = 21
+COORDINATOR_DAYS = 42
+
+
+def _period(match) -> str:
+    return f"since:{matching.silence_anchor(match).isoformat()}"
+
+
+def _volunteer_messages(matches) -> list[Message]:
+    messages = []
+    for match in matches:
+        user = match.volunteer.user
+        if user is None or not user.active:
+            continue
+        name = match.trajectory.participant.first_name
+        day = format_date(matching.silence_anchor(match), "d MMMM")
+        messages.append(Message(
+            kind="volunteer_silent_21", subject_key=f"match:{match.id}", recipient=user,
+            period_key=_period(match),
+            subject=_("Hoe gaat het met %(name)s?", name=name),
+            body=_("Sinds %(day)s is er geen bijeenkomst met %(name)s vastgelegd. Hebben "
+                   "jullie elkaar gezien? Leg het dan even vast. Lukt het niet om af te "
+                   "spreken? Laat het de coördinator weten.", day=day, name=name),
+            link=absolute_url("volunteers.log_session", match_id=match.id)))
+    return messages
+
+
+def _coordinator_messages(matches) -> list[Message]:
+    unowned = [m.trajectory.location_id for m in matches
+               if m.trajectory.owner is None or not m.trajectory.owner.active]
+    coordinators = matching.coordinators_by_location(unowned)
+    messages = []
+    for match in matches:
+        trajectory = match.trajectory
+        owner = trajectory.owner
+        recipients = [owner] if owner is not None and owner.active else \
+            coordinators.get(trajectory.location_id, [])
+        name = trajectory.participant.short_name
+        day = format_date(matching.silence_anchor(match), "d MMMM")
+        for user in recipients:
+            messages.append(Message(
+                kind="volunteer_silent_42", subject_key=f"match:{match.id}", recipient=user,
+                period_key=_period(match),
+                subject=_("Al 6 weken geen bijeenkomst: %(name)s", name=name),
+                body=_("%(volunteer)s heeft sinds %(day)s geen bijeenkomst met %(name)s "
+                       "vastgelegd. Bel even om te horen hoe het gaat.",
+                       volunteer=match.volunteer.full_name, day=day, name=name),
+                link=absolute_url("matching.trajectory", trajectory_id=trajectory.id),
+                # An alert stays in the app and in the next digest: no extra mail.
+                allow_email=False))
+    return messages
+
+
+def job(now: datetime) -> list[Notification]:
+    """Claim the silence reminders that are due at `now`; safe to run any number of times."""
+    if not digest_due(now):
+        return []
+    messages = _volunteer_messages(matching.silent_matches(now, VOLUNTEER_DAYS))
+    messages += _coordinator_messages(matching.silent_matches(now, COORDINATOR_DAYS))
+    claimed = notify_many(messages, now) if messages else []
+    db.session.commit()
+    return claimed

@@ -1,0 +1,223 @@
+"""The partner API: tokens, referrals in, stage out, idempotency, problems, isolation."""
+
+import json
+
+import sqlalchemy as sa
+
+from app.api.models import ApiToken
+from app.api.service import create_token
+from app.participants.service import set_consent
+from app.referrals.models import Referral
+from app.referrals.service import log_contact_attempt
+
+from . import factories
+
+NOW = factories.aware(2026, 11, 23, 9, 0)
+
+
+def _token(db, partner=None):
+    partner = partner or factories.partner()
+    record, token = create_token(partner, "Zaaksysteem", None, NOW)
+    db.session.commit()
+    return partner, record, token
+
+
+def _auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _body(location, **overrides):
+    body = {"first_name": "Fatima", "last_name": "El Amrani", "phone": "06-12345678",
+            "question": "Brieven van de gemeente lezen", "location_id": location.id,
+            "consent_referral": True, "consent_share_status": True}
+    body.update(overrides)
+    return body
+
+
+def _count(db):
+    return db.session.scalar(sa.select(sa.func.count(Referral.id)))
+
+
+def test_create_and_follow_a_referral_with_a_token(client, db):
+    location = factories.location()
+    staff = factories.user("staff", locations=[location])
+    partner, _record, token = _token(db)
+
+    response = client.post("/api/v1/referrals", json=_body(location), headers=_auth(token))
+    assert response.status_code == 201
+    created = response.get_json()
+    assert created["stage"] == "aangemeld"
+    assert created["name"] == "Fatima E."
+    assert response.headers["Location"] == f"/api/v1/referrals/{created['id']}"
+    referral = db.session.get(Referral, created["id"])
+    assert referral.partner_id == partner.id
+
+    log_contact_attempt(referral.trajectory, reached=True, channel="phone",
+                        note="Geheime notitie", user=staff, now=factories.aware(2026, 11, 24, 9))
+    db.session.commit()
+    got = client.get(f"/api/v1/referrals/{created['id']}", headers=_auth(token)).get_json()
+    assert got["stage"] == "contact_gehad"
+    assert got["stage_date"] == "2026-11-24"
+    assert "Geheime" not in json.dumps(got)
+
+    set_consent(referral.trajectory.participant, "share_with_referrer", False, "verbal", staff,
+                factories.aware(2026, 11, 25, 9))
+    db.session.commit()
+    got = client.get(f"/api/v1/referrals/{created['id']}", headers=_auth(token)).get_json()
+    assert got["stage"] == "aangemeld"
+    assert got["status_shared"] is False
+    assert got["stage_date"] == got["referred_on"]
+
+    listing = client.get("/api/v1/referrals", headers=_auth(token)).get_json()
+    assert listing["total"] == 1
+    assert [item["id"] for item in listing["items"]] == [created["id"]]
+
+
+def test_idempotency_key_returns_the_first_result(client, db):
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    headers = {**_auth(token), "Idempotency-Key": "aanvraag-123"}
+    first = client.post("/api/v1/referrals", json=_body(location), headers=headers)
+    again = client.post("/api/v1/referrals", json=_body(location), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert _count(db) == 1
+
+    other = client.post("/api/v1/referrals", json=_body(location, first_name="Ahmed"),
+                        headers=headers)
+    assert other.status_code == 422
+    assert other.mimetype == "application/problem+json"
+    assert "andere aanmelding" in other.get_json()["detail_nl"]
+    assert _count(db) == 1
+
+
+def test_same_key_of_another_partner_is_its_own(client, db):
+    location = factories.location()
+    _pa, _ra, token_a = _token(db)
+    _pb, _rb, token_b = _token(db)
+    for token in (token_a, token_b):
+        response = client.post("/api/v1/referrals", json=_body(location),
+                               headers={**_auth(token), "Idempotency-Key": "k1"})
+        assert response.status_code == 201
+    assert _count(db) == 2
+
+
+def test_invalid_referral_is_a_problem_in_dutch_and_english(client, db):
+    _partner, _record, token = _token(db)
+    response = client.post("/api/v1/referrals", headers=_auth(token), json={
+        "first_name": "", "question": "Lezen", "location_id": 999999,
+        "consent_referral": False, "consent_share_status": "ja", "bsn": "123"})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422
+    assert problem["detail_nl"] and problem["detail_en"]
+    fields = {e["field"] for e in problem["errors"]}
+    assert fields == {"first_name", "location_id", "consent_referral", "consent_share_status",
+                      "bsn"}
+    assert _count(db) == 0
+
+
+def test_not_json_and_broken_json(client, db):
+    _partner, _record, token = _token(db)
+    response = client.post("/api/v1/referrals", data="x", headers=_auth(token))
+    assert response.status_code == 415
+    response = client.post("/api/v1/referrals", data="{", headers=_auth(token),
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+
+
+def test_without_or_with_a_revoked_token_nothing_is_shown(client, db):
+    _partner, record, token = _token(db)
+    assert client.get("/api/v1/referrals").status_code == 401
+    bad = client.get("/api/v1/referrals", headers=_auth("hv_verzonnen"))
+    assert bad.status_code == 401
+    assert bad.mimetype == "application/problem+json"
+    record.revoked_at = NOW
+    db.session.commit()
+    assert client.get("/api/v1/referrals", headers=_auth(token)).status_code == 401
+
+
+def test_partner_a_cannot_read_partner_b_referrals(client, db):
+    location = factories.location()
+    _pa, _ra, token_a = _token(db)
+    partner_b, _rb, token_b = _token(db)
+    created = client.post("/api/v1/referrals", json=_body(location),
+                          headers=_auth(token_b)).get_json()
+    response = client.get(f"/api/v1/referrals/{created['id']}", headers=_auth(token_a))
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert client.get("/api/v1/referrals", headers=_auth(token_a)).get_json()["total"] == 0
+
+
+def test_tokens_are_rate_limited(app, client, db):
+    _partner, _record, token = _token(db)
+    saved = app.config.get("API_RATE_LIMIT")
+    app.config["API_RATE_LIMIT"] = (3, 60)
+    try:
+        codes = [client.get("/api/v1/referrals", headers=_auth(token)).status_code
+                 for _ in range(4)]
+    finally:
+        app.config["API_RATE_LIMIT"] = saved or (120, 60)
+    assert codes == [200, 200, 200, 429]
+
+
+def test_token_is_stored_hashed_and_shown_once_to_the_admin(client, auth, db):
+    partner = factories.partner("Gemeente Utrecht")
+    auth.as_role("admin")
+    response = client.post("/beheer/api-tokens/", data={"partner_id": str(partner.id),
+                                                        "name": "Zaaksysteem"})
+    html = response.get_data(as_text=True)
+    record = db.session.scalar(sa.select(ApiToken))
+    assert record.partner_id == partner.id
+    start = html.index('id="new-token">') + len('id="new-token">')
+    token = html[start:html.index("<", start)]
+    assert token.startswith("hv_") and token not in record.token_hash
+    assert client.get("/beheer/api-tokens/").get_data(as_text=True).count(token) == 0
+    assert client.get("/api/v1/referrals", headers=_auth(token)).status_code == 200
+
+    client.post(f"/beheer/api-tokens/{record.id}/intrekken")
+    assert client.get("/api/v1/referrals", headers=_auth(token)).status_code == 401
+
+
+def test_staff_cannot_manage_tokens(client, auth, db):
+    auth.as_role("staff")
+    assert client.get("/beheer/api-tokens/").status_code == 403
+
+
+def test_cli_creates_a_token_once(runner, client, db):
+    factories.partner("VluchtelingenWerk")
+    db.session.commit()
+    result = runner.invoke(args=["api-token", "create", "--partner", "VluchtelingenWerk"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert client.get("/api/v1/referrals", headers=_auth(token)).status_code == 200
+    missing = runner.invoke(args=["api-token", "create", "--partner", "Bestaat niet"])
+    assert missing.exit_code != 0
+
+
+def test_openapi_document_is_public_and_describes_everything(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.get_json()
+    assert doc["openapi"].startswith("3.1")
+    assert set(doc["paths"]) == {"/referrals", "/referrals/{referral_id}", "/openapi.json"}
+    assert "Problem" in doc["components"]["schemas"]
+
+
+def test_unknown_api_path_is_a_problem_too(client):
+    response = client.get("/api/v1/bestaat-niet")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_api_needs_no_csrf_token(app, client, db):
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/api/v1/referrals", json=_body(location), headers=_auth(token))
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 201

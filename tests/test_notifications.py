@@ -1,0 +1,302 @@
+"""The notification ledger, delivery (SMTP, failures, retries) and the in-app list /berichten."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db as _db
+from app.notifications import service
+from app.notifications.models import Notification
+from app.notifications.service import DigestSection, digest_section, sections_for
+
+from . import factories
+from .conftest import free_port
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 07:00 in Amsterdam
+
+
+def _notify(user, *, kind="digest", period="2026-11-23", subject="Houvast: 1 ding voor vandaag",
+            now=NOW, **kwargs):
+    return service.notify(kind=kind, subject_key=f"user:{user.id}", recipient=user,
+                          period_key=period, subject=subject, body="Bel Fatima E. vandaag.",
+                          link="http://127.0.0.1:5000/taken", now=now, **kwargs)
+
+
+def _ledger(**filters):
+    query = sa.select(Notification).order_by(Notification.id)
+    for name, value in filters.items():
+        query = query.where(getattr(Notification, name) == value)
+    return list(_db.session.scalars(query))
+
+
+# --- Claiming -----------------------------------------------------------------------------------
+
+def test_the_same_message_is_claimed_only_once(db):
+    user = factories.user("coordinator")
+
+    first = _notify(user)
+    second = _notify(user, subject="another text, same key")
+    db.session.commit()
+
+    assert first is not None and first.status == "pending" and first.channel == "email"
+    assert second is None, "the second claim of the same key must not create a message"
+    assert len(_ledger()) == 1
+    # A new day is a new period: a new message.
+    assert _notify(user, period="2026-11-24") is not None
+
+
+def test_user_without_email_gets_the_message_in_the_app_only(db):
+    user = factories.user("coordinator")
+    user.email_preference = "none"
+
+    note = _notify(user)
+
+    assert note.channel == "app"
+    assert note.status == "sent" and note.sent_at == NOW
+    assert service.deliver_pending(NOW) == [], "nothing to e-mail"
+
+
+def test_an_alert_can_be_kept_in_the_app(db):
+    user = factories.user("coordinator")
+    note = _notify(user, kind="out_of_view", allow_email=False)
+    assert note.channel == "app"
+
+
+def test_notify_many_claims_in_bulk_and_skips_what_exists(db):
+    users = [factories.user("coordinator") for _ in range(3)]
+    _notify(users[0], kind="out_of_view", period="2026-11-20")
+    messages = [
+        service.Message(kind="out_of_view", subject_key=f"user:{u.id}", recipient=u,
+                        period_key="2026-11-20", subject="Buiten beeld", body="x", link=None)
+        for u in users
+    ]
+
+    claimed = service.notify_many(messages, NOW)
+
+    assert [n.user_id for n in claimed] == [users[1].id, users[2].id]
+    assert service.notify_many(messages, NOW) == []
+
+
+# --- Delivery -----------------------------------------------------------------------------------
+
+def test_delivery_sends_over_real_smtp_with_text_and_html(app, db, smtp_server):
+    user = factories.user("coordinator", email="noor@taalhuis.example")
+    _notify(user, html="<p>Bel <a href='http://127.0.0.1:5000/taken'>Fatima E.</a></p>")
+    db.session.commit()
+
+    delivered = service.deliver_pending(NOW)
+
+    assert [n.status for n in delivered] == ["sent"]
+    assert delivered[0].sent_at == NOW
+    [msg] = smtp_server.messages
+    assert msg.envelope_to == ["noor@taalhuis.example"]
+    assert msg["Subject"] == "Houvast: 1 ding voor vandaag"
+    assert "Bel Fatima E. vandaag." in smtp_server.body(msg)
+    assert "http://127.0.0.1:5000/taken" in smtp_server.body(msg, "html")
+    # Delivered once: a second delivery run sends nothing.
+    assert service.deliver_pending(NOW) == []
+    assert len(smtp_server.messages) == 1
+
+
+def test_smtp_down_marks_nothing_sent_and_the_next_run_retries(app, db, smtp_server):
+    user = factories.user("coordinator")
+    _notify(user)
+    db.session.commit()
+    working_port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there: the server is "down"
+
+    failed = service.deliver_pending(NOW)
+
+    assert [n.status for n in failed] == ["failed"]
+    note = _ledger()[0]
+    assert note.sent_at is None and note.attempts == 1
+    assert "could not be sent" in note.last_error
+    assert smtp_server.messages == []
+
+    app.config["MAIL_PORT"] = working_port
+    later = NOW + timedelta(minutes=5)
+    retried = service.deliver_pending(later)
+
+    assert [n.status for n in retried] == ["sent"]
+    db.session.refresh(note)
+    assert note.status == "sent" and note.sent_at == later and note.attempts == 2
+    assert note.last_error is None
+    assert len(smtp_server.messages) == 1
+
+
+def test_delivery_gives_up_after_max_attempts(app, db):
+    user = factories.user("coordinator")
+    _notify(user)
+    db.session.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    try:
+        for _ in range(service.MAX_ATTEMPTS):
+            assert len(service.deliver_pending(NOW)) == 1
+        assert service.deliver_pending(NOW) == [], "no more retries after the last attempt"
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+    note = _ledger()[0]
+    assert note.status == "failed" and note.attempts == service.MAX_ATTEMPTS
+
+
+def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_server):
+    user = factories.user("coordinator")
+    note = _notify(user)
+    db.session.commit()
+    # Another process took this attempt (its attempt count moved on) and sent it.
+    db.session.execute(sa.update(Notification).where(Notification.id == note.id)
+                       .values(status="sent", attempts=1, sent_at=NOW))
+    db.session.commit()
+
+    assert service.deliver_pending(NOW) == []
+    assert smtp_server.messages == []
+
+
+# --- Digest sections ----------------------------------------------------------------------------
+
+def test_features_can_add_a_digest_section(db):
+    user = factories.user("coordinator")
+    volunteer = factories.user("volunteer")
+
+    @digest_section(order=999)
+    def _extra(u, now):
+        return DigestSection("Zorgen van vrijwilligers", [(f"Over {u.name}", "http://x/1")])
+
+    try:
+        titles = [s.title for s in sections_for(user, NOW)]
+        assert titles[-1] == "Zorgen van vrijwilligers"
+        assert "Zorgen van vrijwilligers" not in [s.title for s in sections_for(volunteer, NOW)]
+    finally:
+        service._sections[:] = [r for r in service._sections if r.fn is not _extra]
+
+
+# --- The in-app list ----------------------------------------------------------------------------
+
+def test_berichten_shows_own_messages_newest_first_with_unread_count(client, auth, db):
+    user = auth.as_role("coordinator")
+    other = factories.user("coordinator")
+    _notify(user, kind="digest", period="2026-11-20", subject="Oud bericht",
+            now=NOW - timedelta(days=3))
+    _notify(user, kind="digest", period="2026-11-23", subject="Nieuw bericht")
+    _notify(other, subject="Bericht voor iemand anders")
+    db.session.commit()
+
+    html = client.get("/berichten/").get_data(as_text=True)
+
+    assert html.index("Nieuw bericht") < html.index("Oud bericht")
+    assert "Bericht voor iemand anders" not in html
+    assert "Berichten" in html and '<span class="badge badge-alert">2' in html
+
+
+def test_berichten_is_paginated(app, client, auth, db):
+    user = auth.as_role("staff")
+    for day in range(app.config["PER_PAGE"] + 3):
+        _notify(user, period=f"p{day}", subject=f"Bericht nummer {day:02d}",
+                now=NOW + timedelta(minutes=day))
+    db.session.commit()
+
+    first = client.get("/berichten/").get_data(as_text=True)
+    second = client.get("/berichten/?page=2").get_data(as_text=True)
+
+    assert "Bericht nummer 27" in first and "Bericht nummer 00" not in first
+    assert "Bericht nummer 00" in second and "Pagina 2 van 2" in second
+
+
+def test_marking_read_lowers_the_count_and_only_for_own_messages(client, auth, db):
+    user = auth.as_role("volunteer")
+    other = factories.user("volunteer")
+    mine = _notify(user)
+    theirs = _notify(other)
+    db.session.commit()
+
+    assert client.post(f"/berichten/{theirs.id}/gelezen").status_code == 404
+    response = client.post(f"/berichten/{mine.id}/gelezen")
+
+    assert response.status_code == 302
+    db.session.refresh(mine)
+    db.session.refresh(theirs)
+    assert mine.read_at is not None and theirs.read_at is None
+    assert 'badge badge-alert' not in client.get("/berichten/").get_data(as_text=True)
+
+
+def test_opening_a_message_link_marks_it_read_and_goes_to_the_page(client, auth, db):
+    user = auth.as_role("coordinator")
+    note = _notify(user)
+    db.session.commit()
+
+    response = client.get(f"/berichten/{note.id}/open")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "http://127.0.0.1:5000/taken"
+    db.session.refresh(note)
+    assert note.read_at is not None
+
+
+def test_mark_all_read(client, auth, db):
+    user = auth.as_role("coordinator")
+    _notify(user, period="a")
+    _notify(user, period="b")
+    db.session.commit()
+
+    client.post("/berichten/alles-gelezen")
+
+    assert service.unread_count(user) == 0
+
+
+def test_nav_count_costs_one_query(app, client, auth, db):
+    user = auth.as_role("coordinator")
+    for day in range(30):
+        _notify(user, period=f"p{day}")
+    db.session.commit()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if "notifications" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        html = client.get("/berichten/instellingen").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+    assert '<span class="badge badge-alert">30' in html
+    assert len(statements) == 1 and "count(" in statements[0].lower()
+
+
+@pytest.mark.parametrize("path", ["/berichten/", "/berichten/instellingen"])
+def test_berichten_needs_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/inloggen" in response.headers["Location"]
+
+
+def _checked(page: str) -> str:
+    [value] = re.findall(r'<input checked[^>]*value="(\w+)"', page)
+    return value
+
+
+def test_choosing_no_email_keeps_messages_in_the_app(client, auth, db):
+    user = auth.as_role("staff")
+    page = client.get("/berichten/instellingen").get_data(as_text=True)
+    assert _checked(page) == "digest"
+
+    response = client.post("/berichten/instellingen", data={"email_preference": "none"})
+
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.email_preference == "none"
+    assert _notify(user).channel == "app"
+    assert _checked(client.get("/berichten/instellingen").get_data(as_text=True)) == "none"
+
+
+def test_settings_rejects_an_unknown_choice(client, auth, db):
+    user = auth.as_role("staff")
+
+    response = client.post("/berichten/instellingen", data={"email_preference": "elk uur"})
+
+    assert response.status_code == 200
+    assert "field-error" in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.email_preference == "digest"

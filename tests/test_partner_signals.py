@@ -1,0 +1,158 @@
+"""Signals to the referrer: with consent, once per stage, stopped at once by a withdrawal."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.notifications.models import Notification
+from app.notifications.service import deliver_pending
+from app.participants.service import set_consent
+from app.portal.service import signal_out_of_view, signal_referrer
+from app.referrals.service import log_contact_attempt
+from jobs.sweeps import run_jobs
+
+from . import factories
+
+
+def _referred(db, *, share=True, signals=True):
+    location = factories.location("Bibliotheek Oost")
+    coordinator = factories.user("coordinator", locations=[location], name="Els Visser",
+                                 email="els@taalhuis.example")
+    partner = factories.partner("Wijkteam Oost", kind="wijkteam")
+    partner.signals_enabled = signals
+    contact = factories.partner_contact(partner, name="Sanne de Vries",
+                                        email="sanne@wijkteam.example")
+    participant = factories.participant(first_name="Fatima", last_name="El Amrani")
+    trajectory = factories.trajectory(participant, location_obj=location, owner=coordinator,
+                                      referred_on=date(2026, 11, 20))
+    trajectory.referral.partner = partner
+    trajectory.referral.partner_contact = contact
+    factories.consent(participant, "share_with_referrer", share,
+                      recorded_at=factories.aware(2026, 11, 20, 9))
+    db.session.commit()
+    return trajectory, coordinator
+
+
+def _signals(db):
+    return db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "referrer_signal")
+        .order_by(Notification.id)).all()
+
+
+def test_stage_change_mails_the_contact_person_once_with_the_minimum(db, smtp_server):
+    trajectory, coordinator = _referred(db)
+    log_contact_attempt(trajectory, reached=True, channel="phone",
+                        note="Vertelde over schulden", user=coordinator,
+                        now=factories.aware(2026, 11, 23, 10))
+    db.session.commit()
+    deliver_pending(factories.aware(2026, 11, 23, 10, 5))
+
+    assert len(smtp_server.messages) == 1
+    mail = smtp_server.messages[0]
+    assert mail["To"] == "sanne@wijkteam.example"
+    body = smtp_server.body(mail)
+    assert "Fatima E." in body
+    assert "contact gehad" in body
+    assert "23-11-2026" in body
+    assert "Els Visser" in body  # whom to call
+    assert "El Amrani" not in body and "schulden" not in body
+
+    # Never twice: the same stage again claims nothing.
+    assert signal_referrer(trajectory, factories.aware(2026, 11, 23, 11)) is None
+    deliver_pending(factories.aware(2026, 11, 23, 11, 5))
+    assert len(smtp_server.messages) == 1
+
+
+def test_withdrawing_consent_stops_the_queued_signal(db, smtp_server):
+    trajectory, coordinator = _referred(db)
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    db.session.commit()
+    assert [n.status for n in _signals(db)] == ["pending"]
+
+    set_consent(trajectory.participant, "share_with_referrer", False, "verbal", coordinator,
+                factories.aware(2026, 11, 23, 10, 1))
+    db.session.commit()
+    deliver_pending(factories.aware(2026, 11, 23, 10, 5))
+    assert smtp_server.messages == []
+    assert [n.status for n in _signals(db)] == ["skipped"]
+
+    # And the next stage change is not signalled at all.
+    trajectory.status = "active"
+    trajectory.started_on = date(2026, 11, 30)
+    assert signal_referrer(trajectory, factories.aware(2026, 11, 30, 10)) is None
+    assert len(_signals(db)) == 1
+
+
+def test_without_consent_or_with_signals_off_nothing_is_claimed(db):
+    no_consent, coordinator = _referred(db, share=False)
+    log_contact_attempt(no_consent, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    db.session.commit()
+    assert _signals(db) == []
+
+
+def test_admin_switching_signals_off_stops_claims_and_queued_mail(db, smtp_server):
+    trajectory, coordinator = _referred(db)
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    trajectory.referral.partner.signals_enabled = False
+    db.session.commit()
+    deliver_pending(factories.aware(2026, 11, 23, 10, 5))
+    assert smtp_server.messages == []
+    assert signal_referrer(trajectory, factories.aware(2026, 11, 24, 10)) is None
+
+
+def test_unreachable_person_asks_the_referrer_for_help(db):
+    trajectory, coordinator = _referred(db)
+    for day in (23, 24, 25):
+        log_contact_attempt(trajectory, reached=False, channel="phone", note=None,
+                            user=coordinator, now=factories.aware(2026, 11, day, 10))
+    db.session.commit()
+    (signal,) = _signals(db)
+    assert signal.period_key == "niet_bereikt"
+    assert "Wilt u contact opnemen met Fatima E.?" in signal.body
+
+
+def test_out_of_view_is_signalled_by_the_job_once(db):
+    trajectory, _coordinator = _referred(db)
+    trajectory.status = "active"
+    trajectory.out_of_view_since = factories.aware(2027, 1, 4, 6)
+    db.session.commit()
+    lines = run_jobs(factories.aware(2027, 1, 4, 6, 15), ("referrer_signals",))
+    assert lines == []  # claimed e-mail is reported when delivered
+    (signal,) = _signals(db)
+    assert signal.period_key == "buiten_beeld:2027-01-04"
+    assert "Wilt u contact opnemen" in signal.body
+    assert signal_out_of_view(factories.aware(2027, 1, 4, 7, 15)) == []
+    assert len(_signals(db)) == 1
+
+
+def test_self_registrations_never_signal(db):
+    trajectory, coordinator = _referred(db)
+    trajectory.referral.partner.kind = "zelfmelder"
+    db.session.commit()
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    db.session.commit()
+    assert _signals(db) == []
+
+
+def test_each_stage_of_the_journey_is_signalled_once(db):
+    from app.intakes.service import save_intake
+    from app.matching.service import end_trajectory, enroll
+
+    trajectory, coordinator = _referred(db)
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    save_intake(trajectory, {"held_on": date(2026, 11, 24), "scale": "nt2"},
+                [{"subject": "lezen", "context": "geld", "own_words": "Brieven lezen",
+                  "target_date": None}], coordinator, factories.aware(2026, 11, 24, 12))
+    offer = factories.offer(trajectory.location)
+    enroll(trajectory, offer, start_on=date(2026, 12, 1), by=coordinator,
+           now=factories.aware(2026, 12, 1, 9))
+    end_trajectory(trajectory, outcome="goal_reached", end_reason="doel behaald",
+                   goal_results={}, by=coordinator, now=factories.aware(2027, 3, 1, 9))
+    db.session.commit()
+    assert [n.period_key for n in _signals(db)] == [
+        "contact_gehad", "intake_gedaan", "gestart", "afgerond"]

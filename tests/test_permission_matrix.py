@@ -1,0 +1,279 @@
+"""Every route of the app, for every role, against records that belong to someone else.
+
+The world: the signed-in users work at location A (the volunteer through their own match,
+the partner through their own referral); everything the routes are fed lives at location B,
+or belongs to another volunteer, partner or user. Rules checked:
+
+- signed out: every non-public route sends the visitor to the sign-in page;
+- coordinator, staff, volunteer, partner: a route about one record that is not theirs
+  answers 404, never 403 or 200, so ids leak nothing (by URL, GET and POST);
+- every role: no page without ids shows the other person's name, and nothing crashes (500);
+- edited hidden fields (a goal, an offer, an account of someone else) answer 404 too.
+
+A new route with a path argument this file does not know fails the matrix on purpose:
+add a record for it in `foreign_world` and `ARGUMENTS`.
+"""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth.session import PUBLIC_ENDPOINTS
+
+from . import factories
+
+SECRET_NAME = "Geheimnaam"
+SECRET_PHONE = "06-99887766"
+ROLES = ("admin", "coordinator", "staff", "volunteer", "partner")
+# Records that are the same for the whole organisation: staff may see any partner, and
+# self-registrations wait in one queue until someone picks a location for them.
+SHARED_ARGUMENTS = {"partner_id", "contact_id", "registration_id"}
+SKIPPED_ENDPOINTS = {"static", "auth.logout"}
+
+
+@pytest.fixture
+def restore_kept_tables(db):
+    """The admin's POSTs may switch off a reference item or change a follow-up rule; those
+    tables are not emptied between tests, so put every row back as it was."""
+    from tests.conftest import KEEP_TABLES
+
+    tables = [t for t in db.metadata.sorted_tables
+              if t.name in KEEP_TABLES and "id" in t.c]
+    snapshot = {t.name: [dict(r._mapping) for r in db.session.execute(sa.select(t))]
+                for t in tables}
+    yield
+    db.session.rollback()
+    for table in tables:
+        rows = snapshot[table.name]
+        db.session.execute(sa.delete(table).where(table.c.id.not_in([r["id"] for r in rows])))
+        for row in rows:
+            db.session.execute(sa.update(table).where(table.c.id == row["id"]).values(**row))
+    db.session.commit()
+
+
+def _rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if rule.endpoint in SKIPPED_ENDPOINTS:
+            continue
+        path_args = set(rule.arguments) - set(rule.defaults or {})
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            yield rule, method, path_args
+
+
+def foreign_world(db):
+    """Records at location B and of other people, with one of every kind a route can name."""
+    from app.checkins.models import FollowUpRule
+    from app.notifications.models import Notification
+    from app.volunteers.models import VolunteerTraining
+
+    here = factories.location("Bibliotheek Hier")
+    there = factories.location("Bibliotheek Daar")
+    other_partner = factories.partner("Andere Partner")
+    contact = factories.partner_contact(other_partner, name="Contact Daar",
+                                        email="daar@example.org")
+    participant = factories.participant(first_name=SECRET_NAME, last_name="Verborgen",
+                                        phone=SECRET_PHONE)
+    trajectory = factories.trajectory(participant, location_obj=there, status="active",
+                                      started_on=date(2026, 11, 1))
+    trajectory.referral.partner = other_partner
+    factories.intake(trajectory, availability=["tue-morning"])
+    goal = factories.learning_goal(trajectory)
+    factories.consent(participant)
+    other_user = factories.user("coordinator", locations=[there], name="Collega Daar")
+    checkin = factories.checkin(trajectory, due_on=date(2026, 11, 30), assignee=other_user,
+                                rule_code=None, kind="waiting")
+    volunteer, volunteer_user = factories.volunteer_with_account("Vreemde", locations=[there])
+    match = factories.match(trajectory, volunteer)
+    session = factories.match_session(match, concern=True, created_by=volunteer_user)
+    training = VolunteerTraining(volunteer=volunteer, name="Basistraining")
+    db.session.add(training)
+    offer = factories.offer(there)
+    from app.matching.models import Enrollment
+
+    enrollment = Enrollment(trajectory=trajectory, offer=offer, status="active",
+                            started_on=date(2026, 11, 2))
+    db.session.add(enrollment)
+    note = Notification(kind="test", subject_key="x", recipient_key=f"user:{other_user.id}",
+                        period_key="1", user_id=other_user.id, channel="app",
+                        subject=f"Over {SECRET_NAME}", body=SECRET_NAME, status="sent")
+    db.session.add(note)
+    db.session.flush()
+    rule = db.session.scalar(sa.select(FollowUpRule).limit(1))
+    from app.admin.models import ReferenceItem
+
+    item = db.session.scalar(sa.select(ReferenceItem).where(
+        ReferenceItem.list_name == "goal_subject").limit(1))
+    from app.api.models import ApiToken
+    from app.selfreg.models import SelfRegistration
+
+    registration = SelfRegistration(first_name="Zelfmelder", phone="06-55554444",
+                                    status="pending")
+    token = ApiToken(partner=other_partner, name="Systeem daar", token_hash="0" * 64,
+                     prefix="hv_0000")
+    db.session.add_all([registration, token])
+    db.session.flush()
+    return here, {
+        "participant_id": participant.id, "trajectory_id": trajectory.id, "goal_id": goal.id,
+        "checkin_id": checkin.id, "user_id": other_user.id, "location_id": there.id,
+        "partner_id": other_partner.id, "contact_id": contact.id,
+        "notification_id": note.id, "match_id": match.id, "session_id": session.id,
+        "volunteer_id": volunteer.id, "training_id": training.id, "offer_id": offer.id,
+        "enrollment_id": enrollment.id, "rule_id": rule.id if rule else 1,
+        "list_name": "goal_subject", "item_id": item.id, "token": "ongeldig",
+        "referral_id": trajectory.referral.id, "registration_id": registration.id,
+        "token_id": token.id,
+    }
+
+
+ARGUMENTS = {
+    "participant_id", "trajectory_id", "goal_id", "checkin_id", "user_id", "location_id",
+    "partner_id", "contact_id", "notification_id", "match_id", "session_id", "volunteer_id",
+    "training_id", "offer_id", "enrollment_id", "rule_id", "list_name", "item_id", "token",
+    "referral_id", "registration_id", "token_id",
+}
+
+
+def _public(app, rule) -> bool:
+    return rule.endpoint in PUBLIC_ENDPOINTS or getattr(
+        app.view_functions[rule.endpoint], "_public", False)
+
+
+def _expects_404(role: str, args: set[str]) -> bool:
+    """A route about a record that is not theirs: 404 for everyone but the admin. Staff and
+    coordinators may see the records the whole organisation shares."""
+    if role == "admin" or not args:
+        return False
+    if role in ("volunteer", "partner"):
+        return True
+    return not args <= SHARED_ARGUMENTS
+
+
+def own_world(role: str, here):
+    """The signed-in user, with their own records at location A."""
+    if role == "volunteer":
+        volunteer, user = factories.volunteer_with_account("Eigen", locations=[here])
+        mine = factories.waiting_trajectory(here, first_name="Mijndeelnemer")
+        mine.status = "active"
+        factories.match(mine, volunteer)
+        return user
+    if role == "partner":
+        user = factories.user("partner")
+        own = factories.trajectory(factories.participant(first_name="Eigenverwezen"),
+                                   location_obj=here)
+        own.referral.partner = user.partner
+        return user
+    if role == "admin":
+        return factories.user("admin")
+    return factories.user(role, locations=[here])
+
+
+def test_every_path_argument_has_a_foreign_record(app):
+    unknown = {arg for _rule, _method, args in _rules(app) for arg in args} - ARGUMENTS
+    unknown.discard("filename")
+    assert not unknown, f"add a foreign record for route arguments {sorted(unknown)}"
+
+
+def test_signed_out_visitors_are_sent_to_sign_in_everywhere(app, client, db):
+    _here, values = foreign_world(db)
+    db.session.commit()
+    for rule, method, args in _rules(app):
+        if _public(app, rule):
+            continue
+        url = rule.build({a: values[a] for a in args}, append_unknown=False)[1]
+        response = client.open(url, method=method)
+        assert response.status_code == 302, f"{method} {url}: {response.status_code}"
+        assert response.headers["Location"].startswith("/inloggen"), f"{method} {url}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(app, client, auth, db, role, restore_kept_tables):
+    here, values = foreign_world(db)
+    user = own_world(role, here)
+    db.session.commit()
+    assert auth.login(user).status_code == 302
+    problems = []
+    for rule, method, args in _rules(app):
+        public = _public(app, rule)
+        if rule.endpoint in ("auth.login", "main.healthz"):
+            continue
+        url = rule.build({a: values[a] for a in args}, append_unknown=False)[1]
+        try:
+            response = client.open(url, method=method, data={})
+        except Exception as error:  # noqa: BLE001  (TESTING re-raises what would be a 500)
+            db.session.rollback()
+            problems.append(f"{method} {url} ({rule.endpoint}) as {role} crashed: {error!r}")
+            continue
+        status = response.status_code
+        where = f"{method} {url} ({rule.endpoint}) as {role}: {status}"
+        if status >= 500:
+            problems.append(f"{where} crashed")
+            continue
+        if not public and _expects_404(role, args - {"token"}):
+            if status != 404:
+                problems.append(f"{where}, expected 404 for a record that is not theirs")
+            continue
+        if role != "admin" and status == 200:
+            body = response.get_data()  # bytes: exports may be zip files or spreadsheets
+            if SECRET_NAME.encode() in body or SECRET_PHONE.encode() in body:
+                problems.append(f"{where} shows the participant of location B")
+    assert not problems, "\n".join(problems)
+
+
+# --- Edited hidden fields ---------------------------------------------------------------------
+
+def test_volunteer_posting_a_goal_of_another_match_gets_404(client, auth, db):
+    from app.matching.models import MatchSession
+
+    here, values = foreign_world(db)
+    user = own_world("volunteer", here)
+    db.session.commit()
+    auth.login(user)
+    from app.matching.models import Match
+
+    own = db.session.scalar(sa.select(Match).where(Match.volunteer.has(user_id=user.id)))
+    response = client.post(f"/mijn/koppelingen/{own.id}/bijeenkomst", data={
+        "held_on": "2026-11-20", "minutes": "60", "practised": "Lezen",
+        "goals-0-goal_id": values["goal_id"], "goals-0-progress": "good"})
+    assert response.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(MatchSession.id))) == 1  # the foreign one
+
+
+def test_coordinator_posting_another_trajectorys_goal_when_ending_gets_404(client, auth, db):
+    here, values = foreign_world(db)
+    coordinator = own_world("coordinator", here)
+    mine = factories.waiting_trajectory(here)
+    db.session.commit()
+    auth.login(coordinator)
+    response = client.post(f"/trajecten/{mine.id}/afsluiten", data={
+        "outcome": "stopped", "end_reason": "anders", "confirm": "y",
+        "goals-0-goal_id": values["goal_id"], "goals-0-result": "achieved"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert mine.status == "waiting"
+
+
+def test_staff_posting_an_offer_of_another_location_gets_404(client, auth, db):
+    here, values = foreign_world(db)
+    staff = own_world("staff", here)
+    mine = factories.waiting_trajectory(here)
+    db.session.commit()
+    auth.login(staff)
+    response = client.post(f"/trajecten/{mine.id}/inschrijven",
+                           data={"offer_id": values["offer_id"], "start_on": "2026-11-23"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert mine.status == "waiting"
+
+
+def test_coordinator_linking_a_non_volunteer_account_gets_404(client, auth, db):
+    here, values = foreign_world(db)
+    coordinator = own_world("coordinator", here)
+    volunteer = factories.volunteer(locations=[here])
+    db.session.commit()
+    auth.login(coordinator)
+    response = client.post(f"/vrijwilligers/{volunteer.id}/account/koppelen",
+                           data={"account-user_id": values["user_id"]})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert volunteer.user_id is None
