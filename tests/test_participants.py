@@ -375,3 +375,13 @@ def test_admin_assigns_a_coordinator_of_the_location(client, db, auth, frozen):
     assert db.session.get(Trajectory, t.id).owner_id == here.id
     page = client.get(f"/deelnemers/{p.id}").get_data(as_text=True)
     assert "Carla Hier is nu eigenaar van dit traject." in page
+
+
+def test_participant_page_offers_the_next_steps_for_a_waiting_trajectory(client, auth, db):
+    coordinator = auth.as_role("coordinator")
+    trajectory = factories.trajectory(location_obj=coordinator.locations[0], status="waiting")
+    db.session.commit()
+    html = client.get(f"/deelnemers/{trajectory.participant_id}").get_data(as_text=True)
+    assert f"/trajecten/{trajectory.id}/koppelen" in html
+    assert "Koppel een vrijwilliger" in html
+    assert f"/trajecten/{trajectory.id}/afsluiten" in html

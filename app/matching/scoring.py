@@ -273,7 +273,9 @@ def rank(fits: Iterable[Fit]) -> tuple[list[Fit], list[Fit]]:
     proposed, apart = [], []
     for fit in fits:
         (proposed if fit.proposable else apart).append(fit)
-    proposed.sort(key=lambda f: (-f.score, -f.candidate.free_places, f.candidate.name))
+    # load - capacity: the most free places first (cheaper than the property per item).
+    proposed.sort(key=lambda f: (-f.score, f.candidate.load - f.candidate.capacity,
+                                 f.candidate.name))
     apart.sort(key=lambda f: (-f.score, f.candidate.name))
     return proposed, apart
 

@@ -114,6 +114,15 @@ def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
     if has(current_user, "intakes.edit"):
         actions.append((_("Intake bijwerken") if trajectory.intake else _("Intake invullen"),
                         _link("intakes.edit", trajectory_id=trajectory.id)))
+    if trajectory.status == "waiting" and has(current_user, "matches.manage"):
+        actions.append((_("Koppel een vrijwilliger"),
+                        _link("matching.candidates", trajectory_id=trajectory.id)))
+    if trajectory.status in ("waiting", "active") and has(current_user, "enrollments.manage"):
+        actions.append((_("Begeleiding en groepen"),
+                        _link("matching.trajectory", trajectory_id=trajectory.id)))
+    if has(current_user, "trajectories.end"):
+        actions.append((_("Traject afsluiten"),
+                        _link("matching.end_trajectory", trajectory_id=trajectory.id)))
     return [(label, url) for label, url in actions if url]
 
 
