@@ -74,6 +74,11 @@ def test_municipality_csv_has_the_same_figures(client, auth, db):
     assert figures[("Aanmeldingen in de periode", "Gestart")] == "1"
     assert figures[("Aanmeldingen per verwijzer", "Zonder verwijzer (zelf gekomen): aangemeld")
                    ] == "1"
+    # Decimals with a comma, as Dutch Excel reads them.
+    assert figures[("Aanmeldingen in de periode",
+                    "Intake gedaan: mediaan dagen na vorige stap")] == "6,5"
+    assert figures[("Vrijwilligers", "Uren")] == "3"
+    assert figures[("Bijeenkomsten per maand", "2026-01: uren")] == "1,5"
 
 
 def test_unknown_export_format_is_not_found(client, auth, db):
@@ -115,16 +120,24 @@ def test_monitor_file_one_row_per_person_pseudonymous_and_empty_when_unknown(
     assert event.object_type == "monitor_file" and event.user_id == data["coordinator"].id
 
 
-def test_monitor_file_names_a_volunteer_match_taalmaatje(client, auth, db):
+def test_monitor_file_takes_a_volunteer_matchs_type_from_the_learning_goals(client, auth, db):
     loc = factories.location()
     coordinator = factories.user("coordinator", locations=[loc])
-    t = factories.trajectory(location_obj=loc, status="active", referred_on=date(2026, 2, 1),
-                             started_on=date(2026, 3, 1))
-    factories.match(t, factories.volunteer(locations=[loc]))
+    numbers = factories.trajectory(location_obj=loc, status="active",
+                                   referred_on=date(2026, 2, 1), started_on=date(2026, 3, 1))
+    for subject in ("rekenen", "rekenen", "digitaal"):
+        factories.learning_goal(numbers, subject=subject)
+    factories.match(numbers, factories.volunteer(locations=[loc]))
+    no_goals = factories.trajectory(location_obj=loc, status="active",
+                                    referred_on=date(2026, 2, 2), started_on=date(2026, 3, 2))
+    factories.match(no_goals, factories.volunteer(locations=[loc]))
     db.session.commit()
     auth.login(coordinator)
     rows = _csv(client.get("/rapportage/monitor.csv", query_string=YEAR))
-    assert rows[1][5:8] == ["non-formeel", "taalmaatje", "2026-03-01"]
+    by_start = {row[7]: row for row in rows[1:]}
+    # Most goals are about numeracy: "rekenen"; without goals the type is not guessed.
+    assert by_start["2026-03-01"][5:7] == ["non-formeel", "rekenen"]
+    assert by_start["2026-03-02"][5:7] == ["non-formeel", ""]
 
 
 def test_participant_list_export_uses_the_list_filters_and_is_audited(client, auth, db):
@@ -139,6 +152,23 @@ def test_participant_list_export_uses_the_list_filters_and_is_audited(client, au
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
     assert event.object_type == "participant_list"
     assert "1 personen" in event.summary
+
+
+def test_participant_list_page_offers_the_download_with_its_filters(client, auth, db):
+    import html as html_lib
+    import re
+
+    data = build(db)
+    auth.login(data["coordinator"])
+    page = client.get("/deelnemers/", query_string={"status": "waiting"}).get_data(as_text=True)
+    link = re.search(r'href="(/rapportage/deelnemers\.csv[^"]*)"', page)
+    assert link and "status=waiting" in link.group(1)
+    rows = _csv(client.get(html_lib.unescape(link.group(1))))
+    assert [row[:2] for row in rows[1:]] == [["Jan", "Jansen"]]
+    # Staff may see the list but not take it out.
+    auth.logout()
+    auth.login(factories.user("staff", locations=[data["l1"]]))
+    assert "/rapportage/deelnemers.csv" not in client.get("/deelnemers/").get_data(as_text=True)
 
 
 def test_participant_list_xlsx_only_own_locations(client, auth, db):

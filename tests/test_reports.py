@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.reports import service
 
@@ -11,6 +12,13 @@ from . import factories
 
 YEAR = {"start": "2026-01-01", "end": "2026-12-31"}
 TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    """The "now" figures (waiting days, overdue) are counted on TODAY."""
+    with time_machine.travel(factories.aware(2026, 11, 23, 12, 0), tick=False):
+        yield
 
 
 def _referral(t, *, partner=None, result="pending", result_on=None):
@@ -64,7 +72,7 @@ def build(db):
     dirk = factories.participant("Dirk", "Dekker", language_background="nt2")
     t5 = factories.trajectory(dirk, location_obj=l1, status="ended",
                               referred_on=date(2026, 3, 2), ended_on=date(2026, 3, 4),
-                              outcome="stopped")
+                              outcome="declined")
     _referral(t5, result="declined", result_on=date(2026, 3, 4))
 
     # Noise at another location.
@@ -73,8 +81,11 @@ def build(db):
                               referred_on=date(2026, 4, 1), waiting_since=date(2026, 4, 10))
     _referral(t6, partner=p2)
 
-    # Check-ins: one overdue for the coordinator, one overdue for nobody, others not overdue.
+    # Check-ins: two overdue on the coordinator's trajectory (one of them the volunteer's to
+    # do), one overdue on a trajectory without owner, others not overdue.
     factories.checkin(t2, due_on=date(2026, 11, 1), assignee=coordinator)
+    factories.checkin(t2, due_on=date(2026, 11, 10), rule_code=None, kind="match_6w",
+                      assignee=factories.user("volunteer", name="Anneke Vrijwilliger"))
     factories.checkin(t3, due_on=date(2026, 11, 20), assignee=None)
     factories.checkin(t3, due_on=date(2026, 11, 30), assignee=coordinator)
     factories.checkin(t2, due_on=date(2026, 10, 1), assignee=coordinator, status="done")
@@ -120,7 +131,10 @@ def test_funnel_counts_conversion_and_medians(data):
     assert steps["contacted"]["of_cohort"] == 75.0
     assert steps["intake"]["of_previous"] == 66.7
     assert steps["started"]["of_cohort"] == 25.0
-    assert steps["ended"]["of_previous"] == 100.0
+    # Of the two with an intake one started; the one that ended never started (declined).
+    assert steps["started"]["of_previous"] == 50.0
+    assert steps["ended"]["of_previous"] == 0.0
+    assert steps["ended"]["of_cohort"] == 25.0
     # Days: contact 2, 7, 2 -> 2; intake 6, 7 -> 6.5; start 20; the ended one never started.
     assert steps["contacted"]["median_days"] == 2.0
     assert steps["intake"]["median_days"] == 6.5
@@ -149,15 +163,16 @@ def test_current_waiting_list_out_of_view_and_overdue(data):
     assert now["out_of_view"] == 1
     assert now["waiting_list"][0]["name"] == "Jan Jansen"
     assert now["waiting_list"][0]["days"] == 280
-    assert now["overdue_total"] == 2
-    assert sorted(now["overdue"], key=lambda o: o["assignee"] or "") == [
-        {"assignee": None, "count": 1}, {"assignee": "Carla Coördinator", "count": 1}]
+    # Per owner of the trajectory: the volunteer's late check-in counts for its owner.
+    assert now["overdue_total"] == 3
+    assert now["overdue"] == [
+        {"owner": "Carla Coördinator", "count": 2}, {"owner": None, "count": 1}]
 
 
 def test_outcomes_and_goals_of_trajectories_ended_in_period(data):
     period = _period(data["l1"])
     assert sorted(service.outcomes(period), key=lambda o: o["outcome"]) == [
-        {"outcome": "goal_reached", "count": 1}, {"outcome": "stopped", "count": 1}]
+        {"outcome": "declined", "count": 1}, {"outcome": "goal_reached", "count": 1}]
     assert service.goals(period) == [
         {"subject": "lezen", "total": 1, "achieved": 1, "partly": 0},
         {"subject": "rekenen", "total": 1, "achieved": 0, "partly": 0},
@@ -201,6 +216,9 @@ def test_coordinator_reads_the_dashboard_of_own_location(client, auth, data):
     assert 'data-figure="participants">4<' in html
     assert "Gemeente Utrecht" in html
     assert "Jan Jansen" in html
+    # Outcomes set at first contact have a Dutch name too.
+    assert "Wilde geen hulp" in html and "declined" not in html
+    assert 'data-figure="overdue">3<' in html
 
 
 def test_admin_chooses_locations(client, auth, data):

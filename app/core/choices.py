@@ -166,6 +166,13 @@ TRAJECTORY_OUTCOME = {
     "moved": _l("Verhuisd"),
     "unreachable": _l("Niet bereikbaar"),
 }
+# Outcomes set by the first contact itself (the person was reached but wants no help here);
+# not offered when a coordinator ends a trajectory, but shown in reports and on the page.
+TRAJECTORY_OUTCOME_LABELS = {
+    **TRAJECTORY_OUTCOME,
+    "declined": _l("Wilde geen hulp"),
+    "forwarded": _l("Elders naartoe verwezen"),
+}
 # Per learning goal when a trajectory ends; stored as the goal's status.
 GOAL_RESULT = {
     "achieved": _l("Behaald"),

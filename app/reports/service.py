@@ -125,21 +125,27 @@ def cohort_figures(period: Period) -> tuple[dict, list[dict]]:
                _in_locations(Trajectory.location_id, period))
     ).cte("cohort")
     c = cohort.c
+    gaps = list(zip(FUNNEL_STEPS, FUNNEL_STEPS[1:], strict=False))
+    # Per step also how many reached both it and the step before: the conversion. Someone
+    # who declined at first contact is "ended" without ever having started.
+    both = [sa.func.count(sa.case((sa.and_(c[earlier].is_not(None),
+                                           c[later].is_not(None)), 1)))
+            for earlier, later in gaps]
     parts = [
         sa.select(sa.literal("partner").label("kind"), c.partner.label("key"),
                   sa.func.count().label("n"), sa.func.count(c.contacted),
-                  sa.func.count(c.intake), sa.func.count(c.started), sa.func.count(c.ended))
+                  sa.func.count(c.intake), sa.func.count(c.started), sa.func.count(c.ended),
+                  *both)
         .group_by(c.partner)
     ]
-    gaps = list(zip(FUNNEL_STEPS, FUNNEL_STEPS[1:], strict=False))
-    zero = sa.literal(0)
+    zeros = [sa.literal(0)] * (len(FUNNEL_STEPS) - 1 + len(gaps))
     for earlier, later in gaps:
         days = _days(c[later], c[earlier])
         parts.append(
-            sa.select(sa.literal(later), days, sa.func.count(), zero, zero, zero, zero)
+            sa.select(sa.literal(later), days, sa.func.count(), *zeros)
             .where(c[later].is_not(None), c[earlier].is_not(None))
             .group_by(days))
-    counts = [0] * 5
+    counts = [0] * (len(FUNNEL_STEPS) + len(gaps))
     by_partner: dict[int, list[int]] = {}
     histograms: dict[str, dict[int, int]] = {later: {} for _e, later in gaps}
     for kind, key, n, *steps in db.session.execute(sa.union_all(*parts)):
@@ -150,11 +156,12 @@ def cohort_figures(period: Period) -> tuple[dict, list[dict]]:
                 by_partner[key] = row
         else:
             histograms[kind][int(key)] = histograms[kind].get(int(key), 0) + n
+    pairs = counts[len(FUNNEL_STEPS):]
     steps = []
     for i, name in enumerate(FUNNEL_STEPS):
         steps.append({"step": name, "count": counts[i],
                       "of_cohort": _pct(counts[i], counts[0]),
-                      "of_previous": _pct(counts[i], counts[i - 1]) if i else None,
+                      "of_previous": _pct(pairs[i - 1], counts[i - 1]) if i else None,
                       "median_days": _median(histograms[name]) if i else None})
     names = dict(db.session.execute(
         sa.select(Partner.id, Partner.name).where(Partner.id.in_([k for k in by_partner if k])))
@@ -203,20 +210,19 @@ def current_state(period: Period, today: date) -> dict:
         "since": r.waiting_since,
         "days": (today - r.waiting_since).days if r.waiting_since else None,
     } for r in top]
-    overdue_q = (
+    # Per owner of the trajectory, not per assignee: the owner answers for the trajectory,
+    # also when the late check-in is the volunteer's.
+    overdue = db.session.execute(
         sa.select(User.name, sa.func.count())
         .select_from(CheckIn)
-        .outerjoin(User, User.id == CheckIn.assignee_id)
-        .where(CheckIn.status == "planned", CheckIn.due_on < today)
+        .join(Trajectory, Trajectory.id == CheckIn.trajectory_id)
+        .outerjoin(User, User.id == Trajectory.owner_id)
+        .where(CheckIn.status == "planned", CheckIn.due_on < today, in_loc)
         .group_by(User.id, User.name)
         .order_by(sa.func.count().desc(), User.name.asc().nulls_last())
-    )
-    if not period.all_locations:
-        overdue_q = overdue_q.join(Trajectory, Trajectory.id == CheckIn.trajectory_id).where(
-            in_loc)
-    overdue = db.session.execute(overdue_q).all()
+    ).all()
     return {"waiting": waiting, "out_of_view": out_of_view, "waiting_list": waiting_list,
-            "overdue": [{"assignee": name, "count": n} for name, n in overdue],
+            "overdue": [{"owner": name, "count": n} for name, n in overdue],
             "overdue_total": sum(n for _, n in overdue)}
 
 
@@ -390,6 +396,9 @@ def to_csv(rows: list[list]) -> str:
 def _cell_text(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float):
+        # Dutch Excel reads "6.5" as a date or text; a decimal comma is a number.
+        return f"{value:g}".replace(".", ",")
     text = str(value)
     # Spreadsheet formula injection: a name starting with = + - @ would run as a formula.
     if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
@@ -435,6 +444,11 @@ def _xlsx_value(value):
 MONITOR_COLUMNS = ["deelnemer_id", "geboortejaar", "geslacht", "moedertaal", "postcode4",
                    "soort_aanbod", "type_aanbod", "startdatum", "einddatum", "nt1_nt2"]
 _DOMAIN = {"language": "taal", "numeracy": "rekenen", "digital": "digitaal"}
+# Goal subjects (reference list "goal_subject") by the monitor's offer type; "anders" has none.
+_SUBJECT_DOMAIN = {"lezen": "taal", "schrijven": "taal", "spreken_luisteren": "taal",
+                   "rekenen": "rekenen", "digitaal": "digitaal", "digitale_overheid": "digitaal"}
+# On a tie the first wins: most volunteer matches are taalmaatjes.
+_DOMAIN_ORDER = ["taal", "rekenen", "digitaal"]
 
 
 def pseudonym(participant_id: int, secret: str) -> str:
@@ -479,11 +493,26 @@ def monitor_rows(period: Period, secret: str) -> list[list]:
         .where(Match.trajectory_id.in_(sa.select(chosen.c.trajectory_id)),
                Match.status != "proposed")
     ))
+    # A volunteer match has no domain of its own: it is what the person works on with the
+    # volunteer, so the domain of most of their learning goals (none: left empty).
+    goal_counts: dict[int, dict[str, int]] = {}
+    for trajectory_id, subject, n in db.session.execute(
+        sa.select(LearningGoal.trajectory_id, LearningGoal.subject, sa.func.count())
+        .where(LearningGoal.trajectory_id.in_(sa.select(chosen.c.trajectory_id)))
+        .group_by(LearningGoal.trajectory_id, LearningGoal.subject)
+    ):
+        domain = _SUBJECT_DOMAIN.get(subject)
+        if domain and trajectory_id in matched:
+            per = goal_counts.setdefault(trajectory_id, {})
+            per[domain] = per.get(domain, 0) + n
     rows: list[list] = [MONITOR_COLUMNS]
     for r in people:
         kind, kind_type = offers.get(r.trajectory_id, ("", ""))
         if not kind and r.trajectory_id in matched:
-            kind, kind_type = "non-formeel", "taalmaatje"
+            per = goal_counts.get(r.trajectory_id, {})
+            kind = "non-formeel"
+            kind_type = max(_DOMAIN_ORDER, key=lambda d: (per.get(d, 0), -_DOMAIN_ORDER.index(d))
+                            ) if per else ""
         rows.append([
             pseudonym(r.id, secret),
             r.birth_year if r.birth_year is not None else "",

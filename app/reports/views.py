@@ -71,7 +71,7 @@ def _labels() -> dict:
     return {
         "steps": _step_labels(),
         "no_partner": _("Zonder verwijzer (zelf gekomen)"),
-        "outcome": lambda code: (choices.label(choices.TRAJECTORY_OUTCOME, code) if code
+        "outcome": lambda code: (choices.label(choices.TRAJECTORY_OUTCOME_LABELS, code) if code
                                  else _("Onbekend")),
         "subject": lambda code: reference_label("goal_subject", code),
     }
