@@ -31,6 +31,11 @@ class Config:
 
     HOUVAST_TIMEZONE = os.environ.get("HOUVAST_TIMEZONE", "Europe/Amsterdam")
     HOUVAST_BASE_URL = os.environ.get("HOUVAST_BASE_URL", "http://127.0.0.1:5000")
+    # How many proxies (load balancer, nginx) stand in front of gunicorn. Only then are their
+    # X-Forwarded-For/-Proto headers believed: the rate limit of the public form and the audit
+    # log need the visitor's address, not the proxy's. 0: no proxy, headers ignored (a
+    # visitor could otherwise choose their own address).
+    HOUVAST_PROXY_HOPS = int(os.environ.get("HOUVAST_PROXY_HOPS", "0"))
     # Follow-up default: first contact within this many working days after a referral.
     FIRST_CONTACT_WORKING_DAYS = 5
     # After this many failed attempts a referral counts as "niet bereikt".

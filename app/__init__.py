@@ -31,6 +31,7 @@ def create_app(config: type | dict | None = None) -> Flask:
             f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
         )
 
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -51,6 +52,17 @@ def _instance_secret_key(instance: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind HOUVAST_PROXY_HOPS trusted proxies, take the client's address and scheme from
+    their X-Forwarded-* headers (one entry per hop, counted from the right)."""
+    hops = int(app.config.get("HOUVAST_PROXY_HOPS") or 0)
+    if hops <= 0:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,5 +1,7 @@
 """Health check, sign-in, sign-out, the sign-in requirement, CSRF and error pages."""
 
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -109,3 +111,63 @@ def test_password_is_stored_as_argon2_hash(db):
 def test_session_cookie_flags(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+# --- Behind a load balancer ------------------------------------------------------------------
+
+def test_proxy_hops_come_from_the_environment():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def hops(env_value):
+        env = {k: v for k, v in os.environ.items() if k != "HOUVAST_PROXY_HOPS"}
+        if env_value is not None:
+            env["HOUVAST_PROXY_HOPS"] = env_value
+        return subprocess.run(
+            [sys.executable, "-c", "import config; print(config.Config.HOUVAST_PROXY_HOPS)"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True,
+            text=True, check=True).stdout.strip()
+
+    assert hops(None) == "0"
+    assert hops("2") == "2"
+
+
+def _audit_address_of_a_view(db, client) -> str:
+    """Sign in and open a participant page through a load balancer at 10.0.0.1 for the
+    visitor 203.0.113.7; the address the audit log recorded for that view."""
+    from app.audit.models import AuditEvent
+
+    location = factories.location()
+    staff = factories.user("staff", locations=[location])
+    trajectory = factories.trajectory(location_obj=location)
+    db.session.commit()
+    through_proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.1"},
+                     "headers": {"X-Forwarded-For": "203.0.113.7"}}
+    signed_in = client.post("/inloggen", data={"email": staff.email,
+                                               "password": factories.PASSWORD},
+                            **through_proxy)
+    assert signed_in.status_code == 302
+    page = client.get(f"/deelnemers/{trajectory.participant_id}", **through_proxy)
+    assert page.status_code == 200
+    return db.session.scalar(sa.select(AuditEvent.ip).where(
+        AuditEvent.action == "view", AuditEvent.object_type == "participant"))
+
+
+def test_behind_one_proxy_the_audit_log_records_the_visitor(database_url, instance_path,
+                                                             app, db):
+    from tests.conftest import make_app
+
+    proxied = make_app(database_url, instance_path, HOUVAST_PROXY_HOPS=1)
+    try:
+        assert _audit_address_of_a_view(db, proxied.test_client()) == "203.0.113.7"
+    finally:
+        with proxied.app_context():
+            from app.extensions import db as proxied_db
+
+            proxied_db.engine.dispose()
+
+
+def test_without_proxy_hops_the_audit_log_ignores_forwarded_for(db, client):
+    # Anyone can send the header; without a trusted proxy it says nothing.
+    assert _audit_address_of_a_view(db, client) == "10.0.0.1"

@@ -1,7 +1,9 @@
 """The public "Aanmelden" page and the staff queue of self-registrations."""
 
+import pytest
 import sqlalchemy as sa
 
+from app.extensions import db as db_ext
 from app.partners.models import Partner
 from app.referrals.models import Referral
 from app.selfreg.models import SelfRegistration
@@ -71,6 +73,47 @@ def test_rate_limited_per_address(app, client, db):
     assert codes == [302, 302, 429]
     assert other == 302
     assert len(_registrations(db)) == 3
+
+
+@pytest.fixture
+def behind_one_proxy(database_url, instance_path, app):
+    """The app as `HOUVAST_PROXY_HOPS=1` deploys it: gunicorn behind one load balancer."""
+    from tests.conftest import make_app
+
+    proxied = make_app(database_url, instance_path, HOUVAST_PROXY_HOPS=1,
+                       SELFREG_RATE_LIMIT=(2, 3600))
+    yield proxied
+    with proxied.app_context():
+        db_ext.engine.dispose()
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_rate_limit(behind_one_proxy, db):
+    # Every request reaches the app from the load balancer's address (REMOTE_ADDR); only
+    # X-Forwarded-For tells the visitors apart.
+    client = behind_one_proxy.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def post(visitor):
+        return client.post("/aanmelden", data=_form(), environ_base=proxy,
+                           headers={"X-Forwarded-For": visitor}).status_code
+
+    assert [post("203.0.113.7") for _ in range(3)] == [302, 302, 429]
+    assert post("198.51.100.20") == 302, "another visitor behind the same proxy"
+    assert len(_registrations(db)) == 3
+
+
+def test_without_proxy_hops_a_forwarded_address_is_ignored(app, client, db):
+    # Without a trusted proxy anyone can send X-Forwarded-For; it must not buy a new bucket.
+    saved = app.config.get("SELFREG_RATE_LIMIT")
+    app.config["SELFREG_RATE_LIMIT"] = (2, 3600)
+    try:
+        codes = [client.post("/aanmelden", data=_form(),
+                             headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+                 for n in range(3)]
+    finally:
+        app.config["SELFREG_RATE_LIMIT"] = saved or (5, 3600)
+    assert codes == [302, 302, 429]
+    assert len(_registrations(db)) == 2
 
 
 def test_staff_accept_makes_a_zelfmelder_referral(client, auth, db):
