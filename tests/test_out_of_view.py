@@ -176,3 +176,37 @@ def test_out_of_view_list_is_paginated(client, auth, db, frozen, app):
     # The longest silent first.
     assert "Stil26" in html and "Stil00" not in html
     assert "Stil00" in client.get("/buiten-beeld?page=2").get_data(as_text=True)
+
+
+def test_a_late_logged_old_session_does_not_bring_the_person_back_into_view(client, auth,
+                                                                             db, frozen):
+    """A volunteer catching up on their log is no new contact: the person stays on the list
+    until someone has reached them since they went out of view."""
+    from app.core.timeutil import local_date
+    from app.matching import service as matching
+
+    me = auth.as_role("coordinator")
+    loc = me.locations[0]
+    trajectory = silent_for(50, location=loc, first_name="Samira", owner=me)
+    last_contact = trajectory.last_contact_at
+    volunteer, volunteer_user = factories.volunteer_with_account(locations=[loc])
+    match = factories.match(trajectory, volunteer, started_on=date(2026, 8, 3))
+    service.scan_out_of_view(NOW)
+    db.session.commit()
+
+    def log(days_ago):
+        matching.log_session(match, held_on=local_date(NOW) - timedelta(days=days_ago),
+                             minutes=60, practised="Lezen", goal_marks={}, remark=None,
+                             concern=False, by=volunteer_user, now=NOW + timedelta(hours=1))
+        db.session.commit()
+
+    log(60)  # before the last known contact
+    assert trajectory.last_contact_at == last_contact
+    assert trajectory.out_of_view_since == NOW
+    log(45)  # newer than the last contact, but long before the person went out of view
+    assert trajectory.out_of_view_since == NOW
+    assert "Samira" in client.get("/buiten-beeld").get_data(as_text=True)
+
+    log(0)  # seen today: back in view
+    assert trajectory.out_of_view_since is None
+    assert "Samira" not in client.get("/buiten-beeld").get_data(as_text=True)

@@ -12,6 +12,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import roles_with
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, OPEN_STATUSES, label
+from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, normalise_phone
 from app.participants.timeline import TimelineItem, timeline_provider
@@ -20,12 +21,18 @@ from app.participants.timeline import TimelineItem, timeline_provider
 def record_contact(trajectory: Trajectory, at: datetime) -> None:
     """A contact happened (intake, session, check-in done, referral reached).
 
-    The newest contact is the trajectory's last contact; it drives "buiten beeld", and any
-    contact brings a trajectory back into view.
+    The newest contact is the trajectory's last contact; it drives "buiten beeld". Only a
+    contact that is newer than the last known one and from the day the trajectory went out
+    of view or later brings it back into view: a session logged late for a day before that
+    does not mean anyone has reached the person since. Whole days, because a session has a
+    date and no time.
     """
-    if trajectory.last_contact_at is None or at > trajectory.last_contact_at:
+    newer = trajectory.last_contact_at is None or at > trajectory.last_contact_at
+    if newer:
         trajectory.last_contact_at = at
-    trajectory.out_of_view_since = None
+    flagged = trajectory.out_of_view_since
+    if flagged is not None and newer and local_date(at) >= local_date(flagged):
+        trajectory.out_of_view_since = None
 
 
 # --- The participant list -------------------------------------------------------------------
