@@ -99,6 +99,86 @@ def test_unknown_page_is_a_dutch_404(client, auth):
     assert "Pagina niet gevonden" in response.get_data(as_text=True)
 
 
+def test_forbidden_page_is_dutch(client, auth):
+    auth.as_role("staff")
+    response = client.get("/beheer/")
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert '<html lang="nl">' in html
+    assert "Geen toegang" in html and "Forbidden" not in html
+
+
+@pytest.fixture
+def app_with_a_failing_page(database_url, instance_path, app):
+    """A fresh app, as in production: exceptions become the 500 page instead of reaching
+    the test. It has one extra page that saves half a change and then fails."""
+    from app.admin.models import Location
+    from app.extensions import db as app_db
+    from tests.conftest import make_app
+
+    failing = make_app(database_url, instance_path, PROPAGATE_EXCEPTIONS=False)
+
+    def half_a_change():
+        app_db.session.add(Location(name="Half opgeslagen", municipality="Utrecht"))
+        app_db.session.flush()
+        raise RuntimeError("a bug in the middle of a change")
+
+    failing.add_url_rule("/test-only/fout", "test_only_failure", half_a_change)
+    yield failing
+    with failing.app_context():
+        app_db.engine.dispose()
+
+
+def test_server_error_is_a_calm_dutch_page_and_saves_nothing(app_with_a_failing_page, db):
+    from app.admin.models import Location
+
+    staff = factories.user("staff")
+    db.session.commit()
+    client = app_with_a_failing_page.test_client()
+    client.post("/inloggen", data={"email": staff.email, "password": factories.PASSWORD})
+    response = client.get("/test-only/fout")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert '<html lang="nl">' in html
+    assert "Er ging iets mis" in html and "niets half opgeslagen" in html
+    assert "Internal Server Error" not in html and "RuntimeError" not in html
+    assert db.session.scalar(sa.select(sa.func.count(Location.id)).where(
+        Location.name == "Half opgeslagen")) == 0
+    # The next request gets a clean session.
+    assert client.get("/deelnemers/").status_code == 200
+
+
+def _database_down_app(tmp_path):
+    from tests.conftest import make_app
+
+    # Nothing listens on port 1: every query fails as when the database server is down.
+    return make_app("postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path,
+                    PROPAGATE_EXCEPTIONS=False)
+
+
+def test_server_error_page_needs_no_database_for_a_signed_in_user(client, auth, tmp_path):
+    # Signed in while the database was up; the next page (which loads the user and the
+    # menu) comes while it is down.
+    auth.as_role("staff")
+    down = _database_down_app(tmp_path).test_client()
+    down.set_cookie("session", client.get_cookie("session").value)
+    response = down.get("/deelnemers/")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert '<html lang="nl">' in html and "Er ging iets mis" in html
+    assert "Internal Server Error" not in html
+    assert "Uitloggen" not in html, "no menu: it would need the signed-in user"
+
+
+def test_server_error_page_needs_no_database_for_the_public_form(tmp_path):
+    down = _database_down_app(tmp_path).test_client()
+    response = down.post("/aanmelden", data={"first_name": "Fatima", "phone": "0612345678",
+                                             "question": "Lezen", "website": ""})
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Er ging iets mis" in html and "Internal Server Error" not in html
+
+
 def test_password_is_stored_as_argon2_hash(db):
     user = factories.user("staff")
     db.session.commit()

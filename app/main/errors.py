@@ -1,6 +1,7 @@
 """Calm Dutch error pages (and JSON for the API)."""
 
-from flask import Flask, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import db
@@ -51,5 +52,19 @@ def register(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):
         # Leave no half-finished transaction behind for the next request.
-        db.session.rollback()
-        return page("500", 500)
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            # The database is gone (maybe why we are here); the page must still appear.
+            pass
+        if _wants_json():
+            return page("500", 500)
+        return standalone_page("500", 500)
+
+
+def standalone_page(template: str, code: int):
+    """An error page that needs no database: rendered straight from the Jinja environment,
+    so no context processor runs. Flask-Login's would load the signed-in user (a query), and
+    a failing query here would replace our Dutch page with Werkzeug's English one."""
+    html = current_app.jinja_env.get_template(f"errors/{template}.html").render()
+    return html, code
