@@ -272,6 +272,51 @@ def test_a_blocked_volunteer_cannot_be_matched_by_posting(client, auth, db, froz
     assert trajectory.status == "waiting"
 
 
+@pytest.mark.parametrize(("change", "why"), [
+    ("vog_expired", "VOG is ouder dan 3 jaar (01-11-2023)"),
+    ("vog_missing", "geen VOG"),
+    ("full", "vol (2 van 1)"),
+])
+def test_a_proposal_started_later_is_checked_against_the_hard_limits_again(
+        client, auth, db, frozen, change, why):
+    """Weeks can pass between proposing and starting: the VOG may have expired since, or
+    the volunteer may have started with someone else."""
+    coordinator, location, trajectory = coordinator_with_waiting(auth, db)
+    volunteer = factories.volunteer(locations=[location], capacity=1,
+                                    vog_on=date(2023, 11, 25))
+    db.session.commit()
+    client.post(f"/trajecten/{trajectory.id}/koppelen/{volunteer.id}",
+                data={"start_on": "2026-11-23", "propose": "1"})
+    match = db.session.scalar(sa.select(Match))
+    assert match.status == "proposed"
+    if change == "vog_expired":
+        volunteer.vog_on = date(2023, 11, 1)  # the limit passed while the proposal waited
+    elif change == "vog_missing":
+        volunteer.vog_on = None
+    else:
+        volunteer.capacity = 2
+        factories.match(factories.waiting_trajectory(location, first_name="Ahmed"), volunteer)
+        volunteer.capacity = 1
+    db.session.commit()
+
+    response = client.post(f"/koppelingen/{match.id}/starten",
+                           data={"start_on": "2026-11-23"}, follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert f"Deze koppeling kan nu niet starten: {why}." in html
+    db.session.expire_all()
+    assert match.status == "proposed" and match.started_on is None
+    assert trajectory.status == "waiting"
+
+    # Once the limit is lifted (a new VOG, a place free again) the same button works.
+    volunteer.vog_on = date(2026, 11, 1)
+    volunteer.capacity = 2
+    db.session.commit()
+    client.post(f"/koppelingen/{match.id}/starten", data={"start_on": "2026-11-23"})
+    db.session.expire_all()
+    assert match.status == "active" and trajectory.status == "active"
+
+
 def test_start_needs_a_date(client, auth, db, frozen):
     coordinator, location, trajectory = coordinator_with_waiting(auth, db)
     volunteer = factories.volunteer(locations=[location])

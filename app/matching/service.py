@@ -315,6 +315,28 @@ def propose_match(trajectory: Trajectory, volunteer: Volunteer, *, by, now: date
     return match
 
 
+def start_blockers(match: Match, today: date) -> list[tuple[str, object]]:
+    """The hard limits that stop this match from starting today: a proposal can wait weeks,
+    and meanwhile the VOG may have expired or the volunteer taken on other people.
+
+    The match itself already counts towards the volunteer's load (a proposal holds a place),
+    so the volunteer is full when their other matches fill their capacity.
+    """
+    volunteer = match.volunteer
+    blockers: list[tuple[str, object]] = []
+    if not scoring.vog_valid(volunteer.vog_on, today, vog_max_age_years()):
+        blockers.append(("no_vog", None) if volunteer.vog_on is None
+                        else ("old_vog", volunteer.vog_on))
+    others = db.session.scalar(
+        sa.select(sa.func.count(Match.id))
+        .where(Match.volunteer_id == volunteer.id, Match.id != match.id,
+               Match.status.in_(LOAD_STATUSES))
+    ) or 0
+    if others >= volunteer.capacity:
+        blockers.append(("full", (others + 1, volunteer.capacity)))
+    return blockers
+
+
 def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
     """Proposed → active, or paused → active again. The trajectory becomes active."""
     if match.status not in ("proposed", "paused"):
@@ -322,6 +344,12 @@ def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
     if match.volunteer.status != "active":
         raise MatchingError(_("De vrijwilliger is niet actief. Zet de vrijwilliger eerst "
                               "weer op actief."))
+    blockers = start_blockers(match, local_date(now))
+    if blockers:
+        reasons = ", ".join(scoring.describe_blocker(b, vog_max_age_years()) for b in blockers)
+        raise MatchingError(_("Deze koppeling kan nu niet starten: %(why)s. Pas eerst het "
+                              "profiel van de vrijwilliger aan, of kies een andere "
+                              "vrijwilliger.", why=reasons))
     resumed = match.status == "paused"
     match.status = "active"
     match.paused_on = None
