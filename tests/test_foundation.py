@@ -188,29 +188,63 @@ def test_password_is_stored_as_argon2_hash(db):
     assert factories.PASSWORD not in stored
 
 
-def test_session_cookie_flags(app):
-    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
-    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+def _config_in_fresh_process(env_changes: dict, *names: str) -> dict:
+    """Config values as a server started with these environment variables would read them
+    (config.py reads the environment once, at import)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in env_changes}
+    env.update({k: v for k, v in env_changes.items() if v is not None})
+    code = ("import json, config; "
+            f"print(json.dumps({{n: getattr(config.Config, n) for n in {list(names)!r}}}))")
+    result = subprocess.run(  # noqa: S603 (this interpreter, our own fixed code)
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parent.parent)
+    return json.loads(result.stdout)
+
+
+COOKIE_SETTINGS = ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE")
+
+
+@pytest.mark.parametrize(("flask_debug", "secure"), [(None, True), ("1", False)])
+def test_session_cookie_header_flags(database_url, instance_path, app, db, flask_debug,
+                                     secure):
+    """The Set-Cookie header of a sign-in: HttpOnly and SameSite=Lax always, Secure unless
+    the server runs in debug mode (the local development server speaks plain http)."""
+    from app.extensions import db as app_db
+    from tests.conftest import make_app
+
+    settings = _config_in_fresh_process({"FLASK_DEBUG": flask_debug}, *COOKIE_SETTINGS)
+    served = make_app(database_url, instance_path, **settings)
+    staff = factories.user("staff")
+    db.session.commit()
+    try:
+        response = served.test_client().post(
+            "/inloggen", data={"email": staff.email, "password": factories.PASSWORD})
+    finally:
+        with served.app_context():
+            app_db.engine.dispose()
+    assert response.status_code == 302
+    (cookie,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    flags = {part.strip().split("=")[0].lower(): part.strip()
+             for part in cookie.split(";")[1:]}
+    assert "httponly" in flags
+    assert flags.get("samesite") == "SameSite=Lax"
+    assert ("secure" in flags) is secure
 
 
 # --- Behind a load balancer ------------------------------------------------------------------
 
 def test_proxy_hops_come_from_the_environment():
-    import subprocess
-    import sys
-    from pathlib import Path
+    def hops(value):
+        return _config_in_fresh_process({"HOUVAST_PROXY_HOPS": value},
+                                        "HOUVAST_PROXY_HOPS")["HOUVAST_PROXY_HOPS"]
 
-    def hops(env_value):
-        env = {k: v for k, v in os.environ.items() if k != "HOUVAST_PROXY_HOPS"}
-        if env_value is not None:
-            env["HOUVAST_PROXY_HOPS"] = env_value
-        return subprocess.run(
-            [sys.executable, "-c", "import config; print(config.Config.HOUVAST_PROXY_HOPS)"],
-            cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True,
-            text=True, check=True).stdout.strip()
-
-    assert hops(None) == "0"
-    assert hops("2") == "2"
+    assert hops(None) == 0
+    assert hops("2") == 2
 
 
 def _audit_address_of_a_view(db, client) -> str:
