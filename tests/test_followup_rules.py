@@ -127,7 +127,9 @@ def test_intake_plans_a_waiting_checkin_every_14_days_while_waiting(db):
     owner, trajectory = coordinator_and_trajectory(status="waiting",
                                                    waiting_since=date(2026, 11, 20))
     emit("referral_registered", trajectory, NOW)
+    # As the intake service does: the intake, then the wait for an offer begins.
     emit("intake_done", trajectory, NOW)
+    emit("waiting", trajectory, NOW)
     # The intake was a conversation: the first contact is done too.
     assert [c.kind for c in planned(trajectory)] == ["waiting"]
     [waiting] = planned(trajectory)
@@ -143,7 +145,7 @@ def test_intake_plans_a_waiting_checkin_every_14_days_while_waiting(db):
 def test_waiting_checkins_stop_when_a_match_starts(db):
     owner, trajectory = coordinator_and_trajectory(status="waiting",
                                                    waiting_since=date(2026, 11, 9))
-    emit("intake_done", trajectory, NOW)
+    emit("waiting", trajectory, NOW)
     [waiting] = planned(trajectory)
     trajectory.status = "active"
     emit("match_started", trajectory, NOW, match=a_match(trajectory))
@@ -154,7 +156,7 @@ def test_waiting_checkins_stop_when_a_match_starts(db):
 def test_completing_a_waiting_checkin_after_the_person_got_an_offer_plans_no_next(db):
     owner, trajectory = coordinator_and_trajectory(status="waiting",
                                                    waiting_since=date(2026, 11, 9))
-    emit("intake_done", trajectory, NOW)
+    emit("waiting", trajectory, NOW)
     [waiting] = planned(trajectory)
     trajectory.status = "active"  # e.g. enrolled in a group offer in the meantime
     assert service.complete_checkin(waiting, outcome="going_well", note="", user=owner,
@@ -165,7 +167,7 @@ def test_completing_a_waiting_checkin_after_the_person_got_an_offer_plans_no_nex
 def test_enrolment_in_a_group_cancels_waiting_checkins(db):
     owner, trajectory = coordinator_and_trajectory(status="waiting",
                                                    waiting_since=date(2026, 11, 9))
-    emit("intake_done", trajectory, NOW)
+    emit("waiting", trajectory, NOW)
     emit("enrolled", trajectory, NOW)
     assert planned(trajectory) == []
     assert [c.status for c in checkins_of(trajectory)] == ["cancelled"]
@@ -239,14 +241,45 @@ def test_match_end_plans_an_end_interview_and_cancels_the_rest(db):
 
 
 def test_back_to_waiting_after_a_match_ends_plans_waiting_checkins_again(db):
+    from app.matching.service import end_match
+
     owner, trajectory = coordinator_and_trajectory(status="active")
     match = a_match(trajectory)
     emit("match_started", trajectory, NOW, match=match)
-    match.status = "ended"
-    trajectory.status = "waiting"
-    trajectory.waiting_since = date(2026, 12, 15)
-    emit("match_ended", trajectory, aware(2026, 12, 15, 10, 0), match=match)
-    assert sorted(c.kind for c in planned(trajectory)) == ["match_end", "waiting"]
+    end_match(match, reason="klikte_niet", note=None, by=owner, now=aware(2026, 12, 15, 10, 0))
+    assert trajectory.status == "waiting"
+    assert sorted((c.kind, c.due_on) for c in planned(trajectory)) == [
+        ("match_end", date(2026, 12, 15)), ("waiting", date(2026, 12, 29))]
+
+
+def test_back_to_waiting_after_the_last_group_place_ends_plans_waiting_checkins(db):
+    """Stopping with Klik & Tik puts the person back on the waiting list: never silent there."""
+    from app.matching.service import end_enrollment, enroll
+
+    owner, trajectory = coordinator_and_trajectory(status="waiting",
+                                                   waiting_since=date(2026, 11, 9))
+    emit("waiting", trajectory, NOW)
+    enrollment = enroll(trajectory, factories.offer(trajectory.location),
+                        start_on=date(2026, 11, 23), by=owner, now=NOW)
+    assert planned(trajectory) == [], "active in a group: no waiting check-ins"
+
+    end_enrollment(enrollment, by=owner, now=aware(2027, 1, 11, 10, 0))
+
+    assert trajectory.status == "waiting" and trajectory.waiting_since == date(2027, 1, 11)
+    [waiting] = planned(trajectory)
+    assert (waiting.kind, waiting.due_on, waiting.assignee_id) == (
+        "waiting", date(2027, 1, 25), owner.id)
+
+
+def test_the_default_waiting_rule_fires_on_the_waiting_event(db):
+    rule = factories.followup_rule("waiting")
+    assert rule.event == "waiting"
+    _, trajectory = coordinator_and_trajectory(status="waiting",
+                                               waiting_since=date(2026, 11, 20))
+    emit("intake_done", trajectory, NOW)
+    assert planned(trajectory) == [], "the intake itself plans no waiting check-in"
+    emit("waiting", trajectory, NOW)
+    assert [c.rule_id for c in planned(trajectory)] == [rule.id]
 
 
 def test_goal_target_date_plans_an_evaluation_and_a_new_date_replaces_it(db):

@@ -118,8 +118,8 @@ def test_intake_saved_moves_trajectory_to_waiting(client, db, setup, emitted):
     audit = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.object_type == "intake")).all()
     assert [(a.action, a.participant_id) for a in audit] == [("create", p.id)]
-    assert [e for e, _ in emitted] == ["intake_done", "goal_target_set"]
-    assert emitted[1][1]["goal"].own_words == "Brieven van de gemeente kunnen lezen"
+    assert [e for e, _ in emitted] == ["intake_done", "waiting", "goal_target_set"]
+    assert emitted[2][1]["goal"].own_words == "Brieven van de gemeente kunnen lezen"
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "wacht nu op een aanbod" in page

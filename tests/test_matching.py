@@ -212,7 +212,7 @@ def test_proposal_then_start_then_pause_then_end(client, auth, db, frozen, emitt
     assert trajectory.status == "waiting"
     assert trajectory.waiting_since == date(2026, 11, 23)
     assert [e[0] for e in emitted] == ["match_started", "match_paused", "match_started",
-                                      "match_ended"]
+                                      "match_ended", "waiting"]
     assert emitted[2][2]["resumed"] is True
     assert "weer op de wachtlijst" in client.get(
         f"/trajecten/{trajectory.id}/begeleiding").get_data(as_text=True)
@@ -420,6 +420,12 @@ def test_ending_the_last_enrolment_puts_the_person_back_on_the_waiting_list(
     client.post(f"/deelnames/{enrollment.id}/stoppen")
     db.session.expire_all()
     assert enrollment.status == "ended" and trajectory.status == "waiting"
+    # Back on the list means a waiting check-in again, as after the last match.
+    from app.checkins.models import CheckIn
+
+    [waiting] = db.session.scalars(sa.select(CheckIn).where(
+        CheckIn.trajectory_id == trajectory.id, CheckIn.status == "planned")).all()
+    assert waiting.kind == "waiting" and waiting.due_on == date(2026, 12, 7)
 
 
 def test_offer_of_another_location_cannot_be_posted(client, auth, db, frozen):

@@ -27,8 +27,8 @@ RESULTS = ("going_well", "concerns", "may_stop", "not_reached")
 OFFSET_UNITS = ("days", "working_days")
 ASSIGNEES = ("owner", "volunteer")
 # Events a rule can fire on (a subset of app.core.events.EVENTS).
-RULE_EVENTS = ("referral_registered", "intake_done", "match_started", "match_ended",
-               "goal_target_set", "trajectory_ended")
+RULE_EVENTS = ("referral_registered", "intake_done", "waiting", "match_started",
+               "match_ended", "goal_target_set", "trajectory_ended")
 
 # DESIGN.md, "Follow-up rules": no contact for this long, and the person is out of view.
 OUT_OF_VIEW_DAYS = 42
@@ -134,12 +134,6 @@ def _close(checkins, status: str, now: datetime, user=None) -> None:
             checkin.done_by_id = user.id
 
 
-def _plan_waiting(trajectory: Trajectory, now: datetime) -> None:
-    base = trajectory.waiting_since or local_date(now)
-    for rule in rules_for("intake_done"):
-        _plan_once(rule, trajectory, base, now)
-
-
 def _match_base(match, now: datetime) -> date:
     return getattr(match, "started_on", None) or local_date(now)
 
@@ -160,15 +154,29 @@ def _on_contact_failed(trajectory, now, user=None, **context):
         _close(_open(trajectory, _of_events("referral_registered")), "not_reached", now, user)
 
 
-def _on_intake_done(trajectory, now, user=None, **context):
+def _on_intake_done(trajectory, now, user=None, intake=None, **context):
     # An intake is a conversation, so the first contact has happened too.
     _close(_open(trajectory, _of_events("referral_registered")), "done", now, user)
-    if trajectory.status not in ("active", "ended"):
-        _plan_waiting(trajectory, now)
+    if trajectory.status == "ended":
+        return
+    base = getattr(intake, "held_on", None) or local_date(now)
+    for rule in rules_for("intake_done"):
+        _plan_once(rule, trajectory, base, now)
+
+
+def _on_waiting(trajectory, now, **context):
+    # Entering the waiting list (after the intake, or when the last match or group place
+    # ended): never silent while waiting. The rhythm counts from the day the wait began.
+    if trajectory.status != "waiting":
+        return
+    base = trajectory.waiting_since or local_date(now)
+    for rule in rules_for("waiting"):
+        _plan_once(rule, trajectory, base, now)
 
 
 def _on_now_active(trajectory, now, **context):
-    _close(_open(trajectory, _of_events("intake_done")), "cancelled", now)
+    # Only the waiting rhythm stops; a follow-up of the intake itself still applies.
+    _close(_open(trajectory, _of_events("waiting")), "cancelled", now)
 
 
 def _on_match_started(trajectory, now, match=None, resumed=False, **context):
@@ -191,9 +199,7 @@ def _on_match_ended(trajectory, now, match=None, **context):
     base = getattr(match, "ended_on", None) or local_date(now)
     for rule in rules_for("match_ended"):
         _plan_once(rule, trajectory, base, now, match=match)
-    # The last match ended and nothing else started: waiting again, so never silent.
-    if trajectory.status == "waiting":
-        _plan_waiting(trajectory, now)
+    # Back on the waiting list is its own event ("waiting"), emitted by the matching service.
 
 
 def _on_goal_target_set(trajectory, now, goal=None, **context):
@@ -229,6 +235,7 @@ _HANDLERS = {
     "contact_made": _on_contact_made,
     "contact_failed": _on_contact_failed,
     "intake_done": _on_intake_done,
+    "waiting": _on_waiting,
     "match_started": _on_match_started,
     "match_paused": _on_match_paused,
     "match_ended": _on_match_ended,
@@ -275,7 +282,7 @@ def _match_is_active(match_id: int) -> bool:
 def _still_applies(rule: FollowUpRule, checkin: CheckIn, trajectory: Trajectory) -> bool:
     if trajectory.status == "ended" and rule.event != "trajectory_ended":
         return False
-    if rule.event == "intake_done" and trajectory.status != "waiting":
+    if rule.event == "waiting" and trajectory.status != "waiting":
         return False
     return checkin.match_id is None or _match_is_active(checkin.match_id)
 

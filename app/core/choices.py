@@ -204,7 +204,8 @@ CHECKIN_KIND = {
 }
 FOLLOWUP_EVENT = {
     "referral_registered": _l("Aanmelding binnen"),
-    "intake_done": _l("Intake gedaan, wacht op aanbod"),
+    "intake_done": _l("Intake gedaan"),
+    "waiting": _l("Wacht (weer) op een aanbod"),
     "match_started": _l("Koppeling gestart"),
     "match_ended": _l("Koppeling gestopt"),
     "goal_target_set": _l("Streefdatum van een leerdoel"),

@@ -11,7 +11,9 @@ EVENTS = (
     "referral_registered",  # a referral created a trajectory
     "contact_made",         # first contact reached
     "contact_failed",       # a first-contact attempt did not reach the person
-    "intake_done",          # intake saved; the trajectory now waits for an offer
+    "intake_done",          # intake saved (context: intake)
+    "waiting",              # the trajectory (again) waits for an offer: after the intake,
+                            # or when its last match or group place ended
     "match_started",        # a volunteer match became active (context: match)
     "match_paused",
     "match_ended",          # (context: match)

@@ -107,6 +107,7 @@ def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now
                  summary=_summary(created, len(goals), len(consents or {})), now=now)
     if moved_on:
         emit("intake_done", trajectory, now, intake=intake)
+        emit("waiting", trajectory, now)
     for goal in target_set:
         emit("goal_target_set", trajectory, now, goal=goal)
     return intake

@@ -278,14 +278,19 @@ def _make_active(trajectory: Trajectory, start_on: date) -> None:
         trajectory.waiting_since = None
 
 
-def _back_to_waiting_if_nothing_left(trajectory: Trajectory, today: date) -> None:
-    """Without an open match or group the person waits again: never silently "active"."""
+def _back_to_waiting_if_nothing_left(trajectory: Trajectory, today: date) -> bool:
+    """Without an open match or group the person waits again: never silently "active".
+
+    True when the trajectory went back to waiting; the caller emits "waiting" after its
+    own event, so the waiting check-ins are planned again.
+    """
     if trajectory.status != "active":
-        return
+        return False
     if _open_matches(trajectory) or _active_enrollments(trajectory):
-        return
+        return False
     trajectory.status = "waiting"
     trajectory.waiting_since = today
+    return True
 
 
 def propose_match(trajectory: Trajectory, volunteer: Volunteer, *, by, now: datetime,
@@ -390,11 +395,13 @@ def end_match(match: Match, *, reason: str, note: str | None, by, now: datetime,
     audit.record(by, "update", "match", match.id, participant_id=trajectory.participant_id,
                  now=now, summary=f"koppeling beëindigd: {reason}")
     db.session.flush()
-    if not trajectory_ends:
-        _back_to_waiting_if_nothing_left(trajectory, local_date(now))
+    waiting = not trajectory_ends and _back_to_waiting_if_nothing_left(trajectory,
+                                                                       local_date(now))
     if started:
         # A proposal that never started needs no end interview.
         emit("match_ended", trajectory, now, match=match)
+    if waiting:
+        emit("waiting", trajectory, now)
 
 
 # --- Group offers ----------------------------------------------------------------------------
@@ -472,8 +479,10 @@ def end_enrollment(enrollment: Enrollment, *, by, now: datetime,
     audit.record(by, "update", "enrollment", enrollment.id,
                  participant_id=trajectory.participant_id, now=now, summary="deelname gestopt")
     db.session.flush()
-    if not trajectory_ends:
-        _back_to_waiting_if_nothing_left(trajectory, local_date(now))
+    if not trajectory_ends and _back_to_waiting_if_nothing_left(trajectory, local_date(now)):
+        # The last group place ended: waiting again, with the waiting check-ins, exactly as
+        # when the last match ends.
+        emit("waiting", trajectory, now)
 
 
 # --- Ending a trajectory ---------------------------------------------------------------------

@@ -14,8 +14,8 @@ class Notification(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("kind", "subject_key", "recipient_key", "period_key",
                             name="uq_notifications_once"),
-        # The sender retries what is not sent yet.
-        sa.Index("ix_notifications_status", "status"),
+        # The sender picks what is pending, and failures whose next attempt is due.
+        sa.Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
         sa.Index("ix_notifications_user_created", "user_id", "created_at"),
     )
 
@@ -37,12 +37,16 @@ class Notification(db.Model):
     # The HTML part of an e-mail, kept so a retry sends exactly what was claimed.
     html: Mapped[str | None] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(300))
-    # pending → sent, or failed (retried by the next run until MAX_ATTEMPTS, then left as
-    # failed for good); "app" messages are "sent" at once; "skipped" when a delivery guard
-    # said no at sending time (e.g. a referrer signal after the consent was withdrawn).
+    # pending → sent, or failed (tried again at `next_attempt_at`, with a growing pause,
+    # for at least a day; then left as failed for good with no next attempt); "app"
+    # messages are "sent" at once; "skipped" when a delivery guard said no at sending time
+    # (e.g. a referrer signal after the consent was withdrawn), and for a daily message
+    # that had nothing to report (the day's decision, so nothing comes later that day).
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    # When a failed e-mail is tried again; None for pending (at once) and when given up.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
