@@ -122,9 +122,112 @@ def test_invalid_referral_is_a_problem_in_dutch_and_english(client, db):
     assert problem["status"] == 422
     assert problem["detail_nl"] and problem["detail_en"]
     fields = {e["field"] for e in problem["errors"]}
-    assert fields == {"first_name", "location_id", "consent_referral", "consent_share_status",
-                      "bsn"}
+    assert fields == {"first_name", "phone", "location_id", "consent_referral",
+                      "consent_share_status", "bsn"}
     assert _count(db) == 0
+
+
+@pytest.mark.parametrize("reach", [{}, {"phone": None, "email": None},
+                                   {"phone": "   ", "email": ""}])
+def test_a_referral_nobody_can_call_is_refused(client, db, reach):
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    body = _body(location)
+    del body["phone"]
+    response = client.post("/api/v1/referrals", json={**body, **reach}, headers=_auth(token))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    (error,) = response.get_json()["errors"]
+    assert error["field"] == "phone"
+    assert "telefoonnummer of een e-mailadres" in error["detail_nl"]
+    assert "phone number or e-mail address" in error["detail_en"]
+    assert _count(db) == 0
+
+
+def test_e_mail_alone_is_enough_to_refer(client, db):
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    body = _body(location, email="fatima@example.org", preferred_channel="email")
+    del body["phone"]
+    response = client.post("/api/v1/referrals", json=body, headers=_auth(token))
+    assert response.status_code == 201
+    referral = db.session.get(Referral, response.get_json()["id"])
+    assert referral.trajectory.participant.email == "fatima@example.org"
+    assert referral.trajectory.participant.phone is None
+
+
+def _signal_emails(db):
+    from app.notifications.models import Notification
+
+    return [n.email for n in db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "referrer_signal")
+        .order_by(Notification.id))]
+
+
+def test_contact_person_of_the_referral_gets_the_signals(client, db):
+    location = factories.location()
+    staff = factories.user("staff", locations=[location])
+    partner, _record, token = _token(db)
+    partner.email = "algemeen@gemeente.example"
+    db.session.commit()
+    response = client.post("/api/v1/referrals", headers=_auth(token), json=_body(
+        location, referrer_name="Sanne de Vries", referrer_phone="030-1234567",
+        referrer_email="Sanne@Gemeente.example"))
+    assert response.status_code == 201
+    referral = db.session.get(Referral, response.get_json()["id"])
+    assert (referral.referrer_name, referral.referrer_phone) == ("Sanne de Vries",
+                                                                 "030-1234567")
+    assert referral.partner_contact_id is None  # not a contact the admin knows
+
+    log_contact_attempt(referral.trajectory, reached=True, channel="phone", note=None,
+                        user=staff, now=factories.aware(2026, 11, 24, 9))
+    db.session.commit()
+    # Not the organisation's general address: the person who referred.
+    assert _signal_emails(db) == ["Sanne@gemeente.example"]
+
+
+def test_a_known_contact_person_is_linked_by_e_mail(client, db):
+    location = factories.location()
+    partner, _record, token = _token(db)
+    contact = factories.partner_contact(partner, name="Piet Jansen", email="piet@uwv.example")
+    db.session.commit()
+    response = client.post("/api/v1/referrals", headers=_auth(token), json=_body(
+        location, referrer_email="PIET@uwv.example"))
+    referral = db.session.get(Referral, response.get_json()["id"])
+    assert referral.partner_contact_id == contact.id
+
+
+def test_contact_person_fields_are_validated(client, db):
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    response = client.post("/api/v1/referrals", headers=_auth(token), json=_body(
+        location, referrer_phone="bel me", referrer_email="geen-adres"))
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.get_json()["errors"]}
+    assert fields == {"referrer_phone", "referrer_email"}
+    assert _count(db) == 0
+
+
+def test_locations_lists_the_active_ones_for_a_token(client, db):
+    west = factories.location("Bibliotheek West")
+    oost = factories.location("Bibliotheek Oost")
+    closed = factories.location("Bibliotheek Dicht")
+    closed.active = False
+    _partner, _record, token = _token(db)
+    assert client.get("/api/v1/locations").status_code == 401
+
+    response = client.get("/api/v1/locations", headers=_auth(token))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["items"] == [{"id": oost.id, "name": "Bibliotheek Oost"},
+                             {"id": west.id, "name": "Bibliotheek West"}]
+    assert body["total"] == 2
+    # A location id from the list is what a referral takes.
+    created = client.post("/api/v1/referrals", headers=_auth(token),
+                          json=_body(west))
+    assert created.status_code == 201
+    bad = client.get("/api/v1/locations?per_page=500", headers=_auth(token))
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
 
 
 def test_not_json_and_broken_json(client, db):
@@ -211,7 +314,12 @@ def test_openapi_document_is_public_and_describes_everything(client):
     assert response.status_code == 200
     doc = response.get_json()
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/referrals", "/referrals/{referral_id}", "/openapi.json"}
+    assert set(doc["paths"]) == {"/referrals", "/referrals/{referral_id}", "/locations",
+                                 "/openapi.json"}
+    referral_in = doc["components"]["schemas"]["ReferralInput"]
+    assert {"referrer_name", "referrer_phone", "referrer_email"} <= set(
+        referral_in["properties"])
+    assert [branch["required"] for branch in referral_in["anyOf"]] == [["phone"], ["email"]]
     assert "Problem" in doc["components"]["schemas"]
 
 

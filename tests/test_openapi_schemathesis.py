@@ -74,7 +74,7 @@ def test_api_conforms_to_its_openapi_document(live_api):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {(op.method.upper(), op.path) for op in operations} == {
         ("POST", "/referrals"), ("GET", "/referrals"), ("GET", "/referrals/{referral_id}"),
-        ("GET", "/openapi.json")}
+        ("GET", "/locations"), ("GET", "/openapi.json")}
     statuses: dict[str, set[int]] = {}
 
     for operation in operations:
@@ -82,5 +82,6 @@ def test_api_conforms_to_its_openapi_document(live_api):
 
     # The run reached real answers, not only rejections.
     assert 200 in statuses["GET /api/v1/referrals"]
+    assert 200 in statuses["GET /api/v1/locations"]
     assert 200 in statuses["GET /api/v1/openapi.json"]
     assert 201 in statuses["POST /api/v1/referrals"]

@@ -156,3 +156,45 @@ def test_each_stage_of_the_journey_is_signalled_once(db):
     db.session.commit()
     assert [n.period_key for n in _signals(db)] == [
         "contact_gehad", "intake_gedaan", "gestart", "afgerond"]
+
+
+def _referred_by_name_only(db, *, referrer_email="piet@wijkteam.example", created_by=None):
+    """A referral whose contact person is written on it (API, staff form, portal user)
+    rather than picked from the partner's known contacts."""
+    trajectory, coordinator = _referred(db)
+    referral = trajectory.referral
+    referral.partner_contact = None
+    referral.partner.email = "info@wijkteam.example"
+    referral.referrer_name = "Piet Jansen"
+    referral.referrer_email = referrer_email
+    referral.created_by = created_by
+    db.session.commit()
+    return trajectory, coordinator
+
+
+def _first_signal_to(db, trajectory, coordinator) -> str:
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    db.session.commit()
+    (signal,) = _signals(db)
+    return signal.email
+
+
+def test_signal_goes_to_the_contact_person_written_on_the_referral(db):
+    trajectory, coordinator = _referred_by_name_only(db)
+    assert _first_signal_to(db, trajectory, coordinator) == "piet@wijkteam.example"
+
+
+def test_portal_user_who_left_gets_no_signal_the_organisation_does(db):
+    partner_user = factories.user("partner", email="piet@wijkteam.example", active=False)
+    trajectory, coordinator = _referred_by_name_only(db, created_by=partner_user)
+    assert _first_signal_to(db, trajectory, coordinator) == "info@wijkteam.example"
+
+
+def test_known_contact_who_left_is_not_replaced_by_the_written_address(db):
+    trajectory, coordinator = _referred(db)
+    trajectory.referral.partner_contact.active = False
+    trajectory.referral.referrer_email = "sanne@wijkteam.example"
+    trajectory.referral.partner.email = "info@wijkteam.example"
+    db.session.commit()
+    assert _first_signal_to(db, trajectory, coordinator) == "info@wijkteam.example"

@@ -4,6 +4,10 @@ from app.core.choices import PREFERRED_CHANNEL
 from app.portal.service import STAGES
 
 _TEXT = {"type": "string"}
+# What the server accepts as a phone number (app.api.service.PHONE, at most 40 characters).
+# The length lives in the pattern: schemathesis cannot combine maxLength with a pattern.
+_PHONE = {"type": "string", "pattern": r"^\+?[0-9 ()./-]{8,39}$"}
+_EMAIL = {"type": "string", "maxLength": 254, "format": "email"}
 
 
 def _problem_response(description: str) -> dict:
@@ -28,14 +32,28 @@ def document() -> dict:
             "first_name": {**_TEXT, "minLength": 1, "maxLength": 80,
                            "description": "Voornaam / first name."},
             "last_name": _nullable({**_TEXT, "maxLength": 120}),
-            "phone": _nullable({**_TEXT, "maxLength": 40, "examples": ["06-12345678"]}),
-            "email": _nullable({**_TEXT, "maxLength": 254}),
+            "phone": _nullable({**_PHONE, "examples": ["06-12345678"],
+                                "description": "Telefoon van de persoon / the person's "
+                                               "phone. Phone or email is required."}),
+            "email": _nullable({**_EMAIL,
+                                "description": "E-mail van de persoon / the person's "
+                                               "e-mail. Phone or email is required."}),
             "preferred_channel": {"type": "string", "enum": list(PREFERRED_CHANNEL),
                                   "default": "phone"},
             "question": {**_TEXT, "minLength": 1, "maxLength": 2000,
                          "description": "Wat wil de persoon leren / the learning question."},
             "best_moment": _nullable({**_TEXT, "maxLength": 200}),
-            "referrer_name": _nullable({**_TEXT, "maxLength": 120}),
+            "referrer_name": _nullable({**_TEXT, "maxLength": 120,
+                                        "description": "Contactpersoon bij de verwijzer / "
+                                                       "the referrer's contact person."}),
+            "referrer_phone": _nullable({**_PHONE, "examples": ["030-1234567"],
+                                         "description": "Telefoon van de contactpersoon / "
+                                                        "the contact person's phone."}),
+            "referrer_email": _nullable({**_EMAIL,
+                                         "description": "E-mail van de contactpersoon. "
+                                                        "With consent, stage signals about "
+                                                        "this referral go here instead of "
+                                                        "to the organisation's address."}),
             "location_id": {"type": "integer", "minimum": 1,
                             "description": "The Taalhuis location that should call."},
             "consent_referral": {"type": "boolean", "const": True,
@@ -43,6 +61,19 @@ def document() -> dict:
             "consent_share_status": {"type": "boolean",
                                      "description": "The person agreed that the referrer "
                                                     "hears how it goes."},
+        },
+        # The Taalhuis must be able to reach the person: at least one of phone and email.
+        "anyOf": [
+            {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+            {"required": ["email"], "properties": {"email": {"type": "string"}}},
+        ],
+    }
+    location_out = {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer", "description": "Use as location_id in a referral."},
+            "name": {"type": "string"},
         },
     }
     referral_out = {
@@ -115,7 +146,8 @@ def document() -> dict:
                         "400": _problem_response("Malformed request / onleesbaar verzoek."),
                         "401": unauthorized,
                         "415": _problem_response("Not JSON / geen JSON."),
-                        "422": _problem_response("Invalid referral, or Idempotency-Key reused "
+                        "422": _problem_response("Invalid referral (for example neither phone "
+                                                 "nor email), or Idempotency-Key reused "
                                                  "with another body."),
                         "429": rate_limited,
                     },
@@ -135,6 +167,28 @@ def document() -> dict:
                         "200": {"description": "A page of referrals", "content": {
                             "application/json": {"schema": {
                                 "$ref": "#/components/schemas/ReferralPage"}}}},
+                        "400": _problem_response("Invalid page / ongeldige pagina."),
+                        "401": unauthorized,
+                        "429": rate_limited,
+                    },
+                },
+            },
+            "/locations": {
+                "get": {
+                    "operationId": "listLocations",
+                    "summary": "The active Taalhuis locations (for location_id), by name",
+                    "parameters": [
+                        {"name": "page", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100000,
+                                    "default": 1}},
+                        {"name": "per_page", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                                    "default": 100}},
+                    ],
+                    "responses": {
+                        "200": {"description": "A page of locations", "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/LocationPage"}}}},
                         "400": _problem_response("Invalid page / ongeldige pagina."),
                         "401": unauthorized,
                         "429": rate_limited,
@@ -180,6 +234,18 @@ def document() -> dict:
                     "properties": {
                         "items": {"type": "array",
                                   "items": {"$ref": "#/components/schemas/Referral"}},
+                        "page": {"type": "integer"},
+                        "per_page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                    },
+                },
+                "Location": location_out,
+                "LocationPage": {
+                    "type": "object",
+                    "required": ["items", "page", "per_page", "total"],
+                    "properties": {
+                        "items": {"type": "array",
+                                  "items": {"$ref": "#/components/schemas/Location"}},
                         "page": {"type": "integer"},
                         "per_page": {"type": "integer"},
                         "total": {"type": "integer"},

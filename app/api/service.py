@@ -18,7 +18,7 @@ from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.core.choices import PREFERRED_CHANNEL
 from app.core.timeutil import local_date
 from app.extensions import db
-from app.partners.models import Partner
+from app.partners.models import Partner, PartnerContact
 from app.portal.service import partner_view
 from app.referrals.service import PersonInput, ReferralInput, register_referral
 
@@ -109,7 +109,8 @@ class Validated:
 
 FIELDS = {"first_name", "last_name", "phone", "email", "preferred_channel", "question",
           "best_moment", "location_id", "consent_referral", "consent_share_status",
-          "referrer_name"}
+          "referrer_name", "referrer_phone", "referrer_email"}
+PHONE = re.compile(r"\+?[0-9 ()./-]{8,40}")
 
 
 def _text(data: dict, name: str, max_len: int, errors: list[FieldError], *, required=False,
@@ -152,24 +153,27 @@ def validate_referral(data: object, partner: Partner, now: datetime) -> Validate
         errors.append(FieldError(name, "Dit veld kennen wij niet.", "Unknown field."))
     first_name = _text(data, "first_name", 80, errors, required=True)
     last_name = _text(data, "last_name", 120, errors)
-    phone = _text(data, "phone", 40, errors)
-    if phone and not re.fullmatch(r"\+?[0-9 ()./-]{8,40}", phone):
-        errors.append(FieldError("phone", "Dit lijkt geen telefoonnummer.",
-                                 "This does not look like a phone number."))
-    email = _text(data, "email", 254, errors)
-    if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors.append(FieldError("email", "Dit e-mailadres klopt niet.",
-                                     "This e-mail address is not valid."))
+    phone = _phone(data, "phone", errors)
+    email = _email(data, "email", errors)
+    if phone is None and email is None and not any(e.field in ("phone", "email")
+                                                   for e in errors):
+        # The Taalhuis must be able to reach the person itself: a referral nobody can call
+        # is how people get lost.
+        errors.append(FieldError(
+            "phone", "Geef een telefoonnummer of een e-mailadres van de persoon, zodat het "
+                     "Taalhuis contact kan opnemen.",
+            "Give the person's phone number or e-mail address, so the Taalhuis can "
+            "contact them."))
     channel = data.get("preferred_channel", "phone")
     if channel not in PREFERRED_CHANNEL:
         errors.append(FieldError("preferred_channel", "Kies een van de vaste waarden.",
                                  "Use one of the listed values."))
     question = _text(data, "question", 2000, errors, required=True, multiline=True)
     best_moment = _text(data, "best_moment", 200, errors)
+    # The referrer's contact person: signals about this referral go to them (with consent).
     referrer_name = _text(data, "referrer_name", 120, errors)
+    referrer_phone = _phone(data, "referrer_phone", errors)
+    referrer_email = _email(data, "referrer_email", errors)
     location_id = data.get("location_id")
     if isinstance(location_id, bool) or not isinstance(location_id, int):
         errors.append(FieldError("location_id", "Geef het nummer van een Taalhuis-locatie.",
@@ -195,15 +199,57 @@ def validate_referral(data: object, partner: Partner, now: datetime) -> Validate
         referral=ReferralInput(location_id=location_id, question=question, channel="form",
                                referred_on=local_date(now), share_with_referrer=share,
                                consent_method="digital", partner_id=partner.id,
-                               referrer_name=referrer_name, best_moment=best_moment),
+                               partner_contact_id=known_contact(partner, referrer_email),
+                               referrer_name=referrer_name, referrer_phone=referrer_phone,
+                               referrer_email=referrer_email, best_moment=best_moment),
     )
+
+
+def _phone(data: dict, name: str, errors: list[FieldError]) -> str | None:
+    phone = _text(data, name, 40, errors)
+    if phone and not PHONE.fullmatch(phone):
+        errors.append(FieldError(name, "Dit lijkt geen telefoonnummer.",
+                                 "This does not look like a phone number."))
+        return None
+    return phone
+
+
+def _email(data: dict, name: str, errors: list[FieldError]) -> str | None:
+    email = _text(data, name, 254, errors)
+    if email:
+        try:
+            return validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors.append(FieldError(name, "Dit e-mailadres klopt niet.",
+                                     "This e-mail address is not valid."))
+            return None
+    return email
+
+
+def known_contact(partner: Partner, email: str | None) -> int | None:
+    """The partner's active contact person with this e-mail address, if the admin knows
+    them: their record (kept up to date by the admin) then gets the signals."""
+    if not email:
+        return None
+    return db.session.scalar(
+        sa.select(PartnerContact.id).where(
+            PartnerContact.partner_id == partner.id, PartnerContact.active.is_(True),
+            sa.func.lower(PartnerContact.email) == email.lower())
+        .order_by(PartnerContact.id).limit(1))
+
+
+def active_locations() -> sa.Select:
+    """The locations a partner system may refer to (`location_id`), by name."""
+    return (sa.select(Location).where(Location.active.is_(True))
+            .order_by(Location.name, Location.id))
 
 
 def create_referral(validated: Validated, partner: Partner, now: datetime):
     """Register the referral on the partner's behalf (no user: the partner system did it).
 
-    Always a new participant: the answer must never reveal whether a person is known;
-    staff merge duplicates when they handle the referral.
+    Always a new participant: the answer must never reveal whether a person is known.
+    Staff see possible duplicates in the work queue and attach the referral to the known
+    person there (`referrals.service.attach_to_known_person`).
     """
     trajectory = register_referral(person=validated.person, referral=validated.referral,
                                    user=None, now=now)

@@ -159,19 +159,31 @@ def _replay(earlier, req_hash: str) -> Response:
     return response
 
 
+def _page_arguments(max_per_page: int, default_per_page: int) -> tuple[int, int] | None:
+    try:
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("per_page", str(default_per_page)))
+    except ValueError:
+        return None
+    if not (1 <= page <= 100000 and 1 <= per_page <= max_per_page):
+        return None
+    return page, per_page
+
+
+def _bad_page() -> Response:
+    return problem(400, "ongeldige-pagina", "Bad Request",
+                   "page moet 1 tot 100000 zijn, per_page 1 tot 100.",
+                   "page must be 1 to 100000, per_page 1 to 100.")
+
+
 @bp.get("/referrals")
 @api_view
 @token_required
 def list_referrals():
-    try:
-        page = int(request.args.get("page", "1"))
-        per_page = int(request.args.get("per_page", "25"))
-    except ValueError:
-        page = per_page = 0
-    if not (1 <= page <= 100000 and 1 <= per_page <= 100):
-        return problem(400, "ongeldige-pagina", "Bad Request",
-                       "page moet 1 tot 100000 zijn, per_page 1 tot 100.",
-                       "page must be 1 to 100000, per_page 1 to 100.")
+    arguments = _page_arguments(100, 25)
+    if arguments is None:
+        return _bad_page()
+    page, per_page = arguments
     from app.portal.service import referrals_page
 
     result = referrals_page(partner_referrals(g.api_token.partner_id), page, per_page)
@@ -180,6 +192,22 @@ def list_referrals():
     audit.record(None, "view", "partner_referrals", None, now=g.api_now,
                  summary=f"API {g.api_token.prefix}: lijst, pagina {page}")
     db.session.commit()
+    return jsonify(body)
+
+
+@bp.get("/locations")
+@api_view
+@token_required
+def list_locations():
+    """The active Taalhuis locations, so a partner system can pick a `location_id`."""
+    arguments = _page_arguments(100, 100)
+    if arguments is None:
+        return _bad_page()
+    page, per_page = arguments
+    result = db.paginate(api.active_locations(), page=page, per_page=per_page,
+                         error_out=False)
+    body = {"items": [{"id": loc.id, "name": loc.name} for loc in result.items],
+            "page": page, "per_page": per_page, "total": result.total}
     return jsonify(body)
 
 

@@ -125,10 +125,23 @@ def contact_for(user) -> int | None:
 # --- Signals to the referrer -------------------------------------------------------------------
 
 def _recipient(referral: Referral) -> tuple[str, str] | None:
-    """(recipient key, e-mail) of the referrer's contact person, else the organisation."""
+    """(recipient key, e-mail) of the referrer's contact person, else the organisation.
+
+    The contact person is a known contact of the partner, or else the one named on the
+    referral itself (referrer_email: given through the API, typed by staff, or the portal
+    user's own address). Someone who left gets nothing: a known contact made inactive, or
+    a portal user whose account was closed; the organisation's address gets it then.
+    """
     contact = referral.partner_contact
-    if contact is not None and contact.active and contact.email:
-        return f"contact:{contact.id}", contact.email
+    if contact is not None:
+        if contact.active and contact.email:
+            return f"contact:{contact.id}", contact.email
+    elif referral.referrer_email:
+        creator = referral.created_by
+        left = (creator is not None and not creator.active and creator.email
+                and creator.email.lower() == referral.referrer_email.lower())
+        if not left:
+            return f"referrer:{referral.id}", referral.referrer_email
     partner = referral.partner
     if partner is not None and partner.email:
         return f"partner:{partner.id}", partner.email
