@@ -142,6 +142,21 @@ class SMTPRecorder:
         self.messages = []
         self.host = "127.0.0.1"
         self.port = None
+        self._controller = None
+
+    def start(self):
+        """Start the server on `port`; after `stop()` this brings it back (outage over)."""
+        from aiosmtpd.controller import Controller
+
+        # A stopped controller has closed its event loop: every start needs a new one.
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self):
+        """Take the server down: connections are refused until `start()`."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
         from email import message_from_bytes
@@ -163,13 +178,13 @@ class SMTPRecorder:
 
 @pytest.fixture
 def smtp_server(app):
-    """A real SMTP server on 127.0.0.1; app.config points at it for the duration of a test."""
-    from aiosmtpd.controller import Controller
+    """A real SMTP server on 127.0.0.1; app.config points at it for the duration of a test.
 
+    `smtp_server.stop()` and `.start()` take it down and bring it back on the same port.
+    """
     recorder = SMTPRecorder()
     recorder.port = free_port()
-    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
-    controller.start()
+    recorder.start()
     keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
             "MAIL_PASSWORD")
     saved = {key: app.config.get(key) for key in keys}
@@ -179,7 +194,7 @@ def smtp_server(app):
         yield recorder
     finally:
         app.config.update(saved)
-        controller.stop()
+        recorder.stop()
 
 
 # --- One `g` per request, as in production --------------------------------------------------

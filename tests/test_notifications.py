@@ -112,6 +112,7 @@ def test_smtp_down_marks_nothing_sent_and_the_next_run_retries(app, db, smtp_ser
     assert [n.status for n in failed] == ["failed"]
     note = _ledger()[0]
     assert note.sent_at is None and note.attempts == 1
+    assert note.next_attempt_at == NOW + timedelta(minutes=5)
     assert "could not be sent" in note.last_error
     assert smtp_server.messages == []
 
@@ -126,19 +127,69 @@ def test_smtp_down_marks_nothing_sent_and_the_next_run_retries(app, db, smtp_ser
     assert len(smtp_server.messages) == 1
 
 
-def test_delivery_gives_up_after_max_attempts(app, db):
+def test_an_hour_of_smtp_outage_still_delivers_when_the_server_is_back(app, db, smtp_server):
+    """The morning digest must not be lost because the mail server was down from 07:00
+    to 08:00: the delivery job (every 5 minutes) keeps trying, with growing pauses."""
+    user = factories.user("coordinator", email="noor@taalhuis.example")
+    _notify(user)
+    db.session.commit()
+
+    smtp_server.stop()
+    tried = [minute for minute in range(0, 60, 5)
+             if service.deliver_pending(NOW + timedelta(minutes=minute))]
+    assert tried == [0, 5, 15, 35], "pauses of 5, 10 and 20 minutes between the attempts"
+    [note] = _ledger()
+    assert note.status == "failed" and note.sent_at is None and smtp_server.messages == []
+    assert note.next_attempt_at == NOW + timedelta(minutes=75)
+
+    smtp_server.start()
+    delivered = []
+    for minute in range(60, 125, 5):
+        delivered += service.deliver_pending(NOW + timedelta(minutes=minute))
+
+    assert [(n.id, n.status) for n in delivered] == [(note.id, "sent")]
+    db.session.refresh(note)
+    assert note.sent_at == NOW + timedelta(minutes=75) and note.next_attempt_at is None
+    [msg] = smtp_server.messages
+    assert msg.envelope_to == ["noor@taalhuis.example"]
+    assert msg["Subject"] == "Houvast: 1 ding voor vandaag"
+
+
+def test_a_retry_due_a_moment_after_the_run_goes_in_that_run(app, db, smtp_server):
+    """The job every 5 minutes starts a little later each time; a retry must not slip to
+    the run after."""
     user = factories.user("coordinator")
     _notify(user)
     db.session.commit()
+    smtp_server.stop()
+    service.deliver_pending(NOW + timedelta(seconds=3))
+    smtp_server.start()
+
+    assert [n.status for n in service.deliver_pending(NOW + timedelta(minutes=5))] == ["sent"]
+
+
+def test_delivery_keeps_trying_for_a_day_then_gives_up(app, db):
+    user = factories.user("coordinator")
+    note = _notify(user)
+    db.session.commit()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     try:
-        for _ in range(service.MAX_ATTEMPTS):
-            assert len(service.deliver_pending(NOW)) == 1
-        assert service.deliver_pending(NOW) == [], "no more retries after the last attempt"
+        tried = []
+        moment = NOW
+        while moment <= NOW + timedelta(hours=27):
+            if service.deliver_pending(moment):
+                tried.append(moment)
+            moment += timedelta(minutes=5)
     finally:
         app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
-    note = _ledger()[0]
-    assert note.status == "failed" and note.attempts == service.MAX_ATTEMPTS
+
+    pauses = [later - earlier for earlier, later in zip(tried[:-1], tried[1:], strict=True)]
+    assert pauses[:4] == [timedelta(minutes=m) for m in (5, 10, 20, 40)]
+    assert set(pauses[4:]) == {timedelta(hours=1)}, "at most an hour between attempts"
+    assert NOW + timedelta(hours=24) <= tried[-1] < NOW + timedelta(hours=25)
+    db.session.refresh(note)
+    assert note.status == "failed" and note.next_attempt_at is None
+    assert note.attempts == len(tried)
 
 
 def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_server):

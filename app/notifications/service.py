@@ -9,16 +9,37 @@ E-mail is sent later by `deliver_pending`, after the claim has been committed.
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.notifications.models import Notification
 
-# After this many failed attempts a message stays "failed" for good (about 25 minutes of
-# retries with delivery every 5 minutes; an operator sees it in the ledger).
-MAX_ATTEMPTS = 5
+# A failed e-mail waits before its next attempt: 5, 10, 20, 40 minutes, then every hour.
+# A mail server that is down for an hour or two is common (maintenance, a provider's
+# outage); quick retries in a row would all fall inside it. The message stays "failed"
+# for good only after a failure more than RETRY_FOR after it was claimed, so it is tried
+# for at least a day. An operator sees the last error in the ledger.
+FIRST_RETRY_AFTER = timedelta(minutes=5)
+MAX_RETRY_AFTER = timedelta(hours=1)
+RETRY_FOR = timedelta(hours=24)
+# The delivery job runs every 5 minutes but starts a moment later each time; a retry due
+# within this margin goes in this run instead of waiting 5 more minutes.
+RETRY_MARGIN = timedelta(minutes=1)
+
+
+def retry_after(attempts: int) -> timedelta:
+    """The pause after the `attempts`-th failed attempt (1, 2, ...)."""
+    pause = FIRST_RETRY_AFTER * 2 ** max(attempts - 1, 0)
+    return min(pause, MAX_RETRY_AFTER)
+
+
+def next_attempt(note: Notification, now: datetime) -> datetime | None:
+    """When to try a message again that failed at `now`; None: give up."""
+    if now - note.created_at >= RETRY_FOR:
+        return None
+    return now + retry_after(note.attempts)
 
 # Advisory lock keys (PostgreSQL): one per sweep, plus one for the `jobs run` process.
 LOCK_KEYS = {
@@ -161,22 +182,25 @@ def already_claimed(kind: str, period_key: str, recipient_keys: set[str] | None 
 
 
 def deliver_pending(now: datetime) -> list[Notification]:
-    """Send every e-mail that is claimed but not sent yet; commits per message.
+    """Send every e-mail that is claimed but not sent yet, and every failed one whose next
+    attempt is due; commits per message.
 
     A message is claimed for an attempt by raising its attempt count with a conditional
     UPDATE (only one process wins), and that is committed before the mail goes out. Outcome:
-    "sent" with `sent_at`, or "failed" with the error, retried next run until MAX_ATTEMPTS.
-    A crash between sending and recording "sent" means the mail may go once more: better
-    twice than never for a reminder.
+    "sent" with `sent_at`, or "failed" with the error and `next_attempt_at` (none when it
+    has been tried for long enough: see RETRY_FOR). A crash between sending and recording
+    "sent" means the mail may go once more: better twice than never for a reminder.
     """
     from app.core.mail import MailError, build_message, send_message
 
     db.session.commit()  # claims made earlier in this transaction are on disk first
+    # Both halves are served by the (status, next_attempt_at) index.
     pending = db.session.execute(
         sa.select(Notification.id, Notification.attempts)
         .where(Notification.channel == "email",
-               Notification.status.in_(("pending", "failed")),
-               Notification.attempts < MAX_ATTEMPTS)
+               sa.or_(Notification.status == "pending",
+                      sa.and_(Notification.status == "failed",
+                              Notification.next_attempt_at <= now + RETRY_MARGIN)))
         .order_by(Notification.id)
     ).all()
     done: list[Notification] = []
@@ -196,6 +220,7 @@ def deliver_pending(now: datetime) -> list[Notification]:
         if guard is not None and not guard(note):
             note.status = "skipped"
             note.last_error = None
+            note.next_attempt_at = None
             db.session.commit()
             done.append(note)
             continue
@@ -204,10 +229,12 @@ def deliver_pending(now: datetime) -> list[Notification]:
         except MailError as exc:
             note.status = "failed"
             note.last_error = str(exc)[:300]
+            note.next_attempt_at = next_attempt(note, now)
         else:
             note.status = "sent"
             note.sent_at = now
             note.last_error = None
+            note.next_attempt_at = None
         db.session.commit()
         done.append(note)
     return done
