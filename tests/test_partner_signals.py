@@ -4,6 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.core.timeutil import local_date
 from app.notifications.models import Notification
 from app.notifications.service import deliver_pending
 from app.participants.service import set_consent
@@ -110,7 +111,7 @@ def test_unreachable_person_asks_the_referrer_for_help(db):
                             user=coordinator, now=factories.aware(2026, 11, day, 10))
     db.session.commit()
     (signal,) = _signals(db)
-    assert signal.period_key == "niet_bereikt"
+    assert signal.period_key == "niet_bereikt:2026-11-25"
     assert "Wilt u contact opnemen met Fatima E.?" in signal.body
 
 
@@ -155,7 +156,115 @@ def test_each_stage_of_the_journey_is_signalled_once(db):
                    goal_results={}, by=coordinator, now=factories.aware(2027, 3, 1, 9))
     db.session.commit()
     assert [n.period_key for n in _signals(db)] == [
-        "contact_gehad", "intake_gedaan", "gestart", "afgerond"]
+        "contact_gehad:2026-11-23", "intake_gedaan:2026-11-24", "gestart:2026-12-01",
+        "afgerond:2027-03-01"]
+
+
+def _back_in_view_by_a_checkin(trajectory, coordinator, now):
+    """A check-in done: the person was spoken to, which brings them back in view."""
+    from app.checkins.service import complete_checkin
+
+    checkin = factories.checkin(trajectory, due_on=local_date(now), assignee=coordinator)
+    complete_checkin(checkin, outcome="going_well", note=None, user=coordinator, now=now)
+    assert trajectory.out_of_view_since is None
+
+
+def test_back_in_view_after_buiten_beeld_is_signalled_again_once(db, smtp_server):
+    trajectory, coordinator = _referred(db)
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2026, 11, 23, 10))
+    db.session.commit()
+    trajectory.out_of_view_since = factories.aware(2027, 1, 4, 6)
+    db.session.commit()
+    run_jobs(factories.aware(2027, 1, 4, 6, 15), ("referrer_signals",))
+
+    # Reached again: the partner hears "contact gehad" once more, dated by the change.
+    _back_in_view_by_a_checkin(trajectory, coordinator, factories.aware(2027, 1, 11, 10))
+    signal = signal_referrer(trajectory, factories.aware(2027, 1, 11, 10))
+    db.session.commit()
+    assert signal is not None and signal.period_key == "contact_gehad:2027-01-11"
+    assert "contact gehad (11-01-2027)" in signal.body
+    deliver_pending(factories.aware(2027, 1, 11, 10, 5))
+    assert [m["Subject"] for m in smtp_server.messages] == [
+        "Aanmelding Fatima E.: contact gehad", "Aanmelding Fatima E.: buiten beeld",
+        "Aanmelding Fatima E.: contact gehad"]
+
+    # Later runs and events tell nothing new: the referrer was last told this stage.
+    assert signal_referrer(trajectory, factories.aware(2027, 1, 11, 11)) is None
+    assert signal_referrer(trajectory, factories.aware(2027, 1, 12, 9)) is None
+    run_jobs(factories.aware(2027, 1, 12, 9, 15), ("referrer_signals",))
+    assert len(_signals(db)) == 3
+
+    # A second time out of view and back is a second pair of signals.
+    trajectory.out_of_view_since = factories.aware(2027, 3, 1, 6)
+    db.session.commit()
+    run_jobs(factories.aware(2027, 3, 1, 6, 15), ("referrer_signals",))
+    _back_in_view_by_a_checkin(trajectory, coordinator, factories.aware(2027, 3, 8, 10))
+    signal_referrer(trajectory, factories.aware(2027, 3, 8, 10))
+    db.session.commit()
+    assert [n.period_key for n in _signals(db)] == [
+        "contact_gehad:2026-11-23", "buiten_beeld:2027-01-04", "contact_gehad:2027-01-11",
+        "buiten_beeld:2027-03-01", "contact_gehad:2027-03-08"]
+
+
+def test_signals_keyed_by_bare_stage_before_still_count_as_told(db):
+    # Ledger rows from before the dated keys: "contact_gehad" alone. The current stage was
+    # told then, so an upgrade sends nothing again.
+    trajectory, _coordinator = _referred(db)
+    trajectory.status = "contacted"
+    trajectory.referral.result_on = date(2026, 11, 23)
+    db.session.add(Notification(kind="referrer_signal", subject_key=f"trajectory:{trajectory.id}",
+                                recipient_key=f"contact:{trajectory.referral.partner_contact_id}",
+                                period_key="contact_gehad", email="sanne@wijkteam.example",
+                                subject="Aanmelding Fatima E.: contact gehad", body="...",
+                                status="sent", created_at=factories.aware(2026, 11, 23, 10)))
+    db.session.commit()
+    assert signal_referrer(trajectory, factories.aware(2026, 12, 1, 9)) is None
+
+
+def test_the_out_of_view_job_loads_only_what_it_may_signal(db, monkeypatch):
+    """Flagged trajectories without consent in force, or whose partner takes no signals,
+    are left out by the query itself: an hourly run does not reload them every time."""
+    from app.portal import service as portal
+
+    def flagged(first_name, *, consents=(True,), partner_kind="wijkteam", signals=True,
+                active=True):
+        partner = factories.partner(f"Partner van {first_name}", kind=partner_kind)
+        partner.signals_enabled, partner.active = signals, active
+        factories.partner_contact(partner, email=f"{first_name.lower()}@partner.example")
+        person = factories.participant(first_name=first_name, last_name="Jansen")
+        # Decisions in order, all at the same moment: the newest row (highest id) counts.
+        for given in consents:
+            factories.consent(person, "share_with_referrer", given,
+                              recorded_at=factories.aware(2026, 11, 20, 9))
+        trajectory = factories.trajectory(person, status="active",
+                                          out_of_view_since=factories.aware(2027, 1, 4, 6))
+        trajectory.referral.partner = partner
+        trajectory.referral.partner_contact = partner.contacts[0]
+        return trajectory
+
+    signalled = [flagged("Amina"), flagged("Bram", consents=(False, True))]
+    for name, kwargs in [("Cor", {"consents": ()}), ("Dewi", {"consents": (True, False)}),
+                         ("Eva", {"signals": False}), ("Fenna", {"active": False}),
+                         ("Gijs", {"partner_kind": "zelfmelder"})]:
+        flagged(name, **kwargs)
+    db.session.commit()
+
+    loaded = []
+    real = portal.signal_referrer
+
+    def spy(trajectory, now):
+        loaded.append(trajectory.participant.first_name)
+        return real(trajectory, now)
+
+    monkeypatch.setattr(portal, "signal_referrer", spy)
+    claimed = portal.signal_out_of_view(factories.aware(2027, 1, 4, 7))
+    assert loaded == [t.participant.first_name for t in signalled]
+    assert [n.subject_key for n in claimed] == [f"trajectory:{t.id}" for t in signalled]
+    # Claimed ones are not loaded again by the next hourly run.
+    loaded.clear()
+    assert portal.signal_out_of_view(factories.aware(2027, 1, 4, 8)) == []
+    assert loaded == []
 
 
 def _referred_by_name_only(db, *, referrer_email="piet@wijkteam.example", created_by=None):

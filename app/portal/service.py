@@ -178,11 +178,39 @@ def _signals_allowed(referral: Referral | None) -> bool:
             and partner.kind != "zelfmelder")
 
 
+def _stage_change(subject_key: str, recipient_key: str, stage: str, on: date,
+                  now: datetime) -> date | None:
+    """The date of the stage change to tell this recipient about; None when nothing changed.
+
+    The ledger period of a signal is "<stage>:<date of the change>". "Buiten beeld" is dated
+    by the flag: each time out of view is its own episode. Any other stage is news when the
+    referrer was last told a different stage; a stage entered again (back in view after
+    "buiten beeld": "contact gehad" once more) is dated today, as its own date went out
+    with the first signal. Repeated calls find the stage already told and claim nothing.
+    """
+    if stage == "buiten_beeld":
+        return on
+    told = db.session.scalars(
+        sa.select(Notification.period_key)
+        .where(Notification.kind == SIGNAL_KIND, Notification.subject_key == subject_key,
+               Notification.recipient_key == recipient_key)
+        .order_by(Notification.id.desc())
+    ).all()
+    # Older signals were keyed by the bare stage name; they count the same.
+    if told and told[0].split(":", 1)[0] == stage:
+        return None
+    if f"{stage}:{on.isoformat()}" not in told:
+        return on
+    today = local_date(now)
+    return today if f"{stage}:{today.isoformat()}" not in told else None
+
+
 def signal_referrer(trajectory: Trajectory, now: datetime) -> Notification | None:
     """Claim a signal for the trajectory's current stage; None when nothing is to be sent.
 
-    Nothing without share consent, when the partner's signals are off, or when this stage
-    was signalled before (the ledger's unique key: one per trajectory, stage and recipient).
+    Nothing without share consent, when the partner's signals are off, or when the referrer
+    was already told this stage (see `_stage_change`; the ledger's unique key on trajectory,
+    recipient and "<stage>:<date>" keeps two processes from both sending it).
     """
     referral = trajectory.referral
     if not _signals_allowed(referral):
@@ -196,11 +224,13 @@ def signal_referrer(trajectory: Trajectory, now: datetime) -> Notification | Non
     if recipient is None:
         return None
     key, email = recipient
-    # A person can go out of view more than once; each time is a new signal.
-    period = f"{stage}:{on.isoformat()}" if stage == "buiten_beeld" else stage
-    subject, body = _message(trajectory, stage, on)
-    return notify_address(kind=SIGNAL_KIND, subject_key=f"trajectory:{trajectory.id}",
-                          recipient_key=key, email=email, period_key=period,
+    subject_key = f"trajectory:{trajectory.id}"
+    changed_on = _stage_change(subject_key, key, stage, on, now)
+    if changed_on is None:
+        return None
+    subject, body = _message(trajectory, stage, changed_on)
+    return notify_address(kind=SIGNAL_KIND, subject_key=subject_key, recipient_key=key,
+                          email=email, period_key=f"{stage}:{changed_on.isoformat()}",
                           subject=subject, body=body, now=now)
 
 
@@ -212,8 +242,25 @@ def _on_trajectory_event(event: str, trajectory: Trajectory, now: datetime, **co
     signal_referrer(trajectory, now)
 
 
+def _newest_share_decision(participant_id) -> sa.ScalarSelect:
+    """SQL: the participant's newest "share with referrer" decision (true/false; NULL when
+    none was recorded), the same row `consents_in_force` picks."""
+    return (
+        sa.select(Consent.given)
+        .where(Consent.participant_id == participant_id, Consent.kind == SHARE_KIND)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def signal_out_of_view(now: datetime) -> list[Notification]:
-    """The job: signal referrers of people flagged "buiten beeld" and not signalled yet."""
+    """The job: signal referrers of people flagged "buiten beeld" and not signalled yet.
+
+    Everything `signal_referrer` would refuse on (consent, the partner's signals, an
+    inactive or self-registration partner) is filtered in the query, so an hourly run loads
+    only trajectories it will signal, not every flagged one again and again.
+    """
     signalled = sa.exists().where(
         Notification.kind == SIGNAL_KIND,
         Notification.subject_key == sa.literal("trajectory:") + sa.cast(Trajectory.id, sa.String),
@@ -225,7 +272,9 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
         .join(Referral, Referral.trajectory_id == Trajectory.id)
         .join(Partner, Partner.id == Referral.partner_id)
         .where(Trajectory.status.in_(OPEN_STATUSES), Trajectory.out_of_view_since.is_not(None),
-               Partner.signals_enabled.is_(True), ~signalled)
+               Partner.signals_enabled.is_(True), Partner.active.is_(True),
+               Partner.kind != "zelfmelder",
+               _newest_share_decision(Trajectory.participant_id).is_(True), ~signalled)
         .options(joinedload(Trajectory.participant).selectinload(Participant.consents),
                  joinedload(Trajectory.referral).joinedload(Referral.partner),
                  joinedload(Trajectory.referral).joinedload(Referral.partner_contact),
@@ -247,12 +296,8 @@ def _still_allowed(note: Notification) -> bool:
     trajectory = db.session.get(Trajectory, trajectory_id)
     if trajectory is None or not _signals_allowed(trajectory.referral):
         return False
-    newest = db.session.scalar(
-        sa.select(Consent).where(Consent.participant_id == trajectory.participant_id,
-                                 Consent.kind == SHARE_KIND)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc()).limit(1)
-    )
-    return bool(newest and newest.given)
+    return bool(db.session.scalar(
+        sa.select(_newest_share_decision(trajectory.participant_id))))
 
 
 def referrals_page(query: sa.Select, page: int, per_page: int):
