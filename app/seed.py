@@ -37,6 +37,8 @@ from app.partners.models import Partner
 
 SEED = 2026
 DEMO_DOMAIN = "houvast.demo"
+# The demo sign-ins, in the order they are printed: `<key>@houvast.demo`.
+DEMO_ACCOUNTS = ("admin", "coordinator", "coordinator2", "staff", "volunteer", "partner")
 
 
 @dataclass
@@ -73,6 +75,27 @@ def seed_step(fn: SeedStep) -> SeedStep:
     if fn not in SEED_STEPS:
         SEED_STEPS.append(fn)
     return fn
+
+
+def demo_sign_ins() -> list[User]:
+    """The demo accounts still there and active, in DEMO_ACCOUNTS order (none on a database
+    with only real data)."""
+    emails = [f"{key}@{DEMO_DOMAIN}" for key in DEMO_ACCOUNTS]
+    users = db.session.scalars(
+        sa.select(User).where(User.email.in_(emails), User.active.is_(True))).all()
+    return sorted(users, key=lambda user: emails.index(user.email))
+
+
+def _password_hint(users: list[User]) -> str:
+    """What to type as the password: the demo password is never stored in plain text, so
+    only HOUVAST_DEMO_PASSWORD can be checked; otherwise it was printed at the first run."""
+    from app.auth.passwords import verify_password
+
+    env_password = os.environ.get("HOUVAST_DEMO_PASSWORD")
+    if env_password and verify_password(users[0].password_hash, env_password):
+        return "password: (uit HOUVAST_DEMO_PASSWORD)"
+    return ("password: het wachtwoord dat werd getoond toen de demo-gegevens de eerste keer "
+            "werden gemaakt (of HOUVAST_DEMO_PASSWORD, als dat toen was gezet)")
 
 
 def database_has_data() -> bool:
@@ -504,6 +527,13 @@ def register(app: Flask) -> None:
                        "(The database already holds data.)")
             if if_empty:
                 click.echo(f"{message} Niets gedaan.")
+                # `make run` on an existing demo database: say again how to sign in.
+                users = demo_sign_ins()
+                if users:
+                    click.echo("Inloggen kan met de demo-accounts:")
+                    for user in users:
+                        click.echo(f"{user.role}: {user.email}")
+                    click.echo(_password_hint(users))
                 return
             raise click.ClickException(message)
         env_password = os.environ.get("HOUVAST_DEMO_PASSWORD")

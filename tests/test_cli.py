@@ -189,10 +189,16 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code != 0
     assert "al gegevens" in again.output
-    quiet = runner.invoke(args=["seed-demo", "--if-empty"])
+    quiet = runner.invoke(args=["seed-demo", "--if-empty"],
+                          env={"HOUVAST_DEMO_PASSWORD": "demo-wachtwoord-2026"})
     assert quiet.exit_code == 0
     assert "Niets gedaan" in quiet.output
     assert _counts(db) == before
+    # `make run` again on this database: the same sign-ins as the first time.
+    again_lines = quiet.output.strip().splitlines()
+    assert [line for line in again_lines if line.split(":")[0] in ROLES] == accounts
+    assert again_lines[-1] == "password: (uit HOUVAST_DEMO_PASSWORD)"
+    assert "demo-wachtwoord-2026" not in quiet.output
 
 
 def test_seed_demo_refuses_when_only_a_user_exists(runner, db):
@@ -201,6 +207,18 @@ def test_seed_demo_refuses_when_only_a_user_exists(runner, db):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code != 0
     assert _count(db, Participant) == 0
+
+
+def test_seed_demo_if_empty_on_real_data_shows_no_sign_ins(runner, db):
+    factories.user("admin", email="beheer@bibliotheek.example")
+    factories.user("admin", email="admin@houvast.demo", active=False)
+    db.session.commit()
+    result = runner.invoke(args=["seed-demo", "--if-empty"],
+                           env={"HOUVAST_DEMO_PASSWORD": factories.PASSWORD})
+    assert result.exit_code == 0, result.output
+    assert "Niets gedaan" in result.output
+    assert "houvast.demo" not in result.output and "password" not in result.output
+    assert "beheer@bibliotheek.example" not in result.output
 
 
 def test_seed_demo_prints_a_fresh_password_and_makes_the_same_data_every_run(
@@ -219,9 +237,22 @@ def test_seed_demo_prints_a_fresh_password_and_makes_the_same_data_every_run(
         assert result.exit_code == 0, result.output
         return result.output.strip().splitlines()[-1].removeprefix("password: ")
 
-    first_password = password_of(runner.invoke(args=["seed-demo", "--if-empty",
-                                                     "--now", "2026-11-23T09:00"]))
+    first_run = runner.invoke(args=["seed-demo", "--if-empty", "--now", "2026-11-23T09:00"])
+    first_password = password_of(first_run)
     assert len(first_password) >= 10
+    # Restarting `make run`: the sign-ins again, and where the password came from (it is
+    # stored only as a hash, so it cannot be printed again).
+    restart = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert restart.exit_code == 0, restart.output
+    assert "Niets gedaan" in restart.output
+    accounts = [line for line in first_run.output.splitlines() if line.split(":")[0] in ROLES]
+    assert len(accounts) == 6
+    assert [line for line in restart.output.splitlines()
+            if line.split(":")[0] in ROLES] == accounts
+    last = restart.output.strip().splitlines()[-1]
+    assert last.startswith("password: ") and "eerste keer" in last
+    assert "HOUVAST_DEMO_PASSWORD" in last
+    assert first_password not in restart.output
     assert auth.login("admin@houvast.demo", first_password).status_code == 302
     auth.logout()
     first = snapshot()
