@@ -18,6 +18,7 @@ from app.notifications.service import (
     DigestSection,
     already_claimed,
     notify,
+    record_nothing_to_send,
     sections_for,
     sweep_lock,
     user_key,
@@ -31,7 +32,8 @@ MAX_ITEMS_PER_SECTION = 25
 def digest_due(now: datetime) -> bool:
     """From 07:00 local time on a working day (no weekend, no Dutch public holiday).
 
-    Any run after 07:00 catches up a missed one; the ledger keeps it to one per day.
+    Any run after 07:00 catches up a missed one. The ledger keeps it to one decision per
+    user per day, also when that decision was "nothing to send" (see `_send_daily`).
     """
     local = local_datetime(now)
     return local.hour >= DIGEST_HOUR and is_working_day(local.date())
@@ -65,20 +67,25 @@ def volunteer_reminders(now: datetime) -> list[Notification]:
 
 def _send_daily(users, kind: str, now: datetime) -> list[Notification]:
     period = local_date(now).isoformat()
-    # Who already has today's message: skip them without building anything.
+    # Who already had today's decision: skip them without building anything.
     done = already_claimed(kind, period)
-    claimed = []
+    claimed, empty = [], []
     for user in users:
         if user_key(user) in done:
             continue
         parts = sections_for(user, now)
         if not parts:
+            # Nothing today is a decision too, recorded like a message: otherwise a later
+            # run (hourly, to catch up missed mornings) would send a "daily" message in
+            # the afternoon as soon as one thing turns up. That thing waits for tomorrow.
+            empty.append(user)
             continue
         subject, text, html = render_digest(user, parts, now, kind)
         note = notify(kind=kind, subject_key=user_key(user), recipient=user, period_key=period,
                       subject=subject, body=text, html=html, link=tasks_link(), now=now)
         if note is not None:
             claimed.append(note)
+    record_nothing_to_send(kind, empty, period, now)
     db.session.commit()
     return claimed
 

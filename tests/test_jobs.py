@@ -22,10 +22,14 @@ MONDAY_0700 = to_utc(MONDAY, 7)  # 06:00 UTC in winter
 BASE = "http://127.0.0.1:5000"
 
 
-def _ledger(kind: str | None = None) -> list[Notification]:
+def _ledger(kind: str | None = None, *, with_nothing_to_send: bool = False
+            ) -> list[Notification]:
+    """Messages in the ledger; with `with_nothing_to_send` also the days decided empty."""
     query = sa.select(Notification).order_by(Notification.id)
     if kind:
         query = query.where(Notification.kind == kind)
+    if not with_nothing_to_send:
+        query = query.where(Notification.status != "skipped")
     return list(_db.session.scalars(query))
 
 
@@ -101,13 +105,52 @@ def test_digest_lists_every_kind_of_item_with_a_link_to_act_on(app, db):
     assert desk.volunteer.id not in digest, "volunteers get their own reminder, not the digest"
 
 
-def test_nothing_to_report_means_no_digest(app, db):
+def test_nothing_to_report_means_no_digest(app, db, smtp_server):
     desk = Desk()
     _trajectory(desk.loc, "Rustig", owner=desk.coordinator)
     db.session.commit()
 
-    assert daily_digest(MONDAY_0700) == []
-    assert _ledger() == []
+    assert run_all(MONDAY_0700) == []
+
+    assert smtp_server.messages == [] and _ledger() == []
+    # The day's decision is kept, as "nothing to send": not a message, not in the app.
+    assert {(n.user_id, n.status, n.period_key)
+            for n in _ledger(with_nothing_to_send=True)} == {
+        (desk.coordinator.id, "skipped", "2026-11-23"), (desk.staff.id, "skipped", "2026-11-23"),
+        (desk.volunteer.id, "skipped", "2026-11-23")}
+
+
+def test_an_empty_morning_means_no_digest_later_that_day(app, db, client, auth, smtp_server):
+    """A digest is the morning's list: something that turns up at 10:00 is in tomorrow's
+    digest, not in a second "daily" mail at 11:00."""
+    desk = Desk()
+    t = _trajectory(desk.loc, "Fatima", owner=desk.coordinator)
+    db.session.commit()
+    assert run_all(MONDAY_0700) == []
+
+    # During the morning a check-in for today is planned, for the coordinator and volunteer.
+    factories.checkin(t, due_on=MONDAY, assignee=desk.coordinator, rule_code="match_2w_owner")
+    factories.checkin(t, due_on=MONDAY, assignee=desk.volunteer,
+                      rule_code="match_2w_volunteer")
+    db.session.commit()
+    for hour in range(10, 18):
+        assert run_all(to_utc(MONDAY, hour)) == []
+    assert smtp_server.messages == []
+
+    tuesday = run_all(to_utc(date(2026, 11, 24), 7))
+
+    assert sorted(tuesday) == [
+        "sent: digest → noor@taalhuis.example: "
+        "Houvast: 1 ding voor vandaag (dinsdag 24 november)",
+        "sent: volunteer_reminder → kees@vrijwilliger.example: "
+        "Houvast: 1 ding voor vandaag (dinsdag 24 november)"]
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "kees@vrijwilliger.example", "noor@taalhuis.example"]
+    # The empty Monday is not a message in the coordinator's list.
+    auth.login(desk.coordinator)
+    inbox = client.get("/berichten/").get_data(as_text=True)
+    assert "niets te melden" not in inbox
+    assert inbox.count("1 ding voor vandaag") == 1
 
 
 def test_inactive_users_and_admins_get_no_digest(app, db):
@@ -186,7 +229,7 @@ def test_no_digest_on_weekends_and_dutch_public_holidays(app, db, day):
     for hour in (7, 9, 13, 18):
         assert daily_digest(to_utc(day, hour)) == []
         assert volunteer_reminders(to_utc(day, hour)) == []
-    assert _ledger() == []
+    assert _ledger(with_nothing_to_send=True) == [], "no decision on a day off"
 
 
 def test_the_working_day_after_koningsdag_has_its_digest(app, db):

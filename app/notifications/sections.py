@@ -92,6 +92,7 @@ def late_referrals_section(user, now: datetime) -> DigestSection | None:
 
 
 def _last_digest_at(user) -> datetime | None:
+    """When the user's previous digest was decided, also when it had nothing to send."""
     return db.session.scalar(
         sa.select(sa.func.max(Notification.created_at))
         .where(Notification.kind == "digest", Notification.subject_key == f"user:{user.id}")

@@ -170,6 +170,25 @@ def notify_many(messages: Sequence[Message], now: datetime) -> list[Notification
     return sorted(db.session.scalars(stmt, rows).all(), key=lambda n: n.id)
 
 
+def record_nothing_to_send(kind: str, recipients: Sequence, period_key: str,
+                           now: datetime) -> None:
+    """Claim `kind` for `period_key` for recipients who have nothing in it (one statement).
+
+    The decision for the period is made and kept in the ledger as "skipped": never sent,
+    not in the in-app list. A claim that exists already stays as it is.
+    """
+    if not recipients:
+        return
+    rows = [{
+        "kind": kind, "subject_key": user_key(user), "recipient_key": user_key(user),
+        "period_key": period_key, "user_id": user.id, "email": user.email, "channel": "app",
+        "subject": "(niets te melden)", "body": "", "html": None, "link": None,
+        "status": "skipped", "attempts": 0, "created_at": now, "sent_at": None,
+        "read_at": now,
+    } for user in recipients]
+    db.session.execute(_insert().on_conflict_do_nothing(index_elements=_UNIQUE), rows)
+
+
 def already_claimed(kind: str, period_key: str, recipient_keys: set[str] | None = None
                     ) -> set[str]:
     """Recipient keys that already have a `kind` message for `period_key` (one query)."""
@@ -322,6 +341,13 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 # --- The in-app list ------------------------------------------------------------------------
+
+def inbox_query(user) -> sa.Select:
+    """The user's messages for /berichten: what was never sent is no message to read."""
+    from app.auth.permissions import own_notifications
+
+    return own_notifications(user).where(Notification.status != "skipped")
+
 
 def unread_count(user) -> int:
     return db.session.scalar(

@@ -2,7 +2,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth.permissions import get_notification_or_404, own_notifications
+from app.auth.permissions import get_notification_or_404
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.notifications import bp, sections, service  # noqa: F401  (registers the sections)
@@ -25,8 +25,8 @@ def _unread():
 @login_required
 def index():
     page = db.paginate(
-        own_notifications(current_user).order_by(Notification.created_at.desc(),
-                                                 Notification.id.desc()),
+        service.inbox_query(current_user).order_by(Notification.created_at.desc(),
+                                                   Notification.id.desc()),
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PER_PAGE"], error_out=False,
     )
