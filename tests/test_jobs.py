@@ -349,6 +349,98 @@ def test_digest_queries_do_not_grow_with_the_number_of_items(app, db):
     assert big_queries == small_queries
 
 
+# --- Concerns from check-ins -------------------------------------------------------------------
+
+def _done_checkin(trajectory, outcome: str, *, by, at: datetime, rule_code="match_2w_volunteer"):
+    from app.checkins import service as checkins
+
+    checkin = factories.checkin(trajectory, due_on=local_date(at), assignee=by,
+                                rule_code=rule_code)
+    checkins.complete_checkin(checkin, outcome=outcome, note="Ze wil misschien stoppen",
+                              user=by, now=at)
+    return checkin
+
+
+def test_concerns_from_checkins_are_in_the_coordinators_digest_once(app, db, smtp_server):
+    desk = Desk()
+    worried = _trajectory(desk.loc, "Fatima", owner=desk.coordinator)
+    stopping = _trajectory(desk.loc, "Ahmed", owner=desk.coordinator)
+    fine = _trajectory(desk.loc, "Piet", owner=desk.coordinator)
+    elsewhere = _trajectory(factories.location(), "Elders")
+    # Something for staff too, so they do get a digest this morning.
+    _trajectory(desk.loc, "Yusuf", owner=desk.coordinator, status="waiting",
+                waiting_since=date(2026, 10, 20))
+    friday_evening = to_utc(date(2026, 11, 20), 19)
+    _done_checkin(worried, "concerns", by=desk.volunteer, at=friday_evening)
+    _done_checkin(stopping, "may_stop", by=desk.staff, at=to_utc(date(2026, 11, 22), 12),
+                  rule_code="waiting")
+    _done_checkin(fine, "going_well", by=desk.volunteer, at=friday_evening)
+    _done_checkin(elsewhere, "concerns", by=desk.volunteer, at=friday_evening)
+    db.session.commit()
+
+    run_all(MONDAY_0700)
+
+    digests = {n.user_id: n for n in _ledger("digest")}
+    body = digests[desk.coordinator.id].body
+    section = body.split("Zorgen uit contactmomenten (2)\n")[1].split("\n\n")[0]
+    assert section.splitlines() == [
+        "- Fatima J.: zorgen, zegt Kees Vos (Klikt het? (2 weken na de start), 20 november)",
+        f"  {BASE}/deelnemers/{worried.participant_id}",
+        "- Ahmed J.: dreigt te stoppen, zegt Sem de Wit "
+        "(Wacht op aanbod: even bellen hoe het gaat, 22 november)",
+        f"  {BASE}/deelnemers/{stopping.participant_id}",
+    ]
+    assert "Piet J." not in body and "Elders" not in body
+    assert "Ze wil misschien stoppen" not in body, "notes stay in Houvast"
+    [mail] = [m for m in smtp_server.messages if m["To"] == "noor@taalhuis.example"]
+    assert "Fatima J.: zorgen" in smtp_server.body(mail, "html")
+    # Staff have no concerns list: not in their digest.
+    assert "Yusuf J." in digests[desk.staff.id].body
+    assert "Zorgen uit" not in digests[desk.staff.id].body
+
+    _done_checkin(fine, "may_stop", by=desk.volunteer, at=MONDAY_0700 + timedelta(hours=4))
+    db.session.commit()
+    run_all(to_utc(date(2026, 11, 24), 7))
+    [tuesday] = [n for n in _ledger("digest")
+                 if n.user_id == desk.coordinator.id and n.period_key == "2026-11-24"]
+    assert "Zorgen uit contactmomenten (1)" in tuesday.body
+    assert "Piet J.: dreigt te stoppen" in tuesday.body
+    assert "Fatima J." not in tuesday.body, "already in Monday's digest"
+
+
+def test_checkin_concerns_cost_the_same_queries_for_few_or_many(app, db):
+    from app.notifications.sections import checkin_concerns_section
+
+    def queries_for(count: int) -> tuple[int, int]:
+        coordinator = factories.user("coordinator", locations=[factories.location()])
+        for i in range(count):
+            t = _trajectory(coordinator.locations[0], f"P{coordinator.id}x{i}",
+                            owner=coordinator)
+            # Each done by someone else: who did it must not cost a query per item.
+            _done_checkin(t, "concerns", by=factories.user("volunteer"),
+                          at=MONDAY_0700 - timedelta(hours=2))
+        db.session.commit()
+        _db.session.expire_all()
+        user = _db.session.get(type(coordinator), coordinator.id)
+        statements = []
+
+        def count_statement(*args):
+            statements.append(args[2])
+
+        sa.event.listen(_db.engine, "before_cursor_execute", count_statement)
+        try:
+            section = checkin_concerns_section(user, MONDAY_0700)
+            texts = [text for text, _link in section.items]
+        finally:
+            sa.event.remove(_db.engine, "before_cursor_execute", count_statement)
+        return len(statements), len(texts)
+
+    few_queries, few = queries_for(2)
+    many_queries, many = queries_for(30)
+    assert (few, many) == (2, 30)
+    assert many_queries == few_queries
+
+
 # --- Volunteers ---------------------------------------------------------------------------------
 
 def test_volunteer_gets_one_reminder_a_day_with_their_own_checkins(app, db):

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.checkins.models import CheckIn
-from app.core.choices import OPEN_STATUSES
+from app.core.choices import CHECKIN_OUTCOME, OPEN_STATUSES, label
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.notifications.links import checkin_link, participant_link, referral_contact_link
@@ -140,6 +140,34 @@ def waiting_section(user, now: datetime) -> DigestSection | None:
         for t in trajectories
     ]
     return DigestSection(_("Wachten te lang (meer dan 21 dagen)"), items)
+
+
+@digest_section(order=42)
+def checkin_concerns_section(user, now: datetime) -> DigestSection | None:
+    """Check-ins done since the user's previous digest with the outcome "zorgen" or "dreigt
+    te stoppen", next to the concerns volunteers raise after a session.
+
+    Without an earlier digest: those of the last 7 days. The note itself stays in Houvast
+    (a mail can end up anywhere); the link leads to the participant page where it is.
+    """
+    from app.auth.permissions import has, trajectory_scope
+    from app.checkins import service as checkins
+
+    if not has(user, "concerns.view"):
+        return None
+    since = _last_digest_at(user) or to_utc(local_date(now) - timedelta(days=7))
+    items = []
+    for checkin in checkins.checkins_with_concerns(since, scope=trajectory_scope(user)):
+        values = {"name": checkin.trajectory.participant.short_name,
+                  "outcome": label(CHECKIN_OUTCOME, checkin.outcome).lower(),
+                  "title": checkin.title, "day": _day(local_date(checkin.done_at))}
+        if checkin.done_by is not None:
+            text = _("%(name)s: %(outcome)s, zegt %(by)s (%(title)s, %(day)s)",
+                     by=checkin.done_by.name, **values)
+        else:
+            text = _("%(name)s: %(outcome)s (%(title)s, %(day)s)", **values)
+        items.append((text, participant_link(checkin.trajectory)))
+    return DigestSection(_("Zorgen uit contactmomenten"), items)
 
 
 @digest_section(order=10, roles=("volunteer",))
