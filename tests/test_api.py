@@ -338,3 +338,20 @@ def test_api_needs_no_csrf_token(app, client, db):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 201
+
+
+def test_api_referral_of_a_known_person_is_left_for_staff_to_attach(client, auth, db):
+    location = factories.location()
+    known = factories.participant("Fatima", "El Amrani", phone="06 1234 5678")
+    factories.trajectory(known, location_obj=location, status="ended")
+    _partner, _record, token = _token(db)
+    response = client.post("/api/v1/referrals", json=_body(location), headers=_auth(token))
+    assert response.status_code == 201
+    assert set(response.get_json()) == {"id", "name", "referred_on", "status_shared",
+                                        "stage", "stage_label", "stage_date"}
+    referral = db.session.get(Referral, response.get_json()["id"])
+    assert referral.trajectory.participant_id != known.id
+
+    auth.as_role("staff", locations=[location])
+    queue = client.get("/aanmeldingen/").get_data(as_text=True)
+    assert f'href="/aanmeldingen/{referral.trajectory_id}/bekend"' in queue

@@ -170,3 +170,32 @@ def test_portal_referral_signals_go_to_the_referring_contact_person(client, auth
         Notification.kind == "referrer_signal"))
     assert signal.recipient_key == f"contact:{contact.id}"
     assert signal.email == "Piet@UWV.example"
+
+
+def test_referring_a_known_person_reveals_nothing_but_staff_see_it(client, auth, db):
+    location = factories.location("Bibliotheek Centrum")
+    known = factories.participant("Fatima", "El Amrani", phone="06 1234 5678")
+    factories.trajectory(known, location_obj=location, status="ended")
+    staff = factories.user("staff", locations=[location])
+    partner_user = auth.as_role("partner")
+    response = _refer(client, location, share=True)
+    assert response.status_code == 302
+    portal = client.get("/partner/").get_data(as_text=True)
+    assert "bekend" not in portal  # the partner never learns whether a person is known
+
+    referral = db.session.scalar(sa.select(Referral).where(
+        Referral.partner_id == partner_user.partner_id))
+    assert referral.trajectory.participant_id != known.id
+    auth.logout()
+    auth.login(staff)
+    queue = client.get("/aanmeldingen/").get_data(as_text=True)
+    assert f'href="/aanmeldingen/{referral.trajectory_id}/bekend"' in queue
+    assert client.post(f"/aanmeldingen/{referral.trajectory_id}/bekend",
+                       data={"participant_id": str(known.id)}).status_code == 302
+    db.session.expire_all()
+    assert referral.trajectory.participant_id == known.id
+
+    # The partner still sees their referral, now of the known person.
+    auth.logout()
+    auth.login(partner_user)
+    assert "Fatima E." in client.get("/partner/").get_data(as_text=True)

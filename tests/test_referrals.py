@@ -442,6 +442,186 @@ def test_queue_uses_the_same_number_of_queries_for_3_or_15_referrals(client, aut
     assert len(many) == len(few), "\n\n".join(many)
 
 
+# --- A person registered twice (portal, API and self-registration never check) -------------
+
+def _twice(location, *, known_location=None, known_status="ended", **person):
+    """A person known from before (at `known_location`) and a new referral of the same
+    person as a new participant at `location`, as the portal and the API register it."""
+    details = {"phone": "06 1234 5678", "birth_year": 1985, **person}
+    known = factories.participant("Fatima", "El Amrani", **details)
+    factories.trajectory(known, location_obj=known_location or location, status=known_status,
+                         referred_on=date(2025, 3, 2))
+    again = factories.participant("Fatima", "El Amrani", phone="06-12345678",
+                                  birth_year=None, email="fatima@example.org")
+    new = factories.trajectory(again, location_obj=location, referred_on=TODAY)
+    factories.consent(again, "share_with_referrer", True, method="digital")
+    return known, new
+
+
+def test_queue_marks_a_new_referral_of_a_known_person(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0])
+    _referred(staff.locations[0], "Ahmed", TODAY)
+    db.session.commit()
+    html = html_of(client.get("/aanmeldingen/"))
+    row = html[html.index("Fatima El Amrani"):]
+    row = row[:row.index("</tr>")]
+    assert "Mogelijk al bekend" in row
+    assert f'href="/aanmeldingen/{new.id}/bekend"' in row
+    ahmed = html[html.index("Ahmed Test"):]
+    assert "Mogelijk al bekend" not in ahmed[:ahmed.index("</tr>")]
+
+
+def test_queue_only_hints_at_a_match_at_a_location_the_user_cannot_see(client, auth, db,
+                                                                       frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0],
+                        known_location=factories.location("Bibliotheek Elders"),
+                        known_status="active")
+    db.session.commit()
+    html = html_of(client.get("/aanmeldingen/"))
+    assert "Mogelijk al bekend bij een andere locatie; vraag de coördinator" in html
+    assert "/bekend" not in html and "Bibliotheek Elders" not in html
+    page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
+    assert "Mogelijk al bekend bij een andere locatie; vraag de coördinator" in page
+    assert "Bibliotheek Elders" not in page and "1985" not in page
+    # Posting the other person's id anyway: not a person this user may attach to.
+    response = client.post(f"/aanmeldingen/{new.id}/bekend",
+                           data={"participant_id": str(known.id)})
+    assert response.status_code == 404
+    assert count(db, Participant) == 2
+
+
+def test_queue_hints_cost_one_query_for_3_or_15_rows(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    location_id = staff.locations[0].id
+
+    def add(n, start):
+        location = db.session.get(Location, location_id)
+        for i in range(start, start + n):
+            known = factories.participant(f"P{i}", "Twee", phone=f"06-1000{i:04d}")
+            factories.trajectory(known, location_obj=location, status="ended")
+            _referred(location, f"P{i}", TODAY + timedelta(days=i),
+                      phone=f"06-1000{i:04d}").participant.last_name = "Twee"
+        db.session.commit()
+
+    add(3, 0)
+    db.session.expunge_all()
+    with counted_queries(db) as few:
+        assert html_of(client.get("/aanmeldingen/")).count("Mogelijk al bekend") == 3
+    add(12, 3)
+    db.session.expunge_all()
+    with counted_queries(db) as many:
+        assert html_of(client.get("/aanmeldingen/")).count("Mogelijk al bekend") == 15
+    assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0], email=None)
+    duplicate_id = new.participant_id
+    db.session.commit()
+
+    page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
+    assert "Is dit iemand die we al kennen?" in page
+    assert "•••••••678" in page and "06 1234 5678" not in page  # masked
+    assert f'name="participant_id" value="{known.id}"' in page
+    response = client.post(f"/aanmeldingen/{new.id}/bekend",
+                           data={"participant_id": str(known.id)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/aanmeldingen/"
+
+    db.session.expire_all()
+    assert db.session.get(Participant, duplicate_id) is None
+    assert count(db, Participant) == 1
+    assert [t.id for t in known.trajectories][0] == new.id
+    assert len(known.trajectories) == 2
+    assert known.email == "fatima@example.org"  # a blank filled in
+    assert known.phone == "06 1234 5678"  # nothing overwritten
+    assert [c.kind for c in known.consents] == ["share_with_referrer"]  # moved along
+    merged = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "update", AuditEvent.participant_id == known.id))
+    assert f"traject {new.id} toegevoegd" in merged.summary
+    assert merged.user_id == staff.id and merged.at == NOW
+    removed = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "delete", AuditEvent.participant_id == duplicate_id))
+    assert f"samengevoegd met deelnemer {known.id}" in removed.summary
+    # Nothing left to hint at.
+    assert "Mogelijk al bekend" not in html_of(client.get("/aanmeldingen/"))
+
+
+def test_attach_is_refused_when_it_gives_two_open_trajectories_at_one_desk(client, auth, db,
+                                                                           frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0], known_status="waiting")
+    duplicate_id = new.participant_id
+    db.session.commit()
+    page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
+    assert "Heeft al een open traject op deze vestiging" in page
+    assert f'name="participant_id" value="{known.id}"' not in page
+
+    response = client.post(f"/aanmeldingen/{new.id}/bekend",
+                           data={"participant_id": str(known.id)})
+    html = html_of(response)
+    assert response.status_code == 200
+    assert "Twee open trajecten voor één persoon op één vestiging kan niet" in html
+    db.session.expire_all()
+    assert db.session.get(Trajectory, new.id).participant_id == duplicate_id
+    assert count(db, Participant) == 2
+
+
+def test_attach_to_a_person_open_at_another_desk_is_fine(client, auth, db, frozen):
+    north, south = factories.location("Noord"), factories.location("Zuid")
+    auth.as_role("staff", locations=[north, south])
+    known, new = _twice(north, known_location=south, known_status="active")
+    db.session.commit()
+    response = client.post(f"/aanmeldingen/{new.id}/bekend",
+                           data={"participant_id": str(known.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert sorted(t.location.name for t in known.trajectories) == ["Noord", "Zuid"]
+
+
+def test_attach_refuses_a_duplicate_with_a_history_of_its_own(app, db):
+    from app.referrals.service import MergeError, attach_to_known_person
+
+    staff = factories.user("staff")
+    known, new = _twice(staff.locations[0])
+    factories.trajectory(new.participant, location_obj=staff.locations[0], status="ended")
+    with pytest.raises(MergeError, match="nog andere trajecten"):
+        attach_to_known_person(new, known, user=staff, now=NOW)
+    with pytest.raises(MergeError, match="dezelfde persoon"):
+        attach_to_known_person(new, new.participant, user=staff, now=NOW)
+
+
+def test_attach_page_of_another_location_is_404(client, auth, db, frozen):
+    auth.as_role("staff")
+    known, theirs = _twice(factories.location("Andere bieb"))
+    db.session.commit()
+    assert client.get(f"/aanmeldingen/{theirs.id}/bekend").status_code == 404
+    assert client.post(f"/aanmeldingen/{theirs.id}/bekend",
+                       data={"participant_id": str(known.id)}).status_code == 404
+    assert count(db, Participant) == 2
+
+
+def test_without_a_last_name_first_name_and_phone_must_match(app, db):
+    from app.auth.permissions import visible_participants
+    from app.referrals.service import find_possible_duplicates
+
+    admin = factories.user("admin")
+    known = factories.participant("Fatima", "El Amrani", phone="06 1234 5678",
+                                  birth_year=1985)
+    scope = visible_participants(admin)
+    # A self-registration: first name and phone only.
+    assert find_possible_duplicates(scope, "fatima", "", "06-12345678", None) == [known]
+    assert find_possible_duplicates(scope, "Fatima", "", "06-99999999", None) == []
+    # A birth year is not enough when the last name is missing.
+    nameless = factories.participant("Ahmed", "", phone=None, birth_year=1970)
+    assert find_possible_duplicates(scope, "Ahmed", "Bakker", None, 1970) == []
+    assert find_possible_duplicates(scope, "Ahmed", "Bakker", "06-1", 1970) == []
+    assert nameless not in find_possible_duplicates(scope, "Ahmed", "", None, 1970)
+
+
 # --- Contact attempts ----------------------------------------------------------------------
 
 def _attempt(client, trajectory, **data):

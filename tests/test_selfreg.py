@@ -2,8 +2,11 @@
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
+from app.audit.models import AuditEvent
 from app.extensions import db as db_ext
+from app.participants.models import Participant, Trajectory
 from app.partners.models import Partner
 from app.referrals.models import Referral
 from app.selfreg.models import SelfRegistration
@@ -158,3 +161,149 @@ def test_staff_reject_keeps_no_contact_details(client, auth, db):
 def test_partners_and_volunteers_cannot_see_the_queue(client, auth, db):
     auth.as_role("partner")
     assert client.get("/zelfmeldingen/").status_code == 403
+
+
+def test_queue_view_is_logged_and_open_to_staff_of_every_location(client, auth, db):
+    client.post("/aanmelden", data=_form())
+    # A self-registration names no location: staff of any location may pick it up.
+    staff = auth.as_role("staff", locations=[factories.location("Bibliotheek Noord")])
+    assert "Fatima" in client.get("/zelfmeldingen/?page=1").get_data(as_text=True)
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.object_type == "self_registration_queue"))
+    assert event.user_id == staff.id and event.action == "view"
+    assert "pagina 1" in event.summary
+
+
+def test_a_decided_registration_is_not_in_the_queue_nor_openable(client, auth, db):
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff")
+    (registration,) = _registrations(db)
+    registration.status = "rejected"
+    db.session.commit()
+    assert "Niemand in afwachting" in client.get("/zelfmeldingen/").get_data(as_text=True)
+    assert client.get(f"/zelfmeldingen/{registration.id}/").status_code == 404
+
+
+# --- A self-registration of someone already known --------------------------------------------
+
+NOW = factories.aware(2026, 11, 23, 9, 0)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _known(location, status="ended"):
+    known = factories.participant("Fatima", "El Amrani", phone="06 1234 5678",
+                                  birth_year=1985)
+    factories.trajectory(known, location_obj=location, status=status)
+    return known
+
+
+def _accept(client, registration, location, decision=None):
+    data = {"accept-location_id": str(location.id)}
+    if decision:
+        data["accept-decision"] = decision
+    else:
+        data["accept-accept"] = "Aannemen"
+    return client.post(f"/zelfmeldingen/{registration.id}/", data=data)
+
+
+def test_accept_asks_first_when_the_person_is_probably_known(client, auth, db, frozen):
+    location = factories.location("Bibliotheek West")
+    known = _known(location)
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+
+    page = client.get(f"/zelfmeldingen/{registration.id}/").get_data(as_text=True)
+    assert "Is dit iemand die we al kennen?" in page
+    assert "Fatima El Amrani" in page and "•••••••678" in page
+    assert f'value="attach:{known.id}"' in page and 'value="new"' in page
+
+    # The plain accept button of a stale page saves nothing while a match exists.
+    response = _accept(client, registration, location)
+    assert response.status_code == 200
+    assert "Is dit iemand die we al kennen?" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert registration.status == "pending"
+    assert db.session.scalar(sa.select(sa.func.count(Trajectory.id))) == 1
+
+
+def test_accept_and_attach_to_the_known_person(client, auth, db, frozen):
+    location = factories.location("Bibliotheek West")
+    known = _known(location)
+    client.post("/aanmelden", data=_form())
+    staff = auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+
+    response = _accept(client, registration, location, decision=f"attach:{known.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert registration.status == "accepted"
+    assert db.session.scalar(sa.select(sa.func.count(Participant.id))) == 1
+    assert registration.trajectory.participant_id == known.id
+    assert registration.trajectory.referral.partner.kind == "zelfmelder"
+    assert registration.decided_by_id == staff.id and registration.decided_at == NOW
+    flashed = client.get("/zelfmeldingen/").get_data(as_text=True)
+    assert "toegevoegd aan Fatima El Amrani" in flashed
+
+
+def test_accept_as_a_new_person_after_the_check(client, auth, db, frozen):
+    location = factories.location("Bibliotheek West")
+    _known(location)
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+    assert _accept(client, registration, location, decision="new").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Participant.id))) == 2
+
+
+def test_attach_is_refused_while_the_person_has_an_open_trajectory_there(client, auth, db,
+                                                                         frozen):
+    location = factories.location("Bibliotheek West")
+    known = _known(location, status="waiting")
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+    response = _accept(client, registration, location, decision=f"attach:{known.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "heeft al een open traject bij Bibliotheek West" in html
+    assert f'href="/deelnemers/{known.id}"' in html
+    db.session.expire_all()
+    assert registration.status == "pending"
+    assert db.session.scalar(sa.select(sa.func.count(Trajectory.id))) == 1
+
+
+def test_a_match_elsewhere_is_only_a_hint(client, auth, db, frozen):
+    elsewhere = _known(factories.location("Bibliotheek Oost"), status="active")
+    location = factories.location("Bibliotheek West")
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+    page = client.get(f"/zelfmeldingen/{registration.id}/").get_data(as_text=True)
+    assert "Mogelijk al bekend bij een andere locatie; vraag de coördinator" in page
+    assert "El Amrani" not in page and "Bibliotheek Oost" not in page
+    # An id of someone the user may not see is refused, and nothing is saved.
+    response = _accept(client, registration, location, decision=f"attach:{elsewhere.id}")
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert registration.status == "pending"
+    # Accepting as usual still works; staff of the other location see the hint in their
+    # queue... and this queue shows the new referral with the same neutral hint.
+    assert _accept(client, registration, location).status_code == 302
+    queue = client.get("/aanmeldingen/").get_data(as_text=True)
+    assert "Mogelijk al bekend bij een andere locatie; vraag de coördinator" in queue
+
+
+def test_topic_and_moment_labels_are_translatable(app):
+    from flask_babel import LazyString
+
+    from app.selfreg.service import MOMENTS, TOPICS
+
+    assert all(isinstance(label, LazyString) for label in [*TOPICS.values(),
+                                                           *MOMENTS.values()])
+    assert str(TOPICS["digitaal"]) == "Computer en telefoon"

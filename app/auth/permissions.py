@@ -74,12 +74,13 @@ def trajectory_scope(user) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
-def participant_scope(user) -> sa.ColumnElement[bool]:
-    """SQL condition on Participant: people with at least one trajectory `user` may see."""
+def participant_scope(user, participant=Participant) -> sa.ColumnElement[bool]:
+    """SQL condition on Participant (or an alias of it, to compare two people in one query):
+    people with at least one trajectory `user` may see."""
     if has(user, "participants.all_locations"):
         return sa.true()
     return sa.exists().where(
-        Trajectory.participant_id == Participant.id, trajectory_scope(user)
+        Trajectory.participant_id == participant.id, trajectory_scope(user)
     )
 
 
@@ -177,6 +178,32 @@ def get_notification_or_404(user, notification_id: int):
     if note is None:
         abort(404)
     return note
+
+
+# --- Self-registrations ------------------------------------------------------------------------
+# A self-registration names no location (the public form does not ask for one: people do not
+# know which desk is theirs), so until staff accept it at a location, staff of every location
+# share one queue. Viewing it is logged, as it shows names and phone numbers.
+
+def visible_self_registrations(user) -> sa.Select:
+    """Pending self-registrations `user` may see and decide on, oldest first."""
+    from app.selfreg.models import SelfRegistration
+
+    query = (sa.select(SelfRegistration).where(SelfRegistration.status == "pending")
+             .order_by(SelfRegistration.created_at, SelfRegistration.id))
+    if not has(user, "referrals.create"):
+        return query.where(sa.false())
+    return query
+
+
+def get_self_registration_or_404(user, registration_id: int):
+    from app.selfreg.models import SelfRegistration
+
+    registration = db.session.scalar(
+        visible_self_registrations(user).where(SelfRegistration.id == registration_id))
+    if registration is None:
+        abort(404)
+    return registration
 
 
 # --- Check-ins (tasks) ------------------------------------------------------------------------

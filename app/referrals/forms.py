@@ -207,6 +207,12 @@ class ContactAttemptForm(FlaskForm):
             raise ValidationError(_("Schrijf op naar welke organisatie de persoon gaat."))
 
 
+class AttachForm(FlaskForm):
+    """Attach a trajectory to a person already known; the button carries the person's id."""
+
+    participant_id = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,10}$")])
+
+
 class PlanIntakeForm(FlaskForm):
     day = DateField(_l("Datum"), validators=[InputRequired(_l("Kies een datum."))])
     time = TimeField(_l("Tijd"), validators=[InputRequired(_l("Kies een tijd."))])

@@ -8,10 +8,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, selectinload
 
 from app.audit import service as audit
-from app.auth.permissions import owner_on_registration
+from app.auth.permissions import owner_on_registration, participant_scope
 from app.core.events import emit
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
@@ -65,34 +66,105 @@ class ReferralInput:
     best_moment: str | None = None
 
 
-def find_possible_duplicates(scope: sa.Select, first_name: str, last_name: str,
-                             phone: str | None, birth_year: int | None,
-                             limit: int = 10) -> list[Participant]:
-    """People in `scope` (a select of Participant) who are probably the same person.
+def same_person(candidate, first_name, last_name, phone_normalised, birth_year
+                ) -> sa.ColumnElement[bool]:
+    """SQL condition: `candidate` (Participant or an alias) is probably the person described.
+
+    The other arguments are either values or the columns of a second alias, so the work
+    queue can compare a whole page of people in one query with the same rule.
 
     Same first and last name (case-insensitive) and the same phone number or birth year:
     a name alone is too common to warn about, a phone number alone is shared by families.
+    A self-registration has no last name; when either last name is missing, the first name
+    and the phone number must both match (a birth year is too weak a second clue then).
     """
-    phone_normalised = normalise_phone(phone)
-    same_contact = []
-    if phone_normalised:
-        same_contact.append(Participant.phone_normalised == phone_normalised)
-    if birth_year:
-        same_contact.append(Participant.birth_year == birth_year)
-    if not same_contact:
-        return []
+    lower = sa.func.lower
+    if isinstance(first_name, str):
+        last_value = (last_name or "").strip().lower()
+        same_first = lower(candidate.first_name) == first_name.strip().lower()
+        same_last = sa.and_(candidate.last_name != "",
+                            lower(candidate.last_name) == last_value) if last_value else None
+        last_missing = sa.true() if not last_value else candidate.last_name == ""
+        same_phone = (candidate.phone_normalised == phone_normalised
+                      if phone_normalised else None)
+        same_year = candidate.birth_year == birth_year if birth_year else None
+    else:
+        # Columns: NULL never equals NULL in SQL, so unknown phones or years never match.
+        same_first = lower(candidate.first_name) == lower(first_name)
+        same_last = sa.and_(candidate.last_name != "",
+                            lower(candidate.last_name) == lower(last_name))
+        last_missing = sa.or_(candidate.last_name == "", last_name == "")
+        same_phone = candidate.phone_normalised == phone_normalised
+        same_year = candidate.birth_year == birth_year
+    clues = [c for c in (same_phone, same_year) if c is not None]
+    options = []
+    if same_last is not None and clues:
+        options.append(sa.and_(same_last, sa.or_(*clues)))
+    if same_phone is not None:
+        options.append(sa.and_(last_missing, same_phone))
+    if not options:
+        return sa.false()
+    return sa.and_(same_first, candidate.anonymised_at.is_(None), sa.or_(*options))
+
+
+def find_possible_duplicates(scope: sa.Select, first_name: str, last_name: str,
+                             phone: str | None, birth_year: int | None,
+                             limit: int = 10, exclude_id: int | None = None
+                             ) -> list[Participant]:
+    """People in `scope` (a select of Participant) who are probably the same person
+    (see `same_person`); `exclude_id` leaves out the person being compared."""
+    condition = same_person(Participant, first_name, last_name, normalise_phone(phone),
+                            birth_year)
+    query = scope.where(condition)
+    if exclude_id is not None:
+        query = query.where(Participant.id != exclude_id)
     query = (
-        scope.where(
-            sa.func.lower(Participant.first_name) == first_name.strip().lower(),
-            sa.func.lower(Participant.last_name) == (last_name or "").strip().lower(),
-            Participant.anonymised_at.is_(None),
-            sa.or_(*same_contact),
-        )
-        .options(selectinload(Participant.trajectories).joinedload(Trajectory.location))
+        query.options(selectinload(Participant.trajectories).joinedload(Trajectory.location))
         .order_by(Participant.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def hidden_duplicate_exists(user, first_name: str, last_name: str, phone: str | None,
+                            birth_year: int | None, exclude_id: int | None = None) -> bool:
+    """Is someone who is probably this person known only where `user` cannot look?
+
+    Staff then get a neutral hint to ask the coordinator; they learn nothing else.
+    """
+    condition = sa.and_(
+        same_person(Participant, first_name, last_name, normalise_phone(phone), birth_year),
+        sa.not_(participant_scope(user)))
+    if exclude_id is not None:
+        condition = sa.and_(condition, Participant.id != exclude_id)
+    return db.session.scalar(sa.select(Participant.id).where(condition).limit(1)) is not None
+
+
+# What the work queue shows for a trajectory whose person is probably known already.
+KNOWN_HERE = "known"            # someone the user may see: offer to attach
+KNOWN_ELSEWHERE = "elsewhere"   # only at a location the user cannot see: a neutral hint
+
+
+def duplicate_hints(user, participant_ids: list[int]) -> dict[int, str]:
+    """{participant id: KNOWN_HERE or KNOWN_ELSEWHERE} for the people of a queue page.
+
+    One query for the whole page, whatever its length: each person is compared with every
+    other by `same_person`, and a match the user may see wins over one they may not.
+    """
+    if not participant_ids:
+        return {}
+    person = aliased(Participant)
+    other = aliased(Participant)
+    visible = sa.case((participant_scope(user, other), 1), else_=0)
+    rows = db.session.execute(
+        sa.select(person.id, sa.func.max(visible))
+        .join(other, sa.and_(other.id != person.id,
+                             same_person(other, person.first_name, person.last_name,
+                                         person.phone_normalised, person.birth_year)))
+        .where(person.id.in_(participant_ids))
+        .group_by(person.id)
+    ).all()
+    return {pid: KNOWN_HERE if seen else KNOWN_ELSEWHERE for pid, seen in rows}
 
 
 def open_trajectory_at(participant: Participant, location_id: int) -> Trajectory | None:
@@ -211,6 +283,79 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
                  summary=summary, now=now)
     emit("referral_registered", trajectory, now)
     return trajectory
+
+
+class MergeError(ReferralError):
+    """Attaching a trajectory to a known person is refused; `message` is for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _person_of(participant: Participant) -> PersonInput:
+    return PersonInput(
+        first_name=participant.first_name, last_name=participant.last_name,
+        phone=participant.phone, email=participant.email,
+        preferred_channel=participant.preferred_channel, birth_year=participant.birth_year,
+        language_background=participant.language_background,
+        native_language=participant.native_language,
+        other_languages=participant.other_languages, found_via=participant.found_via)
+
+
+def attach_to_known_person(trajectory: Trajectory, known: Participant, *, user,
+                           now: datetime) -> list[str]:
+    """Move `trajectory` from a person registered twice to `known`, the person we already
+    had, and remove the duplicate, now empty. Returns the fields filled in on `known`.
+
+    Used when a referral came in through the portal, the API or self-registration: those
+    never tell the sender whether a person is known, so staff merge afterwards. Raises
+    MergeError (with a Dutch message) when the merge would break a rule; nothing is
+    changed then. The caller commits: one transaction for the whole merge.
+    """
+    duplicate = trajectory.participant
+    if known.id == duplicate.id:
+        raise MergeError(_("Dit is dezelfde persoon. Er is niets samen te voegen."))
+    if known.anonymised_at is not None:
+        raise MergeError(_("Deze persoon is geanonimiseerd. Toevoegen kan niet."))
+    others = [t for t in duplicate.trajectories if t.id != trajectory.id]
+    if others:
+        # Only a person with this one trajectory is a fresh duplicate; anyone with a
+        # history of their own is not ours to remove here.
+        raise MergeError(_(
+            "%(name)s heeft nog andere trajecten. Samenvoegen kan hier niet; vraag de "
+            "beheerder.", name=duplicate.full_name))
+    # Lock the known person's row (PostgreSQL; SQLite writes one at a time anyway), so two
+    # merges or registrations at once cannot give them two open trajectories at one desk.
+    db.session.execute(sa.select(Participant.id).where(Participant.id == known.id)
+                       .with_for_update())
+    if trajectory.is_open:
+        current = open_trajectory_at(known, trajectory.location_id)
+        if current is not None and current.id != trajectory.id:
+            raise MergeError(_(
+                "%(name)s heeft al een open traject bij %(location)s. Twee open trajecten "
+                "voor één persoon op één vestiging kan niet. Werk verder in het traject dat "
+                "er al is.", name=known.full_name, location=current.location.name))
+
+    filled = _fill_blanks(known, _person_of(duplicate))
+    # The consents recorded with this referral belong to the same person; they move too.
+    for consent in list(duplicate.consents):
+        consent.participant = known
+    trajectory.participant = known
+    db.session.flush()
+    duplicate_id = duplicate.id
+    db.session.delete(duplicate)
+    db.session.flush()
+
+    summary = f"traject {trajectory.id} toegevoegd; dubbele deelnemer {duplicate_id} verwijderd"
+    if filled:
+        summary += f"; aangevuld: {', '.join(filled)}"
+    audit.record(user, "update", "participant", known.id, participant_id=known.id,
+                 summary=summary, now=now)
+    # Under the old id too, so the log of the removed record says where it went.
+    audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
+                 summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
+    return filled
 
 
 def failed_attempts_since_success(trajectory: Trajectory) -> int:

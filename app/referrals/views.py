@@ -10,6 +10,7 @@ from app.admin.service import reference_choices
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
+    can_edit_trajectory,
     get_participant_or_404,
     get_trajectory_or_404,
     require,
@@ -24,6 +25,7 @@ from app.partners.models import Partner
 from app.referrals import bp
 from app.referrals import timeline as _timeline  # noqa: F401  (registers the providers)
 from app.referrals.forms import (
+    AttachForm,
     ContactAttemptForm,
     PlanIntakeForm,
     ReferralForm,
@@ -33,12 +35,18 @@ from app.referrals.models import Referral
 from app.referrals.service import (
     ENDING_OUTCOMES,
     FIRST_CONTACT_STATUSES,
+    KNOWN_ELSEWHERE,
+    KNOWN_HERE,
+    MergeError,
     OpenTrajectoryError,
     PersonInput,
     ReferralError,
     ReferralInput,
+    attach_to_known_person,
+    duplicate_hints,
     failed_attempts_since_success,
     find_possible_duplicates,
+    hidden_duplicate_exists,
     log_contact_attempt,
     mask_phone,
     plan_intake,
@@ -223,9 +231,75 @@ def queue():
         .order_by(*order, Trajectory.id)
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    # Portal, API and self-registration never say whether a person is known: staff see it
+    # here. One query for the whole page.
+    hints = duplicate_hints(current_user, [t.participant_id for t in page.items])
     return render_template("referrals/queue.html", page=page, tab=tab, tabs=QUEUE_TABS,
                            counts=counts, locations=locations, location_id=location_id,
-                           today=local_date(now), participant_url=participant_url)
+                           today=local_date(now), participant_url=participant_url,
+                           hints=hints, known_here=KNOWN_HERE,
+                           known_elsewhere=KNOWN_ELSEWHERE)
+
+
+# ---- A person registered twice -----------------------------------------------------------
+
+@bp.route("/<int:trajectory_id>/bekend", methods=["GET", "POST"], endpoint="known")
+@require("participants.edit")
+def known_person(trajectory_id: int):
+    """Possible earlier records of the person of this trajectory; attach it to one of them."""
+    now = utcnow()
+    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    if not can_edit_trajectory(current_user, trajectory):
+        abort(404)
+    participant = trajectory.participant
+
+    def search():
+        return find_possible_duplicates(
+            visible_participants(current_user), participant.first_name,
+            participant.last_name, participant.phone, participant.birth_year,
+            exclude_id=participant.id)
+
+    matches = search()
+    form = AttachForm()
+    refusal = None
+    if form.validate_on_submit():
+        # Only one of the people offered here: an edited id is someone else's record.
+        chosen = int(form.participant_id.data)
+        known = next((m for m in matches if m.id == chosen), None)
+        if known is None:
+            abort(404)
+        name = known.full_name
+        try:
+            attach_to_known_person(trajectory, known, user=current_user, now=now)
+        except MergeError as error:
+            db.session.rollback()
+            refusal = error.message
+            matches = search()
+        else:
+            db.session.commit()
+            flash(_("De aanmelding hoort nu bij %(name)s. De dubbele inschrijving is "
+                    "verwijderd.", name=name), "success")
+            return redirect(url_for("referrals.queue"))
+
+    elsewhere = not matches and hidden_duplicate_exists(
+        current_user, participant.first_name, participant.last_name, participant.phone,
+        participant.birth_year, exclude_id=participant.id)
+    open_here = {m.id: next((t for t in m.trajectories
+                             if t.status != "ended" and t.location_id == trajectory.location_id),
+                            None)
+                 for m in matches}
+    # Showing possible matches shows other people's data: that is a view to log.
+    audit.record(current_user, "view", "trajectory", trajectory.id,
+                 participant_id=participant.id, summary="mogelijk al bekend", now=now)
+    for match in matches:
+        audit.record(current_user, "view", "participant", match.id, participant_id=match.id,
+                     summary="getoond als mogelijke dubbele", now=now)
+    db.session.commit()
+    return render_template("referrals/known.html", trajectory=trajectory,
+                           participant=participant, referral=trajectory.referral,
+                           matches=matches, open_here=open_here,
+                           elsewhere=elsewhere, refusal=refusal, form=form,
+                           mask_phone=mask_phone, participant_url=participant_url)
 
 
 # ---- First contact -----------------------------------------------------------------------

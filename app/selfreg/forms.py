@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -8,7 +9,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.referrals.forms import _strip, phone_problem, select_choices
@@ -52,6 +60,8 @@ class AcceptForm(FlaskForm):
 
     location_id = SelectField(_l("Vestiging"), coerce=int,
                               validators=[InputRequired(_l("Kies een vestiging."))])
+    # After the duplicate check: "new" or "attach:<participant id>" (the buttons carry it).
+    decision = HiddenField(validators=[Optional(), Regexp(r"^(new|attach:\d{1,10})$")])
     accept = SubmitField(_l("Aannemen"))
 
 

@@ -8,27 +8,35 @@ import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.api.service import over_limit
 from app.audit import service as audit
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.partners.models import Partner
-from app.referrals.service import PersonInput, ReferralInput, register_referral
+from app.referrals.service import (
+    PersonInput,
+    ReferralInput,
+    find_possible_duplicates,
+    hidden_duplicate_exists,
+    register_referral,
+)
 from app.selfreg.models import SelfRegistration
 
 TOPICS = {
-    "lezen": "Lezen",
-    "schrijven": "Schrijven",
-    "spreken": "Nederlands praten",
-    "rekenen": "Rekenen",
-    "digitaal": "Computer en telefoon",
+    "lezen": _l("Lezen"),
+    "schrijven": _l("Schrijven"),
+    "spreken": _l("Nederlands praten"),
+    "rekenen": _l("Rekenen"),
+    "digitaal": _l("Computer en telefoon"),
 }
 MOMENTS = {
-    "ochtend": "In de ochtend",
-    "middag": "In de middag",
-    "avond": "In de avond",
-    "maakt_niet_uit": "Maakt niet uit",
+    "ochtend": _l("In de ochtend"),
+    "middag": _l("In de middag"),
+    "avond": _l("In de avond"),
+    "maakt_niet_uit": _l("Maakt niet uit"),
 }
 
 
@@ -71,27 +79,54 @@ def self_referral_partner() -> Partner:
 
 
 def question_text(registration: SelfRegistration) -> str:
-    parts = [TOPICS[t] for t in (registration.topics or "").split(",") if t in TOPICS]
+    """The referral's question, stored as text in the language of the one who accepts."""
+    parts = [str(TOPICS[t]) for t in (registration.topics or "").split(",") if t in TOPICS]
     text = ", ".join(parts)
     if registration.question:
         text = f"{text}. {registration.question}" if text else registration.question
-    return text or "Wil iets leren (zelf aangemeld)"
+    return text or _("Wil iets leren (zelf aangemeld)")
 
 
-def accept(registration: SelfRegistration, *, location_id: int, user, now: datetime):
-    """Turn the registration into a referral (source zelfmelder); returns the trajectory."""
+def person_of(registration: SelfRegistration) -> PersonInput:
+    return PersonInput(first_name=registration.first_name, phone=registration.phone,
+                       found_via="website")
+
+
+def possible_duplicates(registration: SelfRegistration, scope: sa.Select) -> list:
+    """People in `scope` who are probably the one who registered (first name and phone:
+    the form asks no more)."""
+    person = person_of(registration)
+    return find_possible_duplicates(scope, person.first_name, person.last_name, person.phone,
+                                    person.birth_year)
+
+
+def known_elsewhere(registration: SelfRegistration, user) -> bool:
+    person = person_of(registration)
+    return hidden_duplicate_exists(user, person.first_name, person.last_name, person.phone,
+                                   person.birth_year)
+
+
+def accept(registration: SelfRegistration, *, location_id: int, user, now: datetime,
+           existing_participant=None):
+    """Turn the registration into a referral (source zelfmelder); returns the trajectory.
+
+    With `existing_participant` the referral is added to that known person (staff chose so
+    after the duplicate check); raises OpenTrajectoryError when they already have an open
+    trajectory at the location.
+    """
     if registration.status != "pending":
         raise SelfRegError("already decided")
     moment = MOMENTS.get(registration.best_moment or "", registration.best_moment)
+    if moment is not None:
+        moment = str(moment)
     trajectory = register_referral(
-        person=PersonInput(first_name=registration.first_name, phone=registration.phone,
-                           found_via="website"),
+        person=person_of(registration),
         referral=ReferralInput(
             location_id=location_id, question=question_text(registration), channel="form",
             referred_on=local_date(registration.created_at), share_with_referrer=False,
             consent_method="digital", partner_id=self_referral_partner().id,
             referrer_name=registration.helped_by, best_moment=moment),
-        user=user, now=now)
+        user=user, now=now, existing_participant=existing_participant)
     registration.status = "accepted"
     registration.decided_at = now
     registration.decided_by_id = getattr(user, "id", None)
@@ -112,7 +147,3 @@ def reject(registration: SelfRegistration, *, user, now: datetime) -> None:
     audit.record(user, "update", "self_registration", registration.id,
                  summary="zelfmelding afgewezen", now=now)
 
-
-def pending_query() -> sa.Select:
-    return (sa.select(SelfRegistration).where(SelfRegistration.status == "pending")
-            .order_by(SelfRegistration.created_at, SelfRegistration.id))

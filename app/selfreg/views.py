@@ -3,15 +3,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.audit import service as audit
-from app.auth.permissions import allowed_locations, require
+from app.auth.permissions import (
+    allowed_locations,
+    get_self_registration_or_404,
+    require,
+    visible_participants,
+    visible_self_registrations,
+)
 from app.auth.session import public
 from app.core.db import utcnow
 from app.extensions import db
 from app.referrals.forms import select_choices
+from app.referrals.service import OpenTrajectoryError, mask_phone
 from app.selfreg import bp
 from app.selfreg import service as selfreg
 from app.selfreg.forms import AcceptForm, RejectForm, SelfRegistrationForm
-from app.selfreg.models import SelfRegistration
 
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
@@ -47,43 +53,80 @@ def thanks():
 @bp.get("/zelfmeldingen/")
 @require("referrals.create")
 def queue():
-    page = db.paginate(selfreg.pending_query(), page=request.args.get("page", 1, type=int),
+    now = utcnow()
+    page_number = request.args.get("page", 1, type=int)
+    # Names and phone numbers of people not yet at any location, shown to staff of every
+    # location: logged. Committed first: a commit after loading would expire every row shown.
+    audit.record(current_user, "view", "self_registration_queue", None,
+                 summary=f"zelfmeldingen, pagina {page_number}", now=now)
+    db.session.commit()
+    page = db.paginate(visible_self_registrations(current_user), page=page_number,
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("selfreg/queue.html", page=page, topics=selfreg.TOPICS,
                            moments=selfreg.MOMENTS)
 
 
-def _pending_or_404(registration_id: int) -> SelfRegistration:
-    registration = db.session.get(SelfRegistration, registration_id)
-    if registration is None or registration.status != "pending":
-        abort(404)
-    return registration
-
-
 @bp.route("/zelfmeldingen/<int:registration_id>/", methods=["GET", "POST"])
 @require("referrals.create")
 def handle(registration_id: int):
-    registration = _pending_or_404(registration_id)
+    now = utcnow()
+    registration = get_self_registration_or_404(current_user, registration_id)
     accept_form = AcceptForm(prefix="accept")
     reject_form = RejectForm(prefix="reject")
     locations = allowed_locations(current_user)
     accept_form.location_id.choices = select_choices((loc.id, loc.name) for loc in locations)
-    now = utcnow()
+
+    def search():
+        return selfreg.possible_duplicates(registration, visible_participants(current_user))
+
+    matches = search()
+    refused = None
     if reject_form.reject.data and reject_form.validate_on_submit():
         selfreg.reject(registration, user=current_user, now=now)
         db.session.commit()
         flash(_("De aanmelding is afgewezen."), "success")
         return redirect(url_for("selfreg.queue"))
-    if accept_form.accept.data and accept_form.validate_on_submit():
-        trajectory = selfreg.accept(registration, location_id=accept_form.location_id.data,
-                                    user=current_user, now=now)
-        db.session.commit()
-        flash(_("%(name)s staat nu bij de nieuwe aanmeldingen.",
-                name=trajectory.participant.first_name), "success")
-        return redirect(url_for("selfreg.queue"))
+    accepting = accept_form.accept.data or accept_form.decision.data
+    if accepting and accept_form.validate_on_submit():
+        decision = accept_form.decision.data or ""
+        existing = None
+        if decision.startswith("attach:"):
+            # Only one of the people offered here: an edited id is someone else's record.
+            chosen = int(decision.split(":", 1)[1])
+            existing = next((m for m in matches if m.id == chosen), None)
+            if existing is None:
+                abort(404)
+        # With possible matches and no choice yet, nothing is saved: the page asks first.
+        if existing is not None or decision == "new" or not matches:
+            try:
+                trajectory = selfreg.accept(
+                    registration, location_id=accept_form.location_id.data,
+                    user=current_user, now=now, existing_participant=existing)
+            except OpenTrajectoryError as error:
+                db.session.rollback()
+                refused = error.trajectory
+                matches = search()
+            else:
+                db.session.commit()
+                if existing is not None:
+                    flash(_("De aanmelding is toegevoegd aan %(name)s en staat nu bij de "
+                            "nieuwe aanmeldingen.", name=trajectory.participant.full_name),
+                          "success")
+                else:
+                    flash(_("%(name)s staat nu bij de nieuwe aanmeldingen.",
+                            name=trajectory.participant.first_name), "success")
+                return redirect(url_for("selfreg.queue"))
+
+    elsewhere = not matches and selfreg.known_elsewhere(registration, current_user)
     audit.record(current_user, "view", "self_registration", registration.id,
                  summary="zelfmelding bekeken", now=now)
+    # Showing possible matches shows other people's data: that is a view to log.
+    for match in matches:
+        audit.record(current_user, "view", "participant", match.id, participant_id=match.id,
+                     summary="getoond als mogelijke dubbele (zelfmelding)", now=now)
     db.session.commit()
     return render_template("selfreg/handle.html", registration=registration,
                            accept_form=accept_form, reject_form=reject_form,
+                           matches=matches, elsewhere=elsewhere, refused=refused,
+                           mask_phone=mask_phone,
                            topics=selfreg.TOPICS, moments=selfreg.MOMENTS)
