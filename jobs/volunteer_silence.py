@@ -8,11 +8,13 @@ the silence began, so a new session starts a new silence (and a new reminder 21 
 
 from datetime import datetime
 
+from flask import render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.matching import service as matching
+from app.notifications.links import settings_link
 from app.notifications.models import Notification
 from app.notifications.service import Message, absolute_url, notify_many
 from jobs.digest import digest_due
@@ -32,15 +34,22 @@ def _volunteer_messages(matches) -> list[Message]:
         if user is None or not user.active:
             continue
         name = match.trajectory.participant.first_name
-        day = format_date(matching.silence_anchor(match), "d MMMM")
+        subject = _("Hoe gaat het met %(name)s?", name=name)
+        # Straight to the session form of this match: logging it is the one thing to do.
+        link = absolute_url("volunteers.log_session", match_id=match.id)
+        owner = match.trajectory.owner
+        context = {
+            "subject": subject, "user": user, "participant": name, "link": link,
+            "day": format_date(matching.silence_anchor(match), "d MMMM"),
+            "coordinator": owner.name if owner is not None and owner.active else None,
+            "settings_link": settings_link(),
+        }
         messages.append(Message(
             kind="volunteer_silent_21", subject_key=f"match:{match.id}", recipient=user,
-            period_key=_period(match),
-            subject=_("Hoe gaat het met %(name)s?", name=name),
-            body=_("Sinds %(day)s is er geen bijeenkomst met %(name)s vastgelegd. Hebben "
-                   "jullie elkaar gezien? Leg het dan even vast. Lukt het niet om af te "
-                   "spreken? Laat het de coördinator weten.", day=day, name=name),
-            link=absolute_url("volunteers.log_session", match_id=match.id)))
+            period_key=_period(match), subject=subject,
+            body=render_template("mail/volunteer_silence.txt", **context),
+            html=render_template("mail/volunteer_silence.html", **context),
+            link=link))
     return messages
 
 

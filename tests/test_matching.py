@@ -626,6 +626,32 @@ def test_silence_job_reminds_the_volunteer_once_per_silence(app, db):
     assert [n.period_key for n in again] == ["since:2026-11-12"]
 
 
+def test_silence_reminder_arrives_as_a_dutch_mail_with_a_link_to_the_session_form(
+        app, db, smtp_server):
+    from app.notifications.service import deliver_pending
+    from jobs.volunteer_silence import job
+
+    coordinator, volunteer_user, match = _silence_world(db)
+    now = factories.aware(2026, 11, 11, 6, 30)
+
+    job(now)
+    deliver_pending(now)
+
+    [msg] = smtp_server.messages
+    assert msg.envelope_to == [volunteer_user.email]
+    assert msg["Subject"] == "Hoe gaat het met Fatima?"
+    link = f"http://127.0.0.1:5000/mijn/koppelingen/{match.id}/bijeenkomst"
+    plain = smtp_server.body(msg)
+    assert plain.startswith("Beste Anneke,")
+    assert "Sinds 12 oktober is er geen bijeenkomst met Fatima vastgelegd." in plain
+    assert link in plain.splitlines()
+    assert "Laat het Carla Coördinator weten." in plain
+    html = smtp_server.body(msg, "html")
+    assert f'href="{link}"' in html and "Bijeenkomst vastleggen" in html
+    assert '<html lang="nl">' in html
+    assert 'href="http://127.0.0.1:5000/berichten/instellingen"' in html
+
+
 def test_silence_job_alerts_the_coordinator_after_42_days(app, db):
     from jobs.volunteer_silence import job
 
