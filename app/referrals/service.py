@@ -99,12 +99,15 @@ def same_person(candidate, first_name, last_name, phone_normalised, birth_year
     clues = [c for c in (same_phone, same_year) if c is not None]
     options = []
     if same_last is not None and clues:
-        options.append(sa.and_(same_last, sa.or_(*clues)))
+        options.append(same_last)
     if same_phone is not None:
         options.append(sa.and_(last_missing, same_phone))
     if not options:
         return sa.false()
-    return sa.and_(same_first, candidate.anonymised_at.is_(None), sa.or_(*options))
+    # "Same phone or birth year" is a condition of its own (the phone option repeats it):
+    # that is what the indexes on phone_normalised and birth_year can serve.
+    return sa.and_(sa.or_(*clues), same_first, candidate.anonymised_at.is_(None),
+                   sa.or_(*options))
 
 
 def find_possible_duplicates(scope: sa.Select, first_name: str, last_name: str,
