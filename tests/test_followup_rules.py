@@ -1,5 +1,6 @@
 """Follow-up rules: each default rule plans the right check-in, and an admin can change them."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -371,6 +372,97 @@ def test_bad_rule_input_gets_a_dutch_message_and_saves_nothing(client, auth, db,
     db.session.expire_all()
     assert (rule.name, rule.offset, rule.repeat_every) == (
         "Wacht op aanbod: even bellen hoe het gaat", 14, 14)
+
+
+def _new_rule(**overrides) -> dict:
+    data = {"name": "Na de intake: leerdoelen nog eens doornemen", "event": "intake_done",
+            "checkin_kind": "goal_evaluation", "offset": "10", "offset_unit": "working_days",
+            "assignee": "owner", "repeat_every": "", "active": "y"}
+    return data | overrides
+
+
+def test_admin_adds_a_rule_and_it_plans_checkins_from_then_on(client, auth, db,
+                                                               restore_rules):
+    auth.as_role("admin")
+    page = client.get("/beheer/opvolgregels").get_data(as_text=True)
+    assert 'href="/beheer/opvolgregels/nieuw"' in page
+    form = client.get("/beheer/opvolgregels/nieuw").get_data(as_text=True)
+    assert "Nieuwe opvolgregel" in form and "Wacht (weer) op een aanbod" in form
+
+    response = client.post("/beheer/opvolgregels/nieuw", data=_new_rule())
+
+    assert response.status_code == 302
+    rule = db.session.scalar(sa.select(FollowUpRule).where(
+        FollowUpRule.name == "Na de intake: leerdoelen nog eens doornemen"))
+    assert (rule.event, rule.checkin_kind, rule.offset, rule.offset_unit, rule.assignee,
+            rule.repeat_every, rule.active) == (
+        "intake_done", "goal_evaluation", 10, "working_days", "owner", None, True)
+    page = client.get("/beheer/opvolgregels").get_data(as_text=True)
+    assert "Na de intake: leerdoelen nog eens doornemen" in page and "10 werkdagen" in page
+
+    owner, trajectory = coordinator_and_trajectory(status="waiting",
+                                                   waiting_since=date(2026, 11, 23))
+    emit("intake_done", trajectory, NOW)
+    [checkin] = planned(trajectory)
+    assert (checkin.rule_id, checkin.kind, checkin.due_on, checkin.assignee_id) == (
+        rule.id, "goal_evaluation", date(2026, 12, 7), owner.id)
+    assert checkin.title == "Na de intake: leerdoelen nog eens doornemen"
+    # A follow-up of the intake itself, not of the wait: it stays when an offer starts.
+    trajectory.status = "active"
+    emit("enrolled", trajectory, NOW)
+    assert planned(trajectory) == [checkin]
+
+
+def test_admin_adds_a_repeating_rule_for_the_volunteer_of_a_match(
+        client, auth, db, restore_rules):
+    auth.as_role("admin")
+    client.post("/beheer/opvolgregels/nieuw", data=_new_rule(
+        name="Maandelijks: hoe gaat het?", event="match_started", checkin_kind="match_3m",
+        offset="30", offset_unit="days", assignee="volunteer", repeat_every="30"))
+    owner, trajectory = coordinator_and_trajectory(status="active")
+    volunteer_user = factories.user("volunteer")
+    emit("match_started", trajectory, NOW, match=a_match(trajectory,
+                                                         volunteer_user=volunteer_user))
+    [monthly] = [c for c in planned(trajectory, assignee_id=volunteer_user.id)
+                 if c.title == "Maandelijks: hoe gaat het?"]
+    assert monthly.due_on == date(2026, 12, 23)
+    after = service.complete_checkin(monthly, outcome="going_well", note=None,
+                                     user=volunteer_user, now=aware(2026, 12, 23, 10, 0))
+    assert after.due_on == date(2027, 1, 22)
+
+
+def test_a_new_rule_with_bad_input_gets_dutch_messages_next_to_the_fields(client, auth, db,
+                                                                         restore_rules):
+    auth.as_role("admin")
+    before = db.session.scalar(sa.select(sa.func.count(FollowUpRule.id)))
+
+    response = client.post("/beheer/opvolgregels/nieuw", data=_new_rule(
+        name="", event="", checkin_kind="", offset="veel", assignee="volunteer",
+        repeat_every="0"))
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    errors = dict(re.findall(r'<small id="([\w-]+)-error" class="field-error">([^<]*)</small>',
+                             html))
+    assert errors == {
+        "name": "Vul een naam in.",
+        "event": "Kies wanneer de regel een contactmoment plant.",
+        "checkin_kind": "Kies het soort contactmoment.",
+        "offset": "Ongeldig getal. Kies een getal van 0 tot 730.",
+        "assignee": "Alleen bij een koppeling is er een vrijwilliger. Kies hier de eigenaar "
+                    "van het traject.",
+        "repeat_every": "Kies een getal van 1 tot 365.",
+    }
+    assert db.session.scalar(sa.select(sa.func.count(FollowUpRule.id))) == before
+
+
+@pytest.mark.parametrize("role", ["coordinator", "staff", "volunteer"])
+def test_only_admins_add_rules(client, auth, db, role):
+    auth.as_role(role)
+    before = db.session.scalar(sa.select(sa.func.count(FollowUpRule.id)))
+    assert client.get("/beheer/opvolgregels/nieuw").status_code == 403
+    assert client.post("/beheer/opvolgregels/nieuw", data=_new_rule()).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(FollowUpRule.id))) == before
 
 
 @pytest.mark.parametrize("role", ["coordinator", "staff", "volunteer"])

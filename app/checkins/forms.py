@@ -8,9 +8,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from app.core.choices import OFFSET_UNIT, RULE_ASSIGNEE
+from app.core.choices import CHECKIN_KIND, FOLLOWUP_EVENT, OFFSET_UNIT, RULE_ASSIGNEE
 
 
 def _choices(mapping: dict) -> list[SelectChoice]:
@@ -47,3 +54,25 @@ class RuleForm(FlaskForm):
                     NumberRange(min=1, max=365, message=_l("Kies een getal van 1 tot 365."))],
     )
     active = BooleanField(_l("Deze regel staat aan"))
+
+
+# Only these events have a match, and so a volunteer to give the check-in to.
+EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")
+
+
+class NewRuleForm(RuleForm):
+    """A rule of the admin's own: also on which event it fires and what it plans."""
+
+    event = SelectField(_l("Wanneer"), choices=[SelectChoice(value="", label=_l("Kies…"))]
+                        + _choices(FOLLOWUP_EVENT),
+                        validators=[DataRequired(_l("Kies wanneer de regel een contactmoment "
+                                                    "plant."))])
+    checkin_kind = SelectField(_l("Soort contactmoment"),
+                               choices=[SelectChoice(value="", label=_l("Kies…"))]
+                               + _choices(CHECKIN_KIND),
+                               validators=[DataRequired(_l("Kies het soort contactmoment."))])
+
+    def validate_assignee(self, field):
+        if field.data == "volunteer" and self.event.data not in EVENTS_WITH_A_VOLUNTEER:
+            raise ValidationError(_l("Alleen bij een koppeling is er een vrijwilliger. Kies "
+                                     "hier de eigenaar van het traject."))

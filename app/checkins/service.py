@@ -5,6 +5,7 @@ moving and cancelling check-ins. Functions add and flush; the caller commits onc
 Cancelled check-ins keep their row (status "cancelled", vervallen): history is never deleted.
 """
 
+import secrets
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -54,6 +55,30 @@ def due_date(rule: FollowUpRule, base: date) -> date:
     if rule.offset_unit == "working_days":
         return add_working_days(base, rule.offset)
     return base + timedelta(days=rule.offset)
+
+
+def create_rule(data: dict, user, now: datetime) -> FollowUpRule:
+    """An admin's own rule, after the existing ones; it plans check-ins for events from now
+    on (what happened before is not planned afterwards)."""
+    from app.core.choices import CHECKIN_KIND
+
+    for name, allowed in (("event", RULE_EVENTS), ("offset_unit", OFFSET_UNITS),
+                          ("assignee", ASSIGNEES), ("checkin_kind", tuple(CHECKIN_KIND))):
+        if data[name] not in allowed:
+            raise ValueError(f"unknown {name} {data[name]!r}")
+    last = db.session.scalar(sa.select(sa.func.max(FollowUpRule.sort_order))) or 0
+    rule = FollowUpRule(
+        # The code names the defaults for migrations; an admin's rule only needs a unique one.
+        code=f"custom_{secrets.token_hex(6)}", name=data["name"], event=data["event"],
+        offset=data["offset"], offset_unit=data["offset_unit"], assignee=data["assignee"],
+        repeat_every=data["repeat_every"], checkin_kind=data["checkin_kind"],
+        active=data["active"], sort_order=last + 10,
+    )
+    db.session.add(rule)
+    db.session.flush()
+    audit.record(user, "create", "followup_rule", rule.id, summary=f"nieuw: {rule.name}",
+                 now=now)
+    return rule
 
 
 def update_rule(rule: FollowUpRule, data: dict, user, now: datetime) -> list[str]:

@@ -14,7 +14,7 @@ from app.auth.permissions import (
     trajectory_scope,
 )
 from app.checkins import bp, service  # importing it registers its event subscriber
-from app.checkins.forms import CompleteCheckInForm, RuleForm
+from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
 from app.checkins.models import FollowUpRule
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
@@ -108,6 +108,33 @@ def rules():
     return render_template("checkins/rules.html", rules=rows)
 
 
+def _rule_data(form: RuleForm) -> dict:
+    return {
+        "name": form.name.data.strip(),
+        "offset": form.offset.data,
+        "offset_unit": form.offset_unit.data,
+        "assignee": form.assignee.data,
+        "repeat_every": form.repeat_every.data or None,
+        "active": form.active.data,
+    }
+
+
+@bp.route("/beheer/opvolgregels/nieuw", methods=["GET", "POST"])
+@require("rules.manage")
+def new_rule():
+    form = NewRuleForm()
+    if request.method == "GET":
+        form.active.data = True
+    if form.validate_on_submit():
+        data = _rule_data(form) | {"event": form.event.data,
+                                   "checkin_kind": form.checkin_kind.data}
+        service.create_rule(data, current_user, utcnow())
+        db.session.commit()
+        flash(_("De regel is toegevoegd. Hij plant contactmomenten vanaf nu."), "success")
+        return redirect(url_for("checkins.rules"))
+    return render_template("checkins/rule_form.html", form=form, rule=None)
+
+
 @bp.route("/beheer/opvolgregels/<int:rule_id>", methods=["GET", "POST"])
 @require("rules.manage")
 def edit_rule(rule_id: int):
@@ -116,14 +143,7 @@ def edit_rule(rule_id: int):
         abort(404)
     form = RuleForm(obj=rule)
     if form.validate_on_submit():
-        changed = service.update_rule(rule, {
-            "name": form.name.data.strip(),
-            "offset": form.offset.data,
-            "offset_unit": form.offset_unit.data,
-            "assignee": form.assignee.data,
-            "repeat_every": form.repeat_every.data or None,
-            "active": form.active.data,
-        }, current_user, utcnow())
+        changed = service.update_rule(rule, _rule_data(form), current_user, utcnow())
         db.session.commit()
         flash(_("De regel is opgeslagen. Nieuwe contactmomenten volgen de nieuwe regel.")
               if changed else _("Er was niets veranderd."), "success")
