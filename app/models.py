@@ -8,6 +8,7 @@ from app.checkins.models import CheckIn, FollowUpRule
 from app.intakes.models import Intake, LearningGoal
 from app.matching.models import Enrollment, Match, MatchSession, Offer, SessionGoal
 from app.notifications.models import Notification
+from app.participants import milestones  # noqa: F401  (keeps the trajectory's copies)
 from app.participants.models import Consent, Participant, Trajectory
 from app.partners.models import Partner, PartnerContact
 from app.referrals.models import ContactAttempt, Referral

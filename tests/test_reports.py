@@ -313,3 +313,43 @@ def test_median_from_day_histograms():
     assert service._median({2: 2, 7: 1}) == 2  # 2, 2, 7
     assert service._median({6: 1, 7: 1}) == 6.5
     assert service._median({1: 1, 3: 2, 10: 1}) == 3  # 1, 3, 3, 10
+
+
+def test_funnel_follows_the_real_first_contact_intake_and_partner_changes(db):
+    """The report reads copies on the trajectory; every change to the referral or intake
+    reaches them, whichever service made it."""
+    from app.intakes.service import save_intake
+    from app.referrals.service import log_contact_attempt
+
+    loc = factories.location()
+    staff = factories.user("staff", locations=[loc])
+    partner = factories.partner("Wijkteam Oost")
+    t = factories.trajectory(location_obj=loc, referred_on=date(2026, 11, 2))
+    db.session.commit()
+    period = _period(loc)
+    assert [s["count"] for s in service.funnel(period)["steps"]] == [1, 0, 0, 0, 0]
+
+    log_contact_attempt(t, reached=False, channel="phone", note=None, user=staff,
+                        now=factories.aware(2026, 11, 3, 9))
+    db.session.commit()
+    assert service.funnel(period)["steps"][1]["count"] == 0  # not reached is no contact
+    log_contact_attempt(t, reached=True, channel="phone", note=None, user=staff,
+                        now=factories.aware(2026, 11, 5, 9))
+    db.session.commit()
+    save_intake(t, {"held_on": date(2026, 11, 12), "scale": "nt2"},
+                [{"subject": "lezen", "context": "geld", "own_words": "Brieven lezen",
+                  "target_date": None}], staff, factories.aware(2026, 11, 12, 10))
+    db.session.commit()
+    steps = {s["step"]: s for s in service.funnel(period)["steps"]}
+    assert (steps["contacted"]["count"], steps["intake"]["count"]) == (1, 1)
+    assert (steps["contacted"]["median_days"], steps["intake"]["median_days"]) == (3, 7)
+    assert service.per_partner(period)[0]["partner"] is None
+
+    # Staff correct the referrer: the per-partner table follows.
+    t.referral.partner_id = partner.id
+    db.session.commit()
+    assert service.per_partner(period)[0]["partner"] == "Wijkteam Oost"
+    # An intake removed (entered on the wrong person) no longer counts.
+    db.session.delete(t.intake)
+    db.session.commit()
+    assert service.funnel(period)["steps"][2]["count"] == 0

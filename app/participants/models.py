@@ -94,6 +94,12 @@ class Trajectory(db.Model):
     # Every contact that happened moves this forward; it alone drives "buiten beeld".
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     out_of_view_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Copies of the referral's partner, its first-contact date and the intake date, kept in
+    # step by app/participants/milestones.py: the reports read a year of trajectories at
+    # once, and one table is several times faster than joining referrals and intakes.
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"))
+    first_contact_on: Mapped[date | None]
+    intake_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

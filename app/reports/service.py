@@ -25,15 +25,12 @@ from app.admin.models import Location
 from app.auth.models import User
 from app.checkins.models import CheckIn
 from app.extensions import db
-from app.intakes.models import Intake, LearningGoal
+from app.intakes.models import LearningGoal
 from app.matching.models import LOAD_STATUSES, Enrollment, Match, MatchSession, Offer
 from app.participants.models import Participant, Trajectory
 from app.partners.models import Partner
-from app.referrals.models import Referral
 from app.volunteers.models import Volunteer, volunteer_locations
 
-# Referral results that mean somebody spoke with the person.
-CONTACT_RESULTS = ("reached", "declined", "forwarded")
 FUNNEL_STEPS = ("referred", "contacted", "intake", "started", "ended")
 WAITING_TOP = 10
 
@@ -105,22 +102,17 @@ def cohort_figures(period: Period) -> tuple[dict, list[dict]]:
     distinct number of days), from which the exact median follows. Bounded output, the same
     on PostgreSQL and SQLite.
     """
-    contacted_on = sa.case((Referral.result.in_(CONTACT_RESULTS), Referral.result_on))
-    # Partner key: the partner's id; 0 for a referral without a partner; -1 without referral.
-    partner_key = sa.func.coalesce(
-        Referral.partner_id, sa.case((Referral.id.is_(None), -1), else_=0))
+    # One table: the trajectory carries its referral's partner and the first-contact and
+    # intake dates (app/participants/milestones.py). Partner key 0: no partner (walk-in).
     cohort = (
         sa.select(
-            partner_key.label("partner"),
+            sa.func.coalesce(Trajectory.partner_id, 0).label("partner"),
             Trajectory.referred_on.label("referred"),
-            contacted_on.label("contacted"),
-            Intake.held_on.label("intake"),
+            Trajectory.first_contact_on.label("contacted"),
+            Trajectory.intake_on.label("intake"),
             Trajectory.started_on.label("started"),
             Trajectory.ended_on.label("ended"),
         )
-        .select_from(Trajectory)
-        .outerjoin(Referral, Referral.trajectory_id == Trajectory.id)
-        .outerjoin(Intake, Intake.trajectory_id == Trajectory.id)
         .where(Trajectory.referred_on.between(period.start, period.end),
                _in_locations(Trajectory.location_id, period))
     ).cte("cohort")
@@ -152,8 +144,7 @@ def cohort_figures(period: Period) -> tuple[dict, list[dict]]:
         if kind == "partner":
             row = [n, *steps]
             counts = [a + b for a, b in zip(counts, row, strict=True)]
-            if key != -1:
-                by_partner[key] = row
+            by_partner[key] = row
         else:
             histograms[kind][int(key)] = histograms[kind].get(int(key), 0) + n
     pairs = counts[len(FUNNEL_STEPS):]

@@ -81,6 +81,15 @@ def _fill(conn) -> None:
         SELECT t.id, t.referred_on + 10, 'nt2', 'A1', 'A1', 'A0', 'A0', 'basic', '1F',
                '[]', {NOW_SQL}, {NOW_SQL}
         FROM trajectories t WHERE t.status <> 'referred'"""))
+    # The milestone copies on the trajectory, as app/participants/milestones.py keeps them.
+    conn.execute(sa.text("""
+        UPDATE trajectories t SET partner_id = r.partner_id,
+               first_contact_on = CASE WHEN r.result IN ('reached', 'declined', 'forwarded')
+                                       THEN r.result_on END
+        FROM referrals r WHERE r.trajectory_id = t.id"""))
+    conn.execute(sa.text("""
+        UPDATE trajectories t SET intake_on = i.held_on
+        FROM intakes i WHERE i.trajectory_id = t.id"""))
     conn.execute(sa.text(f"""
         INSERT INTO learning_goals (trajectory_id, subject, context, own_words, status,
                                     created_at)
