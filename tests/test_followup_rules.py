@@ -456,6 +456,18 @@ def test_a_new_rule_with_bad_input_gets_dutch_messages_next_to_the_fields(client
     assert db.session.scalar(sa.select(sa.func.count(FollowUpRule.id))) == before
 
 
+def test_a_rule_without_a_match_cannot_be_given_to_the_volunteer(client, auth, db,
+                                                                 restore_rules):
+    auth.as_role("admin")
+    rule = factories.followup_rule("waiting")
+    response = client.post(f"/beheer/opvolgregels/{rule.id}", data={
+        "name": rule.name, "offset": "14", "offset_unit": "days", "assignee": "volunteer",
+        "repeat_every": "14", "active": "y"})
+    assert "Alleen bij een koppeling is er een vrijwilliger." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert rule.assignee == "owner"
+
+
 @pytest.mark.parametrize("role", ["coordinator", "staff", "volunteer"])
 def test_only_admins_add_rules(client, auth, db, role):
     auth.as_role(role)

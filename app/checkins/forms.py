@@ -38,7 +38,13 @@ class CompleteCheckInForm(FlaskForm):
                          validators=[Optional(), Length(max=2000)])
 
 
+# Only these events have a match, and so a volunteer to give the check-in to.
+EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")
+
+
 class RuleForm(FlaskForm):
+    """`event`: the event of the rule being edited (a rule's event does not change)."""
+
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")),
                                                Length(max=160)])
     offset = IntegerField(
@@ -55,9 +61,18 @@ class RuleForm(FlaskForm):
     )
     active = BooleanField(_l("Deze regel staat aan"))
 
+    def __init__(self, *args, event: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._event = event
 
-# Only these events have a match, and so a volunteer to give the check-in to.
-EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")
+    def rule_event(self) -> str | None:
+        return self._event
+
+    def validate_assignee(self, field):
+        # A volunteer's rule on any other event would silently plan nothing.
+        if field.data == "volunteer" and self.rule_event() not in EVENTS_WITH_A_VOLUNTEER:
+            raise ValidationError(_l("Alleen bij een koppeling is er een vrijwilliger. Kies "
+                                     "hier de eigenaar van het traject."))
 
 
 class NewRuleForm(RuleForm):
@@ -72,7 +87,5 @@ class NewRuleForm(RuleForm):
                                + _choices(CHECKIN_KIND),
                                validators=[DataRequired(_l("Kies het soort contactmoment."))])
 
-    def validate_assignee(self, field):
-        if field.data == "volunteer" and self.event.data not in EVENTS_WITH_A_VOLUNTEER:
-            raise ValidationError(_l("Alleen bij een koppeling is er een vrijwilliger. Kies "
-                                     "hier de eigenaar van het traject."))
+    def rule_event(self) -> str | None:
+        return self.event.data

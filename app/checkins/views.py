@@ -141,7 +141,7 @@ def edit_rule(rule_id: int):
     rule = db.session.get(FollowUpRule, rule_id)
     if rule is None:
         abort(404)
-    form = RuleForm(obj=rule)
+    form = RuleForm(obj=rule, event=rule.event)
     if form.validate_on_submit():
         changed = service.update_rule(rule, _rule_data(form), current_user, utcnow())
         db.session.commit()
