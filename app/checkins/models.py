@@ -43,6 +43,10 @@ class CheckIn(db.Model):
         sa.Index("ix_checkins_trajectory_status", "trajectory_id", "status"),
         # The out-of-view scan (recent "not reached") and the digest's recent concerns.
         sa.Index("ix_checkins_status_done", "status", "done_at"),
+        # Reports: overdue check-ins per trajectory owner, read from the index alone.
+        sa.Index("ix_checkins_planned_due_trajectory", "due_on", "trajectory_id",
+                 postgresql_where=sa.text("status = 'planned'"),
+                 sqlite_where=sa.text("status = 'planned'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -77,6 +77,8 @@ class Trajectory(db.Model):
         # Reports: the cohort of a period (referral date) and what ended in a period.
         sa.Index("ix_trajectories_referred_on", "referred_on"),
         sa.Index("ix_trajectories_ended_on", "ended_on"),
+        # Who waits longest: the waiting list, its alerts and the dashboard's top ten.
+        sa.Index("ix_trajectories_status_waiting_since", "status", "waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

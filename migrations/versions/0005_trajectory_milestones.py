@@ -1,4 +1,5 @@
-"""trajectory milestones: partner, first contact and intake date on the trajectory
+"""trajectory milestones: partner, first contact and intake date on the trajectory; indexes
+for the waiting list and overdue check-ins
 
 The reports read a whole year of trajectories at once; joining referrals and intakes for
 that was most of the dashboard's time. The trajectory now carries copies (kept in step by
@@ -35,6 +36,13 @@ def upgrade():
     op.add_column("trajectories", sa.Column("first_contact_on", sa.Date(), nullable=True))
     op.add_column("trajectories", sa.Column("intake_on", sa.Date(), nullable=True))
 
+    op.create_index("ix_trajectories_status_waiting_since", "trajectories",
+                    ["status", "waiting_since"])
+    op.create_index("ix_checkins_planned_due_trajectory", "checkins",
+                    ["due_on", "trajectory_id"],
+                    postgresql_where=sa.text("status = 'planned'"),
+                    sqlite_where=sa.text("status = 'planned'"))
+
     op.execute(
         "UPDATE trajectories SET "
         "partner_id = (SELECT r.partner_id FROM referrals r "
@@ -47,6 +55,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_checkins_planned_due_trajectory", table_name="checkins")
+    op.drop_index("ix_trajectories_status_waiting_since", table_name="trajectories")
     if op.get_bind().dialect.name == "sqlite":
         # SQLite cannot drop a referencing column in place; batch mode copies the table, and
         # dropping the old copy must not trip the keys that point at it. (The pragma only
