@@ -178,11 +178,12 @@ def test_back_in_view_after_buiten_beeld_is_signalled_again_once(db, smtp_server
     db.session.commit()
     run_jobs(factories.aware(2027, 1, 4, 6, 15), ("referrer_signals",))
 
-    # Reached again: the partner hears "contact gehad" once more, dated by the change.
+    # Reached again: the check-in itself tells the partner "contact gehad" once more, dated
+    # by the change, without waiting for the trajectory's next event.
     _back_in_view_by_a_checkin(trajectory, coordinator, factories.aware(2027, 1, 11, 10))
-    signal = signal_referrer(trajectory, factories.aware(2027, 1, 11, 10))
     db.session.commit()
-    assert signal is not None and signal.period_key == "contact_gehad:2027-01-11"
+    signal = _signals(db)[-1]
+    assert signal.period_key == "contact_gehad:2027-01-11"
     assert "contact gehad (11-01-2027)" in signal.body
     deliver_pending(factories.aware(2027, 1, 11, 10, 5))
     assert [m["Subject"] for m in smtp_server.messages] == [
@@ -200,7 +201,6 @@ def test_back_in_view_after_buiten_beeld_is_signalled_again_once(db, smtp_server
     db.session.commit()
     run_jobs(factories.aware(2027, 3, 1, 6, 15), ("referrer_signals",))
     _back_in_view_by_a_checkin(trajectory, coordinator, factories.aware(2027, 3, 8, 10))
-    signal_referrer(trajectory, factories.aware(2027, 3, 8, 10))
     db.session.commit()
     assert [n.period_key for n in _signals(db)] == [
         "contact_gehad:2026-11-23", "buiten_beeld:2027-01-04", "contact_gehad:2027-01-11",

@@ -12,6 +12,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import roles_with
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, OPEN_STATUSES, label
+from app.core.events import emit
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, normalise_phone
@@ -33,6 +34,9 @@ def record_contact(trajectory: Trajectory, at: datetime) -> None:
     flagged = trajectory.out_of_view_since
     if flagged is not None and newer and local_date(at) >= local_date(flagged):
         trajectory.out_of_view_since = None
+        # The referrer was told the person went out of view; now they hear it at once
+        # (app/portal/service.py), not at the trajectory's next event weeks later.
+        emit("back_in_view", trajectory, at)
 
 
 # --- The participant list -------------------------------------------------------------------
