@@ -207,6 +207,28 @@ def test_back_in_view_after_buiten_beeld_is_signalled_again_once(db, smtp_server
         "buiten_beeld:2027-03-01", "contact_gehad:2027-03-08"]
 
 
+def test_reached_at_last_after_unreachable_and_buiten_beeld_is_told_as_contact_only(db):
+    """No "we cannot reach X" on the very attempt that reached them: the stage is read after
+    the attempt has changed the trajectory."""
+    trajectory, coordinator = _referred(db)
+    for day in (23, 24, 25):
+        log_contact_attempt(trajectory, reached=False, channel="phone", note=None,
+                            user=coordinator, now=factories.aware(2026, 11, day, 10))
+    db.session.commit()
+    assert trajectory.status == "unreachable"
+    trajectory.out_of_view_since = factories.aware(2027, 1, 6, 6)
+    db.session.commit()
+    run_jobs(factories.aware(2027, 1, 6, 6, 15), ("referrer_signals",))
+    told = [n.period_key for n in _signals(db)]
+
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None,
+                        user=coordinator, now=factories.aware(2027, 1, 8, 10))
+    db.session.commit()
+    assert trajectory.out_of_view_since is None
+    new = [n.period_key for n in _signals(db)][len(told):]
+    assert new == ["contact_gehad:2027-01-08"]
+
+
 def test_signals_keyed_by_bare_stage_before_still_count_as_told(db):
     # Ledger rows from before the dated keys: "contact_gehad" alone. The current stage was
     # told then, so an upgrade sends nothing again.

@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.checkins.models import CheckIn, FollowUpRule
 from app.core.choices import CHECKIN_OUTCOME, CHECKIN_STATUS, OPEN_STATUSES, label
-from app.core.events import subscribe
+from app.core.events import emit, subscribe
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.participants.models import Trajectory
@@ -352,19 +352,22 @@ def complete_checkin(checkin: CheckIn, *, outcome: str, note: str | None, user,
     checkin.note = (note or "").strip() or None
     checkin.done_at = now
     checkin.done_by_id = getattr(user, "id", None)
+    back_in_view = False
     if outcome == "not_reached":
         checkin.status = "not_reached"
         checkin.outcome = None
     else:
         checkin.status = "done"
         checkin.outcome = outcome
-        record_contact(checkin.trajectory, now)
+        back_in_view = record_contact(checkin.trajectory, now)
     db.session.flush()
     audit.record(user, "update", "checkin", checkin.id,
                  participant_id=checkin.trajectory.participant_id,
                  summary=f"contactmoment afgerond: {outcome}", now=now)
     next_checkin = _plan_repeat(checkin, now)
     db.session.flush()
+    if back_in_view:
+        emit("back_in_view", checkin.trajectory, now)
     return next_checkin
 
 

@@ -88,8 +88,7 @@ def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now
         trajectory.waiting_since = intake.held_on
     elif trajectory.status == "waiting" and intake.held_on != old_held_on:
         trajectory.waiting_since = intake.held_on
-    if created:
-        record_contact(trajectory, contact_moment(intake.held_on, now))
+    back_in_view = created and record_contact(trajectory, contact_moment(intake.held_on, now))
     referral = trajectory.referral
     if referral is not None and referral.result == "pending":
         # Someone who sat through an intake has clearly been reached.
@@ -108,6 +107,8 @@ def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now
     if moved_on:
         emit("intake_done", trajectory, now, intake=intake)
         emit("waiting", trajectory, now)
+    if back_in_view:
+        emit("back_in_view", trajectory, now)
     for goal in target_set:
         emit("goal_target_set", trajectory, now, goal=goal)
     return intake

@@ -578,12 +578,14 @@ def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
             goal.status = "in_progress"
     db.session.flush()
     _refresh_last_session(match)
-    record_contact(match.trajectory, _contact_moment(held_on, now))
+    back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
     audit.record(by, "create", "session", session.id,
                  participant_id=match.trajectory.participant_id, now=now,
                  summary="bijeenkomst vastgelegd" + (" met zorgen" if concern else ""))
     if concern:
         _signal_concern(session, now)
+    if back_in_view:
+        emit("back_in_view", match.trajectory, now)
     return session
 
 
@@ -617,12 +619,14 @@ def update_session(session: MatchSession, *, held_on: date, minutes: int, practi
             goal.status = "in_progress"
     db.session.flush()
     _refresh_last_session(match)
-    record_contact(match.trajectory, _contact_moment(held_on, now))
+    back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
     audit.record(by, "update", "session", session.id,
                  participant_id=match.trajectory.participant_id, now=now,
                  summary="bijeenkomst aangepast")
     if raised_concern:
         _signal_concern(session, now)
+    if back_in_view:
+        emit("back_in_view", match.trajectory, now)
 
 
 def handle_concern(session: MatchSession, *, by, now: datetime) -> None:

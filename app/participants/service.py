@@ -12,14 +12,13 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import roles_with
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, OPEN_STATUSES, label
-from app.core.events import emit
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, normalise_phone
 from app.participants.timeline import TimelineItem, timeline_provider
 
 
-def record_contact(trajectory: Trajectory, at: datetime) -> None:
+def record_contact(trajectory: Trajectory, at: datetime) -> bool:
     """A contact happened (intake, session, check-in done, referral reached).
 
     The newest contact is the trajectory's last contact; it drives "buiten beeld". Only a
@@ -27,6 +26,10 @@ def record_contact(trajectory: Trajectory, at: datetime) -> None:
     of view or later brings it back into view: a session logged late for a day before that
     does not mean anyone has reached the person since. Whole days, because a session has a
     date and no time.
+
+    Returns whether it brought the trajectory back into view: the caller then emits
+    "back_in_view" once its own changes are made (and with the real "now"), so the
+    referrer hears the new stage at once, not at the next event weeks later.
     """
     newer = trajectory.last_contact_at is None or at > trajectory.last_contact_at
     if newer:
@@ -34,9 +37,8 @@ def record_contact(trajectory: Trajectory, at: datetime) -> None:
     flagged = trajectory.out_of_view_since
     if flagged is not None and newer and local_date(at) >= local_date(flagged):
         trajectory.out_of_view_since = None
-        # The referrer was told the person went out of view; now they hear it at once
-        # (app/portal/service.py), not at the trajectory's next event weeks later.
-        emit("back_in_view", trajectory, at)
+        return True
+    return False
 
 
 # --- The participant list -------------------------------------------------------------------

@@ -392,8 +392,9 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
     today = local_date(now)
     searching = trajectory.status in ("referred", "unreachable")
 
+    back_in_view = False
     if reached:
-        record_contact(trajectory, now)
+        back_in_view = record_contact(trajectory, now)
         if outcome is not None:
             trajectory.status = "ended"
             trajectory.ended_on = today
@@ -423,6 +424,8 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
                 referral.result = "not_reached"
                 referral.result_on = today
         emit("contact_failed", trajectory, now, attempts=failed)
+    if back_in_view:
+        emit("back_in_view", trajectory, now)
     return attempt
 
 
@@ -437,8 +440,9 @@ def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime) -> No
     first_contact = trajectory.status in ("referred", "unreachable")
     trajectory.intake_planned_at = at
     trajectory.status = "intake_planned"
+    back_in_view = False
     if first_contact:
-        record_contact(trajectory, now)
+        back_in_view = record_contact(trajectory, now)
         if trajectory.referral is not None:
             trajectory.referral.result = "reached"
             trajectory.referral.result_on = local_date(now)
@@ -448,5 +452,7 @@ def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime) -> No
     audit.record(user, "update", "trajectory", trajectory.id,
                  participant_id=trajectory.participant_id,
                  summary=("intake verplaatst" if moved else "intake gepland"), now=now)
+    if back_in_view:
+        emit("back_in_view", trajectory, now)
     if first_contact:
         emit("contact_made", trajectory, now)
