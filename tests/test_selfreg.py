@@ -251,6 +251,26 @@ def test_accept_and_attach_to_the_known_person(client, auth, db, frozen):
     assert "toegevoegd aan Fatima El Amrani" in flashed
 
 
+def test_attaching_a_self_registration_keeps_the_known_persons_share_consent(
+        client, auth, db, frozen):
+    """A self-registration asks nothing about sharing with a referrer: the "yes" the person
+    gave their earlier referrer stays in force."""
+    from app.participants.service import consents_in_force
+
+    location = factories.location("Bibliotheek West")
+    known = _known(location)
+    factories.consent(known, "share_with_referrer", True,
+                      recorded_at=factories.aware(2026, 1, 5, 9))
+    db.session.commit()
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+    assert _accept(client, registration, location,
+                   decision=f"attach:{known.id}").status_code == 302
+    db.session.expire_all()
+    assert consents_in_force(known.consents)["share_with_referrer"].given is True
+
+
 def test_accept_as_a_new_person_after_the_check(client, auth, db, frozen):
     location = factories.location("Bibliotheek West")
     _known(location)

@@ -56,7 +56,9 @@ class ReferralInput:
     question: str
     channel: str
     referred_on: date
-    share_with_referrer: bool
+    # None: not asked (a self-registration has no referrer to tell), so nothing is recorded
+    # and an earlier decision of a known person stays in force.
+    share_with_referrer: bool | None
     consent_method: str
     partner_id: int | None = None
     partner_contact_id: int | None = None
@@ -271,6 +273,8 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
     db.session.add(record)
     for kind, given in (("processing", True),
                         ("share_with_referrer", referral.share_with_referrer)):
+        if given is None:
+            continue
         db.session.add(Consent(participant=participant, kind=kind, given=given,
                                method=referral.consent_method, recorded_at=now,
                                recorded_by_id=getattr(user, "id", None)))

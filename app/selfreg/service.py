@@ -123,7 +123,7 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
         person=person_of(registration),
         referral=ReferralInput(
             location_id=location_id, question=question_text(registration), channel="form",
-            referred_on=local_date(registration.created_at), share_with_referrer=False,
+            referred_on=local_date(registration.created_at), share_with_referrer=None,
             consent_method="digital", partner_id=self_referral_partner().id,
             referrer_name=registration.helped_by, best_moment=moment),
         user=user, now=now, existing_participant=existing_participant)
