@@ -271,6 +271,20 @@ def test_attaching_a_self_registration_keeps_the_known_persons_share_consent(
     assert consents_in_force(known.consents)["share_with_referrer"].given is True
 
 
+def test_a_possible_match_shows_only_the_trajectory_the_user_may_see(client, auth, db, frozen):
+    location = factories.location("Bibliotheek West")
+    elsewhere = factories.location("Bibliotheek Zuid")
+    known = _known(location)  # an ended trajectory here
+    factories.trajectory(known, location_obj=elsewhere, status="active")
+    db.session.commit()
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff", locations=[location])
+    (registration,) = _registrations(db)
+    page = client.get(f"/zelfmeldingen/{registration.id}/").get_data(as_text=True)
+    assert "Fatima El Amrani" in page and "Bibliotheek West" in page
+    assert "Bibliotheek Zuid" not in page
+
+
 def test_accept_as_a_new_person_after_the_check(client, auth, db, frozen):
     location = factories.location("Bibliotheek West")
     _known(location)
