@@ -8,6 +8,7 @@ the silence began, so a new session starts a new silence (and a new reminder 21 
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -27,11 +28,25 @@ def _period(match) -> str:
     return f"since:{matching.silence_anchor(match).isoformat()}"
 
 
+def _told(kind: str, matches) -> set[tuple[str, str]]:
+    """(subject key, period key) of the reminders already in the ledger, in one query: a
+    match stays silent for weeks, and its mail need not be rendered again every hour."""
+    keys = [f"match:{m.id}" for m in matches]
+    if not keys:
+        return set()
+    return {tuple(row) for row in db.session.execute(
+        sa.select(Notification.subject_key, Notification.period_key)
+        .where(Notification.kind == kind, Notification.subject_key.in_(keys)))}
+
+
 def _volunteer_messages(matches) -> list[Message]:
     messages = []
+    told = _told("volunteer_silent_21", matches)
     for match in matches:
         user = match.volunteer.user
         if user is None or not user.active:
+            continue
+        if (f"match:{match.id}", _period(match)) in told:
             continue
         name = match.trajectory.participant.first_name
         subject = _("Hoe gaat het met %(name)s?", name=name)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.notifications.models import Notification
@@ -182,7 +183,7 @@ def record_nothing_to_send(kind: str, recipients: Sequence, period_key: str,
     rows = [{
         "kind": kind, "subject_key": user_key(user), "recipient_key": user_key(user),
         "period_key": period_key, "user_id": user.id, "email": user.email, "channel": "app",
-        "subject": "(niets te melden)", "body": "", "html": None, "link": None,
+        "subject": _("(niets te melden)"), "body": "", "html": None, "link": None,
         "status": "skipped", "attempts": 0, "created_at": now, "sent_at": None,
         "read_at": now,
     } for user in recipients]

@@ -278,6 +278,7 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
         .options(joinedload(Trajectory.participant).selectinload(Participant.consents),
                  joinedload(Trajectory.referral).joinedload(Referral.partner),
                  joinedload(Trajectory.referral).joinedload(Referral.partner_contact),
+                 joinedload(Trajectory.referral).joinedload(Referral.created_by),
                  joinedload(Trajectory.location), joinedload(Trajectory.owner))
         .order_by(Trajectory.id)
     ).unique().all()

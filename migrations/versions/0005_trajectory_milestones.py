@@ -59,14 +59,14 @@ def downgrade():
     op.drop_index("ix_trajectories_status_waiting_since", table_name="trajectories")
     if op.get_bind().dialect.name == "sqlite":
         # SQLite cannot drop a referencing column in place; batch mode copies the table, and
-        # dropping the old copy must not trip the keys that point at it. (The pragma only
-        # works outside a transaction: pysqlite opens one at the first data change.)
+        # dropping the old copy must not trip the keys that point at it. The pragma only
+        # works outside a transaction (pysqlite opens one at the first data change), and the
+        # app turns the keys on again for every new connection.
         op.execute("PRAGMA foreign_keys=OFF")
         with op.batch_alter_table("trajectories") as batch_op:
             batch_op.drop_column("intake_on")
             batch_op.drop_column("first_contact_on")
             batch_op.drop_column("partner_id")
-        op.execute("PRAGMA foreign_keys=ON")
         return
     op.drop_constraint(FK_NAME, "trajectories", type_="foreignkey")
     op.drop_column("trajectories", "intake_on")
