@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, joinedload, lazyload
 from app.admin.models import Location
 from app.audit import service as audit
 from app.auth.models import User
-from app.auth.permissions import roles_with
+from app.auth.permissions import roles_with, trajectory_scope
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, OPEN_STATUSES, label
 from app.core.timeutil import local_date
 from app.extensions import db
@@ -106,6 +106,11 @@ def _search_condition(q: str) -> sa.ColumnElement[bool]:
             sa.func.lower(Participant.last_name).contains(word, autoescape=True),
         ))
     return sa.and_(*conditions)
+
+
+def newest_visible_trajectories(people, user) -> dict:
+    """Per person, their newest trajectory `user` may see (not one at another location)."""
+    return newest_trajectories_for([p.id for p in people or ()], trajectory_scope(user))
 
 
 def newest_trajectories_for(participant_ids: list[int], trajectory_condition) -> dict:

@@ -14,7 +14,6 @@ from app.auth.permissions import (
     get_participant_or_404,
     get_trajectory_or_404,
     require,
-    trajectory_scope,
     visible_participants,
     visible_trajectories,
 )
@@ -22,7 +21,7 @@ from app.core import choices
 from app.core.timeutil import local_date, local_datetime, to_utc, utcnow
 from app.extensions import db
 from app.participants.models import Participant, Trajectory
-from app.participants.service import newest_trajectories_for
+from app.participants.service import newest_visible_trajectories
 from app.partners.models import Partner
 from app.referrals import bp
 from app.referrals import timeline as _timeline  # noqa: F401  (registers the providers)
@@ -175,13 +174,8 @@ def new():
                  if t.status != "ended" and t.location_id == form.location_id.data), None)
     return render_template("referrals/new.html", form=form, locations=locations,
                            duplicates=duplicates, refused=refused, open_here=open_here,
-                           latest_of=_latest_visible(duplicates),
+                           latest_of=newest_visible_trajectories(duplicates, current_user),
                            mask_phone=mask_phone, participant_url=participant_url)
-
-
-def _latest_visible(people) -> dict:
-    """Per possible match, their newest trajectory this user may see (not one elsewhere)."""
-    return newest_trajectories_for([p.id for p in people or ()], trajectory_scope(current_user))
 
 
 # ---- The work queue ----------------------------------------------------------------------
@@ -306,7 +300,7 @@ def known_person(trajectory_id: int):
     return render_template("referrals/known.html", trajectory=trajectory,
                            participant=participant, referral=trajectory.referral,
                            matches=matches, open_here=open_here,
-                           latest_of=_latest_visible(matches),
+                           latest_of=newest_visible_trajectories(matches, current_user),
                            elsewhere=elsewhere, refusal=refusal, form=form,
                            mask_phone=mask_phone, participant_url=participant_url)
 

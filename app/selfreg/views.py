@@ -7,14 +7,13 @@ from app.auth.permissions import (
     allowed_locations,
     get_self_registration_or_404,
     require,
-    trajectory_scope,
     visible_participants,
     visible_self_registrations,
 )
 from app.auth.session import public
 from app.core.db import utcnow
 from app.extensions import db
-from app.participants.service import newest_trajectories_for
+from app.participants.service import newest_visible_trajectories
 from app.referrals.forms import select_choices
 from app.referrals.service import OpenTrajectoryError, mask_phone
 from app.selfreg import bp
@@ -130,7 +129,6 @@ def handle(registration_id: int):
     return render_template("selfreg/handle.html", registration=registration,
                            accept_form=accept_form, reject_form=reject_form,
                            matches=matches, elsewhere=elsewhere, refused=refused,
-                           latest_of=newest_trajectories_for(
-                               [m.id for m in matches], trajectory_scope(current_user)),
+                           latest_of=newest_visible_trajectories(matches, current_user),
                            mask_phone=mask_phone,
                            topics=selfreg.TOPICS, moments=selfreg.MOMENTS)
