@@ -81,3 +81,6 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     SCHEDULER_IN_WEB = False
     MAIL_SERVER = None
+    # Cheapest argon2 the library accepts: hashing at production strength made up most of
+    # the suite's run time. Never outside tests.
+    ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}

@@ -1,11 +1,14 @@
 """Test fixtures: an app on a migrated database (SQLite file, or PostgreSQL through
 TEST_DATABASE_URL), a client, per-role login helpers and small factories."""
 
+import contextvars
 import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
@@ -31,7 +34,9 @@ def make_app(database_url: str, instance_path: Path, **overrides):
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     config.update(SQLALCHEMY_DATABASE_URI=database_url, **overrides)
     os.environ["HOUVAST_INSTANCE_PATH"] = str(instance_path)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -197,21 +202,21 @@ def smtp_server(app):
         recorder.stop()
 
 
-# --- One `g` per request, as in production --------------------------------------------------
-# The `app` fixture keeps an app context open for the whole test, and Flask reuses it for every
-# test-client request, so `g` (where Flask-Login caches the signed-in user) would carry over
-# from one request, or one client, to the next. Production gets a fresh `g` per request.
+# --- Every request has its own app context and database session, as in production ------
+# The `app` fixture keeps an app context open for the test's own factories and checks. Flask
+# would reuse it for test-client requests, so a view would share the test's `db.session` (and
+# `g`): a view that forgot to commit would still look right. Each request therefore runs in
+# an empty contextvars context, where Flask pushes a fresh app context with a fresh session
+# that is removed (rolled back) when the request ends, exactly as under a real server.
 
-def _fresh_globals_per_request(sender, **extra):
-    from flask import g
-
-    for key in list(g):
-        g.pop(key, None)
-
-
-from flask import request_started  # noqa: E402
-
-request_started.connect(_fresh_globals_per_request)
+class IsolatedClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            # Ends the test's own transaction: its data is visible to the request, SQLite's
+            # file lock is free for the request's writes, and every object is expired, so what
+            # the test reads next comes from the database, as the request left it.
+            _db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 # --- Rows made by migrations stay as migrated ---------------------------------------------

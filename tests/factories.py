@@ -1,5 +1,6 @@
 """Small factory functions for test data; each adds to the session and flushes."""
 
+import functools
 import itertools
 from datetime import UTC, date, datetime
 
@@ -13,7 +14,12 @@ from app.referrals.models import Referral
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
-_HASH = hash_password(PASSWORD)
+
+
+@functools.cache
+def _password_hash() -> str:
+    """Hashed once, with the (cheap) parameters of the test config."""
+    return hash_password(PASSWORD)
 
 
 def _n() -> int:
@@ -35,7 +41,7 @@ def user(role: str = "staff", *, email: str | None = None, name: str | None = No
     if role == "partner" and partner is None:
         partner = globals()["partner"]()
     u = User(email=email or f"{role}{n}@example.org", name=name or f"{role.title()} {n}",
-             role=role, active=active, password_hash=_HASH, partner=partner)
+             role=role, active=active, password_hash=_password_hash(), partner=partner)
     u.locations = list(locations)
     db.session.add(u)
     db.session.flush()

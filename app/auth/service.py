@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from app.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from app.extensions import db
 
 
@@ -17,7 +17,7 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     """The active user with these credentials, or None. Same work for unknown e-mails."""
     user = find_user_by_email(email)
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         return None
     if not user.active or not verify_password(user.password_hash, password):
         return None
