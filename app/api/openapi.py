@@ -22,6 +22,26 @@ def _nullable(schema: dict) -> dict:
     return {**schema, "type": [schema["type"], "null"]}
 
 
+def _page_operation(per_page: int, what: str, schema: str, unauthorized: dict,
+                    rate_limited: dict) -> dict:
+    """Parameters and responses of a paginated list endpoint."""
+    return {
+        "parameters": [
+            {"name": "page", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
+            {"name": "per_page", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": per_page}},
+        ],
+        "responses": {
+            "200": {"description": f"A page of {what}", "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
+            "400": _problem_response("Invalid page / ongeldige pagina."),
+            "401": unauthorized,
+            "429": rate_limited,
+        },
+    }
+
+
 def document() -> dict:
     referral_in = {
         "type": "object",
@@ -155,44 +175,14 @@ def document() -> dict:
                 "get": {
                     "operationId": "listReferrals",
                     "summary": "The partner's own referrals, newest first",
-                    "parameters": [
-                        {"name": "page", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 100000,
-                                    "default": 1}},
-                        {"name": "per_page", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 100,
-                                    "default": 25}},
-                    ],
-                    "responses": {
-                        "200": {"description": "A page of referrals", "content": {
-                            "application/json": {"schema": {
-                                "$ref": "#/components/schemas/ReferralPage"}}}},
-                        "400": _problem_response("Invalid page / ongeldige pagina."),
-                        "401": unauthorized,
-                        "429": rate_limited,
-                    },
+                    **_page_operation(25, "referrals", "ReferralPage", unauthorized, rate_limited),
                 },
             },
             "/locations": {
                 "get": {
                     "operationId": "listLocations",
                     "summary": "The active Taalhuis locations (for location_id), by name",
-                    "parameters": [
-                        {"name": "page", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 100000,
-                                    "default": 1}},
-                        {"name": "per_page", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 100,
-                                    "default": 100}},
-                    ],
-                    "responses": {
-                        "200": {"description": "A page of locations", "content": {
-                            "application/json": {"schema": {
-                                "$ref": "#/components/schemas/LocationPage"}}}},
-                        "400": _problem_response("Invalid page / ongeldige pagina."),
-                        "401": unauthorized,
-                        "429": rate_limited,
-                    },
+                    **_page_operation(100, "locations", "LocationPage", unauthorized, rate_limited),
                 },
             },
             "/referrals/{referral_id}": {
