@@ -32,7 +32,8 @@ from app.admin.models import Location
 from app.auth.models import User
 from app.core.timeutil import local_date, local_tz, to_utc, utcnow
 from app.extensions import db
-from app.participants.models import Participant, Trajectory
+from app.intakes.models import GoalStatus
+from app.participants.models import Participant, Trajectory, TrajectoryStatus
 from app.partners.models import Partner
 
 SEED = 2026
@@ -256,8 +257,10 @@ VOLUNTEER_WISHES = [None, "Liefst een vrouw.", "Iemand met geduld.", "Liefst ove
                     "het weekend.", "Iemand die ook wat Engels spreekt."]
 
 # How many people in each stage (60 in all).
-STAGES = [("referred", 9), ("contacted", 6), ("intake_planned", 6), ("unreachable", 4),
-          ("waiting", 14), ("active", 13), ("ended", 8)]
+STAGES = [(TrajectoryStatus.REFERRED, 9), (TrajectoryStatus.CONTACTED, 6),
+          (TrajectoryStatus.INTAKE_PLANNED, 6), (TrajectoryStatus.UNREACHABLE, 4),
+          (TrajectoryStatus.WAITING, 14), (TrajectoryStatus.ACTIVE, 13),
+          (TrajectoryStatus.ENDED, 8)]
 
 # Group offers per location (kind code of the reference list "offer", name, domain, capacity).
 OFFERS = [("taalcafe", "Taalcafé woensdagochtend", "language", 14),
@@ -442,33 +445,33 @@ def seed_participants(ctx: SeedContext) -> None:
     for status, count in STAGES:
         for i in range(count):
             location_key = location_keys[(i + len(status)) % len(location_keys)]
-            if status == "referred":
+            if status == TrajectoryStatus.REFERRED:
                 # The first three are overdue: no contact within 5 working days.
                 days_ago = rng.randint(9, 16) if i < 3 else rng.randint(0, 3)
                 trajectory = _register(ctx, location_key, days_ago)
                 if i in (1, 4):
                     _attempt(ctx, trajectory, max(days_ago - 1, 0), reached=False)
-            elif status == "contacted":
+            elif status == TrajectoryStatus.CONTACTED:
                 days_ago = rng.randint(3, 8)
                 trajectory = _register(ctx, location_key, days_ago + rng.randint(1, 3))
                 _attempt(ctx, trajectory, days_ago, reached=True)
-            elif status == "intake_planned":
+            elif status == TrajectoryStatus.INTAKE_PLANNED:
                 days_ago = rng.randint(2, 7)
                 trajectory = _register(ctx, location_key, days_ago + rng.randint(1, 3))
                 _attempt(ctx, trajectory, days_ago, reached=True)
                 intake_day = ctx.today + timedelta(days=rng.randint(1, 10))
                 plan_intake(trajectory, to_utc(intake_day, rng.choice([10, 11, 14])),
                             _worker(ctx, trajectory), ctx.moment(days_ago, 15))
-            elif status == "unreachable":
+            elif status == TrajectoryStatus.UNREACHABLE:
                 days_ago = rng.randint(12, 25)
                 trajectory = _register(ctx, location_key, days_ago)
                 for attempt_ago in (days_ago - 1, days_ago - 4, days_ago - 8):
                     _attempt(ctx, trajectory, attempt_ago, reached=False)
-            elif status == "waiting":
+            elif status == TrajectoryStatus.WAITING:
                 # Four have waited longer than 21 days: the coordinator's alert list.
                 intake_ago = rng.randint(24, 45) if i < 4 else rng.randint(2, 18)
                 trajectory = _to_waiting(ctx, location_key, intake_ago)
-            elif status == "active":
+            elif status == TrajectoryStatus.ACTIVE:
                 intake_ago = rng.randint(40, 150)
                 trajectory = _to_waiting(ctx, location_key, intake_ago)
                 start_ago = intake_ago - rng.randint(7, 20)
@@ -483,9 +486,10 @@ def seed_participants(ctx: SeedContext) -> None:
                        start_on=ctx.today - timedelta(days=start_ago),
                        by=_coordinator(ctx, trajectory), now=ctx.moment(start_ago, 11))
                 outcome, end_reason = OUTCOMES[i % len(OUTCOMES)]
-                result = {"goal_reached": "achieved", "non_formal": "achieved",
-                          "formal_education": "partly_achieved", "work": "partly_achieved"}
-                goal_results = {goal.id: result.get(outcome, "stopped")
+                result = {"goal_reached": GoalStatus.ACHIEVED, "non_formal": GoalStatus.ACHIEVED,
+                          "formal_education": GoalStatus.PARTLY_ACHIEVED,
+                          "work": GoalStatus.PARTLY_ACHIEVED}
+                goal_results = {goal.id: result.get(outcome, GoalStatus.STOPPED)
                                 for goal in trajectory.goals}
                 end_ago = rng.randint(5, max(6, start_ago - 30))
                 end_trajectory(trajectory, outcome=outcome, end_reason=end_reason,

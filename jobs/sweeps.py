@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from app.notifications.models import Notification
+from app.notifications.models import Notification, NotificationStatus
 from app.notifications.service import deliver_pending, sweep_lock
 from jobs.digest import daily_digest, volunteer_reminders
 from jobs.scan import out_of_view_scan
@@ -42,11 +42,11 @@ def describe(note: Notification) -> str:
     who = note.email or f"user {note.user_id}"
     if note.channel == "app":
         return f"in app: {note.kind} → {who}: {note.subject}"
-    if note.status == "sent":
+    if note.status == NotificationStatus.SENT:
         return f"sent: {note.kind} → {who}: {note.subject}"
-    if note.status == "skipped":
+    if note.status == NotificationStatus.SKIPPED:
         return f"skipped: {note.kind} → {who}: {note.subject} (no longer allowed)"
-    if note.status == "failed":
+    if note.status == NotificationStatus.FAILED:
         return f"failed: {note.kind} → {who}: {note.subject} ({note.last_error})"
     return f"queued: {note.kind} → {who}: {note.subject}"
 

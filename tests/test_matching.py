@@ -1,6 +1,7 @@
 """Matching a waiting trajectory, the match lifecycle, group offers, ending a trajectory,
 sessions counted as contact, concerns and the silence scan."""
 
+import re
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ from app.core import events
 from app.matching import service as matching
 from app.matching.models import Enrollment, Match
 from app.notifications.models import Notification
+from app.participants.models import TrajectoryStatus
 
 from . import factories
 
@@ -720,3 +722,27 @@ def test_participant_page_shows_matching_history_and_next_steps(client, auth, db
     assert "Bijeenkomst met zorgen (60 minuten)" in page
     assert "Bijeenkomst verwacht met Anneke Smit" in page  # 21 days after the last session
     assert f"/trajecten/{trajectory.id}/begeleiding" in page
+
+
+def _offers_koppelen(html: str, trajectory_id: int) -> bool:
+    """The "Koppel een vrijwilliger" button (not the "... of kies een groep" due item)."""
+    return re.search(rf'<a [^>]*href="/trajecten/{trajectory_id}/koppelen"[^>]*>'
+                     r'Koppel een vrijwilliger</a>', html) is not None
+
+
+@pytest.mark.parametrize("status", list(TrajectoryStatus))
+def test_participant_page_and_matching_page_agree_on_koppel_een_vrijwilliger(
+        client, auth, db, status):
+    # One rule (Trajectory.can_get_volunteer): waiting, or active with a group or volunteer
+    # already, since a person can have a volunteer and a group at the same time.
+    coordinator = auth.as_role("coordinator")
+    trajectory = factories.trajectory(location_obj=coordinator.locations[0], status=status)
+    db.session.commit()
+    on_participant_page = _offers_koppelen(
+        client.get(f"/deelnemers/{trajectory.participant_id}").get_data(as_text=True),
+        trajectory.id)
+    on_matching_page = _offers_koppelen(
+        client.get(f"/trajecten/{trajectory.id}/begeleiding").get_data(as_text=True),
+        trajectory.id)
+    assert on_participant_page == on_matching_page
+    assert on_participant_page == (status in ("waiting", "active"))

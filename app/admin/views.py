@@ -17,7 +17,6 @@ from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import require
-from app.core.choices import OPEN_STATUSES
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -163,7 +162,7 @@ def user_edit(user_id: int):
     # Switching off a coordinator leaves their open trajectories without anyone watching.
     owned_open = db.session.scalar(
         sa.select(sa.func.count()).select_from(Trajectory)
-        .where(Trajectory.owner_id == user.id, Trajectory.status.in_(OPEN_STATUSES)))
+        .where(Trajectory.owner_id == user.id, Trajectory.is_open))
     return render_template("admin/user_form.html", form=form, user=user, owned_open=owned_open)
 
 

@@ -189,7 +189,7 @@ def visible_self_registrations(user) -> sa.Select:
     """Pending self-registrations `user` may see and decide on, oldest first."""
     from app.selfreg.models import SelfRegistration
 
-    query = (sa.select(SelfRegistration).where(SelfRegistration.status == "pending")
+    query = (sa.select(SelfRegistration).where(SelfRegistration.is_pending)
              .order_by(SelfRegistration.created_at, SelfRegistration.id))
     if not has(user, "referrals.create"):
         return query.where(sa.false())
@@ -269,13 +269,13 @@ SESSION_EDIT_DAYS = 7
 
 def own_match_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on Match: the open (active, paused) matches of volunteer `user`."""
-    from app.matching.models import OPEN_MATCH_STATUSES, Match
+    from app.matching.models import Match
     from app.volunteers.models import Volunteer
 
     if not has(user, "volunteer.own"):
         return sa.false()
     return sa.and_(
-        Match.status.in_(OPEN_MATCH_STATUSES),
+        Match.is_open,
         Match.volunteer_id.in_(sa.select(Volunteer.id).where(Volunteer.user_id == user.id)),
     )
 

@@ -1,12 +1,33 @@
 """Follow-up rules (data, editable by an admin) and the check-ins they plan."""
 
 from datetime import date, datetime
+from enum import StrEnum, nonmember
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+
+class CheckInStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    NOT_REACHED = "not_reached"
+    CANCELLED = "cancelled"
+
+    # Check-ins that happened (someone tried): the history the volunteer and the page show.
+    HAPPENED = nonmember((DONE, NOT_REACHED))
+
+
+class CheckInOutcome(StrEnum):
+    GOING_WELL = "going_well"
+    CONCERNS = "concerns"
+    MAY_STOP = "may_stop"
+
+    # Outcomes a coordinator should hear about.
+    WORRYING = nonmember((CONCERNS, MAY_STOP))
 
 
 class FollowUpRule(db.Model):
@@ -58,7 +79,7 @@ class CheckIn(db.Model):
     due_on: Mapped[date]
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # planned (gepland), done (gedaan), not_reached (niet bereikt), cancelled (vervallen).
-    status: Mapped[str] = mapped_column(sa.String(20), default="planned")
+    status: Mapped[str] = mapped_column(sa.String(20), default=CheckInStatus.PLANNED)
     # going_well (gaat goed), concerns (zorgen), may_stop (dreigt te stoppen).
     outcome: Mapped[str | None] = mapped_column(sa.String(20))
     note: Mapped[str | None] = mapped_column(sa.Text)
@@ -78,6 +99,10 @@ class CheckIn(db.Model):
 
         return self.rule.name if self.rule is not None else label(CHECKIN_KIND, self.kind)
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
-        return self.status == "planned"
+        return self.status == CheckInStatus.PLANNED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == CheckInStatus.DONE

@@ -2,7 +2,7 @@
 
 The rules are rows (FollowUpRule); this module reacts to trajectory events by planning,
 moving and cancelling check-ins. Functions add and flush; the caller commits once.
-Cancelled check-ins keep their row (status "cancelled", vervallen): history is never deleted.
+Cancelled check-ins keep their row (CheckInStatus.CANCELLED, vervallen): history is never deleted.
 """
 
 import secrets
@@ -14,17 +14,17 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.audit import service as audit
 from app.auth.models import User
-from app.checkins.models import CheckIn, FollowUpRule
-from app.core.choices import CHECKIN_OUTCOME, CHECKIN_STATUS, OPEN_STATUSES, label
+from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus, FollowUpRule
+from app.core.choices import CHECKIN_OUTCOME, CHECKIN_STATUS, label
 from app.core.events import emit, subscribe
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
-from app.participants.models import Trajectory
+from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
 from app.participants.timeline import DueItem, TimelineItem, due_provider, timeline_provider
 
 # The four answers of the two-tap completion; "not_reached" is a status, the rest outcomes.
-RESULTS = ("going_well", "concerns", "may_stop", "not_reached")
+RESULTS = (*CheckInOutcome, CheckInStatus.NOT_REACHED)
 OFFSET_UNITS = ("days", "working_days")
 ASSIGNEES = ("owner", "volunteer")
 # Events a rule can fire on (a subset of app.core.events.EVENTS).
@@ -108,7 +108,7 @@ def _volunteer_user_id(match) -> int | None:
 def _open(trajectory: Trajectory, *conditions) -> list[CheckIn]:
     return list(db.session.scalars(
         sa.select(CheckIn)
-        .where(CheckIn.trajectory_id == trajectory.id, CheckIn.status == "planned",
+        .where(CheckIn.trajectory_id == trajectory.id, CheckIn.is_open,
                *conditions)
         .order_by(CheckIn.due_on, CheckIn.id)
     ))
@@ -134,7 +134,7 @@ def _plan(rule: FollowUpRule, trajectory: Trajectory, due_on: date, now: datetim
             assignee_id = _owner_id(trajectory)
     checkin = CheckIn(trajectory_id=trajectory.id, match_id=getattr(match, "id", None),
                       rule_id=rule.id, goal_id=goal_id, kind=rule.checkin_kind, due_on=due_on,
-                      assignee_id=assignee_id, status="planned", created_at=now)
+                      assignee_id=assignee_id, status=CheckInStatus.PLANNED, created_at=now)
     db.session.add(checkin)
     return checkin
 
@@ -170,19 +170,20 @@ def _on_referral_registered(trajectory, now, **context):
 
 
 def _on_contact_made(trajectory, now, user=None, **context):
-    _close(_open(trajectory, _of_events("referral_registered")), "done", now, user)
+    _close(_open(trajectory, _of_events("referral_registered")), CheckInStatus.DONE, now, user)
 
 
 def _on_contact_failed(trajectory, now, user=None, **context):
     # Only when the referral gave up (after the last attempt): until then it is still planned.
-    if trajectory.status == "unreachable":
-        _close(_open(trajectory, _of_events("referral_registered")), "not_reached", now, user)
+    if trajectory.status == TrajectoryStatus.UNREACHABLE:
+        _close(_open(trajectory, _of_events("referral_registered")), CheckInStatus.NOT_REACHED,
+               now, user)
 
 
 def _on_intake_done(trajectory, now, user=None, intake=None, **context):
     # An intake is a conversation, so the first contact has happened too.
-    _close(_open(trajectory, _of_events("referral_registered")), "done", now, user)
-    if trajectory.status == "ended":
+    _close(_open(trajectory, _of_events("referral_registered")), CheckInStatus.DONE, now, user)
+    if trajectory.is_ended:
         return
     base = getattr(intake, "held_on", None) or local_date(now)
     for rule in rules_for("intake_done"):
@@ -192,7 +193,7 @@ def _on_intake_done(trajectory, now, user=None, intake=None, **context):
 def _on_waiting(trajectory, now, **context):
     # Entering the waiting list (after the intake, or when the last match or group place
     # ended): never silent while waiting. The rhythm counts from the day the wait began.
-    if trajectory.status != "waiting":
+    if not trajectory.is_waiting:
         return
     base = trajectory.waiting_since or local_date(now)
     for rule in rules_for("waiting"):
@@ -201,14 +202,14 @@ def _on_waiting(trajectory, now, **context):
 
 def _on_now_active(trajectory, now, **context):
     # Only the waiting rhythm stops; a follow-up of the intake itself still applies.
-    _close(_open(trajectory, _of_events("waiting")), "cancelled", now)
+    _close(_open(trajectory, _of_events("waiting")), CheckInStatus.CANCELLED, now)
 
 
 def _on_match_started(trajectory, now, match=None, resumed=False, **context):
     _on_now_active(trajectory, now)
     if match is not None:
         # A resumed match starts its rhythm again from today, instead of doubling it.
-        _close(_open(trajectory, CheckIn.match_id == match.id), "cancelled", now)
+        _close(_open(trajectory, CheckIn.match_id == match.id), CheckInStatus.CANCELLED, now)
     base = local_date(now) if resumed else _match_base(match, now)
     for rule in rules_for("match_started"):
         _plan_once(rule, trajectory, base, now, match=match)
@@ -216,7 +217,7 @@ def _on_match_started(trajectory, now, match=None, resumed=False, **context):
 
 def _on_match_paused(trajectory, now, match=None, **context):
     if match is not None:
-        _close(_open(trajectory, CheckIn.match_id == match.id), "cancelled", now)
+        _close(_open(trajectory, CheckIn.match_id == match.id), CheckInStatus.CANCELLED, now)
 
 
 def _on_match_ended(trajectory, now, match=None, **context):
@@ -228,14 +229,14 @@ def _on_match_ended(trajectory, now, match=None, **context):
 
 
 def _on_goal_target_set(trajectory, now, goal=None, **context):
-    if goal is None or trajectory.status == "ended":
+    if goal is None or trajectory.is_ended:
         return
     if goal.id is None:
         db.session.flush()
     for rule in rules_for("goal_target_set"):
         existing = _open(trajectory, CheckIn.rule_id == rule.id, CheckIn.goal_id == goal.id)
         if goal.target_date is None:
-            _close(existing, "cancelled", now)
+            _close(existing, CheckInStatus.CANCELLED, now)
         elif existing:
             # A new target date replaces the planned evaluation instead of adding one.
             for checkin in existing:
@@ -248,7 +249,7 @@ def _on_trajectory_ended(trajectory, now, **context):
     # Everything still planned lapses, except the end interview of a match: that
     # conversation is worth having also (especially) when the trajectory ends.
     lapsed = _open(trajectory, sa.or_(CheckIn.rule_id.is_(None), ~_of_events("match_ended")))
-    _close(lapsed, "cancelled", now)
+    _close(lapsed, CheckInStatus.CANCELLED, now)
     trajectory.out_of_view_since = None
     base = trajectory.ended_on or local_date(now)
     for rule in rules_for("trajectory_ended"):
@@ -301,13 +302,13 @@ def _match_is_active(match_id: int) -> bool:
     from app.matching.models import Match
 
     match = db.session.get(Match, match_id)
-    return match is not None and match.status == "active"
+    return match is not None and match.is_active
 
 
 def _still_applies(rule: FollowUpRule, checkin: CheckIn, trajectory: Trajectory) -> bool:
-    if trajectory.status == "ended" and rule.event != "trajectory_ended":
+    if trajectory.is_ended and rule.event != "trajectory_ended":
         return False
-    if rule.event == "waiting" and trajectory.status != "waiting":
+    if rule.event == "waiting" and not trajectory.is_waiting:
         return False
     return checkin.match_id is None or _match_is_active(checkin.match_id)
 
@@ -332,7 +333,7 @@ def _plan_repeat(checkin: CheckIn, now: datetime) -> CheckIn | None:
         due_on=local_date(now) + timedelta(days=rule.repeat_every),
         # The owner may have changed since; a volunteer's check-in stays theirs.
         assignee_id=_owner_id(trajectory) if rule.assignee == "owner" else checkin.assignee_id,
-        status="planned", created_at=now,
+        status=CheckInStatus.PLANNED, created_at=now,
     )
     db.session.add(next_checkin)
     return next_checkin
@@ -347,17 +348,17 @@ def complete_checkin(checkin: CheckIn, *, outcome: str, note: str | None, user,
     """
     if outcome not in RESULTS:
         raise ValueError(f"unknown check-in outcome {outcome!r}")
-    if checkin.status != "planned":
+    if not checkin.is_open:
         raise CheckInError(f"check-in {checkin.id} is already {checkin.status}")
     checkin.note = (note or "").strip() or None
     checkin.done_at = now
     checkin.done_by_id = getattr(user, "id", None)
     back_in_view = False
-    if outcome == "not_reached":
-        checkin.status = "not_reached"
+    if outcome == CheckInStatus.NOT_REACHED:
+        checkin.status = CheckInStatus.NOT_REACHED
         checkin.outcome = None
     else:
-        checkin.status = "done"
+        checkin.status = CheckInStatus.DONE
         checkin.outcome = outcome
         back_in_view = record_contact(checkin.trajectory, now)
     db.session.flush()
@@ -396,7 +397,7 @@ def task_query(scoped: sa.Select, now: datetime, *, through: date | None = None)
 
     `through`: leave out what is due after that day (e.g. end_of_week(today)).
     """
-    query = scoped.where(CheckIn.status == "planned")
+    query = scoped.where(CheckIn.status == CheckInStatus.PLANNED)
     if through is not None:
         query = query.where(CheckIn.due_on <= through)
     return with_task_details(query).order_by(CheckIn.due_on, CheckIn.id)
@@ -450,7 +451,7 @@ def overdue_checkins_query(now: datetime, scope=None, *,
                            include_today: bool = False) -> sa.Select:
     today = local_date(now)
     due = CheckIn.due_on <= today if include_today else CheckIn.due_on < today
-    query = sa.select(CheckIn).where(CheckIn.status == "planned", due)
+    query = sa.select(CheckIn).where(CheckIn.status == CheckInStatus.PLANNED, due)
     return _with_trajectory(query, scope).order_by(CheckIn.due_on, CheckIn.id)
 
 
@@ -473,7 +474,7 @@ def checkins_with_concerns(since: datetime, scope=None) -> list[CheckIn]:
     """Check-ins done after `since` whose outcome was "zorgen" or "dreigt te stoppen", with
     who did them (one query, served by the (status, done_at) index)."""
     query = sa.select(CheckIn).where(
-        CheckIn.status == "done", CheckIn.outcome.in_(("concerns", "may_stop")),
+        CheckIn.status == CheckInStatus.DONE, CheckIn.outcome.in_(CheckInOutcome.WORRYING),
         CheckIn.done_at > since,
     )
     return list(db.session.scalars(
@@ -503,9 +504,9 @@ def _not_reached_in_a_row(now: datetime) -> sa.Select:
     return (
         sa.select(CheckIn.trajectory_id)
         .join(t, t.id == CheckIn.trajectory_id)
-        .where(CheckIn.status == "not_reached",
+        .where(CheckIn.status == CheckInStatus.NOT_REACHED,
                CheckIn.done_at > now - timedelta(days=OUT_OF_VIEW_DAYS),
-               t.status.in_(OPEN_STATUSES), t.out_of_view_since.is_(None),
+               t.is_open, t.out_of_view_since.is_(None),
                sa.or_(t.last_contact_at.is_(None), CheckIn.done_at > t.last_contact_at))
         .group_by(CheckIn.trajectory_id)
         .having(sa.func.count() >= NOT_REACHED_IN_A_ROW)
@@ -519,7 +520,7 @@ def scan_out_of_view(now: datetime) -> list[Trajectory]:
     is cleared by `record_contact` only, so a trajectory stays flagged until someone
     reaches the person.
     """
-    unflagged_open = (Trajectory.status.in_(OPEN_STATUSES),
+    unflagged_open = (Trajectory.is_open,
                       Trajectory.out_of_view_since.is_(None))
     for condition in (_silent_since(now), Trajectory.id.in_(_not_reached_in_a_row(now))):
         db.session.execute(
@@ -545,7 +546,7 @@ def out_of_view_query(scope=None) -> sa.Select:
 
     `scope`: location ids or a SQL condition on Trajectory (e.g. `trajectory_scope(user)`).
     """
-    query = sa.select(Trajectory).where(Trajectory.status.in_(OPEN_STATUSES),
+    query = sa.select(Trajectory).where(Trajectory.is_open,
                                         Trajectory.out_of_view_since.is_not(None))
     condition = _scope_condition(scope)
     if condition is not None:
@@ -556,7 +557,7 @@ def out_of_view_query(scope=None) -> sa.Select:
 
 def waiting_too_long_query(now: datetime, scope=None) -> sa.Select:
     cutoff = local_date(now) - timedelta(days=WAITING_TOO_LONG_DAYS)
-    query = sa.select(Trajectory).where(Trajectory.status == "waiting",
+    query = sa.select(Trajectory).where(Trajectory.status == TrajectoryStatus.WAITING,
                                         Trajectory.waiting_since < cutoff)
     condition = _scope_condition(scope)
     if condition is not None:
@@ -597,12 +598,12 @@ def checkin_timeline(trajectories, viewer) -> list[TimelineItem]:
     rows = db.session.scalars(
         sa.select(CheckIn)
         .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
-               CheckIn.status.in_(("done", "not_reached")), _visible_to(viewer))
+               CheckIn.status.in_(CheckInStatus.HAPPENED), _visible_to(viewer))
         .options(joinedload(CheckIn.rule), joinedload(CheckIn.done_by).lazyload(User.locations))
     ).all()
     items = []
     for c in rows:
-        result = (label(CHECKIN_OUTCOME, c.outcome) if c.status == "done" and c.outcome
+        result = (label(CHECKIN_OUTCOME, c.outcome) if c.is_done and c.outcome
                   else label(CHECKIN_STATUS, c.status))
         detail = c.note
         if c.done_by is not None:
@@ -624,7 +625,7 @@ def checkin_due(trajectories, viewer) -> list[DueItem]:
     rows = db.session.scalars(
         sa.select(CheckIn)
         .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
-               CheckIn.status == "planned", _visible_to(viewer))
+               CheckIn.status == CheckInStatus.PLANNED, _visible_to(viewer))
         .options(joinedload(CheckIn.rule), joinedload(CheckIn.assignee).lazyload(User.locations))
         .order_by(CheckIn.due_on, CheckIn.id)
     ).all()

@@ -15,7 +15,6 @@ TRAJECTORY_STATUS = {
     "active": _l("Actief"),
     "ended": _l("Afgesloten"),
 }
-OPEN_STATUSES = ("referred", "contacted", "intake_planned", "unreachable", "waiting", "active")
 
 PREFERRED_CHANNEL = {
     "phone": _l("Bellen"),

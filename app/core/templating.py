@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.auth.permissions import has
 from app.core import choices
 from app.core.timeutil import local_date, utcnow
+from app.participants.models import TrajectoryStatus
 
 
 def register(app: Flask) -> None:
@@ -42,4 +43,6 @@ def register(app: Flask) -> None:
             "can": lambda capability: has(current_user, capability),
             "today": local_date(utcnow()),
             "choices": choices,
+            # For the few template checks on one stage that no model property names.
+            "TrajectoryStatus": TrajectoryStatus,
         }

@@ -1,12 +1,25 @@
 """The intake conversation and the learning goals that come out of it."""
 
 from datetime import date, datetime
+from enum import StrEnum, nonmember
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+
+class GoalStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ACHIEVED = "achieved"
+    PARTLY_ACHIEVED = "partly_achieved"
+    STOPPED = "stopped"
+
+    # Goals still being worked on: offered in a session, evaluated when the trajectory ends.
+    WORKABLE = nonmember((OPEN, IN_PROGRESS))
 
 
 class Intake(db.Model):
@@ -50,9 +63,22 @@ class LearningGoal(db.Model):
     context: Mapped[str] = mapped_column(sa.String(60))
     own_words: Mapped[str] = mapped_column(sa.Text)
     target_date: Mapped[date | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    status: Mapped[str] = mapped_column(sa.String(20), default=GoalStatus.OPEN)
     # Shown on the participant's timeline ("Leerdoel behaald").
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     trajectory = relationship("Trajectory", back_populates="goals")
+
+    @hybrid_property
+    def is_workable(self) -> bool:
+        return self.status in GoalStatus.WORKABLE
+
+    @is_workable.inplace.expression
+    @classmethod
+    def _is_workable_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(GoalStatus.WORKABLE)
+
+    @property
+    def is_achieved(self) -> bool:
+        return self.status == GoalStatus.ACHIEVED

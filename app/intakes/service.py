@@ -13,13 +13,12 @@ from app.core import choices
 from app.core.events import emit
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
-from app.intakes.models import Intake, LearningGoal
-from app.participants.models import Trajectory
+from app.intakes.models import GoalStatus, Intake, LearningGoal
+from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import record_contact, set_consent
 from app.participants.timeline import DueItem, TimelineItem, due_provider, timeline_provider
+from app.referrals.models import ReferralResult
 
-# Statuses in which an intake moves the trajectory on to "waiting for an offer".
-BEFORE_INTAKE = ("referred", "contacted", "intake_planned", "unreachable")
 LEVEL_SCALES = {"nt2": choices.NT2_LEVELS, "nt1": choices.NT1_LEVELS}
 INTAKE_FIELDS = (
     "held_on", "scale", "level_speaking", "level_listening", "level_reading", "level_writing",
@@ -27,7 +26,6 @@ INTAKE_FIELDS = (
     "screening_result", "availability", "volunteer_preferences", "motivation",
     "advised_offer", "wished_offer", "offer_difference_reason",
 )
-OPEN_GOAL_STATUSES = ("open", "in_progress")
 
 
 def _clean(value):
@@ -82,17 +80,18 @@ def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now
 
     target_set = _save_goals(trajectory, goals, now)
 
-    moved_on = trajectory.status in BEFORE_INTAKE
+    # Before the intake, an intake moves the trajectory on to "waiting for an offer".
+    moved_on = trajectory.before_intake
     if moved_on:
-        trajectory.status = "waiting"
+        trajectory.status = TrajectoryStatus.WAITING
         trajectory.waiting_since = intake.held_on
-    elif trajectory.status == "waiting" and intake.held_on != old_held_on:
+    elif trajectory.is_waiting and intake.held_on != old_held_on:
         trajectory.waiting_since = intake.held_on
     back_in_view = created and record_contact(trajectory, contact_moment(intake.held_on, now))
     referral = trajectory.referral
-    if referral is not None and referral.result == "pending":
+    if referral is not None and referral.is_pending:
         # Someone who sat through an intake has clearly been reached.
-        referral.result = "reached"
+        referral.result = ReferralResult.REACHED
         referral.result_on = intake.held_on
 
     for kind, given in (consents or {}).items():
@@ -132,7 +131,7 @@ def _save_goals(trajectory: Trajectory, goals: list[dict], now: datetime) -> lis
             raise ValueError(f"goal {goal_id} does not belong to trajectory {trajectory.id}")
         goal = existing.get(goal_id)
         if goal is None:
-            goal = LearningGoal(trajectory=trajectory, status="open", created_at=now)
+            goal = LearningGoal(trajectory=trajectory, status=GoalStatus.OPEN, created_at=now)
             db.session.add(goal)
             old_target = None
         else:
@@ -209,7 +208,7 @@ def goal_target_dates(trajectories, viewer) -> list[DueItem]:
     goals = db.session.scalars(
         sa.select(LearningGoal)
         .where(LearningGoal.trajectory_id.in_(ids), LearningGoal.target_date.is_not(None),
-               LearningGoal.status.in_(OPEN_GOAL_STATUSES))
+               LearningGoal.is_workable)
         .options(lazyload(LearningGoal.trajectory))
     ).all()
     return [DueItem(trajectory_id=goal.trajectory_id, due_on=goal.target_date,

@@ -70,12 +70,12 @@ def edit(trajectory_id: int):
              "target_date": row.target_date.data}
             for row in form.filled_goals()
         ]
-        was = trajectory.status
+        was_waiting = trajectory.is_waiting
         save_intake(trajectory, data, goals, current_user, now,
                     consents=form.consent_changes(),
                     consent_method=form.consent_method.data or None)
         db.session.commit()
-        if trajectory.status == "waiting" and was != "waiting":
+        if trajectory.is_waiting and not was_waiting:
             flash(_("De intake is opgeslagen. %(name)s wacht nu op een aanbod.",
                     name=participant.full_name), "success")
         else:

@@ -11,7 +11,7 @@ from app.auth.permissions import has, session_scope, trajectory_scope
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.matching import service as matching
-from app.matching.models import Match
+from app.matching.models import Match, MatchStatus
 from app.notifications.service import DigestSection, absolute_url, digest_section
 from app.participants.models import Trajectory
 from app.volunteers.models import Volunteer
@@ -44,7 +44,7 @@ def silent_matches_section(user, now: datetime) -> DigestSection | None:
     cutoff = local_date(now) - timedelta(days=COORDINATOR_SILENCE_DAYS)
     matches = db.session.scalars(
         sa.select(Match)
-        .where(Match.status == "active",
+        .where(Match.status == MatchStatus.ACTIVE,
                sa.or_(Match.last_session_on <= cutoff,
                       sa.and_(Match.last_session_on.is_(None), Match.started_on <= cutoff)),
                Match.trajectory_id.in_(sa.select(Trajectory.id).where(trajectory_scope(user))))

@@ -1,17 +1,33 @@
 """Offers and enrolments, volunteer matches and the sessions logged on them."""
 
 from datetime import date, datetime
+from enum import StrEnum, nonmember
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 
-# Matches that take up a place with the volunteer: a proposal reserves the place too.
-LOAD_STATUSES = ("proposed", "active", "paused")
-# Matches a volunteer still works on (and may see the participant of).
-OPEN_MATCH_STATUSES = ("active", "paused")
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class MatchStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+    # Matches that take up a place with the volunteer: a proposal reserves the place too.
+    LOAD = nonmember((PROPOSED, ACTIVE, PAUSED))
+    # Matches a volunteer still works on (and may see the participant of).
+    OPEN = nonmember((ACTIVE, PAUSED))
+    # A proposal starts; a paused match starts again.
+    STARTABLE = nonmember((PROPOSED, PAUSED))
 
 
 class Offer(db.Model):
@@ -53,7 +69,7 @@ class Enrollment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"))
     offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id"))
-    status: Mapped[str] = mapped_column(sa.String(10), default="active")
+    status: Mapped[str] = mapped_column(sa.String(10), default=EnrollmentStatus.ACTIVE)
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -62,6 +78,10 @@ class Enrollment(db.Model):
     trajectory = relationship("Trajectory")
     offer = relationship("Offer")
     created_by = relationship("User")
+
+    @hybrid_property
+    def is_active(self) -> bool:
+        return self.status == EnrollmentStatus.ACTIVE
 
 
 class Match(db.Model):
@@ -80,7 +100,7 @@ class Match(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"))
     volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id"))
-    status: Mapped[str] = mapped_column(sa.String(10), default="proposed")
+    status: Mapped[str] = mapped_column(sa.String(10), default=MatchStatus.PROPOSED)
     proposed_on: Mapped[date]
     started_on: Mapped[date | None]
     planned_end_on: Mapped[date | None]
@@ -101,9 +121,48 @@ class Match(db.Model):
     sessions = relationship("MatchSession", back_populates="match",
                             order_by="MatchSession.held_on.desc()")
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
-        return self.status in OPEN_MATCH_STATUSES
+        return self.status in MatchStatus.OPEN
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(MatchStatus.OPEN)
+
+    @hybrid_property
+    def takes_place(self) -> bool:
+        """Counts against the volunteer's capacity."""
+        return self.status in MatchStatus.LOAD
+
+    @takes_place.inplace.expression
+    @classmethod
+    def _takes_place_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(MatchStatus.LOAD)
+
+    @hybrid_property
+    def is_active(self) -> bool:
+        return self.status == MatchStatus.ACTIVE
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.status == MatchStatus.PROPOSED
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == MatchStatus.PAUSED
+
+    @property
+    def can_start(self) -> bool:
+        return self.status in MatchStatus.STARTABLE
+
+    @property
+    def can_pause(self) -> bool:
+        return self.status == MatchStatus.ACTIVE
+
+    @property
+    def can_end(self) -> bool:
+        return self.status != MatchStatus.ENDED
 
     def __repr__(self) -> str:
         return f"<Match {self.id} {self.status}>"

@@ -18,6 +18,8 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app.volunteers.models import VolunteerStatus
+
 # Points per factor. Availability and learning domains weigh most: without a shared moment or
 # the right skills a match does not last. Location next: travel is the usual reason to stop.
 POINTS_PER_SHARED_SLOT = 10
@@ -174,7 +176,7 @@ def score(need: Need, candidate: Candidate, *, today: date, vog_max_age_years: i
     blockers: list[tuple[str, object]] = []
     if vid in need.current_volunteer_ids:
         blockers.append(("already_matched", None))
-    if status != "active":
+    if status != VolunteerStatus.ACTIVE:
         blockers.append(("status", status))
     if load >= capacity:
         blockers.append(("full", (load, capacity)))
@@ -319,7 +321,7 @@ def describe_blocker(blocker: tuple[str, object], vog_max_age_years: int) -> str
     if kind == "already_matched":
         return _("is al gekoppeld aan deze deelnemer")
     if kind == "status":
-        return _("gestopt") if value == "stopped" else _("gepauzeerd")
+        return _("gestopt") if value == VolunteerStatus.STOPPED else _("gepauzeerd")
     if kind == "full":
         load, capacity = value
         return _("vol (%(load)s van %(capacity)s)", load=load, capacity=capacity)

@@ -22,23 +22,21 @@ from app.audit import service as audit
 from app.core.events import emit
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
-from app.intakes.models import LearningGoal
+from app.intakes.models import GoalStatus, LearningGoal
 from app.matching import scoring
 from app.matching.models import (
-    LOAD_STATUSES,
-    OPEN_MATCH_STATUSES,
     Enrollment,
+    EnrollmentStatus,
     Match,
     MatchSession,
+    MatchStatus,
     Offer,
     SessionGoal,
 )
-from app.participants.models import Trajectory
+from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
-from app.volunteers.models import Volunteer, volunteer_locations
+from app.volunteers.models import Volunteer, VolunteerStatus, volunteer_locations
 
-# Goals a volunteer still works on; reached or stopped goals are not offered in a session.
-WORKABLE_GOAL_STATUSES = ("open", "in_progress")
 # Which match end reason follows from the outcome of the whole trajectory.
 _MATCH_END_FOR_OUTCOME = {
     "goal_reached": "doel_behaald",
@@ -98,7 +96,7 @@ def trajectory_needs(trajectories: Sequence[Trajectory], today: date) -> dict[in
     for trajectory_id, subject in db.session.execute(
         sa.select(LearningGoal.trajectory_id, LearningGoal.subject)
         .where(LearningGoal.trajectory_id.in_(ids),
-               LearningGoal.status.in_(WORKABLE_GOAL_STATUSES))
+               LearningGoal.is_workable)
         .order_by(LearningGoal.id)
     ):
         if subject not in subjects[trajectory_id]:
@@ -131,8 +129,8 @@ def trajectory_needs(trajectories: Sequence[Trajectory], today: date) -> dict[in
             preferences=preferences.lower(),
             preferred_sex=scoring.preferred_sex(preferences),
             waiting_days=max(waiting, 0),
-            current_volunteer_ids=frozenset(v for v, st in earlier if st in LOAD_STATUSES),
-            earlier_volunteer_ids=frozenset(v for v, st in earlier if st == "ended"),
+            current_volunteer_ids=frozenset(v for v, st in earlier if st in MatchStatus.LOAD),
+            earlier_volunteer_ids=frozenset(v for v, st in earlier if st == MatchStatus.ENDED),
         )
     return needs
 
@@ -160,7 +158,7 @@ def load_candidates(scope: sa.ColumnElement[bool]) -> list[scoring.Candidate]:
     Plain rows through the connection instead of ORM objects, and tuples instead of
     classes: ranking thousands of volunteers must stay fast.
     """
-    in_scope = sa.and_(scope, Volunteer.status != "stopped")
+    in_scope = sa.and_(scope, Volunteer.status != VolunteerStatus.STOPPED)
     ids = sa.select(Volunteer.id).where(in_scope)
     connection = db.session.connection()
     rows = connection.execute(
@@ -177,7 +175,7 @@ def load_candidates(scope: sa.ColumnElement[bool]) -> list[scoring.Candidate]:
         locations[volunteer_id].append(location_id)
     loads = dict(connection.execute(
         sa.select(Match.volunteer_id, sa.func.count())
-        .where(Match.status.in_(LOAD_STATUSES), Match.volunteer_id.in_(ids))
+        .where(Match.takes_place, Match.volunteer_id.in_(ids))
         .group_by(Match.volunteer_id)
     ).all())
     loads_get, locations_get = loads.get, locations.get
@@ -260,20 +258,20 @@ def rank_waiting_for_volunteer(volunteer: Volunteer, trajectories: Sequence[Traj
 def _open_matches(trajectory: Trajectory) -> list[Match]:
     return list(db.session.scalars(
         sa.select(Match).where(Match.trajectory_id == trajectory.id,
-                               Match.status.in_(OPEN_MATCH_STATUSES))
+                               Match.is_open)
     ))
 
 
 def _active_enrollments(trajectory: Trajectory) -> list[Enrollment]:
     return list(db.session.scalars(
         sa.select(Enrollment).where(Enrollment.trajectory_id == trajectory.id,
-                                    Enrollment.status == "active")
+                                    Enrollment.is_active)
     ))
 
 
 def _make_active(trajectory: Trajectory, start_on: date) -> None:
-    if trajectory.status != "active":
-        trajectory.status = "active"
+    if trajectory.status != TrajectoryStatus.ACTIVE:
+        trajectory.status = TrajectoryStatus.ACTIVE
         trajectory.started_on = trajectory.started_on or start_on
         trajectory.waiting_since = None
 
@@ -284,11 +282,11 @@ def _back_to_waiting_if_nothing_left(trajectory: Trajectory, today: date) -> boo
     True when the trajectory went back to waiting; the caller emits "waiting" after its
     own event, so the waiting check-ins are planned again.
     """
-    if trajectory.status != "active":
+    if trajectory.status != TrajectoryStatus.ACTIVE:
         return False
     if _open_matches(trajectory) or _active_enrollments(trajectory):
         return False
-    trajectory.status = "waiting"
+    trajectory.status = TrajectoryStatus.WAITING
     trajectory.waiting_since = today
     return True
 
@@ -299,7 +297,7 @@ def propose_match(trajectory: Trajectory, volunteer: Volunteer, *, by, now: date
 
     Hard limits (inactive, full, no valid VOG) are checked here too, not only on the page.
     """
-    if trajectory.status not in ("waiting", "active"):
+    if not trajectory.can_get_volunteer:
         raise MatchingError(_("Alleen iemand die wacht of al meedoet kan een vrijwilliger "
                               "krijgen."))
     today = local_date(now)
@@ -309,7 +307,7 @@ def propose_match(trajectory: Trajectory, volunteer: Volunteer, *, by, now: date
                             for b in fit.blockers)
         raise MatchingError(_("Deze vrijwilliger kan nu niet gekoppeld worden: %(why)s.",
                               why=reasons))
-    match = Match(trajectory=trajectory, volunteer=volunteer, status="proposed",
+    match = Match(trajectory=trajectory, volunteer=volunteer, status=MatchStatus.PROPOSED,
                   proposed_on=today, planned_end_on=planned_end_on, created_by_id=by.id)
     db.session.add(match)
     db.session.flush()
@@ -335,7 +333,7 @@ def start_blockers(match: Match, today: date) -> list[tuple[str, object]]:
     others = db.session.scalar(
         sa.select(sa.func.count(Match.id))
         .where(Match.volunteer_id == volunteer.id, Match.id != match.id,
-               Match.status.in_(LOAD_STATUSES))
+               Match.takes_place)
     ) or 0
     if others >= volunteer.capacity:
         blockers.append(("full", (others + 1, volunteer.capacity)))
@@ -344,9 +342,9 @@ def start_blockers(match: Match, today: date) -> list[tuple[str, object]]:
 
 def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
     """Proposed → active, or paused → active again. The trajectory becomes active."""
-    if match.status not in ("proposed", "paused"):
+    if not match.can_start:
         raise MatchingError(_("Deze koppeling is al gestart of beëindigd."))
-    if match.volunteer.status != "active":
+    if not match.volunteer.is_available:
         raise MatchingError(_("De vrijwilliger is niet actief. Zet de vrijwilliger eerst "
                               "weer op actief."))
     blockers = start_blockers(match, local_date(now))
@@ -355,8 +353,8 @@ def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
         raise MatchingError(_("Deze koppeling kan nu niet starten: %(why)s. Pas eerst het "
                               "profiel van de vrijwilliger aan, of kies een andere "
                               "vrijwilliger.", why=reasons))
-    resumed = match.status == "paused"
-    match.status = "active"
+    resumed = match.is_paused
+    match.status = MatchStatus.ACTIVE
     match.paused_on = None
     if not resumed:
         match.started_on = start_on
@@ -369,9 +367,9 @@ def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
 
 
 def pause_match(match: Match, *, by, now: datetime) -> None:
-    if match.status != "active":
+    if not match.can_pause:
         raise MatchingError(_("Alleen een actieve koppeling kan op pauze."))
-    match.status = "paused"
+    match.status = MatchStatus.PAUSED
     match.paused_on = local_date(now)
     audit.record(by, "update", "match", match.id,
                  participant_id=match.trajectory.participant_id, now=now,
@@ -384,10 +382,10 @@ def end_match(match: Match, *, reason: str, note: str | None, by, now: datetime,
               trajectory_ends: bool = False) -> None:
     """End a match (or withdraw a proposal). The last one ending puts the person back on the
     waiting list, unless the whole trajectory ends."""
-    if match.status == "ended":
+    if not match.can_end:
         raise MatchingError(_("Deze koppeling is al beëindigd."))
     started = match.started_on is not None
-    match.status = "ended"
+    match.status = MatchStatus.ENDED
     match.ended_on = local_date(now)
     match.end_reason = reason
     match.end_note = (note or "").strip() or None
@@ -433,7 +431,7 @@ def offer_taken(offer_ids: Sequence[int]) -> dict[int, int]:
         return {}
     return dict(db.session.execute(
         sa.select(Enrollment.offer_id, sa.func.count())
-        .where(Enrollment.offer_id.in_(offer_ids), Enrollment.status == "active")
+        .where(Enrollment.offer_id.in_(offer_ids), Enrollment.is_active)
         .group_by(Enrollment.offer_id)
     ).all())
 
@@ -441,7 +439,7 @@ def offer_taken(offer_ids: Sequence[int]) -> dict[int, int]:
 def enroll(trajectory: Trajectory, offer: Offer, *, start_on: date, by,
            now: datetime) -> Enrollment:
     """Enrol in a group offer within its capacity. The trajectory becomes active."""
-    if trajectory.status not in ("waiting", "active"):
+    if not trajectory.can_enroll:
         raise MatchingError(_("Alleen iemand die wacht of al meedoet kan worden ingeschreven."))
     if not offer.active:
         raise MatchingError(_("Dit aanbod is gestopt."))
@@ -451,13 +449,13 @@ def enroll(trajectory: Trajectory, offer: Offer, *, start_on: date, by,
     already = db.session.scalar(
         sa.select(Enrollment.id).where(Enrollment.trajectory_id == trajectory.id,
                                        Enrollment.offer_id == offer.id,
-                                       Enrollment.status == "active"))
+                                       Enrollment.is_active))
     if already:
         raise MatchingError(_("Deze deelnemer doet al mee aan dit aanbod."))
     if offer_taken([offer.id]).get(offer.id, 0) >= offer.capacity:
         raise MatchingError(_("Dit aanbod is vol. Kies een ander aanbod of wacht op een "
                               "plek."))
-    enrollment = Enrollment(trajectory=trajectory, offer=offer, status="active",
+    enrollment = Enrollment(trajectory=trajectory, offer=offer, status=EnrollmentStatus.ACTIVE,
                             started_on=start_on, created_by_id=by.id)
     db.session.add(enrollment)
     _make_active(trajectory, start_on)
@@ -471,9 +469,9 @@ def enroll(trajectory: Trajectory, offer: Offer, *, start_on: date, by,
 
 def end_enrollment(enrollment: Enrollment, *, by, now: datetime,
                    trajectory_ends: bool = False) -> None:
-    if enrollment.status != "active":
+    if not enrollment.is_active:
         raise MatchingError(_("Deze deelname is al gestopt."))
-    enrollment.status = "ended"
+    enrollment.status = EnrollmentStatus.ENDED
     enrollment.ended_on = local_date(now)
     trajectory = enrollment.trajectory
     audit.record(by, "update", "enrollment", enrollment.id,
@@ -491,7 +489,7 @@ def end_trajectory(trajectory: Trajectory, *, outcome: str, end_reason: str,
                    goal_results: Mapping[int, str], by, now: datetime) -> None:
     """Close the trajectory: outcome, end reason, a result per learning goal; open matches
     and group places end with it."""
-    if trajectory.status == "ended":
+    if trajectory.is_ended:
         raise MatchingError(_("Dit traject is al afgesloten."))
     goals = {goal.id: goal for goal in trajectory.goals}
     unknown = set(goal_results) - set(goals)
@@ -500,14 +498,14 @@ def end_trajectory(trajectory: Trajectory, *, outcome: str, end_reason: str,
     match_reason = _MATCH_END_FOR_OUTCOME.get(outcome, "anders")
     for match in db.session.scalars(
         sa.select(Match).where(Match.trajectory_id == trajectory.id,
-                               Match.status.in_(LOAD_STATUSES))
+                               Match.takes_place)
     ):
         end_match(match, reason=match_reason, note=None, by=by, now=now, trajectory_ends=True)
     for enrollment in _active_enrollments(trajectory):
         end_enrollment(enrollment, by=by, now=now, trajectory_ends=True)
     for goal_id, result in goal_results.items():
         goals[goal_id].status = result
-    trajectory.status = "ended"
+    trajectory.status = TrajectoryStatus.ENDED
     trajectory.ended_on = local_date(now)
     trajectory.outcome = outcome
     trajectory.end_reason = end_reason
@@ -524,7 +522,7 @@ def workable_goals(trajectory_id: int) -> list[LearningGoal]:
     return list(db.session.scalars(
         sa.select(LearningGoal)
         .where(LearningGoal.trajectory_id == trajectory_id,
-               LearningGoal.status.in_(WORKABLE_GOAL_STATUSES))
+               LearningGoal.is_workable)
         .order_by(LearningGoal.id)
     ))
 
@@ -559,10 +557,10 @@ def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
                 now: datetime) -> MatchSession:
     """A session took place: it counts as contact, moves the goals worked on to "bezig" and
     keeps the match's last session date for the silence reminders."""
-    if match.status == "paused":
+    if match.is_paused:
         raise MatchingError(_("Deze koppeling staat op pauze. Vraag de coördinator om hem "
                               "weer te starten."))
-    if match.status != "active":
+    if not match.is_active:
         raise MatchingError(_("Deze koppeling is niet meer actief."))
     if held_on > local_date(now):
         raise MatchingError(_("De datum ligt in de toekomst."))
@@ -574,8 +572,8 @@ def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
                           for gid, mark in sorted(goal_marks.items())]
     db.session.add(session)
     for goal in goals.values():
-        if goal.status == "open":
-            goal.status = "in_progress"
+        if goal.status == GoalStatus.OPEN:
+            goal.status = GoalStatus.IN_PROGRESS
     db.session.flush()
     _refresh_last_session(match)
     back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
@@ -615,8 +613,8 @@ def update_session(session: MatchSession, *, held_on: date, minutes: int, practi
         else:
             session.goal_marks.append(SessionGoal(goal_id=goal_id, progress=progress))
     for goal in goals.values():
-        if goal.status == "open":
-            goal.status = "in_progress"
+        if goal.status == GoalStatus.OPEN:
+            goal.status = GoalStatus.IN_PROGRESS
     db.session.flush()
     _refresh_last_session(match)
     back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
@@ -698,7 +696,7 @@ def silent_matches(now: datetime, days: int) -> list[Match]:
     cutoff = local_date(now) - timedelta(days=days)
     return list(db.session.scalars(
         sa.select(Match)
-        .where(Match.status == "active",
+        .where(Match.status == MatchStatus.ACTIVE,
                sa.or_(Match.last_session_on <= cutoff,
                       sa.and_(Match.last_session_on.is_(None), Match.started_on <= cutoff)))
         .options(selectinload(Match.volunteer).selectinload(Volunteer.user),

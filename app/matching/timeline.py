@@ -12,7 +12,7 @@ from app.admin.service import reference_label
 from app.auth.permissions import has
 from app.core import choices
 from app.extensions import db
-from app.matching.models import Enrollment, Match, MatchSession
+from app.matching.models import Enrollment, Match, MatchSession, MatchStatus
 from app.participants.timeline import (
     DueItem,
     TimelineItem,
@@ -89,18 +89,19 @@ def matching_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
 def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
     """Waiting people need a volunteer or group; active matches need a session now and then."""
     items: list[DueItem] = []
-    open_ids = [t.id for t in trajectories if t.status in ("waiting", "active")]
+    open_ids = [t.id for t in trajectories if t.can_get_volunteer]
     if not open_ids:
         return items
     for trajectory in trajectories:
-        if trajectory.status == "waiting" and has(viewer, "matches.manage"):
+        if trajectory.is_waiting and has(viewer, "matches.manage"):
             items.append(DueItem(
                 trajectory.id, trajectory.waiting_since or trajectory.referred_on,
                 _("Koppel een vrijwilliger of kies een groep"),
                 url=url_for("matching.candidates", trajectory_id=trajectory.id)))
     if has(viewer, "enrollments.manage"):
         for match in db.session.scalars(
-            sa.select(Match).where(Match.trajectory_id.in_(open_ids), Match.status == "active")
+            sa.select(Match).where(Match.trajectory_id.in_(open_ids),
+                              Match.status == MatchStatus.ACTIVE)
             .options(selectinload(Match.volunteer))
         ):
             anchor = match.last_session_on or match.started_on

@@ -27,6 +27,7 @@ from app.auth.permissions import (
 )
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
+from app.intakes.models import GoalStatus
 from app.matching import bp, scoring
 from app.matching import digest as _digest  # noqa: F401  (registers the digest sections)
 from app.matching import service as matching
@@ -42,7 +43,7 @@ from app.matching.forms import (
     select_choices,
 )
 from app.matching.models import Enrollment, Match, MatchSession, Offer
-from app.participants.models import Trajectory
+from app.participants.models import Trajectory, TrajectoryStatus
 
 RANKING_PER_PAGE = 20
 APART_SHOWN = 15
@@ -104,7 +105,7 @@ def waiting():
     """Everyone waiting for an offer in the user's locations, longest wait first."""
     query = (
         visible_trajectories(current_user)
-        .where(Trajectory.status == "waiting")
+        .where(Trajectory.status == TrajectoryStatus.WAITING)
         .options(selectinload(Trajectory.participant), selectinload(Trajectory.location))
         .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
     )
@@ -129,7 +130,7 @@ def candidates(trajectory_id: int):
         page=page, apart=ranking.apart[:APART_SHOWN],
         labels=_subject_labels(), describe=scoring.describe,
         describe_blocker=scoring.describe_blocker, vog_years=matching.vog_max_age_years(),
-        can_match=trajectory.status in ("waiting", "active"),
+        can_match=trajectory.can_get_volunteer,
     )
     db.session.commit()
     return html
@@ -158,7 +159,7 @@ def confirm(trajectory_id: int, volunteer_id: int):
             flash(str(error), "error")
         else:
             db.session.commit()
-            if match.status == "active":
+            if match.is_active:
                 flash(_("%(volunteer)s is gekoppeld aan %(name)s.", volunteer=volunteer.full_name,
                         name=trajectory.participant.first_name), "success")
             else:
@@ -251,7 +252,7 @@ def pause(match_id: int):
 def end(match_id: int):
     match = get_match_or_404(current_user, match_id)
     trajectory = _editable_trajectory_or_404(match.trajectory_id)
-    if match.status == "ended":
+    if not match.can_end:
         flash(_("Deze koppeling is al beëindigd."), "info")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
     form = EndMatchForm()
@@ -260,7 +261,7 @@ def end(match_id: int):
         matching.end_match(match, reason=form.reason.data, note=form.note.data,
                            by=current_user, now=utcnow())
         db.session.commit()
-        if trajectory.status == "waiting":
+        if trajectory.is_waiting:
             flash(_("De koppeling is beëindigd. %(name)s staat weer op de wachtlijst.",
                     name=trajectory.participant.first_name), "success")
         else:
@@ -378,7 +379,7 @@ def _save_offer(offer: Offer | None):
 @require("trajectories.end")
 def end_trajectory(trajectory_id: int):
     trajectory = _editable_trajectory_or_404(trajectory_id)
-    if trajectory.status == "ended":
+    if trajectory.is_ended:
         flash(_("Dit traject is al afgesloten."), "info")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
     goals = list(trajectory.goals)
@@ -387,7 +388,7 @@ def end_trajectory(trajectory_id: int):
     if request.method == "GET":
         for goal in goals:
             form.goals.append_entry({"goal_id": str(goal.id),
-                                     "result": "achieved" if goal.status == "achieved"
+                                     "result": GoalStatus.ACHIEVED if goal.is_achieved
                                      else None})
     goals_by_id = {g.id: g for g in goals}
     if form.validate_on_submit():

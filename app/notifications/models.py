@@ -1,12 +1,20 @@
 """The ledger of every reminder or signal: claimed before sending, so nothing goes twice."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class Notification(db.Model):
@@ -42,7 +50,7 @@ class Notification(db.Model):
     # messages are "sent" at once; "skipped" when a delivery guard said no at sending time
     # (e.g. a referrer signal after the consent was withdrawn), and for a daily message
     # that had nothing to report (the day's decision, so nothing comes later that day).
-    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(10), default=NotificationStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
     # When a failed e-mail is tried again; None for pending (at once) and when given up.

@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.checkins.models import CheckIn
-from app.core.choices import CHECKIN_OUTCOME, OPEN_STATUSES, label
+from app.core.choices import CHECKIN_OUTCOME, label
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.notifications.links import checkin_link, participant_link, referral_contact_link
 from app.notifications.models import Notification
 from app.notifications.service import DigestSection, digest_section
-from app.participants.models import Trajectory
-from app.referrals.models import Referral
+from app.participants.models import Trajectory, TrajectoryStatus
+from app.referrals.models import Referral, ReferralResult
 
 
 def _day(value) -> str:
@@ -77,8 +77,9 @@ def late_referrals_section(user, now: datetime) -> DigestSection | None:
     referrals = db.session.scalars(
         sa.select(Referral)
         .join(Referral.trajectory)
-        .where(Referral.result == "pending", Referral.first_contact_due < today,
-               Trajectory.status == "referred", Trajectory.location_id.in_(locations))
+        .where(Referral.result == ReferralResult.PENDING, Referral.first_contact_due < today,
+               Trajectory.status == TrajectoryStatus.REFERRED,
+               Trajectory.location_id.in_(locations))
         .options(contains_eager(Referral.trajectory).joinedload(Trajectory.participant))
         .order_by(Referral.first_contact_due, Referral.id)
     ).all()
@@ -113,7 +114,7 @@ def out_of_view_section(user, now: datetime) -> DigestSection | None:
     trajectories = db.session.scalars(
         sa.select(Trajectory)
         .where(Trajectory.out_of_view_since.is_not(None), Trajectory.out_of_view_since > since,
-               Trajectory.status.in_(OPEN_STATUSES), Trajectory.location_id.in_(locations))
+               Trajectory.is_open, Trajectory.location_id.in_(locations))
         .options(selectinload(Trajectory.participant))
         .order_by(Trajectory.out_of_view_since, Trajectory.id)
     ).all()

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.notifications.models import Notification
+from app.notifications.models import Notification, NotificationStatus
 
 # A failed e-mail waits before its next attempt: 5, 10, 20, 40 minutes, then every hour.
 # A mail server that is down for an hour or two is common (maintenance, a provider's
@@ -83,7 +83,8 @@ def _row(*, kind, subject_key, recipient, period_key, subject, body, link, now, 
         "kind": kind, "subject_key": subject_key, "recipient_key": user_key(recipient),
         "period_key": period_key, "user_id": recipient.id, "email": recipient.email,
         "channel": channel, "subject": subject[:200], "body": body, "html": html,
-        "link": link, "status": "pending" if channel == "email" else "sent",
+        "link": link,
+        "status": NotificationStatus.PENDING if channel == "email" else NotificationStatus.SENT,
         "attempts": 0, "created_at": now, "sent_at": None if channel == "email" else now,
     }
 
@@ -118,7 +119,7 @@ def notify_address(*, kind: str, subject_key: str, recipient_key: str, email: st
         "kind": kind, "subject_key": subject_key, "recipient_key": recipient_key,
         "period_key": period_key, "user_id": None, "email": email, "channel": "email",
         "subject": subject[:200], "body": body, "html": html, "link": None,
-        "status": "pending", "attempts": 0, "created_at": now, "sent_at": None,
+        "status": NotificationStatus.PENDING, "attempts": 0, "created_at": now, "sent_at": None,
     }
     stmt = (_insert().values(**row).on_conflict_do_nothing(index_elements=_UNIQUE)
             .returning(Notification.id))
@@ -184,7 +185,7 @@ def record_nothing_to_send(kind: str, recipients: Sequence, period_key: str,
         "kind": kind, "subject_key": user_key(user), "recipient_key": user_key(user),
         "period_key": period_key, "user_id": user.id, "email": user.email, "channel": "app",
         "subject": _("(niets te melden)"), "body": "", "html": None, "link": None,
-        "status": "skipped", "attempts": 0, "created_at": now, "sent_at": None,
+        "status": NotificationStatus.SKIPPED, "attempts": 0, "created_at": now, "sent_at": None,
         "read_at": now,
     } for user in recipients]
     db.session.execute(_insert().on_conflict_do_nothing(index_elements=_UNIQUE), rows)
@@ -218,8 +219,8 @@ def deliver_pending(now: datetime) -> list[Notification]:
     pending = db.session.execute(
         sa.select(Notification.id, Notification.attempts)
         .where(Notification.channel == "email",
-               sa.or_(Notification.status == "pending",
-                      sa.and_(Notification.status == "failed",
+               sa.or_(Notification.status == NotificationStatus.PENDING,
+                      sa.and_(Notification.status == NotificationStatus.FAILED,
                               Notification.next_attempt_at <= now + RETRY_MARGIN)))
         .order_by(Notification.id)
     ).all()
@@ -228,7 +229,8 @@ def deliver_pending(now: datetime) -> list[Notification]:
         won = db.session.execute(
             sa.update(Notification)
             .where(Notification.id == note_id, Notification.attempts == attempts,
-                   Notification.status.in_(("pending", "failed")))
+                   Notification.status.in_((NotificationStatus.PENDING,
+                                            NotificationStatus.FAILED)))
             .values(attempts=attempts + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -238,7 +240,7 @@ def deliver_pending(now: datetime) -> list[Notification]:
         note = db.session.get(Notification, note_id)
         guard = _delivery_guards.get(note.kind)
         if guard is not None and not guard(note):
-            note.status = "skipped"
+            note.status = NotificationStatus.SKIPPED
             note.last_error = None
             note.next_attempt_at = None
             db.session.commit()
@@ -247,11 +249,11 @@ def deliver_pending(now: datetime) -> list[Notification]:
         try:
             send_message(build_message(note.email, note.subject, note.body, note.html))
         except MailError as exc:
-            note.status = "failed"
+            note.status = NotificationStatus.FAILED
             note.last_error = str(exc)[:300]
             note.next_attempt_at = next_attempt(note, now)
         else:
-            note.status = "sent"
+            note.status = NotificationStatus.SENT
             note.sent_at = now
             note.last_error = None
             note.next_attempt_at = None
@@ -347,7 +349,7 @@ def inbox_query(user) -> sa.Select:
     """The user's messages for /berichten: what was never sent is no message to read."""
     from app.auth.permissions import own_notifications
 
-    return own_notifications(user).where(Notification.status != "skipped")
+    return own_notifications(user).where(Notification.status != NotificationStatus.SKIPPED)
 
 
 def unread_count(user) -> int:

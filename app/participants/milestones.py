@@ -12,12 +12,9 @@ from app.intakes.models import Intake
 from app.participants.models import Trajectory
 from app.referrals.models import Referral
 
-# Referral results that mean somebody spoke with the person.
-CONTACT_RESULTS = ("reached", "declined", "forwarded")
-
 
 def first_contact_on(referral: Referral):
-    return referral.result_on if referral.result in CONTACT_RESULTS else None
+    return referral.result_on if referral.first_contact_made else None
 
 
 def _trajectory_of(session: Session, record) -> Trajectory | None:

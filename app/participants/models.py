@@ -2,8 +2,10 @@
 
 import re
 from datetime import date, datetime
+from enum import StrEnum, nonmember
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
@@ -18,6 +20,27 @@ def normalise_phone(phone: str | None) -> str | None:
     if phone.strip().startswith("+31") or digits.startswith("0031"):
         digits = "0" + digits[2:] if phone.strip().startswith("+") else "0" + digits[4:]
     return digits or None
+
+
+class TrajectoryStatus(StrEnum):
+    """The stage of a trajectory; the values are what the database stores."""
+
+    REFERRED = "referred"
+    CONTACTED = "contacted"
+    INTAKE_PLANNED = "intake_planned"
+    UNREACHABLE = "unreachable"
+    WAITING = "waiting"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+    OPEN = nonmember((REFERRED, CONTACTED, INTAKE_PLANNED, UNREACHABLE, WAITING, ACTIVE))
+    # Before the intake: contact attempts may be logged and an intake planned.
+    BEFORE_INTAKE = nonmember((REFERRED, CONTACTED, INTAKE_PLANNED, UNREACHABLE))
+    # Nobody has reached the person yet: the next contact is the first one.
+    NOT_YET_REACHED = nonmember((REFERRED, UNREACHABLE))
+    # After the intake a person may get a volunteer and a group place, also while they have
+    # one already (DESIGN.md: "active (match and/or group offer)").
+    MAY_GET_OFFER = nonmember((WAITING, ACTIVE))
 
 
 class Participant(db.Model):
@@ -85,7 +108,7 @@ class Trajectory(db.Model):
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="referred")
+    status: Mapped[str] = mapped_column(sa.String(20), default=TrajectoryStatus.REFERRED)
     referred_on: Mapped[date]
     intake_planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     waiting_since: Mapped[date | None]
@@ -115,9 +138,43 @@ class Trajectory(db.Model):
     contact_attempts = relationship("ContactAttempt", back_populates="trajectory",
                                     order_by="ContactAttempt.at")
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
-        return self.status != "ended"
+        return self.status != TrajectoryStatus.ENDED
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> sa.ColumnElement[bool]:
+        # IN over the open statuses, not "!= ended", so the status indexes serve it.
+        return cls.status.in_(TrajectoryStatus.OPEN)
+
+    @property
+    def before_intake(self) -> bool:
+        return self.status in TrajectoryStatus.BEFORE_INTAKE
+
+    @property
+    def not_yet_reached(self) -> bool:
+        return self.status in TrajectoryStatus.NOT_YET_REACHED
+
+    @property
+    def can_get_volunteer(self) -> bool:
+        return self.status in TrajectoryStatus.MAY_GET_OFFER
+
+    @property
+    def can_enroll(self) -> bool:
+        return self.status in TrajectoryStatus.MAY_GET_OFFER
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == TrajectoryStatus.WAITING
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TrajectoryStatus.ACTIVE
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status == TrajectoryStatus.ENDED
 
     def __repr__(self) -> str:
         return f"<Trajectory {self.id} {self.status}>"

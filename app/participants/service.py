@@ -11,7 +11,7 @@ from app.admin.models import Location
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import roles_with, trajectory_scope
-from app.core.choices import CONSENT_KIND, CONSENT_METHOD, OPEN_STATUSES, label
+from app.core.choices import CONSENT_KIND, CONSENT_METHOD, label
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, normalise_phone
@@ -73,7 +73,7 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
     if q:
         query = query.where(_search_condition(q))
     if status == "open":
-        query = query.where(newest.status.in_(OPEN_STATUSES))
+        query = query.where(newest.is_open)
     elif status == "out_of_view":
         query = query.where(newest.out_of_view_since.is_not(None))
     elif status:

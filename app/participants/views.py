@@ -26,7 +26,7 @@ from app.extensions import db
 from app.intakes.forms import GoalStatusForm
 from app.participants import bp
 from app.participants.forms import ConsentForm, ListFilterForm, OwnerForm, ParticipantForm
-from app.participants.models import Trajectory
+from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import (
     PERSON_FIELDS,
     consent_history,
@@ -40,9 +40,6 @@ from app.participants.service import (
 )
 from app.participants.timeline import next_due, timeline
 from app.referrals.models import Referral
-
-# Statuses before the intake: first contact is still being made.
-BEFORE_INTAKE = ("referred", "contacted", "unreachable", "intake_planned")
 
 
 def _filter_choices(form: ListFilterForm, locations, owners) -> None:
@@ -105,19 +102,20 @@ def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
     if not can_edit_trajectory(current_user, trajectory) or not trajectory.is_open:
         return []
     actions = []
-    if trajectory.status in BEFORE_INTAKE and has(current_user, "referrals.contact"):
+    if trajectory.before_intake and has(current_user, "referrals.contact"):
         actions.append((_("Contact vastleggen"),
                         _link("referrals.contact", trajectory_id=trajectory.id)))
-        actions.append((_("Intake verzetten") if trajectory.status == "intake_planned"
+        actions.append((_("Intake verzetten")
+                        if trajectory.status == TrajectoryStatus.INTAKE_PLANNED
                         else _("Intake plannen"),
                         _link("referrals.plan_intake", trajectory_id=trajectory.id)))
     if has(current_user, "intakes.edit"):
         actions.append((_("Intake bijwerken") if trajectory.intake else _("Intake invullen"),
                         _link("intakes.edit", trajectory_id=trajectory.id)))
-    if trajectory.status == "waiting" and has(current_user, "matches.manage"):
+    if trajectory.can_get_volunteer and has(current_user, "matches.manage"):
         actions.append((_("Koppel een vrijwilliger"),
                         _link("matching.candidates", trajectory_id=trajectory.id)))
-    if trajectory.status in ("waiting", "active") and has(current_user, "enrollments.manage"):
+    if trajectory.can_enroll and has(current_user, "enrollments.manage"):
         actions.append((_("Begeleiding en groepen"),
                         _link("matching.trajectory", trajectory_id=trajectory.id)))
     if has(current_user, "trajectories.end"):
@@ -244,8 +242,9 @@ def set_trajectory_owner(trajectory_id: int):
 def status_class(trajectory: Trajectory | None) -> str:
     if trajectory is None:
         return ""
-    if trajectory.out_of_view_since is not None or trajectory.status == "unreachable":
+    if (trajectory.out_of_view_since is not None
+            or trajectory.status == TrajectoryStatus.UNREACHABLE):
         return "badge-alert"
-    if trajectory.status == "active":
+    if trajectory.status == TrajectoryStatus.ACTIVE:
         return "badge-ok"
     return ""

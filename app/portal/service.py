@@ -13,13 +13,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from app.core.choices import OPEN_STATUSES
 from app.core.events import subscribe
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.service import delivery_guard, notify_address
-from app.participants.models import Consent, Participant, Trajectory
+from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
 from app.participants.service import consents_in_force
 from app.partners.models import Partner
 from app.referrals.models import Referral
@@ -56,20 +55,20 @@ def partner_stage(trajectory: Trajectory, consent_in_force: bool) -> tuple[str, 
     if not consent_in_force:
         return "aangemeld", referred_on
     result_on = (referral.result_on if referral is not None else None) or referred_on
-    if trajectory.status == "ended":
+    if trajectory.is_ended:
         code = "afgerond" if trajectory.outcome in COMPLETED_OUTCOMES else "gestopt"
         return code, trajectory.ended_on or result_on
     if trajectory.out_of_view_since is not None:
         return "buiten_beeld", local_date(trajectory.out_of_view_since)
-    if trajectory.status == "active":
+    if trajectory.status == TrajectoryStatus.ACTIVE:
         return "gestart", trajectory.started_on or result_on
-    if trajectory.status == "waiting":
+    if trajectory.is_waiting:
         intake = trajectory.intake
         held_on = getattr(intake, "held_on", None)
         return "intake_gedaan", held_on or trajectory.waiting_since or result_on
-    if trajectory.status in ("contacted", "intake_planned"):
+    if trajectory.status in (TrajectoryStatus.CONTACTED, TrajectoryStatus.INTAKE_PLANNED):
         return "contact_gehad", result_on
-    if trajectory.status == "unreachable":
+    if trajectory.status == TrajectoryStatus.UNREACHABLE:
         return "niet_bereikt", result_on
     return "aangemeld", referred_on
 
@@ -271,7 +270,7 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
         sa.select(Trajectory)
         .join(Referral, Referral.trajectory_id == Trajectory.id)
         .join(Partner, Partner.id == Referral.partner_id)
-        .where(Trajectory.status.in_(OPEN_STATUSES), Trajectory.out_of_view_since.is_not(None),
+        .where(Trajectory.is_open, Trajectory.out_of_view_since.is_not(None),
                Partner.signals_enabled.is_(True), Partner.active.is_(True),
                Partner.kind != "zelfmelder",
                _newest_share_decision(Trajectory.participant_id).is_(True), ~signalled)

@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.referrals.models import ReferralResult
 
 
 def _strip(value):
@@ -185,10 +186,10 @@ class ReferralForm(FlaskForm):
 
 
 CONTACT_RESULTS = {
-    "reached": _l("Bereikt: we hebben gesproken"),
-    "not_reached": _l("Niet bereikt (geen gehoor, geen antwoord)"),
-    "declined": _l("Bereikt, maar wil geen hulp van het Taalhuis"),
-    "forwarded": _l("Bereikt, en doorverwezen naar een andere organisatie"),
+    ReferralResult.REACHED: _l("Bereikt: we hebben gesproken"),
+    ReferralResult.NOT_REACHED: _l("Niet bereikt (geen gehoor, geen antwoord)"),
+    ReferralResult.DECLINED: _l("Bereikt, maar wil geen hulp van het Taalhuis"),
+    ReferralResult.FORWARDED: _l("Bereikt, en doorverwezen naar een andere organisatie"),
 }
 
 
@@ -203,7 +204,7 @@ class ContactAttemptForm(FlaskForm):
     submit = SubmitField(_l("Opslaan"))
 
     def validate_forwarded_to(self, field):
-        if self.result.data == "forwarded" and not field.data:
+        if self.result.data == ReferralResult.FORWARDED and not field.data:
             raise ValidationError(_("Schrijf op naar welke organisatie de persoon gaat."))
 
 

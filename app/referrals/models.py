@@ -1,12 +1,28 @@
 """Referrals (aanmeldingen) and the attempts to make first contact."""
 
 from datetime import date, datetime
+from enum import StrEnum, nonmember
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+
+class ReferralResult(StrEnum):
+    """What came of the first contact with the person."""
+
+    PENDING = "pending"
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+    DECLINED = "declined"
+    FORWARDED = "forwarded"
+
+    # The person was spoken to, whatever they answered: the first-contact milestone.
+    CONTACT_MADE = nonmember((REACHED, DECLINED, FORWARDED))
+    # Reached, but no help here: these end the trajectory (also ContactAttempt.outcome).
+    ENDING = nonmember((DECLINED, FORWARDED))
 
 
 class Referral(db.Model):
@@ -29,7 +45,7 @@ class Referral(db.Model):
     channel: Mapped[str] = mapped_column(sa.String(20))
     best_moment: Mapped[str | None] = mapped_column(sa.String(200))
     first_contact_due: Mapped[date]
-    result: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    result: Mapped[str] = mapped_column(sa.String(20), default=ReferralResult.PENDING)
     result_on: Mapped[date | None]
     # When and by whom the intake was planned; the moment itself is Trajectory.intake_planned_at.
     intake_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -43,6 +59,14 @@ class Referral(db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
     intake_scheduled_by = relationship("User", foreign_keys=[intake_scheduled_by_id])
 
+    @property
+    def first_contact_made(self) -> bool:
+        return self.result in ReferralResult.CONTACT_MADE
+
+    @property
+    def is_pending(self) -> bool:
+        return self.result == ReferralResult.PENDING
+
 
 class ContactAttempt(db.Model):
     __tablename__ = "contact_attempts"
@@ -54,7 +78,7 @@ class ContactAttempt(db.Model):
     reached: Mapped[bool]
     channel: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str | None] = mapped_column(sa.Text)
-    # Only for reached attempts that ended the trajectory: "declined" or "forwarded".
+    # Only for reached attempts that ended the trajectory: one of ReferralResult.ENDING.
     outcome: Mapped[str | None] = mapped_column(sa.String(20))
 
     trajectory = relationship("Trajectory", back_populates="contact_attempts")

@@ -16,14 +16,15 @@ from app.auth.permissions import owner_on_registration, participant_scope
 from app.core.events import emit
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
-from app.participants.models import Consent, Participant, Trajectory, normalise_phone
+from app.participants.models import (
+    Consent,
+    Participant,
+    Trajectory,
+    TrajectoryStatus,
+    normalise_phone,
+)
 from app.participants.service import record_contact
-from app.referrals.models import ContactAttempt, Referral
-
-# Statuses in which the first-contact work (calling, planning the intake) still applies.
-FIRST_CONTACT_STATUSES = ("referred", "contacted", "unreachable", "intake_planned")
-# Results that end a trajectory at first contact.
-ENDING_OUTCOMES = ("declined", "forwarded")
+from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
 
 class ReferralError(Exception):
@@ -177,7 +178,7 @@ def open_trajectory_at(participant: Participant, location_id: int) -> Trajectory
         sa.select(Trajectory).where(
             Trajectory.participant_id == participant.id,
             Trajectory.location_id == location_id,
-            Trajectory.status != "ended",
+            Trajectory.is_open,
         ).order_by(Trajectory.id.desc()).limit(1)
     )
 
@@ -250,7 +251,7 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
         participant=participant,
         location_id=referral.location_id,
         owner=owner_on_registration(user),
-        status="referred",
+        status=TrajectoryStatus.REFERRED,
         referred_on=referral.referred_on,
     )
     db.session.add(trajectory)
@@ -266,7 +267,7 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
         channel=referral.channel,
         best_moment=referral.best_moment or None,
         first_contact_due=first_contact_due(referral.referred_on),
-        result="pending",
+        result=ReferralResult.PENDING,
         created_by_id=getattr(user, "id", None),
         created_at=now,
     )
@@ -380,12 +381,12 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
                         outcome: str | None = None) -> ContactAttempt:
     """One try to reach a referred person, and what it means for the trajectory.
 
-    `outcome` ("declined" or "forwarded") is for a reached person who does not want help
+    `outcome` (one of ReferralResult.ENDING) is for a reached person who does not want help
     here; it ends the trajectory.
     """
-    if trajectory.status not in FIRST_CONTACT_STATUSES:
+    if not trajectory.before_intake:
         raise ReferralError("first contact is over for this trajectory")
-    if outcome is not None and (outcome not in ENDING_OUTCOMES or not reached):
+    if outcome is not None and (outcome not in ReferralResult.ENDING or not reached):
         raise ValueError(f"invalid outcome {outcome!r} for reached={reached}")
 
     attempt = ContactAttempt(trajectory=trajectory, at=now, by_id=getattr(user, "id", None),
@@ -394,19 +395,19 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
     db.session.add(attempt)
     referral = trajectory.referral
     today = local_date(now)
-    searching = trajectory.status in ("referred", "unreachable")
+    searching = trajectory.not_yet_reached
 
     back_in_view = False
     if reached:
         back_in_view = record_contact(trajectory, now)
         if outcome is not None:
-            trajectory.status = "ended"
+            trajectory.status = TrajectoryStatus.ENDED
             trajectory.ended_on = today
             trajectory.outcome = outcome
         elif searching:
-            trajectory.status = "contacted"
+            trajectory.status = TrajectoryStatus.CONTACTED
         if referral is not None and (outcome is not None or searching):
-            referral.result = outcome or "reached"
+            referral.result = outcome or ReferralResult.REACHED
             referral.result_on = today
         summary = "contact gehad" + (f"; traject beëindigd ({outcome})" if outcome else "")
     else:
@@ -421,11 +422,11 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
         emit("contact_made", trajectory, now)
     elif not reached and searching:
         failed = failed_attempts_since_success(trajectory)
-        if (trajectory.status == "referred"
+        if (trajectory.status == TrajectoryStatus.REFERRED
                 and failed >= current_app.config["MAX_CONTACT_ATTEMPTS"]):
-            trajectory.status = "unreachable"
+            trajectory.status = TrajectoryStatus.UNREACHABLE
             if referral is not None:
-                referral.result = "not_reached"
+                referral.result = ReferralResult.NOT_REACHED
                 referral.result_on = today
         emit("contact_failed", trajectory, now, attempts=failed)
     if back_in_view:
@@ -435,20 +436,20 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
 
 def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime) -> None:
     """Plan (or move) the intake conversation; `at` is an aware datetime."""
-    if trajectory.status not in FIRST_CONTACT_STATUSES:
+    if not trajectory.before_intake:
         raise ReferralError("the intake can no longer be planned for this trajectory")
     if at <= now:
         raise ReferralError("an intake cannot be planned in the past")
     moved = trajectory.intake_planned_at is not None
     # Straight from the queue: making the appointment with the person is the first contact.
-    first_contact = trajectory.status in ("referred", "unreachable")
+    first_contact = trajectory.not_yet_reached
     trajectory.intake_planned_at = at
-    trajectory.status = "intake_planned"
+    trajectory.status = TrajectoryStatus.INTAKE_PLANNED
     back_in_view = False
     if first_contact:
         back_in_view = record_contact(trajectory, now)
         if trajectory.referral is not None:
-            trajectory.referral.result = "reached"
+            trajectory.referral.result = ReferralResult.REACHED
             trajectory.referral.result_on = local_date(now)
     if trajectory.referral is not None:
         trajectory.referral.intake_scheduled_at = now

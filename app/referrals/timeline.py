@@ -13,6 +13,7 @@ from app.auth.permissions import has
 from app.core import choices
 from app.core.timeutil import local_date
 from app.extensions import db
+from app.participants.models import TrajectoryStatus
 from app.participants.timeline import (
     DueItem,
     TimelineItem,
@@ -20,7 +21,7 @@ from app.participants.timeline import (
     due_provider,
     timeline_provider,
 )
-from app.referrals.models import ContactAttempt, Referral
+from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
 
 def _url(viewer, endpoint: str, trajectory_id: int) -> str | None:
@@ -52,9 +53,9 @@ def attempt_title(attempt: ContactAttempt) -> str:
            else choices.label(choices.CONTACT_CHANNEL, attempt.channel))
     if not attempt.reached:
         return _("%(how)s: niet bereikt", how=how)
-    if attempt.outcome == "declined":
+    if attempt.outcome == ReferralResult.DECLINED:
         return _("%(how)s: bereikt, wil geen hulp", how=how)
-    if attempt.outcome == "forwarded":
+    if attempt.outcome == ReferralResult.FORWARDED:
         return _("%(how)s: bereikt, doorverwezen naar elders", how=how)
     return _("%(how)s: bereikt", how=how)
 
@@ -102,7 +103,7 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
 
 @due_provider
 def referral_due(trajectories: Sequence, viewer) -> list[DueItem]:
-    waiting = [t for t in trajectories if t.status in ("referred", "unreachable")]
+    waiting = [t for t in trajectories if t.not_yet_reached]
     items: list[DueItem] = []
     for referral in _referrals(waiting):
         items.append(DueItem(
@@ -111,7 +112,8 @@ def referral_due(trajectories: Sequence, viewer) -> list[DueItem]:
             url=_url(viewer, "referrals.contact", referral.trajectory_id),
         ))
     for trajectory in trajectories:
-        if trajectory.status == "intake_planned" and trajectory.intake_planned_at:
+        if (trajectory.status == TrajectoryStatus.INTAKE_PLANNED
+                and trajectory.intake_planned_at):
             items.append(DueItem(
                 trajectory_id=trajectory.id, due_on=local_date(trajectory.intake_planned_at),
                 title=_("Intake om %(time)s",

@@ -20,7 +20,7 @@ from app.auth.permissions import (
 from app.core import choices
 from app.core.timeutil import local_date, local_datetime, to_utc, utcnow
 from app.extensions import db
-from app.participants.models import Participant, Trajectory
+from app.participants.models import Participant, Trajectory, TrajectoryStatus
 from app.participants.service import newest_visible_trajectories
 from app.partners.models import Partner
 from app.referrals import bp
@@ -32,10 +32,8 @@ from app.referrals.forms import (
     ReferralForm,
     select_choices,
 )
-from app.referrals.models import Referral
+from app.referrals.models import Referral, ReferralResult
 from app.referrals.service import (
-    ENDING_OUTCOMES,
-    FIRST_CONTACT_STATUSES,
     KNOWN_ELSEWHERE,
     KNOWN_HERE,
     MergeError,
@@ -171,7 +169,7 @@ def new():
         for match in duplicates:
             open_here[match.id] = next(
                 (t for t in match.trajectories
-                 if t.status != "ended" and t.location_id == form.location_id.data), None)
+                 if t.is_open and t.location_id == form.location_id.data), None)
     return render_template("referrals/new.html", form=form, locations=locations,
                            duplicates=duplicates, refused=refused, open_here=open_here,
                            latest_of=newest_visible_trajectories(duplicates, current_user),
@@ -181,9 +179,9 @@ def new():
 # ---- The work queue ----------------------------------------------------------------------
 
 QUEUE_TABS = {
-    "nieuw": ("referred", _l("Nog bellen")),
-    "contact": ("contacted", _l("Contact gehad, nog geen intake gepland")),
-    "niet-bereikt": ("unreachable", _l("Niet bereikt")),
+    "nieuw": (TrajectoryStatus.REFERRED, _l("Nog bellen")),
+    "contact": (TrajectoryStatus.CONTACTED, _l("Contact gehad, nog geen intake gepland")),
+    "niet-bereikt": (TrajectoryStatus.UNREACHABLE, _l("Niet bereikt")),
 }
 
 
@@ -216,10 +214,11 @@ def queue():
     ).all())
 
     order = {
-        "referred": (Referral.first_contact_due.asc().nulls_last(), Trajectory.referred_on),
+        TrajectoryStatus.REFERRED: (Referral.first_contact_due.asc().nulls_last(),
+                                    Trajectory.referred_on),
         # Longest since the conversation first: they wait for an intake date.
-        "contacted": (Referral.result_on.asc().nulls_last(),),
-        "unreachable": (Referral.result_on.asc().nulls_last(),),
+        TrajectoryStatus.CONTACTED: (Referral.result_on.asc().nulls_last(),),
+        TrajectoryStatus.UNREACHABLE: (Referral.result_on.asc().nulls_last(),),
     }[status]
     query = (
         scope.where(Trajectory.status == status)
@@ -287,7 +286,7 @@ def known_person(trajectory_id: int):
         current_user, participant.first_name, participant.last_name, participant.phone,
         participant.birth_year, exclude_id=participant.id)
     open_here = {m.id: next((t for t in m.trajectories
-                             if t.status != "ended" and t.location_id == trajectory.location_id),
+                             if t.is_open and t.location_id == trajectory.location_id),
                             None)
                  for m in matches}
     # Showing possible matches shows other people's data: that is a view to log.
@@ -316,7 +315,7 @@ def contact(trajectory_id: int):
     form = ContactAttemptForm()
     if request.method == "GET" and participant.preferred_channel in choices.CONTACT_CHANNEL:
         form.channel.data = participant.preferred_channel
-    can_log = trajectory.status in FIRST_CONTACT_STATUSES
+    can_log = trajectory.before_intake
     max_attempts = current_app.config["MAX_CONTACT_ATTEMPTS"]
 
     if request.method == "POST" and not can_log:
@@ -325,13 +324,13 @@ def contact(trajectory_id: int):
         return redirect(url_for("referrals.contact", trajectory_id=trajectory.id))
     if form.validate_on_submit():
         result = form.result.data
-        outcome = result if result in ENDING_OUTCOMES else None
+        outcome = result if result in ReferralResult.ENDING else None
         note = form.note.data or None
-        if outcome == "forwarded":
+        if outcome == ReferralResult.FORWARDED:
             note = _("Doorverwezen naar: %(to)s", to=form.forwarded_to.data) + (
                 f"\n{note}" if note else "")
-        was_referred = trajectory.status == "referred"
-        log_contact_attempt(trajectory, reached=result != "not_reached",
+        was_referred = trajectory.status == TrajectoryStatus.REFERRED
+        log_contact_attempt(trajectory, reached=result != ReferralResult.NOT_REACHED,
                             channel=form.channel.data, note=note, user=current_user,
                             now=now, outcome=outcome)
         db.session.commit()
@@ -339,17 +338,17 @@ def contact(trajectory_id: int):
         if outcome is not None:
             flash(_("Vastgelegd. Het traject van %(name)s is afgesloten.", name=name), "success")
             return redirect(participant_url(participant.id))
-        if result == "reached":
-            if trajectory.status == "contacted":
+        if result == ReferralResult.REACHED:
+            if trajectory.status == TrajectoryStatus.CONTACTED:
                 flash(_("Contact met %(name)s vastgelegd. Plan nu de intake.", name=name),
                       "success")
                 return redirect(url_for("referrals.plan_intake", trajectory_id=trajectory.id))
             flash(_("Contact met %(name)s vastgelegd.", name=name), "success")
             return redirect(url_for("referrals.queue"))
-        if was_referred and trajectory.status == "unreachable":
+        if was_referred and trajectory.status == TrajectoryStatus.UNREACHABLE:
             flash(_("%(name)s is %(n)s keer niet bereikt en staat nu bij 'Niet bereikt'.",
                     name=name, n=max_attempts), "warning")
-        elif trajectory.status == "referred":
+        elif trajectory.status == TrajectoryStatus.REFERRED:
             flash(_("Niet bereikt vastgelegd (poging %(n)s van %(max)s). Probeer het later "
                     "nog eens.", n=failed_attempts_since_success(trajectory),
                     max=max_attempts), "info")
@@ -375,7 +374,7 @@ def contact(trajectory_id: int):
 def plan_intake_view(trajectory_id: int):
     now = utcnow()
     trajectory = get_trajectory_or_404(current_user, trajectory_id)
-    can_plan = trajectory.status in FIRST_CONTACT_STATUSES
+    can_plan = trajectory.before_intake
     form = PlanIntakeForm()
     if request.method == "GET" and trajectory.intake_planned_at:
         planned = local_datetime(trajectory.intake_planned_at)

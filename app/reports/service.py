@@ -26,13 +26,13 @@ from flask import current_app
 
 from app.admin.models import Location
 from app.auth.models import User
-from app.checkins.models import CheckIn
+from app.checkins.models import CheckIn, CheckInStatus
 from app.extensions import db
-from app.intakes.models import LearningGoal
-from app.matching.models import LOAD_STATUSES, Enrollment, Match, MatchSession, Offer
-from app.participants.models import Participant, Trajectory
+from app.intakes.models import GoalStatus, LearningGoal
+from app.matching.models import Enrollment, Match, MatchSession, MatchStatus, Offer
+from app.participants.models import Participant, Trajectory, TrajectoryStatus
 from app.partners.models import Partner
-from app.volunteers.models import Volunteer, volunteer_locations
+from app.volunteers.models import Volunteer, VolunteerStatus, volunteer_locations
 
 FUNNEL_STEPS = ("referred", "contacted", "intake", "started", "ended")
 WAITING_TOP = 10
@@ -193,17 +193,17 @@ def current_state(period: Period, today: date) -> dict:
     # Two small counts, each served by its own index (status; out_of_view_since).
     waiting, out_of_view = db.session.execute(sa.select(
         sa.select(sa.func.count()).select_from(Trajectory)
-        .where(in_loc, Trajectory.status == "waiting").scalar_subquery(),
+        .where(in_loc, Trajectory.status == TrajectoryStatus.WAITING).scalar_subquery(),
         sa.select(sa.func.count()).select_from(Trajectory)
         .where(in_loc, Trajectory.out_of_view_since.is_not(None),
-               Trajectory.status != "ended").scalar_subquery(),
+               Trajectory.is_open).scalar_subquery(),
     )).one()
     top = db.session.execute(
         sa.select(Trajectory.id, Trajectory.participant_id, Participant.first_name,
                   Participant.last_name, Trajectory.waiting_since, Location.name)
         .join(Participant, Participant.id == Trajectory.participant_id)
         .join(Location, Location.id == Trajectory.location_id)
-        .where(in_loc, Trajectory.status == "waiting")
+        .where(in_loc, Trajectory.status == TrajectoryStatus.WAITING)
         .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
         .limit(WAITING_TOP)
     ).all()
@@ -221,7 +221,7 @@ def current_state(period: Period, today: date) -> dict:
         .select_from(CheckIn)
         .join(Trajectory, Trajectory.id == CheckIn.trajectory_id)
         .outerjoin(User, User.id == Trajectory.owner_id)
-        .where(CheckIn.status == "planned", CheckIn.due_on < today, in_loc)
+        .where(CheckIn.status == CheckInStatus.PLANNED, CheckIn.due_on < today, in_loc)
         .group_by(User.id, User.name)
         .order_by(sa.func.count().desc(), User.name.asc().nulls_last())
     ).all()
@@ -250,8 +250,8 @@ def goals(period: Period) -> list[dict]:
     rows = db.session.execute(
         sa.select(
             LearningGoal.subject, sa.func.count(),
-            sa.func.count().filter(LearningGoal.status == "achieved"),
-            sa.func.count().filter(LearningGoal.status == "partly_achieved"),
+            sa.func.count().filter(LearningGoal.status == GoalStatus.ACHIEVED),
+            sa.func.count().filter(LearningGoal.status == GoalStatus.PARTLY_ACHIEVED),
         )
         .join(Trajectory, Trajectory.id == LearningGoal.trajectory_id)
         .where(_ended_in_period(period))
@@ -295,12 +295,12 @@ def volunteers(period: Period) -> dict:
         .where(_in_locations(volunteer_locations.c.location_id, period)))
     active, capacity = db.session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Volunteer.capacity), 0))
-        .where(Volunteer.status == "active", at_locations)
+        .where(Volunteer.status == VolunteerStatus.ACTIVE, at_locations)
     ).one()
     taken = db.session.scalar(
         sa.select(sa.func.count()).select_from(Match)
         .join(Volunteer, Volunteer.id == Match.volunteer_id)
-        .where(Match.status.in_(LOAD_STATUSES), Volunteer.status == "active", at_locations)
+        .where(Match.takes_place, Volunteer.status == VolunteerStatus.ACTIVE, at_locations)
     ) or 0
     # Per day (at most one row per day of the period), read in index order; months in Python.
     sessions = (sa.select(MatchSession.held_on, sa.func.count(),
@@ -555,7 +555,7 @@ def monitor_rows(period: Period, secret: str) -> list[list]:
     matched = set(db.session.scalars(
         sa.select(Match.trajectory_id)
         .where(Match.trajectory_id.in_(sa.select(chosen.c.trajectory_id)),
-               Match.status != "proposed")
+               Match.status != MatchStatus.PROPOSED)
     ))
     # A volunteer match has no domain of its own: it is what the person works on with the
     # volunteer, so the domain of most of their learning goals (none: left empty).

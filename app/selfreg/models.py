@@ -1,14 +1,21 @@
 """Self-registrations from the public "Aanmelden" page, waiting for staff."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 
-SELFREG_STATUSES = ("pending", "accepted", "rejected")
+
+class SelfRegistrationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
 
 
 class SelfRegistration(db.Model):
@@ -26,7 +33,7 @@ class SelfRegistration(db.Model):
     topics: Mapped[str | None] = mapped_column(sa.String(200))
     question: Mapped[str | None] = mapped_column(sa.Text)
     helped_by: Mapped[str | None] = mapped_column(sa.String(120))
-    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(10), default=SelfRegistrationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -34,3 +41,7 @@ class SelfRegistration(db.Model):
 
     decided_by = relationship("User")
     trajectory = relationship("Trajectory")
+
+    @hybrid_property
+    def is_pending(self) -> bool:
+        return self.status == SelfRegistrationStatus.PENDING

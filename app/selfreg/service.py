@@ -23,7 +23,7 @@ from app.referrals.service import (
     hidden_duplicate_exists,
     register_referral,
 )
-from app.selfreg.models import SelfRegistration
+from app.selfreg.models import SelfRegistration, SelfRegistrationStatus
 
 TOPICS = {
     "lezen": _l("Lezen"),
@@ -61,7 +61,7 @@ def submit(*, first_name: str, phone: str, best_moment: str | None, topics: list
         first_name=first_name.strip(), phone=phone.strip(), best_moment=best_moment or None,
         topics=",".join(t for t in topics if t in TOPICS) or None,
         question=(question or "").strip() or None, helped_by=(helped_by or "").strip() or None,
-        status="pending", created_at=now)
+        status=SelfRegistrationStatus.PENDING, created_at=now)
     db.session.add(registration)
     db.session.flush()
     return registration
@@ -114,7 +114,7 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
     after the duplicate check); raises OpenTrajectoryError when they already have an open
     trajectory at the location.
     """
-    if registration.status != "pending":
+    if not registration.is_pending:
         raise SelfRegError("already decided")
     moment = MOMENTS.get(registration.best_moment or "", registration.best_moment)
     if moment is not None:
@@ -127,7 +127,7 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
             consent_method="digital", partner_id=self_referral_partner().id,
             referrer_name=registration.helped_by, best_moment=moment),
         user=user, now=now, existing_participant=existing_participant)
-    registration.status = "accepted"
+    registration.status = SelfRegistrationStatus.ACCEPTED
     registration.decided_at = now
     registration.decided_by_id = getattr(user, "id", None)
     registration.trajectory_id = trajectory.id
@@ -135,9 +135,9 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
 
 
 def reject(registration: SelfRegistration, *, user, now: datetime) -> None:
-    if registration.status != "pending":
+    if not registration.is_pending:
         raise SelfRegError("already decided")
-    registration.status = "rejected"
+    registration.status = SelfRegistrationStatus.REJECTED
     registration.decided_at = now
     registration.decided_by_id = getattr(user, "id", None)
     # Nothing of the person is kept after a rejection: minimal data.

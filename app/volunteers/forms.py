@@ -29,6 +29,7 @@ from wtforms.validators import (
 
 from app.core import choices
 from app.matching.forms import select_choices
+from app.volunteers.models import VolunteerStatus
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -86,7 +87,8 @@ class StatusForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         # Optional() ends the field's own checks when empty, so the rule lives here.
         ok = super().validate(extra_validators)
-        if self.status.data in ("paused", "stopped") and not self.reason.data:
+        if (self.status.data in (VolunteerStatus.PAUSED, VolunteerStatus.STOPPED)
+                and not self.reason.data):
             self.reason.errors.append(_l("Schrijf kort op waarom."))
             ok = False
         return ok

@@ -1,14 +1,21 @@
 """Volunteers (taalmaatjes, taalcoaches): who they are, where and when they can help."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 
-VOLUNTEER_STATUSES = ("active", "paused", "stopped")
+
+class VolunteerStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
 
 volunteer_locations = sa.Table(
     "volunteer_locations",
@@ -46,7 +53,7 @@ class Volunteer(db.Model):
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
     # Date of the VOG (verklaring omtrent het gedrag); too old or missing blocks matching.
     vog_on: Mapped[date | None]
-    status: Mapped[str] = mapped_column(sa.String(10), default="active", index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=VolunteerStatus.ACTIVE, index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.String(300))
     status_changed_on: Mapped[date | None]
     # The account a volunteer signs in with (role volunteer); at most one profile per account.
@@ -68,6 +75,11 @@ class Volunteer(db.Model):
     @property
     def location_ids(self) -> set[int]:
         return {loc.id for loc in self.locations}
+
+    @hybrid_property
+    def is_available(self) -> bool:
+        """Active: may get new matches and start the ones proposed."""
+        return self.status == VolunteerStatus.ACTIVE
 
     def __repr__(self) -> str:
         return f"<Volunteer {self.id} {self.status}>"

@@ -5,7 +5,9 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.participants.models import TrajectoryStatus
 from app.seed import SeedContext, seed_step
+from app.volunteers.models import VolunteerStatus
 
 # (first name, last name, location keys, languages, capacity, domains, sex)
 VOLUNTEERS = [
@@ -85,7 +87,7 @@ def seed_volunteers_and_matches(ctx: SeedContext) -> None:
     demo = made[0]
     volunteers.link_account(demo, ctx.users["volunteer"], by=coordinator, now=ctx.moment(320))
 
-    active = sorted(ctx.trajectories.get("active", []), key=lambda t: t.id)
+    active = sorted(ctx.trajectories.get(TrajectoryStatus.ACTIVE, []), key=lambda t: t.id)
     # Anneke gets the first two active people of Centrum; others get the best-ranked volunteer
     # at that moment (so nobody is matched beyond their capacity).
     centrum = [t for t in active if t.location_id == ctx.locations["centrum"].id][:2]
@@ -111,7 +113,7 @@ def seed_volunteers_and_matches(ctx: SeedContext) -> None:
     _complete_past_match_checkins(ctx)
 
     # One waiting person has a proposal the coordinator still has to call about.
-    waiting = sorted(ctx.trajectories.get("waiting", []), key=lambda t: t.id)
+    waiting = sorted(ctx.trajectories.get(TrajectoryStatus.WAITING, []), key=lambda t: t.id)
     if waiting:
         ranking = matching.rank_volunteers(waiting[-1], scope=sa.true(), today=ctx.today)
         if ranking.proposed:
@@ -119,7 +121,7 @@ def seed_volunteers_and_matches(ctx: SeedContext) -> None:
             matching.propose_match(waiting[-1], volunteer, by=coordinator,
                                    now=ctx.moment(1))
     # Nadia takes a break.
-    volunteers.set_status(made[14], status="paused", reason="Op reis tot maart.",
+    volunteers.set_status(made[14], status=VolunteerStatus.PAUSED, reason="Op reis tot maart.",
                           by=ctx.users["coordinator2"], now=ctx.moment(20))
 
 
@@ -156,14 +158,14 @@ def _complete_past_match_checkins(ctx: SeedContext) -> None:
     """The "klikt het?" and later check-ins of the demo matches happened on time: done, so
     the lists show what is really due now. The rhythm plans the next ones by itself."""
     from app.auth.models import User
-    from app.checkins.models import CheckIn
+    from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus
     from app.checkins.service import complete_checkin
     from app.core.timeutil import to_utc
 
     for _round in range(10):
         past = db.session.scalars(
             sa.select(CheckIn).where(CheckIn.match_id.is_not(None),
-                                     CheckIn.status == "planned",
+                                     CheckIn.status == CheckInStatus.PLANNED,
                                      CheckIn.due_on < ctx.today - timedelta(days=1))
             .order_by(CheckIn.due_on, CheckIn.id)
         ).all()
@@ -171,6 +173,6 @@ def _complete_past_match_checkins(ctx: SeedContext) -> None:
             return
         for checkin in past:
             user = db.session.get(User, checkin.assignee_id) if checkin.assignee_id else None
-            complete_checkin(checkin, outcome="going_well", note="Gaat goed, klikt.",
+            complete_checkin(checkin, outcome=CheckInOutcome.GOING_WELL, note="Gaat goed, klikt.",
                              user=user or ctx.users["coordinator"],
                              now=min(to_utc(checkin.due_on, 14), ctx.now))

@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.extensions import db
 from app.matching import scoring
-from app.matching.models import LOAD_STATUSES, OPEN_MATCH_STATUSES, Match, MatchSession
+from app.matching.models import Match, MatchSession
 from app.participants.models import Trajectory
-from app.volunteers.models import Volunteer, VolunteerTraining
+from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining
 
 
 class VolunteerError(Exception):
@@ -31,7 +31,7 @@ def save_volunteer(volunteer: Volunteer | None, *, first_name: str, last_name: s
     """Create (volunteer=None) or change a profile; status has its own function."""
     action = "update"
     if volunteer is None:
-        volunteer = Volunteer(status="active", status_changed_on=None)
+        volunteer = Volunteer(status=VolunteerStatus.ACTIVE, status_changed_on=None)
         db.session.add(volunteer)
         action = "create"
     volunteer.first_name = first_name.strip()
@@ -62,21 +62,22 @@ def set_status(volunteer: Volunteer, *, status: str, reason: str | None, by,
     from app.core.timeutil import local_date
     from app.matching import service as matching
 
-    if status not in ("active", "paused", "stopped"):
+    if status not in list(VolunteerStatus):
         raise ValueError(status)
-    if status != "active" and not (reason or "").strip():
+    if status != VolunteerStatus.ACTIVE and not (reason or "").strip():
         raise VolunteerError(_("Schrijf kort op waarom."))
     ended: list[Match] = []
-    if status == "stopped":
+    if status == VolunteerStatus.STOPPED:
         for match in db.session.scalars(
             sa.select(Match).where(Match.volunteer_id == volunteer.id,
-                                   Match.status.in_(LOAD_STATUSES))
+                                   Match.takes_place)
         ):
             matching.end_match(match, reason="vrijwilliger_gestopt", note=reason, by=by,
                                now=now)
             ended.append(match)
     volunteer.status = status
-    volunteer.status_reason = (reason or "").strip() or None if status != "active" else None
+    volunteer.status_reason = ((reason or "").strip() or None
+                               if status != VolunteerStatus.ACTIVE else None)
     volunteer.status_changed_on = local_date(now)
     audit.record(by, "update", "volunteer", volunteer.id, now=now,
                  summary=f"status {status}" + (f": {reason}" if reason else ""))
@@ -170,7 +171,7 @@ def overview_query(scope: sa.ColumnElement[bool], *, status: str | None = None,
 
     load = (
         sa.select(sa.func.count(Match.id))
-        .where(Match.volunteer_id == Volunteer.id, Match.status.in_(LOAD_STATUSES))
+        .where(Match.volunteer_id == Volunteer.id, Match.takes_place)
         .correlate(Volunteer).scalar_subquery().label("load")
     )
     query = (sa.select(Volunteer).where(scope)
@@ -196,7 +197,7 @@ def loads(volunteer_ids: Sequence[int]) -> dict[int, int]:
         return {}
     return dict(db.session.execute(
         sa.select(Match.volunteer_id, sa.func.count())
-        .where(Match.volunteer_id.in_(volunteer_ids), Match.status.in_(LOAD_STATUSES))
+        .where(Match.volunteer_id.in_(volunteer_ids), Match.takes_place)
         .group_by(Match.volunteer_id)
     ).all())
 
@@ -219,9 +220,8 @@ class MyParticipant:
 def my_participants(matches: Sequence[Match], user, today: date,
                     silence_days: int = 21) -> list[MyParticipant]:
     """Cards for "Mijn deelnemers": a fixed number of queries for any number of matches."""
-    from app.checkins.models import CheckIn
+    from app.checkins.models import CheckIn, CheckInStatus
     from app.intakes.models import Intake, LearningGoal
-    from app.matching.service import WORKABLE_GOAL_STATUSES
 
     if not matches:
         return []
@@ -234,7 +234,7 @@ def my_participants(matches: Sequence[Match], user, today: date,
     for goal in db.session.scalars(
         sa.select(LearningGoal)
         .where(LearningGoal.trajectory_id.in_(trajectory_ids),
-               LearningGoal.status.in_(WORKABLE_GOAL_STATUSES))
+               LearningGoal.is_workable)
         .order_by(LearningGoal.id)
     ):
         goals[goal.trajectory_id].append(goal)
@@ -250,7 +250,8 @@ def my_participants(matches: Sequence[Match], user, today: date,
     due: dict[int, list] = defaultdict(list)
     for checkin in db.session.scalars(
         sa.select(CheckIn)
-        .where(CheckIn.trajectory_id.in_(trajectory_ids), CheckIn.status == "planned",
+        .where(CheckIn.trajectory_id.in_(trajectory_ids),
+               CheckIn.status == CheckInStatus.PLANNED,
                CheckIn.assignee_id == user.id)
         .order_by(CheckIn.due_on, CheckIn.id)
     ):
@@ -261,7 +262,7 @@ def my_participants(matches: Sequence[Match], user, today: date,
         participant = match.trajectory.participant
         items = list(due.get(match.trajectory_id, [])[:2])
         anchor = match.last_session_on or match.started_on
-        if match.status == "active" and anchor is not None:
+        if match.is_active and anchor is not None:
             items.append((anchor + timedelta(days=silence_days),
                           _("Volgende bijeenkomst vastleggen")))
         items.sort(key=lambda item: item[0])
@@ -292,5 +293,5 @@ def own_open_matches(query: sa.Select) -> list[Match]:
 def open_match_count(volunteer_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Match.id))
-        .where(Match.volunteer_id == volunteer_id, Match.status.in_(OPEN_MATCH_STATUSES))
+        .where(Match.volunteer_id == volunteer_id, Match.is_open)
     ) or 0

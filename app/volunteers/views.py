@@ -23,8 +23,8 @@ from app.extensions import db
 from app.matching import scoring
 from app.matching import service as matching
 from app.matching.forms import select_choices
-from app.matching.models import Match, MatchSession
-from app.participants.models import Trajectory
+from app.matching.models import Match, MatchSession, MatchStatus
+from app.participants.models import Trajectory, TrajectoryStatus
 from app.volunteers import bp
 from app.volunteers import seed as _seed  # noqa: F401  (registers the demo data step)
 from app.volunteers import service as volunteers
@@ -36,7 +36,7 @@ from app.volunteers.forms import (
     TrainingForm,
     VolunteerForm,
 )
-from app.volunteers.models import Volunteer, VolunteerTraining
+from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining
 
 SUGGESTIONS_SHOWN = 20
 # The "wie past?" list looks at this many of the longest waiting people.
@@ -54,7 +54,7 @@ def _subject_labels() -> dict[str, str]:
 @require("volunteers.manage")
 def index():
     status = request.args.get("status") or None
-    if status not in (None, "active", "paused", "stopped"):
+    if status not in (None, *VolunteerStatus):
         status = None
     location_id = request.args.get("locatie", type=int)
     with_room = request.args.get("ruimte") == "1"
@@ -132,7 +132,7 @@ def show(volunteer_id: int):
                                    sa.select(Trajectory.id).where(
                                        trajectory_scope(current_user))))
         .options(selectinload(Match.trajectory).selectinload(Trajectory.participant))
-        .order_by(Match.status == "ended", Match.id.desc())
+        .order_by(Match.status == MatchStatus.ENDED, Match.id.desc())
         .limit(50)
     ).all()
     today = local_date(utcnow())
@@ -280,7 +280,7 @@ def suggestions(volunteer_id: int):
     location_ids = volunteer.location_ids
     waiting = db.session.scalars(
         sa.select(Trajectory).where(trajectory_scope(current_user),
-                                    Trajectory.status == "waiting",
+                                    Trajectory.status == TrajectoryStatus.WAITING,
                                     Trajectory.location_id.in_(location_ids or {-1}))
         .options(selectinload(Trajectory.participant))
         .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
