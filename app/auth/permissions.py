@@ -133,6 +133,17 @@ def get_editable_trajectory_or_404(user, trajectory_id: int) -> Trajectory:
     return trajectory
 
 
+def get_editable_goal_or_404(user, goal_id: int):
+    """A learning goal of a trajectory `user` may change."""
+    from app.intakes.models import LearningGoal
+
+    goal = db.session.get(LearningGoal, goal_id)
+    if goal is None:
+        abort(404)
+    get_editable_trajectory_or_404(user, goal.trajectory_id)
+    return goal
+
+
 def posted_ids_or_404(values: Iterable, allowed: Iterable[int]) -> list[int]:
     """The record ids a form posts (hidden fields, select values), each one `allowed`.
 
@@ -497,6 +508,14 @@ def get_offer_or_404(user, offer_id: int):
     return offer
 
 
+def get_editable_match_or_404(user, match_id: int):
+    """A match on a trajectory `user` may change (start, pause, end it)."""
+    match = get_match_or_404(user, match_id)
+    if not can_edit_trajectory(user, match.trajectory):
+        abort(404)
+    return match
+
+
 def get_enrollment_or_404(user, enrollment_id: int):
     from app.matching.models import Enrollment
 
@@ -509,6 +528,13 @@ def get_enrollment_or_404(user, enrollment_id: int):
         )
     )
     if enrollment is None:
+        abort(404)
+    return enrollment
+
+
+def get_editable_enrollment_or_404(user, enrollment_id: int):
+    enrollment = get_enrollment_or_404(user, enrollment_id)
+    if not can_edit_trajectory(user, enrollment.trajectory):
         abort(404)
     return enrollment
 

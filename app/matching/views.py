@@ -12,9 +12,9 @@ from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
     can_edit_trajectory,
+    get_editable_enrollment_or_404,
+    get_editable_match_or_404,
     get_editable_trajectory_or_404,
-    get_enrollment_or_404,
-    get_match_or_404,
     get_offer_or_404,
     get_session_or_404,
     get_trajectory_or_404,
@@ -206,8 +206,7 @@ def trajectory(trajectory_id: int):
 @bp.post("/koppelingen/<int:match_id>/starten")
 @require("matches.manage")
 def start(match_id: int):
-    match = get_match_or_404(current_user, match_id)
-    get_editable_trajectory_or_404(current_user, match.trajectory_id)
+    match = get_editable_match_or_404(current_user, match_id)
     form = StartForm()
     if not form.validate_on_submit():
         flash(_("Vul de startdatum in."), "error")
@@ -227,8 +226,7 @@ def start(match_id: int):
 @bp.post("/koppelingen/<int:match_id>/pauzeren")
 @require("matches.manage")
 def pause(match_id: int):
-    match = get_match_or_404(current_user, match_id)
-    get_editable_trajectory_or_404(current_user, match.trajectory_id)
+    match = get_editable_match_or_404(current_user, match_id)
     if ButtonForm().validate_on_submit():
         try:
             matching.pause_match(match, by=current_user, now=utcnow())
@@ -244,8 +242,8 @@ def pause(match_id: int):
 @bp.route("/koppelingen/<int:match_id>/beeindigen", methods=["GET", "POST"])
 @require("matches.manage")
 def end(match_id: int):
-    match = get_match_or_404(current_user, match_id)
-    trajectory = get_editable_trajectory_or_404(current_user, match.trajectory_id)
+    match = get_editable_match_or_404(current_user, match_id)
+    trajectory = match.trajectory
     if match.status == "ended":
         flash(_("Deze koppeling is al beëindigd."), "info")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
@@ -309,8 +307,7 @@ def enroll(trajectory_id: int):
 @bp.post("/deelnames/<int:enrollment_id>/stoppen")
 @require("enrollments.manage")
 def end_enrollment(enrollment_id: int):
-    enrollment = get_enrollment_or_404(current_user, enrollment_id)
-    get_editable_trajectory_or_404(current_user, enrollment.trajectory_id)
+    enrollment = get_editable_enrollment_or_404(current_user, enrollment_id)
     if ButtonForm().validate_on_submit():
         try:
             matching.end_enrollment(enrollment, by=current_user, now=utcnow())
