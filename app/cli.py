@@ -4,7 +4,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from app.auth.models import ROLES
+from app.auth.models import ROLES, Role
 
 
 def _check_password(ctx, param, value):
@@ -46,7 +46,7 @@ def register(app: Flask) -> None:
                 raise click.ClickException(f"Vestiging '{loc_name}' bestaat niet.")
             found.append(loc)
         partner = None
-        if role == "partner":
+        if role == Role.PARTNER:
             if not partner_name:
                 raise click.ClickException("Geef bij rol partner ook --partner NAAM.")
             partner = db.session.scalar(sa.select(Partner).where(Partner.name == partner_name))

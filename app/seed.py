@@ -29,7 +29,7 @@ from faker import Faker
 from flask import Flask
 
 from app.admin.models import Location
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.core.timeutil import local_date, local_tz, to_utc, utcnow
 from app.extensions import db
 from app.intakes.models import GoalStatus
@@ -175,12 +175,12 @@ def seed_organisation(ctx: SeedContext) -> None:
     centrum, noord, lr = (ctx.locations[k] for k in ("centrum", "noord", "leidsche_rijn"))
     password_hash = hash_password(ctx.password)
     accounts = [
-        ("admin", "admin", "Beheerder Taalhuis", [], None),
-        ("coordinator", "coordinator", None, [centrum, noord], None),
-        ("coordinator2", "coordinator", None, [lr], None),
-        ("staff", "staff", None, [centrum, noord, lr], None),
-        ("volunteer", "volunteer", None, [centrum], None),
-        ("partner", "partner", None, [], ctx.partners[0]),
+        ("admin", Role.ADMIN, "Beheerder Taalhuis", [], None),
+        ("coordinator", Role.COORDINATOR, None, [centrum, noord], None),
+        ("coordinator2", Role.COORDINATOR, None, [lr], None),
+        ("staff", Role.STAFF, None, [centrum, noord, lr], None),
+        ("volunteer", Role.VOLUNTEER, None, [centrum], None),
+        ("partner", Role.PARTNER, None, [], ctx.partners[0]),
     ]
     for key, role, name, locations, partner in accounts:
         user = create_user(email=f"{key}@{DEMO_DOMAIN}",

@@ -7,7 +7,7 @@ from flask import render_template
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.core.timeutil import is_working_day, local_date, local_datetime
 from app.extensions import db
 from app.notifications import sections  # noqa: F401  (the built-in sections register)
@@ -59,7 +59,7 @@ def volunteer_reminders(now: datetime) -> list[Notification]:
         if not acquired:
             return []
         users = db.session.scalars(
-            sa.select(User).where(User.active.is_(True), User.role == "volunteer")
+            sa.select(User).where(User.active.is_(True), User.role == Role.VOLUNTEER)
             .order_by(User.id)
         ).all()
         return _send_daily(users, "volunteer_reminder", now)

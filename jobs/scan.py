@@ -1,12 +1,16 @@
 """The hourly scan: update the "buiten beeld" flags and raise the alerts that go with them."""
 
-from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.auth.models import User, user_locations
+from app.auth.models import User
+from app.auth.permissions import (
+    coordinators_by_location,
+    responsible_users,
+    unowned_locations,
+)
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.links import participant_link
@@ -51,43 +55,15 @@ def _load_owners(trajectories) -> None:
         db.session.scalars(sa.select(User).where(User.id.in_(owner_ids))).all()
 
 
-def _coordinators_by_location(trajectories) -> dict[int, list[User]]:
-    """Active coordinators per location of the given trajectories (one query)."""
-    location_ids = {t.location_id for t in trajectories}
-    if not location_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(user_locations.c.location_id, User)
-        .join(user_locations, user_locations.c.user_id == User.id)
-        .where(User.active.is_(True), User.role == "coordinator",
-               user_locations.c.location_id.in_(location_ids))
-        .order_by(User.id)
-    ).all()
-    result: dict[int, list[User]] = defaultdict(list)
-    for location_id, user in rows:
-        result[location_id].append(user)
-    return result
-
-
-def _recipients(trajectory, coordinators: dict[int, list[User]]) -> list[User]:
-    """The owner; without an owner (or an inactive one), the location's coordinators."""
-    owner = trajectory.owner
-    if owner is not None and owner.active:
-        return [owner]
-    return coordinators.get(trajectory.location_id, [])
-
-
 def _out_of_view_messages(flagged) -> list[Message]:
-    coordinators = _coordinators_by_location(
-        [t for t in flagged if t.owner is None or not t.owner.active]
-    )
+    coordinators = coordinators_by_location(unowned_locations(flagged))
     messages = []
     for trajectory in flagged:
         if trajectory.out_of_view_since is None:
             continue
         name = trajectory.participant.short_name
         since = local_date(trajectory.out_of_view_since)
-        for user in _recipients(trajectory, coordinators):
+        for user in responsible_users(trajectory, coordinators):
             messages.append(Message(
                 kind="out_of_view", subject_key=f"trajectory:{trajectory.id}", recipient=user,
                 # One alert per time a trajectory goes out of view.
@@ -101,9 +77,7 @@ def _out_of_view_messages(flagged) -> list[Message]:
 
 
 def _waiting_messages(waiting, now: datetime) -> list[Message]:
-    coordinators = _coordinators_by_location(
-        [t for t in waiting if t.owner is None or not t.owner.active]
-    )
+    coordinators = coordinators_by_location(unowned_locations(waiting))
     today = local_date(now)
     messages = []
     for trajectory in waiting:
@@ -111,7 +85,7 @@ def _waiting_messages(waiting, now: datetime) -> list[Message]:
             continue
         name = trajectory.participant.short_name
         days = (today - trajectory.waiting_since).days
-        for user in _recipients(trajectory, coordinators):
+        for user in responsible_users(trajectory, coordinators):
             messages.append(Message(
                 kind="waiting_too_long", subject_key=f"trajectory:{trajectory.id}",
                 recipient=user,

@@ -13,6 +13,11 @@ from flask import render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from app.auth.permissions import (
+    coordinators_by_location,
+    responsible_users,
+    unowned_locations,
+)
 from app.extensions import db
 from app.matching import service as matching
 from app.notifications.links import settings_link
@@ -69,15 +74,11 @@ def _volunteer_messages(matches) -> list[Message]:
 
 
 def _coordinator_messages(matches) -> list[Message]:
-    unowned = [m.trajectory.location_id for m in matches
-               if m.trajectory.owner is None or not m.trajectory.owner.active]
-    coordinators = matching.coordinators_by_location(unowned)
+    coordinators = coordinators_by_location(unowned_locations(m.trajectory for m in matches))
     messages = []
     for match in matches:
         trajectory = match.trajectory
-        owner = trajectory.owner
-        recipients = [owner] if owner is not None and owner.active else \
-            coordinators.get(trajectory.location_id, [])
+        recipients = responsible_users(trajectory, coordinators)
         name = trajectory.participant.short_name
         day = format_date(matching.silence_anchor(match), "d MMMM")
         for user in recipients:

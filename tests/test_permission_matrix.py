@@ -14,12 +14,14 @@ A new route with a path argument this file does not know fails the matrix on pur
 add a record for it in `foreign_world` and `ARGUMENTS`.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.auth.session import PUBLIC_ENDPOINTS
+from app.extensions import db as db_
 
 from . import factories
 
@@ -277,3 +279,159 @@ def test_coordinator_linking_a_non_volunteer_account_gets_404(client, auth, db):
     assert response.status_code == 404
     db.session.expire_all()
     assert volunteer.user_id is None
+
+
+# --- Ownership before validation --------------------------------------------------------------
+# A forged id in a form that is wrong in other ways too answers 404, not a form error: whether
+# the user may touch the record is decided before anything about the input is said.
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TOMORROW = "2026-11-24"
+
+
+def _own_match(user):
+    from app.matching.models import Match
+
+    return db_.session.scalar(sa.select(Match).where(Match.volunteer.has(user_id=user.id)))
+
+
+def _session_post(here, values, user):
+    # Tomorrow is "in the future", and nothing was practised: two errors, and a foreign goal.
+    return f"/mijn/koppelingen/{_own_match(user).id}/bijeenkomst", {
+        "held_on": TOMORROW, "minutes": "60", "practised": "",
+        "goals-0-goal_id": values["goal_id"], "goals-0-progress": "good"}
+
+
+def _session_correction(here, values, user):
+    session = factories.match_session(_own_match(user), created_by=user)
+    return f"/mijn/bijeenkomsten/{session.id}", {
+        "held_on": TOMORROW, "minutes": "60", "practised": "Anders",
+        "goals-0-goal_id": values["goal_id"], "goals-0-progress": "good"}
+
+
+def _intake(here, values, user):
+    # No date, no levels: wrong in every way, but the goal row names someone else's goal.
+    mine = factories.trajectory(factories.participant(first_name="Eigen"), location_obj=here)
+    return f"/intake/{mine.id}", {"goals-0-goal_id": values["goal_id"],
+                                  "goals-0-own_words": "Overschreven"}
+
+
+def _ending(here, values, user):
+    mine = factories.waiting_trajectory(here)
+    return f"/trajecten/{mine.id}/afsluiten", {"goals-0-goal_id": values["goal_id"],
+                                               "goals-0-result": "achieved"}
+
+
+def _enrolment(here, values, user):
+    mine = factories.waiting_trajectory(here)
+    return f"/trajecten/{mine.id}/inschrijven", {"offer_id": values["offer_id"], "start_on": ""}
+
+
+def _referral_attach(here, values, user):
+    return "/aanmeldingen/nieuw", {"decision": f"attach:{values['participant_id']}"}
+
+
+def _referral_attach_garbage(here, values, user):
+    return "/aanmeldingen/nieuw", {"decision": "attach:abc"}
+
+
+def _referral_location(here, values, user):
+    return "/aanmeldingen/nieuw", {"location_id": values["location_id"], "first_name": ""}
+
+
+def _known_person(here, values, user):
+    mine = factories.trajectory(factories.participant(first_name=SECRET_NAME), location_obj=here)
+    return f"/aanmeldingen/{mine.id}/bekend", {"participant_id": values["participant_id"]}
+
+
+def _owner(here, values, user):
+    mine = factories.trajectory(factories.participant(), location_obj=here)
+    return f"/deelnemers/traject/{mine.id}/eigenaar", {"owner_id": values["user_id"]}
+
+
+def _selfreg_location(here, values, user):
+    return f"/zelfmeldingen/{values['registration_id']}/", {
+        "accept-location_id": values["location_id"], "accept-accept": "Aannemen"}
+
+
+def _selfreg_attach(here, values, user):
+    return f"/zelfmeldingen/{values['registration_id']}/", {
+        "accept-location_id": "", "accept-decision": f"attach:{values['participant_id']}"}
+
+
+FORGED = {
+    "session: another match's goal": ("volunteer", _session_post),
+    "session correction: another match's goal": ("volunteer", _session_correction),
+    "intake: another trajectory's goal": ("staff", _intake),
+    "ending: another trajectory's goal": ("coordinator", _ending),
+    "enrolment: another location's offer": ("staff", _enrolment),
+    "referral: attach to a hidden person": ("staff", _referral_attach),
+    "referral: attach to no person": ("staff", _referral_attach_garbage),
+    "referral: another location": ("staff", _referral_location),
+    "known person: one not offered": ("staff", _known_person),
+    "owner: another location's coordinator": ("admin", _owner),
+    "self-registration: another location": ("staff", _selfreg_location),
+    "self-registration: attach to a hidden person": ("staff", _selfreg_attach),
+}
+
+
+def _everything(db) -> dict[str, list[str]]:
+    return {table.name: sorted(map(repr, db.session.execute(sa.select(table))))
+            for table in db.metadata.sorted_tables}
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("case", FORGED)
+def test_a_forged_id_in_an_otherwise_wrong_form_gets_404_and_changes_nothing(
+        client, auth, db, case):
+    role, build = FORGED[case]
+    here, values = foreign_world(db)
+    user = own_world(role, here)
+    url, data = build(here, values, user)
+    db.session.commit()
+    auth.login(user)
+    before = _everything(db)
+    assert client.post(url, data=data).status_code == 404
+    assert _everything(db) == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_session_with_a_future_date_and_own_goals_gets_the_date_error(client, auth, db):
+    here, _values = foreign_world(db)
+    user = own_world("volunteer", here)
+    own = _own_match(user)
+    goal = factories.learning_goal(own.trajectory)
+    db.session.commit()
+    auth.login(user)
+    response = client.post(f"/mijn/koppelingen/{own.id}/bijeenkomst", data={
+        "held_on": TOMORROW, "minutes": "60", "practised": "Lezen",
+        "goals-0-goal_id": goal.id, "goals-0-progress": "good"})
+    assert response.status_code == 200
+    assert "De datum ligt in de toekomst." in response.get_data(as_text=True)
+
+
+# --- The coordinators of a location ----------------------------------------------------------
+
+def test_only_active_coordinators_of_the_location_may_become_owner(client, auth, db):
+    here = factories.location("Bibliotheek Hier")
+    admin = factories.user("admin", locations=[here])
+    coordinator = factories.user("coordinator", locations=[here], name="Coördinator Hier")
+    factories.user("coordinator", locations=[here], name="Uit Dienst", active=False)
+    factories.user("coordinator", name="Coördinator Elders")
+    factories.user("staff", locations=[here], name="Medewerker Hier")
+    mine = factories.trajectory(factories.participant(), location_obj=here)
+    db.session.commit()
+    auth.login(admin)
+    page = client.get(f"/deelnemers/{mine.participant_id}").get_data(as_text=True)
+    assert "Coördinator Hier" in page
+    for name in ("Uit Dienst", "Coördinator Elders", "Medewerker Hier", admin.name):
+        assert f">{name}<" not in page, name
+    # An admin linked to the location is not one of its coordinators either.
+    response = client.post(f"/deelnemers/traject/{mine.id}/eigenaar",
+                           data={"owner_id": admin.id})
+    assert response.status_code == 404
+    response = client.post(f"/deelnemers/traject/{mine.id}/eigenaar",
+                           data={"owner_id": coordinator.id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert mine.owner_id == coordinator.id

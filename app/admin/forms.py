@@ -13,11 +13,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.auth.models import ROLES
+from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
 
 # Roles that work inside one or more locations: without a location they would see nothing.
-ROLES_NEEDING_LOCATION = ("coordinator", "staff")
+ROLES_NEEDING_LOCATION = (Role.COORDINATOR, Role.STAFF)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -63,7 +63,7 @@ class UserForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if self.role.data == "partner" and not self.partner_id.data:
+        if self.role.data == Role.PARTNER and not self.partner_id.data:
             self.partner_id.errors.append(
                 _l("Kies de partnerorganisatie. Dat is nodig voor de rol partner."))
             ok = False

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.auth.service import create_user
 from app.auth.tokens import make_password_token
 from app.core.choices import ROLE_LABELS, label
@@ -68,7 +68,7 @@ def invite_user(*, name: str, email: str, role: str, locations, partner, by,
                 now: datetime) -> User:
     """Create a user without a password; they choose one through the invitation link."""
     user = create_user(email=email, name=name, role=role, locations=locations,
-                       partner=partner if role == "partner" else None)
+                       partner=partner if role == Role.PARTNER else None)
     db.session.flush()
     audit.record(by, "create", "user", user.id, now=now,
                  summary=f"uitgenodigd: {user.email} als {role}")
@@ -84,7 +84,7 @@ def update_user(user: User, *, name: str, email: str, role: str, locations, part
     changes = []
     email = email.strip().lower()
     name = name.strip()
-    partner = partner if role == "partner" else None
+    partner = partner if role == Role.PARTNER else None
     if name != user.name:
         changes.append("naam")
         user.name = name

@@ -15,7 +15,7 @@ from app.admin.forms import (
 )
 from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.auth.permissions import require
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
@@ -60,7 +60,7 @@ def _selected_locations(form: UserForm) -> list[Location]:
 
 
 def _selected_partner(form: UserForm) -> Partner | None:
-    if form.role.data != "partner" or not form.partner_id.data:
+    if form.role.data != Role.PARTNER or not form.partner_id.data:
         return None
     return db.session.get(Partner, form.partner_id.data)
 

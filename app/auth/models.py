@@ -1,6 +1,7 @@
 """Users and their roles."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -9,7 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 
-ROLES = ("admin", "coordinator", "staff", "volunteer", "partner")
+
+class Role(StrEnum):
+    """The stored role names. What a role may do is decided in `app.auth.permissions`."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    STAFF = "staff"
+    VOLUNTEER = "volunteer"
+    PARTNER = "partner"
+
+
+ROLES = tuple(role.value for role in Role)
 
 user_locations = sa.Table(
     "user_locations",
@@ -27,7 +39,7 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     # None until the user has set a password through their invitation link.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    role: Mapped[str] = mapped_column(sa.String(20), index=True)
+    role: Mapped[str] = mapped_column(sa.String(20), index=True)  # a Role value
     active: Mapped[bool] = mapped_column(default=True)
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
     # "digest": a daily e-mail; "none": only the in-app list.
@@ -56,6 +68,20 @@ class User(UserMixin, db.Model):
     @property
     def first_name(self) -> str:
         return self.name.split(" ")[0]
+
+    # Who someone *is*, for the few places that depend on the kind of account rather than on
+    # a capability (a volunteer profile needs a volunteer account, a partner user a partner).
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    @property
+    def is_volunteer(self) -> bool:
+        return self.role == Role.VOLUNTEER
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == Role.PARTNER
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

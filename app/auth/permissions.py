@@ -4,13 +4,16 @@ Views ask `require(...)`/`has(...)` for actions and use the scoped queries below
 Records outside a user's scope are reported as 404, never 403, so ids leak nothing.
 """
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm import lazyload
 
+from app.auth.models import Role, User, user_locations
 from app.extensions import db
 from app.participants.models import Participant, Trajectory
 
@@ -19,23 +22,24 @@ _STAFF_WORK = {
     "intakes.edit", "consents.edit", "partners.view", "tasks.view",
 }
 
-CAPABILITIES: dict[str, set[str]] = {
-    "admin": _STAFF_WORK | {
+CAPABILITIES: dict[Role, set[str]] = {
+    Role.ADMIN: _STAFF_WORK | {
         "users.manage", "locations.manage", "partners.manage", "audit.view",
         "reference.manage", "participants.all_locations", "trajectories.own",
         "trajectories.assign", "tasks.location", "followup.overview", "rules.manage",
         "volunteers.manage", "matches.manage", "offers.manage", "enrollments.manage",
         "trajectories.end", "concerns.view", "reports.view", "reports.export_personal",
     },
-    "coordinator": _STAFF_WORK | {"trajectories.own", "tasks.location", "followup.overview",
-                                  "volunteers.manage", "matches.manage", "enrollments.manage",
-                                  "trajectories.end", "concerns.view", "reports.view",
-                                  "reports.export_personal"},
-    "staff": _STAFF_WORK | {"enrollments.manage"},
+    Role.COORDINATOR: _STAFF_WORK | {
+        "trajectories.own", "tasks.location", "followup.overview", "volunteers.manage",
+        "matches.manage", "enrollments.manage", "trajectories.end", "concerns.view",
+        "reports.view", "reports.export_personal",
+    },
+    Role.STAFF: _STAFF_WORK | {"enrollments.manage"},
     # Volunteers see their own matched participants only (through their own pages).
-    "volunteer": {"tasks.view", "volunteer.own"},
+    Role.VOLUNTEER: {"tasks.view", "volunteer.own"},
     # Partners see the status of their own referrals only (through the partner portal).
-    "partner": {"portal.view", "portal.refer"},
+    Role.PARTNER: {"portal.view", "portal.refer"},
 }
 
 
@@ -120,6 +124,44 @@ def can_edit_trajectory(user, trajectory: Trajectory) -> bool:
     )
 
 
+def get_editable_trajectory_or_404(user, trajectory_id: int) -> Trajectory:
+    """A trajectory `user` may change. One they may only see answers 404 as well: a page
+    that changes a record is not there for someone who may not change it."""
+    trajectory = get_trajectory_or_404(user, trajectory_id)
+    if not can_edit_trajectory(user, trajectory):
+        abort(404)
+    return trajectory
+
+
+def get_editable_goal_or_404(user, goal_id: int):
+    """A learning goal of a trajectory `user` may change."""
+    from app.intakes.models import LearningGoal
+
+    goal = db.session.get(LearningGoal, goal_id)
+    if goal is None:
+        abort(404)
+    get_editable_trajectory_or_404(user, goal.trajectory_id)
+    return goal
+
+
+def posted_ids_or_404(values: Iterable, allowed: Iterable[int]) -> list[int]:
+    """The record ids a form posts (hidden fields, select values), each one `allowed`.
+
+    Called before the form is validated: an edited id is a record this user may not touch,
+    and answers 404 whatever else is wrong with the form. Empty values are left out.
+    """
+    allowed = set(allowed)
+    ids = []
+    for value in values:
+        if value in (None, ""):
+            continue
+        text = str(value)
+        if not text.isdigit() or int(text) not in allowed:
+            abort(404)
+        ids.append(int(text))
+    return ids
+
+
 def allowed_locations(user):
     """Locations where `user` may register or move trajectories."""
     from app.admin.models import Location
@@ -130,27 +172,61 @@ def allowed_locations(user):
     return db.session.scalars(query).all()
 
 
-def roles_with(capability: str) -> list[str]:
-    return [role for role, caps in CAPABILITIES.items() if capability in caps]
+# --- The coordinators of a location -------------------------------------------------------------
+# The one definition of "the coordinators of this location": active users with the coordinator
+# role linked to it. They own its trajectories and hear about the ones nobody owns. Admins are
+# not among them, even when linked to a location: an admin may hand a trajectory to a
+# coordinator but does not own trajectories or get their alerts (DESIGN: the owner is a
+# coordinator; the coordinator gets the daily follow-up digest).
+
+def coordinators_by_location(location_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The coordinators per location, in one query (for jobs that alert many trajectories)."""
+    result: dict[int, list[User]] = defaultdict(list)
+    location_ids = set(location_ids)
+    if not location_ids:
+        return result
+    rows = db.session.execute(
+        sa.select(user_locations.c.location_id, User)
+        .join(user_locations, user_locations.c.user_id == User.id)
+        .where(User.active.is_(True), User.role == Role.COORDINATOR,
+               user_locations.c.location_id.in_(location_ids))
+        .options(lazyload(User.locations))
+        .order_by(User.id)
+    ).all()
+    for location_id, coordinator in rows:
+        result[location_id].append(coordinator)
+    return result
 
 
-def owner_candidates(user, trajectory: Trajectory) -> list:
+def coordinators_at(location_ids: Iterable[int]) -> list[User]:
+    """The coordinators of any of these locations, each once, by name (lists and filters)."""
+    unique = {c.id: c for users in coordinators_by_location(location_ids).values() for c in users}
+    return sorted(unique.values(), key=lambda c: (c.name, c.id))
+
+
+def unowned_locations(trajectories: Iterable[Trajectory]) -> set[int]:
+    """The locations of those trajectories that have no active owner."""
+    return {t.location_id for t in trajectories if t.owner is None or not t.owner.active}
+
+
+def responsible_users(trajectory: Trajectory, coordinators: dict[int, list[User]]) -> list[User]:
+    """Who hears about `trajectory`: its owner; without an active owner, the coordinators of
+    its location (`coordinators` from `coordinators_by_location`)."""
+    owner = trajectory.owner
+    if owner is not None and owner.active:
+        return [owner]
+    return coordinators.get(trajectory.location_id, [])
+
+
+def owner_candidates(user, trajectory: Trajectory) -> list[User]:
     """Whom `user` may make owner of `trajectory`: a coordinator of its location.
 
     A coordinator takes ownership themselves; an admin may hand it to any of them.
     """
-    from app.admin.models import Location
-    from app.auth.models import User
-
     if not can_edit_trajectory(user, trajectory):
         return []
     if has(user, "trajectories.assign"):
-        return db.session.scalars(
-            sa.select(User)
-            .where(User.active.is_(True), User.role.in_(roles_with("trajectories.own")),
-                   User.locations.any(Location.id == trajectory.location_id))
-            .order_by(User.name)
-        ).all()
+        return coordinators_at([trajectory.location_id])
     if has(user, "trajectories.own") and trajectory.location_id in user.location_ids:
         return [user]
     return []
@@ -159,7 +235,27 @@ def owner_candidates(user, trajectory: Trajectory) -> list:
 def owner_on_registration(user):
     """Who owns a trajectory `user` registers: a coordinator takes it on; when staff or an
     admin registers, the coordinator of the location picks it up later."""
-    return user if getattr(user, "role", None) == "coordinator" else None
+    return user if getattr(user, "role", None) == Role.COORDINATOR else None
+
+
+# --- User accounts ------------------------------------------------------------------------------
+
+def free_volunteer_accounts() -> sa.Select:
+    """Active volunteer accounts not yet linked to a volunteer profile."""
+    from app.volunteers.models import Volunteer
+
+    return sa.select(User).where(
+        User.role == Role.VOLUNTEER, User.active.is_(True),
+        ~User.id.in_(sa.select(Volunteer.user_id).where(Volunteer.user_id.is_not(None))))
+
+
+def get_volunteer_account_or_404(user_id) -> User:
+    """A volunteer account to link to a profile: any other account (a coordinator's, say)
+    would hand a volunteer's pages to someone else."""
+    account = db.session.get(User, user_id) if str(user_id or "").isdigit() else None
+    if account is None or not account.is_volunteer:
+        abort(404)
+    return account
 
 
 def own_notifications(user) -> sa.Select:
@@ -412,6 +508,14 @@ def get_offer_or_404(user, offer_id: int):
     return offer
 
 
+def get_editable_match_or_404(user, match_id: int):
+    """A match on a trajectory `user` may change (start, pause, end it)."""
+    match = get_match_or_404(user, match_id)
+    if not can_edit_trajectory(user, match.trajectory):
+        abort(404)
+    return match
+
+
 def get_enrollment_or_404(user, enrollment_id: int):
     from app.matching.models import Enrollment
 
@@ -424,6 +528,13 @@ def get_enrollment_or_404(user, enrollment_id: int):
         )
     )
     if enrollment is None:
+        abort(404)
+    return enrollment
+
+
+def get_editable_enrollment_or_404(user, enrollment_id: int):
+    enrollment = get_enrollment_or_404(user, enrollment_id)
+    if not can_edit_trajectory(user, enrollment.trajectory):
         abort(404)
     return enrollment
 

@@ -1,16 +1,20 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin.service import reference_choices
 from app.audit import service as audit
-from app.auth.permissions import can_edit_trajectory, get_trajectory_or_404, require
+from app.auth.permissions import (
+    get_editable_goal_or_404,
+    get_editable_trajectory_or_404,
+    posted_ids_or_404,
+    require,
+)
 from app.core import choices
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes import bp
 from app.intakes.forms import GoalStatusForm, IntakeForm
-from app.intakes.models import LearningGoal
 from app.intakes.service import INTAKE_FIELDS, save_intake, set_goal_status
 from app.participants.service import consent_state
 
@@ -43,9 +47,7 @@ def _initial(trajectory, today, consents: dict) -> dict:
 @bp.route("/<int:trajectory_id>", methods=["GET", "POST"])
 @require("intakes.edit")
 def edit(trajectory_id: int):
-    trajectory = get_trajectory_or_404(current_user, trajectory_id)
-    if not can_edit_trajectory(current_user, trajectory):
-        abort(403)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     participant = trajectory.participant
     now = utcnow()
     today = local_date(now)
@@ -59,6 +61,10 @@ def edit(trajectory_id: int):
         today=today,
         goal_target_dates={str(goal.id): goal.target_date for goal in trajectory.goals},
     )
+    if request.method == "POST":
+        # A goal row names an existing goal by a hidden id: one of this trajectory's only.
+        posted_ids_or_404([row.goal_id.data for row in form.goals],
+                          [goal.id for goal in trajectory.goals])
     if form.validate_on_submit():
         data = {name: form[name].data for name in INTAKE_FIELDS}
         data["knows_latin_alphabet"] = {"yes": True, "no": False}.get(
@@ -93,12 +99,8 @@ def edit(trajectory_id: int):
 @bp.post("/leerdoel/<int:goal_id>/status")
 @require("intakes.edit")
 def goal_status(goal_id: int):
-    goal = db.session.get(LearningGoal, goal_id)
-    if goal is None:
-        abort(404)
-    trajectory = get_trajectory_or_404(current_user, goal.trajectory_id)
-    if not can_edit_trajectory(current_user, trajectory):
-        abort(403)
+    goal = get_editable_goal_or_404(current_user, goal_id)
+    trajectory = goal.trajectory
     form = GoalStatusForm()
     if form.validate_on_submit():
         if set_goal_status(goal, form.status.data, current_user, utcnow()):

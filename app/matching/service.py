@@ -19,6 +19,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
+from app.auth.permissions import (
+    coordinators_by_location,
+    responsible_users,
+    unowned_locations,
+)
 from app.core.events import emit
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
@@ -640,17 +645,7 @@ def handle_concern(session: MatchSession, *, by, now: datetime) -> None:
 
 def concern_recipients(trajectory: Trajectory) -> list:
     """The owner; without an active owner, the coordinators of the location."""
-    from app.admin.models import Location
-    from app.auth.models import User
-
-    owner = trajectory.owner
-    if owner is not None and owner.active:
-        return [owner]
-    return list(db.session.scalars(
-        sa.select(User).where(User.active.is_(True), User.role == "coordinator",
-                              User.locations.any(Location.id == trajectory.location_id))
-        .order_by(User.id)
-    ))
+    return responsible_users(trajectory, coordinators_by_location(unowned_locations([trajectory])))
 
 
 def _signal_concern(session: MatchSession, now: datetime) -> None:
@@ -706,20 +701,3 @@ def silent_matches(now: datetime, days: int) -> list[Match]:
     ))
 
 
-def coordinators_by_location(location_ids) -> dict[int, list]:
-    """Active coordinators per location (one query), for trajectories without an owner."""
-    from app.admin.models import Location
-    from app.auth.models import User
-
-    result: dict[int, list] = defaultdict(list)
-    if not location_ids:
-        return result
-    for location_id, user in db.session.execute(
-        sa.select(Location.id, User)
-        .join(User.locations.of_type(Location))
-        .where(User.active.is_(True), User.role == "coordinator",
-               Location.id.in_(set(location_ids)))
-        .order_by(User.id)
-    ).all():
-        result[location_id].append(user)
-    return result

@@ -12,14 +12,16 @@ from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
     can_edit_trajectory,
-    get_enrollment_or_404,
-    get_match_or_404,
+    get_editable_enrollment_or_404,
+    get_editable_match_or_404,
+    get_editable_trajectory_or_404,
     get_offer_or_404,
     get_session_or_404,
     get_trajectory_or_404,
     get_volunteer_or_404,
     has,
     offer_scope,
+    posted_ids_or_404,
     require,
     session_scope,
     visible_trajectories,
@@ -85,13 +87,6 @@ def _page_of(items: list, per_page: int) -> ListPage:
     return ListPage(items[start:start + per_page], page, per_page, len(items))
 
 
-def _editable_trajectory_or_404(trajectory_id: int) -> Trajectory:
-    trajectory = get_trajectory_or_404(current_user, trajectory_id)
-    if not can_edit_trajectory(current_user, trajectory):
-        abort(404)
-    return trajectory
-
-
 def _subject_labels() -> dict[str, str]:
     return {code: label for (list_name, code), label in reference_labels().items()
             if list_name == "goal_subject"}
@@ -117,7 +112,7 @@ def waiting():
 @require("matches.manage")
 def candidates(trajectory_id: int):
     now = utcnow()
-    trajectory = _editable_trajectory_or_404(trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     today = local_date(now)
     ranking = matching.rank_volunteers(trajectory, scope=volunteer_scope(current_user),
                                        today=today)
@@ -141,7 +136,7 @@ def candidates(trajectory_id: int):
 @require("matches.manage")
 def confirm(trajectory_id: int, volunteer_id: int):
     now = utcnow()
-    trajectory = _editable_trajectory_or_404(trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     volunteer = get_volunteer_or_404(current_user, volunteer_id)
     today = local_date(now)
     form = MatchForm()
@@ -212,8 +207,7 @@ def trajectory(trajectory_id: int):
 @bp.post("/koppelingen/<int:match_id>/starten")
 @require("matches.manage")
 def start(match_id: int):
-    match = get_match_or_404(current_user, match_id)
-    _editable_trajectory_or_404(match.trajectory_id)
+    match = get_editable_match_or_404(current_user, match_id)
     form = StartForm()
     if not form.validate_on_submit():
         flash(_("Vul de startdatum in."), "error")
@@ -233,8 +227,7 @@ def start(match_id: int):
 @bp.post("/koppelingen/<int:match_id>/pauzeren")
 @require("matches.manage")
 def pause(match_id: int):
-    match = get_match_or_404(current_user, match_id)
-    _editable_trajectory_or_404(match.trajectory_id)
+    match = get_editable_match_or_404(current_user, match_id)
     if ButtonForm().validate_on_submit():
         try:
             matching.pause_match(match, by=current_user, now=utcnow())
@@ -250,8 +243,8 @@ def pause(match_id: int):
 @bp.route("/koppelingen/<int:match_id>/beeindigen", methods=["GET", "POST"])
 @require("matches.manage")
 def end(match_id: int):
-    match = get_match_or_404(current_user, match_id)
-    trajectory = _editable_trajectory_or_404(match.trajectory_id)
+    match = get_editable_match_or_404(current_user, match_id)
+    trajectory = match.trajectory
     if not match.can_end:
         flash(_("Deze koppeling is al beëindigd."), "info")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
@@ -277,7 +270,7 @@ def end(match_id: int):
 @require("enrollments.manage")
 def enroll(trajectory_id: int):
     now = utcnow()
-    trajectory = _editable_trajectory_or_404(trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     offers = db.session.scalars(
         sa.select(Offer).where(offer_scope(current_user), Offer.active.is_(True),
                                Offer.location_id == trajectory.location_id)
@@ -292,8 +285,10 @@ def enroll(trajectory_id: int):
     )
     if request.method == "GET":
         form.start_on.data = local_date(now)
+    else:
+        # An offer of another location is not on offer here, whatever else the form says.
+        posted_ids_or_404([request.form.get("offer_id")], [o.id for o in offers])
     if form.validate_on_submit():
-        # The id comes from the form: look it up within the user's scope again.
         offer = get_offer_or_404(current_user, form.offer_id.data)
         try:
             matching.enroll(trajectory, offer, start_on=form.start_on.data, by=current_user,
@@ -313,8 +308,7 @@ def enroll(trajectory_id: int):
 @bp.post("/deelnames/<int:enrollment_id>/stoppen")
 @require("enrollments.manage")
 def end_enrollment(enrollment_id: int):
-    enrollment = get_enrollment_or_404(current_user, enrollment_id)
-    _editable_trajectory_or_404(enrollment.trajectory_id)
+    enrollment = get_editable_enrollment_or_404(current_user, enrollment_id)
     if ButtonForm().validate_on_submit():
         try:
             matching.end_enrollment(enrollment, by=current_user, now=utcnow())
@@ -378,7 +372,7 @@ def _save_offer(offer: Offer | None):
 @bp.route("/trajecten/<int:trajectory_id>/afsluiten", methods=["GET", "POST"])
 @require("trajectories.end")
 def end_trajectory(trajectory_id: int):
-    trajectory = _editable_trajectory_or_404(trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     if trajectory.is_ended:
         flash(_("Dit traject is al afgesloten."), "info")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
@@ -391,11 +385,13 @@ def end_trajectory(trajectory_id: int):
                                      "result": GoalStatus.ACHIEVED if goal.is_achieved
                                      else None})
     goals_by_id = {g.id: g for g in goals}
+    if request.method == "POST":
+        posted = posted_ids_or_404([entry.goal_id.data for entry in form.goals], goals_by_id)
+        if len(posted) != len(form.goals) or set(posted) != set(goals_by_id):
+            # Edited hidden fields: a goal left out or emptied (someone else's: caught above).
+            abort(404)
     if form.validate_on_submit():
         results = form.goal_results()
-        if set(results) != set(goals_by_id):
-            # Edited hidden fields: a goal of someone else, or one left out.
-            abort(404)
         matching.end_trajectory(trajectory, outcome=form.outcome.data,
                                 end_reason=form.end_reason.data, goal_results=results,
                                 by=current_user, now=utcnow())
@@ -403,9 +399,7 @@ def end_trajectory(trajectory_id: int):
         flash(_("Het traject van %(name)s is afgesloten.",
                 name=trajectory.participant.first_name), "success")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
-    rows = [(entry, goals_by_id.get(int(entry.goal_id.data or 0))) for entry in form.goals]
-    if any(goal is None for _entry, goal in rows):
-        abort(404)
+    rows = [(entry, goals_by_id[int(entry.goal_id.data)]) for entry in form.goals]
     return render_template("matching/end_trajectory.html", trajectory=trajectory, form=form,
                            rows=rows)
 

@@ -11,6 +11,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
+from app.auth.models import Role
 from app.checkins.models import CheckIn
 from app.core.choices import CHECKIN_OUTCOME, label
 from app.core.timeutil import local_date, to_utc
@@ -171,7 +172,7 @@ def checkin_concerns_section(user, now: datetime) -> DigestSection | None:
     return DigestSection(_("Zorgen uit contactmomenten"), items)
 
 
-@digest_section(order=10, roles=("volunteer",))
+@digest_section(order=10, roles=(Role.VOLUNTEER,))
 def volunteer_checkins_section(user, now: datetime) -> DigestSection | None:
     today = local_date(now)
     items = [(_checkin_text(c, today), checkin_link(c, user)) for c in due_checkins(user, now)]

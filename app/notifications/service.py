@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.auth.models import Role
 from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
 
@@ -304,15 +305,15 @@ class _Registered:
 
 _sections: list[_Registered] = []
 
-DIGEST_ROLES = ("coordinator", "staff")
+DIGEST_ROLES = (Role.COORDINATOR, Role.STAFF)
 
 
 def digest_section(fn: SectionFn | None = None, *, order: int = 100,
-                   roles: tuple[str, ...] = DIGEST_ROLES):
+                   roles: tuple[Role, ...] = DIGEST_ROLES):
     """Register `fn(user, now) -> DigestSection | None` as a part of the daily mail.
 
     Plain `@digest_section` adds a section to the coordinator and staff digest, after the
-    built-in ones; `roles=("volunteer",)` adds it to the volunteers' daily reminder instead.
+    built-in ones; `roles=(Role.VOLUNTEER,)` adds it to the volunteers' daily reminder instead.
     A section must use a fixed number of queries, whatever the number of items.
     """
 

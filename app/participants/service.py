@@ -5,12 +5,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased, joinedload, lazyload
+from sqlalchemy.orm import aliased, joinedload
 
-from app.admin.models import Location
 from app.audit import service as audit
 from app.auth.models import User
-from app.auth.permissions import roles_with, trajectory_scope
+from app.auth.permissions import trajectory_scope
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, label
 from app.core.timeutil import local_date
 from app.extensions import db
@@ -127,19 +126,6 @@ def newest_trajectories_for(participant_ids: list[int], trajectory_condition) ->
                  joinedload(Trajectory.owner).lazyload(User.locations))
     ).all()
     return {t.participant_id: t for t in rows}
-
-
-def coordinators_at(location_ids) -> list[User]:
-    """People who can own trajectories at these locations (filter and assign lists)."""
-    if not location_ids:
-        return []
-    return db.session.scalars(
-        sa.select(User)
-        .where(User.active.is_(True), User.role.in_(roles_with("trajectories.own")),
-               User.locations.any(Location.id.in_(list(location_ids))))
-        .options(lazyload(User.locations))
-        .order_by(User.name)
-    ).all()
 
 
 # --- Person details -------------------------------------------------------------------------

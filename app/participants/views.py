@@ -11,10 +11,12 @@ from app.auth.models import User
 from app.auth.permissions import (
     allowed_locations,
     can_edit_trajectory,
+    coordinators_at,
+    get_editable_trajectory_or_404,
     get_participant_or_404,
-    get_trajectory_or_404,
     has,
     owner_candidates,
+    posted_ids_or_404,
     require,
     trajectory_scope,
     visible_participants,
@@ -31,7 +33,6 @@ from app.participants.service import (
     PERSON_FIELDS,
     consent_history,
     consents_in_force,
-    coordinators_at,
     newest_trajectories_for,
     participant_list_query,
     set_consent,
@@ -216,10 +217,12 @@ def consents(participant_id: int):
 @bp.post("/traject/<int:trajectory_id>/eigenaar")
 @require("trajectories.own")
 def set_trajectory_owner(trajectory_id: int):
-    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     candidates = {str(user.id): user for user in owner_candidates(current_user, trajectory)}
     if not candidates:
-        abort(403)
+        abort(404)
+    # Someone this user may not make owner (another location's coordinator) is not on offer.
+    posted_ids_or_404([request.form.get("owner_id")], [user.id for user in candidates.values()])
     form = OwnerForm()
     may_clear = has(current_user, "trajectories.assign")
     form.owner_id.choices = [SelectChoice(value=key) for key in candidates] + (

@@ -10,9 +10,9 @@ from app.admin.service import reference_choices
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
-    can_edit_trajectory,
+    get_editable_trajectory_or_404,
     get_participant_or_404,
-    get_trajectory_or_404,
+    posted_ids_or_404,
     require,
     visible_participants,
     visible_trajectories,
@@ -127,13 +127,19 @@ def new():
 
     duplicates: list[Participant] = []
     refused = None
+    existing = None
+    decision = request.form.get("decision") or ""
+    if request.method == "POST":
+        posted_ids_or_404([request.form.get("location_id")], [loc.id for loc in locations])
+    if request.method == "POST" and decision.startswith("attach:"):
+        # A person this user may not see answers 404 before the rest of the form is checked.
+        person_id = decision.removeprefix("attach:")
+        if not person_id.isdigit():
+            abort(404)
+        existing = get_participant_or_404(current_user, int(person_id))
     if form.validate_on_submit():
         person, referral = _inputs(form)
-        decision = form.decision.data or ""
-        existing = None
-        if decision.startswith("attach:"):
-            existing = get_participant_or_404(current_user, int(decision.split(":", 1)[1]))
-        elif decision != "new":
+        if existing is None and decision != "new":
             duplicates = find_possible_duplicates(
                 visible_participants(current_user), person.first_name, person.last_name,
                 person.phone, person.birth_year)
@@ -249,9 +255,7 @@ def queue():
 def known_person(trajectory_id: int):
     """Possible earlier records of the person of this trajectory; attach it to one of them."""
     now = utcnow()
-    trajectory = get_trajectory_or_404(current_user, trajectory_id)
-    if not can_edit_trajectory(current_user, trajectory):
-        abort(404)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     participant = trajectory.participant
 
     def search():
@@ -263,12 +267,12 @@ def known_person(trajectory_id: int):
     matches = search()
     form = AttachForm()
     refusal = None
-    if form.validate_on_submit():
+    if request.method == "POST":
         # Only one of the people offered here: an edited id is someone else's record.
+        posted_ids_or_404([request.form.get("participant_id") or "x"], [m.id for m in matches])
+    if form.validate_on_submit():
         chosen = int(form.participant_id.data)
-        known = next((m for m in matches if m.id == chosen), None)
-        if known is None:
-            abort(404)
+        known = next(m for m in matches if m.id == chosen)
         name = known.full_name
         try:
             attach_to_known_person(trajectory, known, user=current_user, now=now)
@@ -310,7 +314,7 @@ def known_person(trajectory_id: int):
 @require("referrals.contact")
 def contact(trajectory_id: int):
     now = utcnow()
-    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     participant = trajectory.participant
     form = ContactAttemptForm()
     if request.method == "GET" and participant.preferred_channel in choices.CONTACT_CHANNEL:
@@ -373,7 +377,7 @@ def contact(trajectory_id: int):
 @require("referrals.contact")
 def plan_intake_view(trajectory_id: int):
     now = utcnow()
-    trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     can_plan = trajectory.before_intake
     form = PlanIntakeForm()
     if request.method == "GET" and trajectory.intake_planned_at:

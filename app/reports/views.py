@@ -8,6 +8,7 @@ from app.admin.service import reference_label
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
+    coordinators_at,
     has,
     report_locations,
     require,
@@ -19,7 +20,6 @@ from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.participants.forms import ListFilterForm
 from app.participants.service import (
-    coordinators_at,
     newest_trajectories_for,
     participant_list_query,
 )

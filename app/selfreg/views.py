@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -6,6 +6,7 @@ from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
     get_self_registration_or_404,
+    posted_ids_or_404,
     require,
     visible_participants,
     visible_self_registrations,
@@ -88,15 +89,18 @@ def handle(registration_id: int):
         flash(_("De aanmelding is afgewezen."), "success")
         return redirect(url_for("selfreg.queue"))
     accepting = accept_form.accept.data or accept_form.decision.data
+    existing = None
+    if accepting:
+        # Before the form is checked: a location not offered, or a person not among the ones
+        # offered here, is an edited form about someone else's record.
+        posted_ids_or_404([request.form.get("accept-location_id")], [loc.id for loc in locations])
+        decision = request.form.get("accept-decision") or ""
+        if decision.startswith("attach:"):
+            chosen, = posted_ids_or_404([decision.removeprefix("attach:") or "x"],
+                                        [m.id for m in matches])
+            existing = next(m for m in matches if m.id == chosen)
     if accepting and accept_form.validate_on_submit():
         decision = accept_form.decision.data or ""
-        existing = None
-        if decision.startswith("attach:"):
-            # Only one of the people offered here: an edited id is someone else's record.
-            chosen = int(decision.split(":", 1)[1])
-            existing = next((m for m in matches if m.id == chosen), None)
-            if existing is None:
-                abort(404)
         # With possible matches and no choice yet, nothing is saved: the page asks first.
         if existing is not None or decision == "new" or not matches:
             try:

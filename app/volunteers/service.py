@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
+from app.auth.models import Role
 from app.extensions import db
 from app.matching import scoring
 from app.matching.models import Match, MatchSession
@@ -113,7 +114,7 @@ def vog_state(volunteer_vog_on: date | None, today: date, max_age_years: int) ->
 
 def link_account(volunteer: Volunteer, user, *, by, now: datetime) -> None:
     """Link an existing account; it must have the role volunteer and no other profile."""
-    if user.role != "volunteer":
+    if not user.is_volunteer:
         raise VolunteerError(_("Dit account heeft niet de rol vrijwilliger."))
     other = db.session.scalar(
         sa.select(Volunteer.id).where(Volunteer.user_id == user.id, Volunteer.id != volunteer.id))
@@ -147,7 +148,7 @@ def invite_account(volunteer: Volunteer, *, by, now: datetime):
     if email_taken(volunteer.email):
         raise VolunteerError(_("Er is al een account met dit e-mailadres. Koppel dat account."))
     # Volunteers get no locations: they see participants through their matches only.
-    user = invite_user(name=volunteer.full_name, email=volunteer.email, role="volunteer",
+    user = invite_user(name=volunteer.full_name, email=volunteer.email, role=Role.VOLUNTEER,
                        locations=[], partner=None, by=by, now=now)
     volunteer.user = user
     audit.record(by, "update", "volunteer", volunteer.id, now=now,

@@ -10,10 +10,13 @@ from app.auth.models import User
 from app.auth.permissions import (
     allowed_locations,
     can_edit_session,
+    free_volunteer_accounts,
     get_own_match_or_404,
     get_own_session_or_404,
+    get_volunteer_account_or_404,
     get_volunteer_or_404,
     own_matches,
+    posted_ids_or_404,
     require,
     trajectory_scope,
     volunteer_scope,
@@ -138,11 +141,7 @@ def show(volunteer_id: int):
     today = local_date(utcnow())
     years = matching.vog_max_age_years()
     accounts = db.session.scalars(
-        sa.select(User).where(User.role == "volunteer", User.active.is_(True),
-                              ~User.id.in_(sa.select(Volunteer.user_id)
-                                           .where(Volunteer.user_id.is_not(None))))
-        .order_by(User.name).limit(200)
-    ).all()
+        free_volunteer_accounts().order_by(User.name).limit(200)).all()
     link_form = LinkAccountForm(prefix="account")
     link_form.user_id.choices = select_choices((u.id, f"{u.name} ({u.email})") for u in accounts)
     status_form = StatusForm(formdata=None, prefix="status", status=volunteer.status,
@@ -243,9 +242,7 @@ def invite(volunteer_id: int):
 def link_account(volunteer_id: int):
     volunteer = get_volunteer_or_404(current_user, volunteer_id)
     form = LinkAccountForm(prefix="account")
-    user = db.session.get(User, request.form.get("account-user_id", type=int) or 0)
-    if user is None or user.role != "volunteer":
-        abort(404)
+    user = get_volunteer_account_or_404(request.form.get("account-user_id"))
     form.user_id.choices = select_choices([(user.id, user.name)])
     if not form.validate_on_submit():
         return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
@@ -354,6 +351,14 @@ def _session_form(match: Match, session: MatchSession | None) -> tuple[SessionFo
     return form, goals
 
 
+def _check_posted_goals(form: SessionForm, match: Match) -> None:
+    """Before the form is validated: every goal row names a goal of this match's trajectory
+    (404 otherwise), so an edited id never gets a friendly form error instead."""
+    if request.method == "POST":
+        posted_ids_or_404([entry.goal_id.data or "x" for entry in form.goals],
+                          [goal.id for goal in match.trajectory.goals])
+
+
 def _goal_rows(form: SessionForm, goals: dict) -> list:
     rows = []
     for entry in form.goals:
@@ -367,6 +372,7 @@ def _goal_rows(form: SessionForm, goals: dict) -> list:
 def log_session(match_id: int):
     match = get_own_match_or_404(current_user, match_id)
     form, goals = _session_form(match, None)
+    _check_posted_goals(form, match)
     if form.validate_on_submit():
         try:
             matching.log_session(
@@ -407,6 +413,7 @@ def edit_session(session_id: int):
         return redirect(url_for("volunteers.my_match", match_id=session.match_id))
     match = session.match
     form, goals = _session_form(match, session)
+    _check_posted_goals(form, match)
     if form.validate_on_submit():
         try:
             matching.update_session(
