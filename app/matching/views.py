@@ -28,9 +28,7 @@ from app.auth.permissions import (
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.matching import bp, scoring
-from app.matching import digest as _digest  # noqa: F401  (registers the digest sections)
 from app.matching import service as matching
-from app.matching import timeline as _timeline  # noqa: F401  (registers the providers)
 from app.matching.forms import (
     ButtonForm,
     EndMatchForm,

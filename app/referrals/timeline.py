@@ -13,13 +13,7 @@ from app.auth.permissions import has
 from app.core import choices
 from app.core.timeutil import local_date
 from app.extensions import db
-from app.participants.timeline import (
-    DueItem,
-    TimelineItem,
-    at_date,
-    due_provider,
-    timeline_provider,
-)
+from app.participants.timeline import DueItem, TimelineItem, at_date
 from app.referrals.models import ContactAttempt, Referral
 
 
@@ -59,7 +53,6 @@ def attempt_title(attempt: ContactAttempt) -> str:
     return _("%(how)s: bereikt", how=how)
 
 
-@timeline_provider
 def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     ids = [t.id for t in trajectories]
     if not ids:
@@ -100,7 +93,6 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     return items
 
 
-@due_provider
 def referral_due(trajectories: Sequence, viewer) -> list[DueItem]:
     waiting = [t for t in trajectories if t.status in ("referred", "unreachable")]
     items: list[DueItem] = []

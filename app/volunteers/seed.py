@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.seed import SeedContext, seed_step
+from app.seed import SeedContext
 
 # (first name, last name, location keys, languages, capacity, domains, sex)
 VOLUNTEERS = [
@@ -48,7 +48,6 @@ PRACTISED = [
 ]
 
 
-@seed_step
 def seed_volunteers_and_matches(ctx: SeedContext) -> None:
     from app.matching import service as matching
     from app.volunteers import service as volunteers

@@ -26,7 +26,6 @@ from app.matching.forms import select_choices
 from app.matching.models import Match, MatchSession
 from app.participants.models import Trajectory
 from app.volunteers import bp
-from app.volunteers import seed as _seed  # noqa: F401  (registers the demo data step)
 from app.volunteers import service as volunteers
 from app.volunteers.forms import (
     ButtonForm,
