@@ -1,5 +1,6 @@
 """How the app is put together: hooks connected by create_app, not by importing views; the
-check-ins and participants services without an import cycle; SQLite foreign keys."""
+check-ins and participants services without an import cycle; one base for domain errors;
+SQLite foreign keys."""
 
 import subprocess
 import sys
@@ -10,10 +11,12 @@ import sqlalchemy as sa
 from app import create_app
 from app.core import events
 from app.core.db import sqlite_foreign_keys
+from app.core.errors import DomainError, domain_action
 from app.notifications import service as notifications
 from app.participants import timeline
 from app.participants.service import set_owner
 from app.seed import SEED_STEPS
+from app.selfreg.service import SelfRegError
 
 from . import factories
 from .factories import aware
@@ -109,3 +112,37 @@ def test_sqlite_foreign_key_listener_is_connected_once_however_many_apps(app):
     engine = sa.create_engine("sqlite://")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_every_domain_error_has_a_dutch_message_for_the_page(app):
+    from app.admin.service import AdminRuleError
+    from app.checkins.service import CheckInError
+    from app.matching.service import MatchingError
+    from app.referrals.service import MergeError, OpenTrajectoryError, ReferralError
+    from app.volunteers.service import VolunteerError
+
+    for cls in (AdminRuleError, CheckInError, MatchingError, MergeError, ReferralError,
+                SelfRegError, VolunteerError, OpenTrajectoryError):
+        assert issubclass(cls, DomainError)
+    with app.test_request_context("/"):
+        assert str(CheckInError()) == "Dit contactmoment is al afgerond of vervallen."
+        assert str(SelfRegError()) == "Over deze aanmelding is al besloten."
+        assert str(MatchingError("Dit aanbod is gestopt.")) == "Dit aanbod is gestopt."
+
+
+def test_domain_action_undoes_the_change_and_flashes_the_reason(app, db):
+    from flask import get_flashed_messages
+
+    from app.admin.models import Location
+
+    with app.test_request_context("/"):
+        location = factories.location(name="Bibliotheek Oost")
+        db.session.commit()
+        with domain_action():
+            location.name = "Half gewijzigd"
+            db.session.flush()
+            raise SelfRegError()
+        assert get_flashed_messages(with_categories=True) == [
+            ("error", "Over deze aanmelding is al besloten.")]
+        assert db.session.scalar(
+            sa.select(Location.name).where(Location.id == location.id)) == "Bibliotheek Oost"

@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.checkins.models import CheckIn, FollowUpRule
 from app.core.choices import OPEN_STATUSES
+from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
@@ -36,8 +38,10 @@ NOT_REACHED_IN_A_ROW = 2
 WAITING_TOO_LONG_DAYS = 21
 
 
-class CheckInError(Exception):
+class CheckInError(DomainError):
     """The check-in cannot be completed (it is already done or cancelled)."""
+
+    default_message = _l("Dit contactmoment is al afgerond of vervallen.")
 
 
 # --- Rules -------------------------------------------------------------------------------------
@@ -352,7 +356,7 @@ def complete_checkin(checkin: CheckIn, *, outcome: str, note: str | None, user,
     if outcome not in RESULTS:
         raise ValueError(f"unknown check-in outcome {outcome!r}")
     if checkin.status != "planned":
-        raise CheckInError(f"check-in {checkin.id} is already {checkin.status}")
+        raise CheckInError()
     checkin.note = (note or "").strip() or None
     checkin.done_at = now
     checkin.done_by_id = getattr(user, "id", None)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
+from app.core.errors import DomainError
 from app.extensions import db
 from app.matching import scoring
 from app.matching.models import LOAD_STATUSES, OPEN_MATCH_STATUSES, Match, MatchSession
@@ -17,8 +18,8 @@ from app.participants.models import Trajectory
 from app.volunteers.models import Volunteer, VolunteerTraining
 
 
-class VolunteerError(Exception):
-    """An action that breaks a rule; `str(error)` is a Dutch message for the page."""
+class VolunteerError(DomainError):
+    """A volunteer action that breaks a rule."""
 
 
 # --- Profiles --------------------------------------------------------------------------------
