@@ -1,6 +1,7 @@
 """Users and their roles."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -8,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.admin.models import Location
+    from app.partners.models import Partner
 
 ROLES = ("admin", "coordinator", "staff", "volunteer", "partner")
 
@@ -35,9 +40,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    locations = relationship("Location", secondary=user_locations, lazy="selectin",
-                             order_by="Location.name")
-    partner = relationship("Partner")
+    locations: Mapped[list["Location"]] = relationship(
+        secondary=user_locations, lazy="selectin", order_by="Location.name")
+    partner: Mapped["Partner | None"] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -1,12 +1,17 @@
 """Follow-up rules (data, editable by an admin) and the check-ins they plan."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.participants.models import Trajectory
 
 
 class FollowUpRule(db.Model):
@@ -66,10 +71,10 @@ class CheckIn(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    trajectory = relationship("Trajectory")
-    rule = relationship("FollowUpRule")
-    assignee = relationship("User", foreign_keys=[assignee_id])
-    done_by = relationship("User", foreign_keys=[done_by_id])
+    trajectory: Mapped["Trajectory"] = relationship()
+    rule: Mapped["FollowUpRule | None"] = relationship()
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])
+    done_by: Mapped["User | None"] = relationship(foreign_keys=[done_by_id])
 
     @property
     def title(self) -> str:

@@ -1,12 +1,17 @@
 """Self-registrations from the public "Aanmelden" page, waiting for staff."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.participants.models import Trajectory
 
 SELFREG_STATUSES = ("pending", "accepted", "rejected")
 
@@ -32,5 +37,5 @@ class SelfRegistration(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     trajectory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trajectories.id"))
 
-    decided_by = relationship("User")
-    trajectory = relationship("Trajectory")
+    decided_by: Mapped["User | None"] = relationship()
+    trajectory: Mapped["Trajectory | None"] = relationship()
