@@ -234,7 +234,7 @@ def signal_referrer(trajectory: Trajectory, now: datetime) -> Notification | Non
 
 
 def on_trajectory_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
-    # A new referral is told by its own mail; a new owner is no stage the referrer sees.
+    # A new owner is nothing the referrer sees.
     if event in ("referral_registered", "owner_changed"):
         return
     db.session.flush()
