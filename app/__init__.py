@@ -34,6 +34,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
+    register_hooks()
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -66,9 +67,6 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     from app import models  # noqa: F401  (registers every table with the metadata)
     from app.auth.session import configure_login
     from app.extensions import babel, csrf, db, migrate
@@ -79,14 +77,6 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "nl")
     configure_login(app)
-
-    @event.listens_for(Engine, "connect")
-    def _sqlite_foreign_keys(dbapi_connection, connection_record):  # pragma: no cover
-        # SQLite ignores foreign keys unless asked on every connection.
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
 
 
 FEATURES = ("main", "auth", "admin", "audit", "partners", "participants", "referrals",
@@ -102,6 +92,22 @@ def register_blueprints(app: Flask) -> None:
         package = import_module(f"app.{name}")
         import_module(f"app.{name}.views")
         app.register_blueprint(package.bp)
+
+
+def register_hooks() -> None:
+    """Connect each feature's hooks (event subscribers, digest sections, participant-page
+    providers, demo-data steps) from its package's `connect_hooks()`.
+
+    The registries are per process and ignore a hook they already hold, so the many apps of
+    a test run each find every hook exactly once. Feature order is hook order where two
+    hooks rank the same (digest sections of equal `order`, subscribers of one event).
+    """
+    from importlib import import_module
+
+    for name in FEATURES:
+        connect = getattr(import_module(f"app.{name}"), "connect_hooks", None)
+        if connect is not None:
+            connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -2,18 +2,18 @@
 
 The data is made by a list of steps, `SEED_STEPS`, each a function `step(ctx)` that adds rows
 through the features' own services (so statuses, events, check-ins and the audit log are
-what real use would leave behind). A feature adds its own demo data by appending a step:
+what real use would leave behind). A feature adds its own demo data with a step
+of its own, in its `seed.py`, connected in the package's `connect_hooks()`:
 
-    from app.seed import seed_step
+    def connect_hooks():
+        from app.seed import seed_step
+        from app.volunteers.seed import seed_volunteers_and_matches
 
-    @seed_step
-    def volunteers_and_matches(ctx):   # runs after the steps already listed
-        ...
+        seed_step(seed_volunteers_and_matches)   # runs after the steps already listed
 
-(in a module imported at app start, e.g. the feature's service.py), or by adding it to
-`SEED_STEPS` below. Steps read and extend `ctx`: the moment `ctx.now`, the seeded random
-sources `ctx.rng` and `ctx.fake`, the demo users in `ctx.users`, the locations, partners
-and the trajectories per status made so far.
+or by adding it to `SEED_STEPS` below. Steps read and extend `ctx`: the moment `ctx.now`, the
+seeded random sources `ctx.rng` and `ctx.fake`, the demo users in `ctx.users`, the locations,
+partners and the trajectories per status made so far.
 """
 
 import os

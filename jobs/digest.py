@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from app.auth.models import Role, User
 from app.core.timeutil import is_working_day, local_date, local_datetime
 from app.extensions import db
-from app.notifications import sections  # noqa: F401  (the built-in sections register)
 from app.notifications.links import settings_link, tasks_link
 from app.notifications.models import Notification
 from app.notifications.service import (

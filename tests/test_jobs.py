@@ -409,7 +409,7 @@ def test_concerns_from_checkins_are_in_the_coordinators_digest_once(app, db, smt
 
 
 def test_checkin_concerns_cost_the_same_queries_for_few_or_many(app, db):
-    from app.notifications.sections import checkin_concerns_section
+    from app.notifications.digest import checkin_concerns_section
 
     def queries_for(count: int) -> tuple[int, int]:
         coordinator = factories.user("coordinator", locations=[factories.location()])

@@ -16,6 +16,7 @@ from app.auth.models import Role, User
 from app.auth.service import create_user
 from app.auth.tokens import make_password_token
 from app.core.choices import ROLE_LABELS, label
+from app.core.errors import DomainError
 from app.core.mail import external_url, render_message, send_message
 from app.extensions import db
 
@@ -52,8 +53,8 @@ def reference_label(list_name: str, code: str | None) -> str:
 
 # --- Users -----------------------------------------------------------------------------------
 
-class AdminRuleError(Exception):
-    """An action an admin may not do; `str(error)` is a Dutch message for the page."""
+class AdminRuleError(DomainError):
+    """An action an admin may not do."""
 
 
 def email_taken(email: str, *, exclude_id: int | None = None) -> bool:

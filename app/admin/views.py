@@ -17,6 +17,7 @@ from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
 from app.auth.models import Role, User
 from app.auth.permissions import require
+from app.core.errors import domain_action
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -145,15 +146,12 @@ def user_edit(user_id: int):
         if service.email_taken(form.email.data, exclude_id=user.id):
             form.email.errors.append(_("Er is al een gebruiker met dit e-mailadres."))
         else:
-            try:
+            with domain_action(field=form.role):
                 changes = service.update_user(
                     user, name=form.name.data, email=form.email.data, role=form.role.data,
                     locations=_selected_locations(form), partner=_selected_partner(form),
                     by=current_user, now=utcnow(),
                 )
-            except service.AdminRuleError as error:
-                form.role.errors.append(str(error))
-            else:
                 db.session.commit()
                 if changes:
                     flash(_("De gegevens van %(name)s zijn opgeslagen.", name=user.name),
@@ -170,19 +168,19 @@ def user_edit(user_id: int):
 @require("users.manage")
 def user_send_link(user_id: int):
     user = _get_user_or_404(user_id)
-    try:
-        service.send_password_link(user, inviter=current_user)
-    except service.AdminRuleError as error:
-        flash(str(error), "error")
-    except MailError:
-        current_app.logger.exception("password link mail for user %s failed", user.id)
-        flash(_("De e-mail is niet verstuurd. Probeer het later opnieuw, of vraag de "
-                "systeembeheerder om de mailinstellingen na te kijken."), "warning")
-    else:
-        audit.record(current_user, "update", "user", user.id, now=utcnow(),
-                     summary="link voor wachtwoord gestuurd")
-        db.session.commit()
-        flash(_("Er is een nieuwe link gestuurd naar %(email)s.", email=user.email), "success")
+    with domain_action():
+        try:
+            service.send_password_link(user, inviter=current_user)
+        except MailError:
+            current_app.logger.exception("password link mail for user %s failed", user.id)
+            flash(_("De e-mail is niet verstuurd. Probeer het later opnieuw, of vraag de "
+                    "systeembeheerder om de mailinstellingen na te kijken."), "warning")
+        else:
+            audit.record(current_user, "update", "user", user.id, now=utcnow(),
+                         summary="link voor wachtwoord gestuurd")
+            db.session.commit()
+            flash(_("Er is een nieuwe link gestuurd naar %(email)s.", email=user.email),
+                  "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -200,11 +198,8 @@ def user_reactivate(user_id: int):
 
 def _set_user_active(user_id: int, active: bool):
     user = _get_user_or_404(user_id)
-    try:
+    with domain_action():
         service.set_user_active(user, active, by=current_user, now=utcnow())
-    except service.AdminRuleError as error:
-        flash(str(error), "error")
-    else:
         db.session.commit()
         if active:
             flash(_("%(name)s kan weer inloggen.", name=user.name), "success")

@@ -1,12 +1,17 @@
 """API tokens of partner systems, idempotency records and rate-limit hits."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.partners.models import Partner
 
 
 class ApiToken(db.Model):
@@ -25,8 +30,8 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    partner = relationship("Partner")
-    created_by = relationship("User")
+    partner: Mapped["Partner"] = relationship()
+    created_by: Mapped["User | None"] = relationship()
 
     @property
     def active(self) -> bool:

@@ -1,12 +1,16 @@
 """The audit log: who viewed or changed which participant record, when, from where."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 
 class AuditEvent(db.Model):
@@ -23,4 +27,4 @@ class AuditEvent(db.Model):
     summary: Mapped[str | None] = mapped_column(sa.String(300))
     ip: Mapped[str | None] = mapped_column(sa.String(64))
 
-    user = relationship("User")
+    user: Mapped["User | None"] = relationship()

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.admin.models import Location
+    from app.partners.models import Partner
 
 
 class Role(StrEnum):
@@ -47,9 +52,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    locations = relationship("Location", secondary=user_locations, lazy="selectin",
-                             order_by="Location.name")
-    partner = relationship("Partner")
+    locations: Mapped[list["Location"]] = relationship(
+        secondary=user_locations, lazy="selectin", order_by="Location.name")
+    partner: Mapped["Partner | None"] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(

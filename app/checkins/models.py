@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum, nonmember
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.participants.models import Trajectory
 
 
 class CheckInStatus(StrEnum):
@@ -87,10 +92,10 @@ class CheckIn(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    trajectory = relationship("Trajectory")
-    rule = relationship("FollowUpRule")
-    assignee = relationship("User", foreign_keys=[assignee_id])
-    done_by = relationship("User", foreign_keys=[done_by_id])
+    trajectory: Mapped["Trajectory"] = relationship()
+    rule: Mapped["FollowUpRule | None"] = relationship()
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])
+    done_by: Mapped["User | None"] = relationship(foreign_keys=[done_by_id])
 
     @property
     def title(self) -> str:

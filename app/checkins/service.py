@@ -10,18 +10,18 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus, FollowUpRule
-from app.core.choices import CHECKIN_OUTCOME, CHECKIN_STATUS, label
-from app.core.events import emit, subscribe
+from app.core.errors import DomainError
+from app.core.events import emit
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
-from app.participants.timeline import DueItem, TimelineItem, due_provider, timeline_provider
 
 # The four answers of the two-tap completion; "not_reached" is a status, the rest outcomes.
 RESULTS = (*CheckInOutcome, CheckInStatus.NOT_REACHED)
@@ -37,8 +37,10 @@ NOT_REACHED_IN_A_ROW = 2
 WAITING_TOO_LONG_DAYS = 21
 
 
-class CheckInError(Exception):
+class CheckInError(DomainError):
     """The check-in cannot be completed (it is already done or cancelled)."""
+
+    default_message = _l("Dit contactmoment is al afgerond of vervallen.")
 
 
 # --- Rules -------------------------------------------------------------------------------------
@@ -256,6 +258,11 @@ def _on_trajectory_ended(trajectory, now, **context):
         _plan_once(rule, trajectory, base, now)
 
 
+def _on_owner_changed(trajectory: Trajectory, now: datetime, *,
+                      previous_owner_id: int | None) -> None:
+    reassign_owner_checkins(trajectory, previous_owner_id)
+
+
 _HANDLERS = {
     "referral_registered": _on_referral_registered,
     "contact_made": _on_contact_made,
@@ -268,10 +275,10 @@ _HANDLERS = {
     "enrolled": _on_now_active,
     "goal_target_set": _on_goal_target_set,
     "trajectory_ended": _on_trajectory_ended,
+    "owner_changed": _on_owner_changed,
 }
 
 
-@subscribe
 def on_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
     """Plan, move or cancel check-ins when something happens to a trajectory."""
     handler = _HANDLERS.get(event)
@@ -349,7 +356,7 @@ def complete_checkin(checkin: CheckIn, *, outcome: str, note: str | None, user,
     if outcome not in RESULTS:
         raise ValueError(f"unknown check-in outcome {outcome!r}")
     if not checkin.is_open:
-        raise CheckInError(f"check-in {checkin.id} is already {checkin.status}")
+        raise CheckInError()
     checkin.note = (note or "").strip() or None
     checkin.done_at = now
     checkin.done_by_id = getattr(user, "id", None)
@@ -578,64 +585,3 @@ def days_silent(trajectory: Trajectory, now: datetime) -> int:
     since = (local_date(trajectory.last_contact_at) if trajectory.last_contact_at
              else trajectory.referred_on)
     return (local_date(now) - since).days
-
-
-# --- The participant page ----------------------------------------------------------------------
-
-def _visible_to(viewer) -> sa.ColumnElement[bool]:
-    from app.auth.permissions import has
-
-    # Staff see every check-in of the trajectories they may open; anyone else only their own.
-    if has(viewer, "participants.view"):
-        return sa.true()
-    return CheckIn.assignee_id == getattr(viewer, "id", None)
-
-
-@timeline_provider
-def checkin_timeline(trajectories, viewer) -> list[TimelineItem]:
-    if not trajectories:
-        return []
-    rows = db.session.scalars(
-        sa.select(CheckIn)
-        .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
-               CheckIn.status.in_(CheckInStatus.HAPPENED), _visible_to(viewer))
-        .options(joinedload(CheckIn.rule), joinedload(CheckIn.done_by).lazyload(User.locations))
-    ).all()
-    items = []
-    for c in rows:
-        result = (label(CHECKIN_OUTCOME, c.outcome) if c.is_done and c.outcome
-                  else label(CHECKIN_STATUS, c.status))
-        detail = c.note
-        if c.done_by is not None:
-            by = _("Door %(name)s", name=c.done_by.name)
-            detail = f"{by}. {c.note}" if c.note else by
-        items.append(TimelineItem(
-            trajectory_id=c.trajectory_id, at=c.done_at or c.created_at, kind="checkin",
-            title=_("Contactmoment: %(title)s (%(result)s)", title=c.title, result=result),
-            detail=detail,
-        ))
-    return items
-
-
-@due_provider
-def checkin_due(trajectories, viewer) -> list[DueItem]:
-    """The next planned check-in of each trajectory."""
-    if not trajectories:
-        return []
-    rows = db.session.scalars(
-        sa.select(CheckIn)
-        .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
-               CheckIn.status == CheckInStatus.PLANNED, _visible_to(viewer))
-        .options(joinedload(CheckIn.rule), joinedload(CheckIn.assignee).lazyload(User.locations))
-        .order_by(CheckIn.due_on, CheckIn.id)
-    ).all()
-    items, seen = [], set()
-    for c in rows:
-        if c.trajectory_id in seen:
-            continue
-        seen.add(c.trajectory_id)
-        title = _("Contactmoment: %(title)s", title=c.title)
-        if c.assignee is not None:
-            title = _("%(title)s (%(name)s)", title=title, name=c.assignee.name)
-        items.append(DueItem(trajectory_id=c.trajectory_id, due_on=c.due_on, title=title))
-    return items

@@ -13,7 +13,7 @@ from app.auth.permissions import (
     require,
     trajectory_scope,
 )
-from app.checkins import bp, service  # importing it registers its event subscriber
+from app.checkins import bp, service
 from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
 from app.checkins.models import FollowUpRule
 from app.core.timeutil import local_date, utcnow

@@ -20,6 +20,7 @@ EVENTS = (
     "enrolled",             # enrolled in a group offer (context: enrollment)
     "goal_target_set",      # a learning goal got or changed its target date (context: goal)
     "trajectory_ended",
+    "owner_changed",        # another coordinator (or nobody) owns it (context: previous_owner_id)
     "back_in_view",         # a contact cleared "buiten beeld": the referrer may hear it
 )
 

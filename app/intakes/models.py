@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum, nonmember
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.participants.models import Trajectory
 
 
 class GoalStatus(StrEnum):
@@ -50,8 +55,8 @@ class Intake(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    trajectory = relationship("Trajectory", back_populates="intake")
-    by = relationship("User")
+    trajectory: Mapped["Trajectory"] = relationship(back_populates="intake")
+    by: Mapped["User | None"] = relationship()
 
 
 class LearningGoal(db.Model):
@@ -68,7 +73,7 @@ class LearningGoal(db.Model):
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    trajectory = relationship("Trajectory", back_populates="goals")
+    trajectory: Mapped["Trajectory"] = relationship(back_populates="goals")
 
     @hybrid_property
     def is_workable(self) -> bool:

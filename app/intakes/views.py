@@ -18,7 +18,6 @@ from app.intakes.forms import GoalStatusForm, IntakeForm
 from app.intakes.service import INTAKE_FIELDS, save_intake, set_goal_status
 from app.participants.service import consent_state
 
-# (Importing app.intakes.service above also registers its timeline and next-due providers.)
 _YES_NO = {True: "yes", False: "no", None: None}
 
 

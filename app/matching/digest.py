@@ -12,14 +12,13 @@ from app.core.timeutil import local_date
 from app.extensions import db
 from app.matching import service as matching
 from app.matching.models import Match, MatchStatus
-from app.notifications.service import DigestSection, absolute_url, digest_section
+from app.notifications.service import DigestSection, absolute_url
 from app.participants.models import Trajectory
 from app.volunteers.models import Volunteer
 
 COORDINATOR_SILENCE_DAYS = 42
 
 
-@digest_section(order=40)
 def concerns_section(user, now: datetime) -> DigestSection | None:
     """Concerns volunteers raised that nobody has picked up yet."""
     if not has(user, "concerns.view"):
@@ -36,7 +35,6 @@ def concerns_section(user, now: datetime) -> DigestSection | None:
     return DigestSection(_("Zorgen van vrijwilligers"), items)
 
 
-@digest_section(order=45)
 def silent_matches_section(user, now: datetime) -> DigestSection | None:
     """Active matches in the user's locations without a session for 42 days."""
     if not has(user, "matches.manage"):

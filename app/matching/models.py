@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum, nonmember
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -9,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.admin.models import Location
+    from app.auth.models import User
+    from app.intakes.models import LearningGoal
+    from app.participants.models import Trajectory
+    from app.volunteers.models import Volunteer
 
 
 class EnrollmentStatus(StrEnum):
@@ -53,7 +61,7 @@ class Offer(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    location = relationship("Location")
+    location: Mapped["Location"] = relationship()
 
 
 class Enrollment(db.Model):
@@ -75,9 +83,9 @@ class Enrollment(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    trajectory = relationship("Trajectory")
-    offer = relationship("Offer")
-    created_by = relationship("User")
+    trajectory: Mapped["Trajectory"] = relationship()
+    offer: Mapped["Offer"] = relationship()
+    created_by: Mapped["User | None"] = relationship()
 
     @hybrid_property
     def is_active(self) -> bool:
@@ -115,11 +123,11 @@ class Match(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    trajectory = relationship("Trajectory")
-    volunteer = relationship("Volunteer")
-    created_by = relationship("User")
-    sessions = relationship("MatchSession", back_populates="match",
-                            order_by="MatchSession.held_on.desc()")
+    trajectory: Mapped["Trajectory"] = relationship()
+    volunteer: Mapped["Volunteer"] = relationship()
+    created_by: Mapped["User | None"] = relationship()
+    sessions: Mapped[list["MatchSession"]] = relationship(
+        back_populates="match", order_by="MatchSession.held_on.desc()")
 
     @hybrid_property
     def is_open(self) -> bool:
@@ -195,11 +203,11 @@ class MatchSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    match = relationship("Match", back_populates="sessions")
-    created_by = relationship("User", foreign_keys=[created_by_id])
-    concern_handled_by = relationship("User", foreign_keys=[concern_handled_by_id])
-    goal_marks = relationship("SessionGoal", back_populates="session",
-                              cascade="all, delete-orphan", order_by="SessionGoal.goal_id")
+    match: Mapped["Match"] = relationship(back_populates="sessions")
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])
+    concern_handled_by: Mapped["User | None"] = relationship(foreign_keys=[concern_handled_by_id])
+    goal_marks: Mapped[list["SessionGoal"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionGoal.goal_id")
 
 
 class SessionGoal(db.Model):
@@ -214,5 +222,5 @@ class SessionGoal(db.Model):
     # choices.SESSION_PROGRESS
     progress: Mapped[str] = mapped_column(sa.String(20))
 
-    session = relationship("MatchSession", back_populates="goal_marks")
-    goal = relationship("LearningGoal")
+    session: Mapped["MatchSession"] = relationship(back_populates="goal_marks")
+    goal: Mapped["LearningGoal"] = relationship()

@@ -24,6 +24,7 @@ from app.auth.permissions import (
     responsible_users,
     unowned_locations,
 )
+from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
@@ -51,8 +52,8 @@ _MATCH_END_FOR_OUTCOME = {
 }
 
 
-class MatchingError(Exception):
-    """An action that breaks a rule; `str(error)` is a Dutch message for the page."""
+class MatchingError(DomainError):
+    """A matching action that breaks a rule."""
 
 
 def vog_max_age_years() -> int:

@@ -13,13 +13,7 @@ from app.auth.permissions import has
 from app.core import choices
 from app.extensions import db
 from app.matching.models import Enrollment, Match, MatchSession, MatchStatus
-from app.participants.timeline import (
-    DueItem,
-    TimelineItem,
-    at_date,
-    due_provider,
-    timeline_provider,
-)
+from app.participants.timeline import DueItem, TimelineItem, at_date
 
 # The participant page shows the newest sessions; the full log is on the "begeleiding" page.
 SESSIONS_ON_TIMELINE = 20
@@ -30,7 +24,6 @@ def _begeleiding(trajectory_id: int) -> str:
     return url_for("matching.trajectory", trajectory_id=trajectory_id)
 
 
-@timeline_provider
 def matching_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     if not trajectories or not has(viewer, "enrollments.manage"):
         return []
@@ -85,7 +78,6 @@ def matching_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     return items
 
 
-@due_provider
 def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
     """Waiting people need a volunteer or group; active matches need a session now and then."""
     items: list[DueItem] = []

@@ -27,13 +27,12 @@ from app.auth.permissions import (
     visible_trajectories,
     volunteer_scope,
 )
+from app.core.errors import domain_action
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes.models import GoalStatus
 from app.matching import bp, scoring
-from app.matching import digest as _digest  # noqa: F401  (registers the digest sections)
 from app.matching import service as matching
-from app.matching import timeline as _timeline  # noqa: F401  (registers the providers)
 from app.matching.forms import (
     ButtonForm,
     EndMatchForm,
@@ -144,15 +143,11 @@ def confirm(trajectory_id: int, volunteer_id: int):
         form.start_on.data = today
     fit = matching.fit_of(trajectory, volunteer, today)
     if form.validate_on_submit():
-        try:
+        with domain_action():
             match = matching.propose_match(
                 trajectory, volunteer, by=current_user, now=now,
                 start_on=form.start_on.data if form.start.data else None,
                 planned_end_on=form.planned_end_on.data)
-        except matching.MatchingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
             db.session.commit()
             if match.is_active:
                 flash(_("%(volunteer)s is gekoppeld aan %(name)s.", volunteer=volunteer.full_name,
@@ -212,13 +207,9 @@ def start(match_id: int):
     if not form.validate_on_submit():
         flash(_("Vul de startdatum in."), "error")
     else:
-        try:
+        with domain_action():
             matching.start_match(match, start_on=form.start_on.data, by=current_user,
                                  now=utcnow())
-        except matching.MatchingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
             db.session.commit()
             flash(_("De koppeling is gestart."), "success")
     return redirect(url_for("matching.trajectory", trajectory_id=match.trajectory_id))
@@ -229,12 +220,8 @@ def start(match_id: int):
 def pause(match_id: int):
     match = get_editable_match_or_404(current_user, match_id)
     if ButtonForm().validate_on_submit():
-        try:
+        with domain_action():
             matching.pause_match(match, by=current_user, now=utcnow())
-        except matching.MatchingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
             db.session.commit()
             flash(_("De koppeling staat op pauze."), "success")
     return redirect(url_for("matching.trajectory", trajectory_id=match.trajectory_id))
@@ -290,13 +277,9 @@ def enroll(trajectory_id: int):
         posted_ids_or_404([request.form.get("offer_id")], [o.id for o in offers])
     if form.validate_on_submit():
         offer = get_offer_or_404(current_user, form.offer_id.data)
-        try:
+        with domain_action(field=form.offer_id):
             matching.enroll(trajectory, offer, start_on=form.start_on.data, by=current_user,
                             now=now)
-        except matching.MatchingError as error:
-            db.session.rollback()
-            form.offer_id.errors.append(str(error))
-        else:
             db.session.commit()
             flash(_("%(name)s is ingeschreven voor %(offer)s.",
                     name=trajectory.participant.first_name, offer=offer.name), "success")
@@ -310,12 +293,8 @@ def enroll(trajectory_id: int):
 def end_enrollment(enrollment_id: int):
     enrollment = get_editable_enrollment_or_404(current_user, enrollment_id)
     if ButtonForm().validate_on_submit():
-        try:
+        with domain_action():
             matching.end_enrollment(enrollment, by=current_user, now=utcnow())
-        except matching.MatchingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
             db.session.commit()
             flash(_("De deelname is gestopt."), "success")
     return redirect(url_for("matching.trajectory", trajectory_id=enrollment.trajectory_id))

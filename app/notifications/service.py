@@ -312,8 +312,9 @@ def digest_section(fn: SectionFn | None = None, *, order: int = 100,
                    roles: tuple[Role, ...] = DIGEST_ROLES):
     """Register `fn(user, now) -> DigestSection | None` as a part of the daily mail.
 
-    Plain `@digest_section` adds a section to the coordinator and staff digest, after the
-    built-in ones; `roles=(Role.VOLUNTEER,)` adds it to the volunteers' daily reminder instead.
+    Called from a feature's `connect_hooks()` (`digest_section(fn, order=40)`); without
+    `order` a section comes after the built-in ones. It goes to the coordinator and staff
+    digest; `roles=(Role.VOLUNTEER,)` puts it in the volunteers' daily reminder instead.
     A section must use a fixed number of queries, whatever the number of items.
     """
 

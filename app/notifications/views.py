@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from app.auth.permissions import get_notification_or_404
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.notifications import bp, sections, service  # noqa: F401  (registers the sections)
+from app.notifications import bp, service
 from app.notifications.forms import PreferenceForm
 from app.notifications.models import Notification
 

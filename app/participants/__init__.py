@@ -1,3 +1,12 @@
 from flask import Blueprint
 
 bp = Blueprint("participants", __name__, url_prefix="/deelnemers")
+
+
+def connect_hooks() -> None:
+    """Show consent decisions on the participant page."""
+    # Imported here: importing this package's models runs this file first, before the
+    # services these modules import can load.
+    from app.participants.timeline import consent_timeline, timeline_provider
+
+    timeline_provider(consent_timeline)

@@ -3,6 +3,7 @@
 import re
 from datetime import date, datetime
 from enum import StrEnum, nonmember
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -10,6 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.admin.models import Location
+    from app.auth.models import User
+    from app.intakes.models import Intake, LearningGoal
+    from app.referrals.models import ContactAttempt, Referral
 
 
 def normalise_phone(phone: str | None) -> str | None:
@@ -70,10 +77,10 @@ class Participant(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    trajectories = relationship("Trajectory", back_populates="participant",
-                                order_by="Trajectory.id.desc()")
-    consents = relationship("Consent", back_populates="participant",
-                            order_by="Consent.recorded_at")
+    trajectories: Mapped[list["Trajectory"]] = relationship(
+        back_populates="participant", order_by="Trajectory.id.desc()")
+    consents: Mapped[list["Consent"]] = relationship(
+        back_populates="participant", order_by="Consent.recorded_at")
 
     @property
     def full_name(self) -> str:
@@ -128,15 +135,15 @@ class Trajectory(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    participant = relationship("Participant", back_populates="trajectories")
-    location = relationship("Location")
-    owner = relationship("User")
-    referral = relationship("Referral", back_populates="trajectory", uselist=False)
-    intake = relationship("Intake", back_populates="trajectory", uselist=False)
-    goals = relationship("LearningGoal", back_populates="trajectory",
-                         order_by="LearningGoal.id")
-    contact_attempts = relationship("ContactAttempt", back_populates="trajectory",
-                                    order_by="ContactAttempt.at")
+    participant: Mapped["Participant"] = relationship(back_populates="trajectories")
+    location: Mapped["Location"] = relationship()
+    owner: Mapped["User | None"] = relationship()
+    referral: Mapped["Referral | None"] = relationship(back_populates="trajectory")
+    intake: Mapped["Intake | None"] = relationship(back_populates="trajectory")
+    goals: Mapped[list["LearningGoal"]] = relationship(
+        back_populates="trajectory", order_by="LearningGoal.id")
+    contact_attempts: Mapped[list["ContactAttempt"]] = relationship(
+        back_populates="trajectory", order_by="ContactAttempt.at")
 
     @hybrid_property
     def is_open(self) -> bool:
@@ -195,5 +202,5 @@ class Consent(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(sa.String(300))
 
-    participant = relationship("Participant", back_populates="consents")
-    recorded_by = relationship("User")
+    participant: Mapped["Participant"] = relationship(back_populates="consents")
+    recorded_by: Mapped["User | None"] = relationship()

@@ -4,17 +4,16 @@ import re
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import trajectory_scope
-from app.core.choices import CONSENT_KIND, CONSENT_METHOD, label
+from app.core.choices import CONSENT_KIND, CONSENT_METHOD
+from app.core.events import emit
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, normalise_phone
-from app.participants.timeline import TimelineItem, timeline_provider
 
 
 def record_contact(trajectory: Trajectory, at: datetime) -> bool:
@@ -203,42 +202,15 @@ def set_consent(participant: Participant, kind: str, given: bool, method: str, u
 
 
 def set_owner(trajectory: Trajectory, owner, user, now: datetime) -> bool:
-    """Make `owner` (or nobody) the owner; open owner check-ins move along."""
-    # Imported here: the check-ins service imports this module (record_contact).
-    from app.checkins.service import reassign_owner_checkins
-
+    """Make `owner` (or nobody) the owner; open owner check-ins move along (through the
+    "owner_changed" event, so this module does not import the check-ins service, which
+    imports it)."""
     previous_owner_id = trajectory.owner_id
     if previous_owner_id == getattr(owner, "id", None):
         return False
     trajectory.owner = owner
     db.session.flush()
-    reassign_owner_checkins(trajectory, previous_owner_id)
+    emit("owner_changed", trajectory, now, previous_owner_id=previous_owner_id)
     audit.record(user, "update", "trajectory", trajectory.id,
                  participant_id=trajectory.participant_id, summary="gewijzigd: owner", now=now)
     return True
-
-
-@timeline_provider
-def consent_timeline(trajectories, viewer) -> list[TimelineItem]:
-    """Consent decisions belong to the person; they are shown on their newest trajectory."""
-    if not trajectories:
-        return []
-    newest: dict[int, int] = {}
-    for t in trajectories:
-        newest[t.participant_id] = max(newest.get(t.participant_id, 0), t.id)
-    consents = db.session.scalars(
-        sa.select(Consent).where(Consent.participant_id.in_(list(newest)))
-        .options(joinedload(Consent.recorded_by).lazyload(User.locations))
-    ).all()
-    items = []
-    for c in consents:
-        kind = label(CONSENT_KIND, c.kind)
-        title = (_("Toestemming gegeven: %(kind)s", kind=kind) if c.given
-                 else _("Toestemming ingetrokken: %(kind)s", kind=kind))
-        detail = label(CONSENT_METHOD, c.method)
-        if c.recorded_by:
-            detail = _("%(method)s, vastgelegd door %(name)s", method=detail,
-                       name=c.recorded_by.name)
-        items.append(TimelineItem(trajectory_id=newest[c.participant_id], at=c.recorded_at,
-                                  kind="consent", title=title, detail=detail))
-    return items

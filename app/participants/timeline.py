@@ -1,6 +1,7 @@
 """What the participant page shows about a trajectory, gathered from every feature.
 
-Features register providers instead of the participant page importing each feature:
+Features connect providers (in their package's `connect_hooks()`) instead of the participant
+page importing each feature:
 - a timeline provider returns `TimelineItem`s for a list of trajectories;
 - a next-due provider returns `DueItem`s (things planned that have not happened yet).
 Providers take a list of trajectories so they can load everything in one query per feature
@@ -10,6 +11,15 @@ Providers take a list of trajectories so they can load everything in one query p
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from app.auth.models import User
+from app.core.choices import CONSENT_KIND, CONSENT_METHOD, label
+from app.extensions import db
+from app.participants.models import Consent
 
 
 @dataclass(frozen=True)
@@ -67,3 +77,28 @@ def next_due(trajectories: Sequence, viewer) -> list[DueItem]:
     for provider in _due_providers:
         items.extend(provider(trajectories, viewer))
     return sorted(items, key=lambda item: item.due_on)
+
+
+def consent_timeline(trajectories, viewer) -> list[TimelineItem]:
+    """Consent decisions belong to the person; they are shown on their newest trajectory."""
+    if not trajectories:
+        return []
+    newest: dict[int, int] = {}
+    for t in trajectories:
+        newest[t.participant_id] = max(newest.get(t.participant_id, 0), t.id)
+    consents = db.session.scalars(
+        sa.select(Consent).where(Consent.participant_id.in_(list(newest)))
+        .options(joinedload(Consent.recorded_by).lazyload(User.locations))
+    ).all()
+    items = []
+    for c in consents:
+        kind = label(CONSENT_KIND, c.kind)
+        title = (_("Toestemming gegeven: %(kind)s", kind=kind) if c.given
+                 else _("Toestemming ingetrokken: %(kind)s", kind=kind))
+        detail = label(CONSENT_METHOD, c.method)
+        if c.recorded_by:
+            detail = _("%(method)s, vastgelegd door %(name)s", method=detail,
+                       name=c.recorded_by.name)
+        items.append(TimelineItem(trajectory_id=newest[c.participant_id], at=c.recorded_at,
+                                  kind="consent", title=title, detail=detail))
+    return items

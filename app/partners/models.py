@@ -23,8 +23,8 @@ class Partner(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    contacts = relationship("PartnerContact", back_populates="partner",
-                            order_by="PartnerContact.name", cascade="all, delete-orphan")
+    contacts: Mapped[list["PartnerContact"]] = relationship(
+        back_populates="partner", order_by="PartnerContact.name", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<Partner {self.name}>"
@@ -41,4 +41,4 @@ class PartnerContact(db.Model):
     role: Mapped[str | None] = mapped_column(sa.String(120))
     active: Mapped[bool] = mapped_column(default=True)
 
-    partner = relationship("Partner", back_populates="contacts")
+    partner: Mapped["Partner"] = relationship(back_populates="contacts")

@@ -13,11 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from app.core.events import subscribe
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.models import Notification
-from app.notifications.service import delivery_guard, notify_address
+from app.notifications.service import notify_address
 from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
 from app.participants.service import consents_in_force
 from app.partners.models import Partner
@@ -233,9 +232,9 @@ def signal_referrer(trajectory: Trajectory, now: datetime) -> Notification | Non
                           subject=subject, body=body, now=now)
 
 
-@subscribe
-def _on_trajectory_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
-    if event == "referral_registered":
+def on_trajectory_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
+    # A new owner is nothing the referrer sees.
+    if event in ("referral_registered", "owner_changed"):
         return
     db.session.flush()
     signal_referrer(trajectory, now)
@@ -286,8 +285,7 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
     return claimed
 
 
-@delivery_guard(SIGNAL_KIND)
-def _still_allowed(note: Notification) -> bool:
+def still_allowed(note: Notification) -> bool:
     """At delivery: consent may have been withdrawn, or signals switched off, since the claim."""
     try:
         trajectory_id = int(note.subject_key.split(":", 1)[1])

@@ -2,12 +2,18 @@
 
 from datetime import date, datetime
 from enum import StrEnum, nonmember
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.participants.models import Trajectory
+    from app.partners.models import Partner, PartnerContact
 
 
 class ReferralResult(StrEnum):
@@ -53,11 +59,11 @@ class Referral(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    trajectory = relationship("Trajectory", back_populates="referral")
-    partner = relationship("Partner")
-    partner_contact = relationship("PartnerContact")
-    created_by = relationship("User", foreign_keys=[created_by_id])
-    intake_scheduled_by = relationship("User", foreign_keys=[intake_scheduled_by_id])
+    trajectory: Mapped["Trajectory"] = relationship(back_populates="referral")
+    partner: Mapped["Partner | None"] = relationship()
+    partner_contact: Mapped["PartnerContact | None"] = relationship()
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])
+    intake_scheduled_by: Mapped["User | None"] = relationship(foreign_keys=[intake_scheduled_by_id])
 
     @property
     def first_contact_made(self) -> bool:
@@ -81,5 +87,5 @@ class ContactAttempt(db.Model):
     # Only for reached attempts that ended the trajectory: one of ReferralResult.ENDING.
     outcome: Mapped[str | None] = mapped_column(sa.String(20))
 
-    trajectory = relationship("Trajectory", back_populates="contact_attempts")
-    by = relationship("User")
+    trajectory: Mapped["Trajectory"] = relationship(back_populates="contact_attempts")
+    by: Mapped["User | None"] = relationship()

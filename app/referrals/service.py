@@ -9,10 +9,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, selectinload
 
 from app.audit import service as audit
 from app.auth.permissions import owner_on_registration, participant_scope
+from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
@@ -27,13 +29,15 @@ from app.participants.service import record_contact
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
 
-class ReferralError(Exception):
-    """A rule of the Taalhuis stops this action; the view shows it to the user."""
+class ReferralError(DomainError):
+    """A rule of the Taalhuis stops this referral action."""
 
 
 class OpenTrajectoryError(ReferralError):
+    default_message = _l("Deze persoon heeft hier al een open traject.")
+
     def __init__(self, trajectory: Trajectory):
-        super().__init__(f"participant already has open trajectory {trajectory.id}")
+        super().__init__()
         self.trajectory = trajectory
 
 
@@ -294,11 +298,7 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
 
 
 class MergeError(ReferralError):
-    """Attaching a trajectory to a known person is refused; `message` is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    """Attaching a trajectory to a known person is refused."""
 
 
 def _person_of(participant: Participant) -> PersonInput:
@@ -385,7 +385,7 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
     here; it ends the trajectory.
     """
     if not trajectory.before_intake:
-        raise ReferralError("first contact is over for this trajectory")
+        raise ReferralError(_("Het eerste contact met deze persoon is al voorbij."))
     if outcome is not None and (outcome not in ReferralResult.ENDING or not reached):
         raise ValueError(f"invalid outcome {outcome!r} for reached={reached}")
 
@@ -437,9 +437,9 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
 def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime) -> None:
     """Plan (or move) the intake conversation; `at` is an aware datetime."""
     if not trajectory.before_intake:
-        raise ReferralError("the intake can no longer be planned for this trajectory")
+        raise ReferralError(_("Voor dit traject kan geen intake meer worden gepland."))
     if at <= now:
-        raise ReferralError("an intake cannot be planned in the past")
+        raise ReferralError(_("Een intake kan niet in het verleden worden gepland."))
     moved = trajectory.intake_planned_at is not None
     # Straight from the queue: making the appointment with the person is the first contact.
     first_contact = trajectory.not_yet_reached

@@ -14,13 +14,7 @@ from app.core import choices
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import TrajectoryStatus
-from app.participants.timeline import (
-    DueItem,
-    TimelineItem,
-    at_date,
-    due_provider,
-    timeline_provider,
-)
+from app.participants.timeline import DueItem, TimelineItem, at_date
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
 
@@ -60,7 +54,6 @@ def attempt_title(attempt: ContactAttempt) -> str:
     return _("%(how)s: bereikt", how=how)
 
 
-@timeline_provider
 def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     ids = [t.id for t in trajectories]
     if not ids:
@@ -101,7 +94,6 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     return items
 
 
-@due_provider
 def referral_due(trajectories: Sequence, viewer) -> list[DueItem]:
     waiting = [t for t in trajectories if t.not_yet_reached]
     items: list[DueItem] = []

@@ -24,7 +24,6 @@ from app.participants.models import Participant, Trajectory, TrajectoryStatus
 from app.participants.service import newest_visible_trajectories
 from app.partners.models import Partner
 from app.referrals import bp
-from app.referrals import timeline as _timeline  # noqa: F401  (registers the providers)
 from app.referrals.forms import (
     AttachForm,
     ContactAttemptForm,

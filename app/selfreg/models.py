@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.participants.models import Trajectory
 
 
 class SelfRegistrationStatus(StrEnum):
@@ -39,8 +44,8 @@ class SelfRegistration(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     trajectory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trajectories.id"))
 
-    decided_by = relationship("User")
-    trajectory = relationship("Trajectory")
+    decided_by: Mapped["User | None"] = relationship()
+    trajectory: Mapped["Trajectory | None"] = relationship()
 
     @hybrid_property
     def is_pending(self) -> bool:

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.api.service import over_limit
 from app.audit import service as audit
+from app.core.errors import DomainError
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.partners.models import Partner
@@ -40,8 +41,8 @@ MOMENTS = {
 }
 
 
-class SelfRegError(Exception):
-    pass
+class SelfRegError(DomainError):
+    default_message = _l("Over deze aanmelding is al besloten.")
 
 
 def address_bucket(address: str | None, secret: str) -> str:
@@ -115,7 +116,7 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
     trajectory at the location.
     """
     if not registration.is_pending:
-        raise SelfRegError("already decided")
+        raise SelfRegError()
     moment = MOMENTS.get(registration.best_moment or "", registration.best_moment)
     if moment is not None:
         moment = str(moment)
@@ -136,7 +137,7 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
 
 def reject(registration: SelfRegistration, *, user, now: datetime) -> None:
     if not registration.is_pending:
-        raise SelfRegError("already decided")
+        raise SelfRegError()
     registration.status = SelfRegistrationStatus.REJECTED
     registration.decided_at = now
     registration.decided_by_id = getattr(user, "id", None)

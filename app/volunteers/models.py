@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.admin.models import Location
+    from app.auth.models import User
 
 
 class VolunteerStatus(StrEnum):
@@ -61,12 +66,12 @@ class Volunteer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    locations = relationship("Location", secondary=volunteer_locations,
-                             order_by="Location.name")
-    trainings = relationship("VolunteerTraining", back_populates="volunteer",
-                             order_by="VolunteerTraining.done_on.desc()",
-                             cascade="all, delete-orphan")
-    user = relationship("User")
+    locations: Mapped[list["Location"]] = relationship(
+        secondary=volunteer_locations, order_by="Location.name")
+    trainings: Mapped[list["VolunteerTraining"]] = relationship(
+        back_populates="volunteer", order_by="VolunteerTraining.done_on.desc()",
+        cascade="all, delete-orphan")
+    user: Mapped["User | None"] = relationship()
 
     @property
     def full_name(self) -> str:
@@ -96,4 +101,4 @@ class VolunteerTraining(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     done_on: Mapped[date | None]
 
-    volunteer = relationship("Volunteer", back_populates="trainings")
+    volunteer: Mapped["Volunteer"] = relationship(back_populates="trainings")

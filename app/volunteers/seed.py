@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.participants.models import TrajectoryStatus
-from app.seed import SeedContext, seed_step
+from app.seed import SeedContext
 from app.volunteers.models import VolunteerStatus
 
 # (first name, last name, location keys, languages, capacity, domains, sex)
@@ -50,7 +50,6 @@ PRACTISED = [
 ]
 
 
-@seed_step
 def seed_volunteers_and_matches(ctx: SeedContext) -> None:
     from app.matching import service as matching
     from app.volunteers import service as volunteers

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
 from app.auth.models import Role
+from app.core.errors import DomainError
 from app.extensions import db
 from app.matching import scoring
 from app.matching.models import Match, MatchSession
@@ -18,8 +19,8 @@ from app.participants.models import Trajectory
 from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining
 
 
-class VolunteerError(Exception):
-    """An action that breaks a rule; `str(error)` is a Dutch message for the page."""
+class VolunteerError(DomainError):
+    """A volunteer action that breaks a rule."""
 
 
 # --- Profiles --------------------------------------------------------------------------------

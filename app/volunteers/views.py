@@ -21,6 +21,7 @@ from app.auth.permissions import (
     trajectory_scope,
     volunteer_scope,
 )
+from app.core.errors import domain_action
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.matching import scoring
@@ -29,7 +30,6 @@ from app.matching.forms import select_choices
 from app.matching.models import Match, MatchSession, MatchStatus
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.volunteers import bp
-from app.volunteers import seed as _seed  # noqa: F401  (registers the demo data step)
 from app.volunteers import service as volunteers
 from app.volunteers.forms import (
     ButtonForm,
@@ -161,19 +161,15 @@ def set_status(volunteer_id: int):
     volunteer = get_volunteer_or_404(current_user, volunteer_id)
     form = StatusForm(prefix="status")
     if form.validate_on_submit():
-        try:
+        with domain_action():
             ended = volunteers.set_status(volunteer, status=form.status.data,
                                           reason=form.reason.data, by=current_user,
                                           now=utcnow())
-        except volunteers.VolunteerError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
-        db.session.commit()
-        flash(_("De status is opgeslagen."), "success")
-        if ended:
-            flash(_("%(num)s koppeling(en) zijn beëindigd. Die deelnemers staan weer op de "
-                    "wachtlijst.", num=len(ended)), "info")
+            db.session.commit()
+            flash(_("De status is opgeslagen."), "success")
+            if ended:
+                flash(_("%(num)s koppeling(en) zijn beëindigd. Die deelnemers staan weer op "
+                        "de wachtlijst.", num=len(ended)), "info")
         return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
     for error in form.errors.values():
         flash(" ".join(str(e) for e in error), "error")
@@ -219,21 +215,17 @@ def invite(volunteer_id: int):
     volunteer = get_volunteer_or_404(current_user, volunteer_id)
     if not ButtonForm().validate_on_submit():
         return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
-    try:
+    with domain_action():
         user = volunteers.invite_account(volunteer, by=current_user, now=utcnow())
-    except volunteers.VolunteerError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
-    db.session.commit()
-    try:
-        send_password_link(user, inviter=current_user)
-    except MailError:
-        flash(_("Het account is gemaakt, maar de uitnodiging kon niet worden verstuurd. "
-                "Vraag de beheerder om een nieuwe link te sturen."), "warning")
-    else:
-        flash(_("%(name)s krijgt een e-mail om een wachtwoord te kiezen.",
-                name=volunteer.first_name), "success")
+        db.session.commit()
+        try:
+            send_password_link(user, inviter=current_user)
+        except MailError:
+            flash(_("Het account is gemaakt, maar de uitnodiging kon niet worden verstuurd. "
+                    "Vraag de beheerder om een nieuwe link te sturen."), "warning")
+        else:
+            flash(_("%(name)s krijgt een e-mail om een wachtwoord te kiezen.",
+                    name=volunteer.first_name), "success")
     return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
 
 
@@ -246,12 +238,8 @@ def link_account(volunteer_id: int):
     form.user_id.choices = select_choices([(user.id, user.name)])
     if not form.validate_on_submit():
         return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
-    try:
+    with domain_action():
         volunteers.link_account(volunteer, user, by=current_user, now=utcnow())
-    except volunteers.VolunteerError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
         db.session.commit()
         flash(_("Het account is gekoppeld."), "success")
     return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))

@@ -129,7 +129,6 @@ def _count_digest_queries(db, user_id: int) -> tuple[int, int, float]:
 
 def run(app) -> list[str]:
     from app.extensions import db
-    from app.notifications import sections  # noqa: F401  (registers the digest sections)
     from jobs.scan import out_of_view_scan
 
     lines = []

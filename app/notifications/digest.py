@@ -11,14 +11,13 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
-from app.auth.models import Role
 from app.checkins.models import CheckIn
 from app.core.choices import CHECKIN_OUTCOME, label
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.notifications.links import checkin_link, participant_link, referral_contact_link
 from app.notifications.models import Notification
-from app.notifications.service import DigestSection, digest_section
+from app.notifications.service import DigestSection
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.referrals.models import Referral, ReferralResult
 
@@ -47,7 +46,6 @@ def due_checkins(user, now: datetime) -> list[CheckIn]:
     return checkins.digest_checkins(user, now)
 
 
-@digest_section(order=10)
 def checkins_section(user, now: datetime) -> DigestSection | None:
     today = local_date(now)
     items = [(_checkin_text(c, today) + _assignee_note(c, user), checkin_link(c, user))
@@ -62,7 +60,6 @@ def _assignee_note(checkin: CheckIn, user) -> str:
     return ""
 
 
-@digest_section(order=20)
 def late_referrals_section(user, now: datetime) -> DigestSection | None:
     """Referrals in the user's locations still without first contact after their due date,
     as on the "Nieuwe aanmeldingen" queue.
@@ -101,7 +98,6 @@ def _last_digest_at(user) -> datetime | None:
     )
 
 
-@digest_section(order=30)
 def out_of_view_section(user, now: datetime) -> DigestSection | None:
     """Trajectories that went out of view since the user's previous digest.
 
@@ -127,7 +123,6 @@ def out_of_view_section(user, now: datetime) -> DigestSection | None:
     return DigestSection(_("Nieuw buiten beeld"), items)
 
 
-@digest_section(order=40)
 def waiting_section(user, now: datetime) -> DigestSection | None:
     from app.checkins import service as checkins
 
@@ -144,7 +139,6 @@ def waiting_section(user, now: datetime) -> DigestSection | None:
     return DigestSection(_("Wachten te lang (meer dan 21 dagen)"), items)
 
 
-@digest_section(order=42)
 def checkin_concerns_section(user, now: datetime) -> DigestSection | None:
     """Check-ins done since the user's previous digest with the outcome "zorgen" or "dreigt
     te stoppen", next to the concerns volunteers raise after a session.
@@ -172,7 +166,6 @@ def checkin_concerns_section(user, now: datetime) -> DigestSection | None:
     return DigestSection(_("Zorgen uit contactmomenten"), items)
 
 
-@digest_section(order=10, roles=(Role.VOLUNTEER,))
 def volunteer_checkins_section(user, now: datetime) -> DigestSection | None:
     today = local_date(now)
     items = [(_checkin_text(c, today), checkin_link(c, user)) for c in due_checkins(user, now)]
