@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from app.admin.models import Location
 from app.auth.models import User
 from app.auth.passwords import hash_password
+from app.core.phone import clean_phone, normalise_phone
 from app.extensions import db
-from app.participants.models import Participant, Trajectory, normalise_phone
+from app.participants.models import Participant, Trajectory
 from app.partners.models import Partner, PartnerContact
 from app.referrals.models import Referral
 
@@ -66,7 +67,7 @@ def partner_contact(partner_obj: Partner | None = None, name: str = "Sanne de Vr
 def participant(first_name: str = "Fatima", last_name: str = "El Amrani",
                 phone: str | None = "06-12345678", birth_year: int | None = 1985,
                 **kwargs) -> Participant:
-    p = Participant(first_name=first_name, last_name=last_name, phone=phone,
+    p = Participant(first_name=first_name, last_name=last_name, phone=clean_phone(phone),
                     phone_normalised=normalise_phone(phone), birth_year=birth_year, **kwargs)
     db.session.add(p)
     db.session.flush()

@@ -176,7 +176,7 @@ def test_contact_person_of_the_referral_gets_the_signals(client, db):
     assert response.status_code == 201
     referral = db.session.get(Referral, response.get_json()["id"])
     assert (referral.referrer_name, referral.referrer_phone) == ("Sanne de Vries",
-                                                                 "030-1234567")
+                                                                 "+31301234567")
     assert referral.partner_contact_id is None  # not a contact the admin knows
 
     log_contact_attempt(referral.trajectory, reached=True, channel="phone", note=None,
@@ -195,6 +195,30 @@ def test_a_known_contact_person_is_linked_by_e_mail(client, db):
         location, referrer_email="PIET@uwv.example"))
     referral = db.session.get(Referral, response.get_json()["id"])
     assert referral.partner_contact_id == contact.id
+
+
+def _refer_with_phone(client, db, phone: str):
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    return client.post("/api/v1/referrals", headers=_auth(token),
+                       json=_body(location, phone=phone))
+
+
+def test_a_phone_that_cannot_be_a_number_is_a_problem_on_that_field(client, db):
+    response = _refer_with_phone(client, db, "--------")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    [error] = response.get_json()["errors"]
+    assert error["field"] == "phone"
+    assert error["detail_nl"] == "Dit is geen telefoonnummer. Schrijf het zo: 06 12345678"
+    assert _count(db) == 0
+
+
+def test_a_foreign_number_from_the_api_is_stored_e164(client, db):
+    response = _refer_with_phone(client, db, "0032 470 12 34 56")
+    assert response.status_code == 201
+    referral = db.session.get(Referral, response.get_json()["id"])
+    assert referral.trajectory.participant.phone == "+32470123456"
 
 
 def test_contact_person_fields_are_validated(client, db):

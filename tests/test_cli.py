@@ -7,10 +7,12 @@ import sqlalchemy as sa
 from app.admin.models import Location
 from app.auth.models import ROLES, User
 from app.core.choices import TRAJECTORY_STATUS
+from app.core.phone import normalise_phone
 from app.intakes.models import Intake, LearningGoal
 from app.participants.models import Consent, Participant, Trajectory
-from app.partners.models import Partner
+from app.partners.models import Partner, PartnerContact
 from app.referrals.models import ContactAttempt, Referral
+from app.volunteers.models import Volunteer
 
 from . import factories
 
@@ -179,6 +181,10 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
     goals = set(db.session.scalars(sa.select(LearningGoal.own_words)))
     assert "Brieven van de gemeente kunnen lezen" in goals
     assert _count(db, Consent) >= 60 and _count(db, ContactAttempt) > 0
+    # Every demo phone is a real number, stored the one way (E.164).
+    for model in (Participant, Partner, PartnerContact, Volunteer):
+        phones = db.session.scalars(sa.select(model.phone).where(model.phone.is_not(None)))
+        assert all(normalise_phone(phone) == phone for phone in phones), model
 
     # The demo password works.
     assert auth.login("coordinator@houvast.demo", "demo-wachtwoord-2026").status_code == 302

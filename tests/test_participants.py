@@ -53,7 +53,8 @@ def test_list_search_by_name_is_partial_and_ignores_case(client, db, desk):
     assert "1 deelnemer gevonden." in html
 
 
-@pytest.mark.parametrize("typed", ["06 1234 5678", "+31 6 1234 5678", "06-12345678", "5678"])
+@pytest.mark.parametrize("typed", ["06 1234 5678", "+31 6 1234 5678", "06-12345678", "5678",
+                                   "06 123"])
 def test_list_search_by_phone_matches_digits(client, db, desk, typed):
     _person(desk["location"], "Fatima", "El Amrani", phone="0612345678")
     _person(desk["location"], "Jan", "de Boer", phone="0687654321")
@@ -268,7 +269,7 @@ def test_edit_details_saves_and_logs_only_field_names(client, db, desk):
     response = client.post(f"/deelnemers/{p.id}/bewerken", data=_details())
     assert response.status_code == 302
     person = db.session.get(Participant, p.id)
-    assert person.phone == "06 1111 2222" and person.phone_normalised == "0611112222"
+    assert person.phone == person.phone_normalised == "+31611112222"
     assert (person.postcode4, person.sex, person.found_via) == ("3511", "vrouw", "via_via")
     assert person.email is None
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
@@ -293,13 +294,26 @@ def test_bad_postcode_is_refused_and_input_kept(client, db, desk, postcode):
         AuditEvent.action == "update")) == 0
 
 
+def test_edit_form_shows_the_number_the_dutch_way_and_saving_it_changes_nothing(
+        client, db, desk):
+    p, _ = _person(desk["location"])
+    db.session.commit()
+    form = client.get(f"/deelnemers/{p.id}/bewerken").get_data(as_text=True)
+    assert 'value="06 12345678"' in form and "+31612345678" not in form
+    response = client.post(f"/deelnemers/{p.id}/bewerken",
+                           data=_details(phone="06 12345678", preferred_channel="phone"))
+    assert response.status_code == 302
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
+    assert "postcode4" in event.summary and "phone" not in event.summary
+
+
 def test_bad_phone_and_birth_year_are_refused(client, db, desk):
     p, _ = _person(desk["location"])
     db.session.commit()
     html = client.post(f"/deelnemers/{p.id}/bewerken",
                        data=_details(phone="bel mij", birth_year="1850")).get_data(as_text=True)
     assert 'id="phone-error"' in html and 'id="birth_year-error"' in html
-    assert db.session.get(Participant, p.id).phone == "0612345678"
+    assert db.session.get(Participant, p.id).phone == "+31612345678"
 
 
 # --- Consent ---------------------------------------------------------------------------------

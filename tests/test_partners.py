@@ -32,7 +32,7 @@ def test_admin_creates_a_partner_with_contact_people(client, auth, db):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Gemeente (Werk &amp; Inkomen, Sociale dienst)" in page
     assert "Sanne de Vries" in page and "Ahmed Bouzid" in page and "Klantmanager" in page
-    assert 'href="tel:030-1234567"' in page
+    assert 'href="tel:+31301234567">030 123 4567</a>' in page
 
     assert db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.object_type == "partner", AuditEvent.object_id == partner.id,

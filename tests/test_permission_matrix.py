@@ -26,7 +26,9 @@ from app.extensions import db as db_
 from . import factories
 
 SECRET_NAME = "Geheimnaam"
-SECRET_PHONE = "06-99887766"
+SECRET_PHONE = "06 19887766"
+# As stored and as dialled: a leak may show either.
+SECRET_PHONES = (SECRET_PHONE.encode(), b"+31619887766", b"0619887766")
 ROLES = ("admin", "coordinator", "staff", "volunteer", "partner")
 # Records that are the same for the whole organisation: staff may see any partner, and
 # self-registrations wait in one queue until someone picks a location for them.
@@ -217,7 +219,7 @@ def test_matrix(app, client, auth, db, role, restore_kept_tables):
             continue
         if role != "admin" and status == 200:
             body = response.get_data()  # bytes: exports may be zip files or spreadsheets
-            if SECRET_NAME.encode() in body or SECRET_PHONE.encode() in body:
+            if SECRET_NAME.encode() in body or any(p in body for p in SECRET_PHONES):
                 problems.append(f"{where} shows the participant of location B")
     assert not problems, "\n".join(problems)
 

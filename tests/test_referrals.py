@@ -91,7 +91,7 @@ def test_register_referral_creates_person_trajectory_referral_and_consents(
     assert response.status_code == 302
     participant = db.session.get(Participant, participant_id_from(response))
     assert participant.full_name == "Fatima El Amrani"
-    assert participant.phone_normalised == "0612345678"
+    assert participant.phone == participant.phone_normalised == "+31612345678"
     assert participant.birth_year == 1985
     assert participant.language_background == "nt2"
     trajectory = participant.trajectories[0]
@@ -144,7 +144,7 @@ def test_coordinator_who_registers_owns_the_trajectory(client, auth, db, frozen)
 def test_walk_in_without_partner_and_with_free_text_referrer(client, auth, db, frozen):
     staff = auth.as_role("staff")
     response = client.post("/aanmeldingen/nieuw", data=referral_form(
-        staff.locations[0], referrer_name="Buurvrouw Ans", referrer_phone="06 98765432",
+        staff.locations[0], referrer_name="Buurvrouw Ans", referrer_phone="06 58765432",
         channel="desk", phone="", email="fatima@example.org"))
     assert response.status_code == 302
     referral = db.session.scalars(sa.select(Referral)).one()
@@ -167,7 +167,8 @@ def test_invalid_input_gives_dutch_messages_keeps_input_and_saves_nothing(
     assert "Vul het geboortejaar in met vier cijfers" in html
     assert "Zonder toestemming kunnen we de aanmelding niet opslaan" in html
     assert "kan niet in de toekomst liggen" in html
-    assert "Dit lijkt geen telefoonnummer" in html
+    assert "Dit is geen telefoonnummer. Schrijf het zo: 06 12345678" in html
+    assert 'value="bel me"' in html
     assert 'value="Fatima"' in html and 'value="Tigrinya"' in html
     assert 'value="85"' in html
     for model in (Participant, Trajectory, Referral, Consent, ContactAttempt):
@@ -225,6 +226,34 @@ def test_form_offers_only_own_locations_and_active_partners(client, auth, db, fr
     assert f'value="{TODAY.isoformat()}"' in html  # referral date defaults to today
 
 
+def test_phone_numbers_are_stored_e164_and_shown_the_dutch_way(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    response = client.post("/aanmeldingen/nieuw", data=referral_form(
+        staff.locations[0], phone="(030) 123 45 67", referrer_name="Buurvrouw Ans",
+        referrer_phone="+32 470 12 34 56"))
+    assert response.status_code == 302
+    participant = db.session.get(Participant, participant_id_from(response))
+    assert participant.phone == "+31301234567"
+    assert participant.trajectories[0].referral.referrer_phone == "+32470123456"
+    html = html_of(client.get(f"/deelnemers/{participant.id}"))
+    assert '<a href="tel:+31301234567">030 123 4567</a>' in html
+
+
+@pytest.mark.parametrize("typed", ["--------", "abc", "06 1234"])
+def test_what_cannot_be_a_phone_number_gets_the_dutch_error_and_keeps_the_input(
+        client, auth, db, frozen, typed):
+    staff = auth.as_role("staff")
+    response = client.post("/aanmeldingen/nieuw", data=referral_form(
+        staff.locations[0], phone=typed, referrer_phone=typed))
+    html = html_of(response)
+    assert response.status_code == 200
+    for name in ("phone", "referrer_phone"):
+        assert (f'<small id="{name}-error" class="field-error">Dit is geen telefoonnummer. '
+                f'Schrijf het zo: 06 12345678</small>') in html
+        assert f'name="{name}" type="tel" value="{typed}"' in html
+    assert count(db, Participant) == 0
+
+
 # --- Duplicates ----------------------------------------------------------------------------
 
 def _known_person(location, status="active", **kwargs):
@@ -246,7 +275,8 @@ def test_possible_duplicate_is_shown_and_nothing_saved(client, auth, db, frozen)
     html = html_of(response)
     assert response.status_code == 200
     assert "Is dit iemand die we al kennen?" in html
-    assert "•••••••678" in html and "06 1234 5678" not in html  # the known number stays hidden
+    assert "•••••••678" in html  # the known number stays hidden: only the typed one is shown
+    assert html.count("06 12345678") == 1 and "+31612345678" not in html
     assert "1985" in html and "Afgesloten" in html
     assert f'value="attach:{known.id}"' in html and 'value="new"' in html
     assert "Voeg toe aan deze persoon" in html and "Het is een ander persoon" in html
@@ -256,12 +286,24 @@ def test_possible_duplicate_is_shown_and_nothing_saved(client, auth, db, frozen)
         AuditEvent.action == "view", AuditEvent.participant_id == known.id)) is not None
 
 
+def test_the_same_phone_in_another_spelling_is_a_possible_duplicate(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    known = factories.participant("Fatima", "El Amrani", phone="06-12 34 56 78", birth_year=None)
+    factories.trajectory(known, location_obj=staff.locations[0], status="ended")
+    db.session.commit()
+    response = client.post("/aanmeldingen/nieuw", data=referral_form(
+        staff.locations[0], phone="+31 6 12345678", birth_year="1990"))
+    assert response.status_code == 200
+    assert "Is dit iemand die we al kennen?" in html_of(response)
+    assert count(db, Participant) == 1
+
+
 def test_same_name_with_other_phone_and_birth_year_is_no_duplicate(client, auth, db, frozen):
     staff = auth.as_role("staff")
     _known_person(staff.locations[0])
     db.session.commit()
     response = client.post("/aanmeldingen/nieuw", data=referral_form(
-        staff.locations[0], phone="06-99999999", birth_year="1970"))
+        staff.locations[0], phone="06-55555555", birth_year="1970"))
     assert response.status_code == 302
     assert count(db, Participant) == 2
 
@@ -289,7 +331,7 @@ def test_attach_to_known_person_adds_a_trajectory_to_that_person(client, auth, d
     db.session.expire_all()
     assert [t.status for t in known.trajectories] == ["referred", "ended"]
     assert known.email == "fatima@example.org"  # a blank was filled in, nothing overwritten
-    assert known.phone == "06 1234 5678"
+    assert known.phone == "+31612345678"
 
 
 def test_attach_is_refused_while_that_person_has_an_open_trajectory_here(
@@ -371,7 +413,7 @@ def test_queue_puts_most_urgent_first_and_marks_overdue_and_today(client, auth, 
     today_row = html[html.index("Vandaagmens"):html.index("Later")]
     assert "badge-today" in today_row and "UWV Utrecht" in today_row
     assert "badge-overdue" not in html[html.index("Later"):]
-    assert 'href="tel:0611111111"' in html
+    assert 'href="tel:+31611111111"' in html
 
     contacted = html_of(client.get("/aanmeldingen/?lijst=contact"))
     assert "Gebeld" in contacted and "Telaat" not in contacted
@@ -537,7 +579,7 @@ def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db,
     assert [t.id for t in known.trajectories][0] == new.id
     assert len(known.trajectories) == 2
     assert known.email == "fatima@example.org"  # a blank filled in
-    assert known.phone == "06 1234 5678"  # nothing overwritten
+    assert known.phone == "+31612345678"  # nothing overwritten
     assert [c.kind for c in known.consents] == ["share_with_referrer"]  # moved along
     merged = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "update", AuditEvent.participant_id == known.id))
@@ -614,7 +656,7 @@ def test_without_a_last_name_first_name_and_phone_must_match(app, db):
     scope = visible_participants(admin)
     # A self-registration: first name and phone only.
     assert find_possible_duplicates(scope, "fatima", "", "06-12345678", None) == [known]
-    assert find_possible_duplicates(scope, "Fatima", "", "06-99999999", None) == []
+    assert find_possible_duplicates(scope, "Fatima", "", "06-55555555", None) == []
     # A birth year is not enough when the last name is missing.
     nameless = factories.participant("Ahmed", "", phone=None, birth_year=1970)
     assert find_possible_duplicates(scope, "Ahmed", "Bakker", None, 1970) == []
@@ -732,7 +774,7 @@ def test_contact_page_shows_what_is_needed_to_call(client, auth, db, frozen):
     response = client.get(f"/aanmeldingen/{trajectory.id}/contact")
     html = html_of(response)
     assert response.status_code == 200
-    assert 'href="tel:0611111111"' in html
+    assert 'href="tel:+31611111111"' in html
     assert "na 15.00 uur" in html and "Beter lezen" in html
     assert db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "view", AuditEvent.object_id == trajectory.id,

@@ -54,6 +54,15 @@ def test_honeypot_thanks_the_bot_and_keeps_nothing(client, db):
     assert _registrations(db) == []
 
 
+def test_a_phone_that_cannot_be_a_number_gets_a_simple_message(client, db):
+    response = client.post("/aanmelden", data=_form(phone="--------"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Dit nummer klopt niet. Schrijf het zo: 06 12345678" in html
+    assert 'value="--------"' in html
+    assert _registrations(db) == []
+
+
 def test_length_limits_and_required_fields(client, db):
     response = client.post("/aanmelden", data=_form(first_name="x" * 81, phone="",
                                                     question="y" * 501))
@@ -134,7 +143,7 @@ def test_staff_accept_makes_a_zelfmelder_referral(client, auth, db):
     referral = db.session.scalar(sa.select(Referral))
     assert referral.partner.kind == "zelfmelder"
     assert referral.trajectory.location_id == location.id
-    assert referral.trajectory.participant.phone == "06-12345678"
+    assert referral.trajectory.participant.phone == "+31612345678"
     assert "Lezen" in referral.question
     assert referral.created_by_id == staff.id
     queue = client.get("/zelfmeldingen/").get_data(as_text=True)

@@ -58,7 +58,7 @@ def test_volunteer_lands_on_mijn_deelnemers(client, setup):
 def test_mijn_deelnemers_shows_only_what_a_volunteer_needs(client, setup):
     html = client.get("/mijn/deelnemers").get_data(as_text=True)
     assert "Fatima" in html
-    assert 'href="tel:0611112222"' in html
+    assert 'href="tel:+31611112222"' in html
     assert "Dinsdag ochtend" in html and "Donderdag middag" in html
     assert "Beter worden in lezen" in html and "Beter worden in digitaal" in html
     assert "Laatste bijeenkomst" in html and "nog geen" in html

@@ -4,8 +4,9 @@ from app.core.choices import PREFERRED_CHANNEL
 from app.portal.service import STAGES
 
 _TEXT = {"type": "string"}
-# What the server accepts as a phone number (app.api.service.PHONE, at most 40 characters).
-# The length lives in the pattern: schemathesis cannot combine maxLength with a pattern.
+# The characters of a phone number, at most 40 (the length lives in the pattern: schemathesis
+# cannot combine maxLength with a pattern). The server then checks that it is a real number
+# (app.core.phone: Dutch unless it starts with a country code) and answers 422 if not.
 _PHONE = {"type": "string", "pattern": r"^\+?[0-9 ()./-]{8,39}$"}
 _EMAIL = {"type": "string", "maxLength": 254, "format": "email"}
 
@@ -54,7 +55,8 @@ def document() -> dict:
             "last_name": _nullable({**_TEXT, "maxLength": 120}),
             "phone": _nullable({**_PHONE, "examples": ["06-12345678"],
                                 "description": "Telefoon van de persoon / the person's "
-                                               "phone. Phone or email is required."}),
+                                               "phone, Dutch or with a country code (+32 ...). "
+                                               "Phone or email is required."}),
             "email": _nullable({**_EMAIL,
                                 "description": "E-mail van de persoon / the person's "
                                                "e-mail. Phone or email is required."}),

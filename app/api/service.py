@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from app.admin.models import Location
 from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.core.choices import PREFERRED_CHANNEL
+from app.core.phone import PHONE_ERROR, normalise_phone
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.partners.models import Partner, PartnerContact
@@ -110,7 +111,6 @@ class Validated:
 FIELDS = {"first_name", "last_name", "phone", "email", "preferred_channel", "question",
           "best_moment", "location_id", "consent_referral", "consent_share_status",
           "referrer_name", "referrer_phone", "referrer_email"}
-PHONE = re.compile(r"\+?[0-9 ()./-]{8,40}")
 
 
 def _text(data: dict, name: str, max_len: int, errors: list[FieldError], *, required=False,
@@ -207,11 +207,12 @@ def validate_referral(data: object, partner: Partner, now: datetime) -> Validate
 
 def _phone(data: dict, name: str, errors: list[FieldError]) -> str | None:
     phone = _text(data, name, 40, errors)
-    if phone and not PHONE.fullmatch(phone):
-        errors.append(FieldError(name, "Dit lijkt geen telefoonnummer.",
-                                 "This does not look like a phone number."))
+    if phone and normalise_phone(phone) is None:
+        errors.append(FieldError(name, str(PHONE_ERROR),
+                                 "This is not a phone number. Write it like this: "
+                                 "06 12345678 or +31 6 12345678."))
         return None
-    return phone
+    return normalise_phone(phone)
 
 
 def _email(data: dict, name: str, errors: list[FieldError]) -> str | None:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.auth.permissions import has
 from app.core import choices
+from app.core.phone import display_phone, tel_href
 from app.core.timeutil import local_date, utcnow
 from app.participants.models import TrajectoryStatus
 
@@ -26,6 +27,10 @@ def register(app: Flask) -> None:
         if value is None:
             return ""
         return format_datetime(value, "d MMM yyyy HH:mm")
+
+    # `{{ p.phone|phone }}` shows it the Dutch way, `href="{{ p.phone|tel }}"` dials E.164.
+    app.add_template_filter(display_phone, "phone")
+    app.add_template_filter(tel_href, "tel")
 
     @app.template_filter("label")
     def label_filter(code: str | None, mapping_name: str) -> str:

@@ -1,4 +1,3 @@
-import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -25,6 +24,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.core.phone import PhoneField, PhoneNumber
 
 
 def select_choices(pairs, blank: str | None = None) -> list[SelectChoice]:
@@ -35,20 +35,12 @@ def select_choices(pairs, blank: str | None = None) -> list[SelectChoice]:
     return result
 
 
-def _phone_number(form, field):
-    if not field.data:
-        return
-    digits = re.sub(r"\D", "", field.data)
-    if not re.fullmatch(r"[\d\s()+\-./]+", field.data) or not 8 <= len(digits) <= 15:
-        raise ValidationError(_l("Dit telefoonnummer klopt niet. Bijvoorbeeld: 06 1234 5678."))
-
-
 class ParticipantForm(FlaskForm):
     first_name = StringField(_l("Voornaam"), validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
     last_name = StringField(_l("Achternaam"), validators=[Optional(), Length(max=120)])
-    phone = StringField(_l("Telefoonnummer"),
-                        validators=[Optional(), Length(max=40), _phone_number])
+    phone = PhoneField(_l("Telefoonnummer"),
+                        validators=[Optional(), Length(max=40), PhoneNumber()])
     email = EmailField(_l("E-mailadres"), validators=[
         Optional(), Length(max=254), Email(_l("Dit e-mailadres klopt niet."))])
     preferred_channel = SelectField(_l("Hoe neemt u het liefst contact op?"),

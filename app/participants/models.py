@@ -1,6 +1,5 @@
 """The participant (the person) and their trajectories (episodes of help) and consents."""
 
-import re
 from datetime import date, datetime
 from enum import StrEnum, nonmember
 from typing import TYPE_CHECKING
@@ -17,16 +16,6 @@ if TYPE_CHECKING:
     from app.auth.models import User
     from app.intakes.models import Intake, LearningGoal
     from app.referrals.models import ContactAttempt, Referral
-
-
-def normalise_phone(phone: str | None) -> str | None:
-    """Digits only, with +31/0031 folded to 0, so "06-12 34" and "+316 1234" match."""
-    if not phone:
-        return None
-    digits = re.sub(r"\D", "", phone)
-    if phone.strip().startswith("+31") or digits.startswith("0031"):
-        digits = "0" + digits[2:] if phone.strip().startswith("+") else "0" + digits[4:]
-    return digits or None
 
 
 class TrajectoryStatus(StrEnum):
@@ -61,7 +50,10 @@ class Participant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(80))
     last_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    # E.164 (app.core.phone.clean_phone); rows from before that rule may hold free text.
     phone: Mapped[str | None] = mapped_column(sa.String(40))
+    # The duplicate-match key: E.164 of a valid number, else NULL, so an old free-text phone
+    # never matches anyone by accident.
     phone_normalised: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     preferred_channel: Mapped[str] = mapped_column(sa.String(20), default="phone")

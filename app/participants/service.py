@@ -1,6 +1,5 @@
 """Domain functions for participants and trajectories (no request handling)."""
 
-import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,9 +10,10 @@ from app.auth.models import User
 from app.auth.permissions import trajectory_scope
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD
 from app.core.events import emit
+from app.core.phone import clean_phone, normalise_phone, phone_search_fragment
 from app.core.timeutil import local_date
 from app.extensions import db
-from app.participants.models import Consent, Participant, Trajectory, normalise_phone
+from app.participants.models import Consent, Participant, Trajectory
 
 
 def record_contact(trajectory: Trajectory, at: datetime) -> bool:
@@ -88,14 +88,10 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
                           sa.func.lower(Participant.first_name), Participant.id)
 
 
-_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
-
-
 def _search_condition(q: str) -> sa.ColumnElement[bool]:
-    digits = re.sub(r"\D", "", q)
-    if _PHONE_LIKE.match(q) and len(digits) >= 3:
-        number = normalise_phone(q) or digits
-        return Participant.phone_normalised.contains(number, autoescape=True)
+    fragment = phone_search_fragment(q)
+    if fragment:
+        return Participant.phone_normalised.contains(fragment, autoescape=True)
     # Every word must be in the first or the last name: "fatima amr" finds Fatima El Amrani.
     conditions = []
     for word in q.lower().split():
@@ -146,6 +142,9 @@ def update_participant(participant: Participant, data: dict, user, now: datetime
         if isinstance(value, str):
             # last_name is NOT NULL: one-name people (common among refugees) get "".
             value = value.strip() or ("" if name == "last_name" else None)
+        if name == "phone":
+            # Compared as stored, so saving "06 12345678" over "+31612345678" changes nothing.
+            value = clean_phone(value)
         if getattr(participant, name) != value:
             setattr(participant, name, value)
             changed.append(name)

@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, SearchField, SelectField, StringFi
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.admin.forms import STATUS_CHOICES
+from app.core.phone import PhoneField, PhoneNumber
 
 
 def _optional_email(label):
@@ -13,8 +14,8 @@ def _optional_email(label):
 
 
 def _phone(label):
-    return StringField(label, validators=[
-        Optional(), Length(max=40, message=_l("Maximaal 40 tekens."))])
+    return PhoneField(label, validators=[
+        Optional(), Length(max=40, message=_l("Maximaal 40 tekens.")), PhoneNumber()])
 
 
 class PartnerForm(FlaskForm):

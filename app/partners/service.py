@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.audit import service as audit
+from app.core.phone import clean_phone
 from app.extensions import db
 from app.partners.models import Partner, PartnerContact
 
@@ -31,7 +32,7 @@ def save_partner(partner: Partner | None, *, name: str, kind: str, phone: str | 
         action = "create"
     partner.name = name.strip()
     partner.kind = kind
-    partner.phone = _clean(phone)
+    partner.phone = clean_phone(phone)
     partner.email = (_clean(email) or "").lower() or None
     partner.signals_enabled = bool(signals_enabled)
     db.session.flush()
@@ -59,7 +60,7 @@ def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
     contact.name = name.strip()
     contact.role = _clean(role)
     contact.email = (_clean(email) or "").lower() or None
-    contact.phone = _clean(phone)
+    contact.phone = clean_phone(phone)
     db.session.flush()
     audit.record(by, action, "partner_contact", contact.id, now=now,
                  summary=f"{partner.name}: {contact.name}")

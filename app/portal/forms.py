@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.core import choices
-from app.referrals.forms import _choices, _strip, phone_problem
+from app.core.phone import PhoneField, PhoneNumber
+from app.referrals.forms import _choices, _strip
 
 
 class PortalReferralForm(FlaskForm):
@@ -13,8 +14,9 @@ class PortalReferralForm(FlaskForm):
     first_name = StringField(_l("Voornaam"), filters=[_strip], validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
     last_name = StringField(_l("Achternaam"), filters=[_strip], validators=[Length(max=120)])
-    phone = StringField(_l("Telefoonnummer"), filters=[_strip], validators=[
-        DataRequired(_l("Vul een telefoonnummer in. Wij bellen de persoon.")), Length(max=40)])
+    phone = PhoneField(_l("Telefoonnummer"), filters=[_strip], validators=[
+        DataRequired(_l("Vul een telefoonnummer in. Wij bellen de persoon.")), Length(max=40),
+        PhoneNumber()])
     preferred_channel = SelectField(_l("Hoe wil de persoon het liefst contact?"),
                                     choices=_choices(choices.PREFERRED_CHANNEL), default="phone")
     question = TextAreaField(_l("Wat wil de persoon leren?"), filters=[_strip], validators=[
@@ -28,8 +30,3 @@ class PortalReferralForm(FlaskForm):
                                                       "dat goed vindt."))])
     share = BooleanField(_l("De persoon vindt het goed dat wij u laten weten hoe het gaat."))
     submit = SubmitField(_l("Aanmelden"))
-
-    def validate_phone(self, field):
-        problem = phone_problem(field.data)
-        if problem:
-            raise ValidationError(problem)

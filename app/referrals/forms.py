@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.core.phone import PhoneField, PhoneNumber
 from app.referrals.models import ReferralResult
 
 
@@ -44,19 +45,8 @@ def _choices(mapping: dict) -> list[SelectChoice]:
     return select_choices(mapping.items())
 
 
-PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
 # The oldest and youngest plausible learner: the Taalhuis is for adults.
 OLDEST_AGE, YOUNGEST_AGE = 105, 16
-
-
-def phone_problem(value: str | None) -> str | None:
-    """A Dutch message when `value` cannot be a phone number, else None."""
-    if not value:
-        return None
-    digits = re.sub(r"\D", "", value)
-    if not PHONE_CHARS.match(value) or not 8 <= len(digits) <= 15:
-        return _("Dit lijkt geen telefoonnummer. Schrijf het zo: 06-12345678.")
-    return None
 
 
 class ReferralForm(FlaskForm):
@@ -66,7 +56,8 @@ class ReferralForm(FlaskForm):
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
     last_name = StringField(_l("Achternaam"), filters=[_strip], validators=[
         DataRequired(_l("Vul de achternaam in.")), Length(max=120)])
-    phone = StringField(_l("Telefoonnummer"), filters=[_strip], validators=[Length(max=40)])
+    phone = PhoneField(_l("Telefoonnummer"), filters=[_strip],
+                        validators=[Length(max=40), PhoneNumber()])
     email = EmailField(_l("E-mailadres (als de persoon dat heeft)"), filters=[_strip],
                        validators=[Optional(), Length(max=254),
                                    Email(_l("Dit e-mailadres klopt niet. "
@@ -91,8 +82,8 @@ class ReferralForm(FlaskForm):
                                      choices=[])
     referrer_name = StringField(_l("Naam verwijzer"), filters=[_strip],
                                 validators=[Length(max=120)])
-    referrer_phone = StringField(_l("Telefoon verwijzer"), filters=[_strip],
-                                 validators=[Length(max=40)])
+    referrer_phone = PhoneField(_l("Telefoon verwijzer"), filters=[_strip],
+                                 validators=[Length(max=40), PhoneNumber()])
     referrer_email = EmailField(_l("E-mail verwijzer"), filters=[_strip],
                                 validators=[Optional(), Length(max=254),
                                             Email(_l("Dit e-mailadres klopt niet."))])
@@ -126,16 +117,6 @@ class ReferralForm(FlaskForm):
     today: date
     # contact id -> partner id, so a contact of another partner is refused without a query.
     contact_partner: dict[int, int]
-
-    def validate_phone(self, field):
-        problem = phone_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
-
-    def validate_referrer_phone(self, field):
-        problem = phone_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
 
     def validate_birth_year(self, field):
         if not field.data:

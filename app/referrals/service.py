@@ -16,15 +16,10 @@ from app.audit import service as audit
 from app.auth.permissions import owner_on_registration, participant_scope
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.phone import clean_phone, display_phone, normalise_phone
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
-from app.participants.models import (
-    Consent,
-    Participant,
-    Trajectory,
-    TrajectoryStatus,
-    normalise_phone,
-)
+from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
@@ -189,7 +184,7 @@ def open_trajectory_at(participant: Participant, location_id: int) -> Trajectory
 
 def mask_phone(phone: str | None) -> str:
     """Only the last three digits: enough to recognise a number, not to call it."""
-    digits = normalise_phone(phone) or ""
+    digits = "".join(c for c in display_phone(phone) if c.isdigit())
     if len(digits) <= 3:
         return "•" * len(digits)
     return "•" * (len(digits) - 3) + digits[-3:]
@@ -203,7 +198,7 @@ def _new_participant(person: PersonInput) -> Participant:
     participant = Participant(
         first_name=person.first_name.strip(),
         last_name=(person.last_name or "").strip(),
-        phone=person.phone or None,
+        phone=clean_phone(person.phone),
         phone_normalised=normalise_phone(person.phone),
         email=person.email or None,
         preferred_channel=person.preferred_channel,
@@ -223,6 +218,8 @@ def _fill_blanks(participant: Participant, person: PersonInput) -> list[str]:
     for name in ("phone", "email", "birth_year", "native_language", "other_languages",
                  "found_via"):
         new = getattr(person, name)
+        if name == "phone":
+            new = clean_phone(new)
         if new and not getattr(participant, name):
             setattr(participant, name, new)
             filled.append(name)
@@ -264,7 +261,7 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
         partner_id=referral.partner_id,
         partner_contact_id=referral.partner_contact_id,
         referrer_name=referral.referrer_name or None,
-        referrer_phone=referral.referrer_phone or None,
+        referrer_phone=clean_phone(referral.referrer_phone),
         referrer_email=referral.referrer_email or None,
         referred_on=referral.referred_on,
         question=referral.question.strip(),

@@ -16,6 +16,7 @@ from app.auth.permissions import (
     visible_participants,
 )
 from app.core import choices
+from app.core.phone import display_phone
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.participants.forms import ListFilterForm
@@ -212,7 +213,7 @@ def _participants(fmt: str) -> Response:
     for p in people:
         t = newest.get(p.id)
         rows.append([
-            p.first_name, p.last_name, p.phone or "", p.email or "",
+            p.first_name, p.last_name, display_phone(p.phone), p.email or "",
             p.birth_year if p.birth_year is not None else "",
             choices.label({"nt1": "NT1", "nt2": "NT2"}, p.language_background)
             if p.language_background in ("nt1", "nt2") else "",

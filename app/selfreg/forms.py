@@ -15,11 +15,11 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
-    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.referrals.forms import _strip, phone_problem, select_choices
+from app.core.phone import PhoneField, PhoneNumber
+from app.referrals.forms import _strip, select_choices
 from app.selfreg.service import MOMENTS, TOPICS
 
 
@@ -31,9 +31,11 @@ class MultiCheckboxField(SelectMultipleField):
 class SelfRegistrationForm(FlaskForm):
     first_name = StringField(_l("Uw voornaam"), filters=[_strip], validators=[
         DataRequired(_l("Schrijf uw voornaam.")), Length(max=80, message=_l("Te lang."))])
-    phone = StringField(_l("Uw telefoonnummer"), filters=[_strip], validators=[
+    phone = PhoneField(_l("Uw telefoonnummer"), filters=[_strip], validators=[
         DataRequired(_l("Schrijf uw telefoonnummer. Wij bellen u.")),
-        Length(max=40, message=_l("Te lang."))])
+        Length(max=40, message=_l("Te lang.")),
+        # A2: short words, and an example to copy.
+        PhoneNumber(_l("Dit nummer klopt niet. Schrijf het zo: 06 12345678"))])
     best_moment = RadioField(_l("Wanneer kunnen wij u bellen?"),
                              choices=select_choices(MOMENTS.items()), default="maakt_niet_uit",
                              validators=[Optional()])
@@ -48,11 +50,6 @@ class SelfRegistrationForm(FlaskForm):
     # Honeypot: hidden from people, filled in by bots.
     website = StringField(_l("Laat dit veld leeg"), filters=[_strip])
     submit = SubmitField(_l("Aanmelden"))
-
-    def validate_phone(self, field):
-        problem = phone_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
 
 
 class AcceptForm(FlaskForm):

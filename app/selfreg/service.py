@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app.api.service import over_limit
 from app.audit import service as audit
 from app.core.errors import DomainError
+from app.core.phone import clean_phone
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.partners.models import Partner
@@ -59,7 +60,7 @@ def rate_limited(address: str | None, secret: str, limit: int, window: int,
 def submit(*, first_name: str, phone: str, best_moment: str | None, topics: list[str],
            question: str | None, helped_by: str | None, now: datetime) -> SelfRegistration:
     registration = SelfRegistration(
-        first_name=first_name.strip(), phone=phone.strip(), best_moment=best_moment or None,
+        first_name=first_name.strip(), phone=clean_phone(phone), best_moment=best_moment or None,
         topics=",".join(t for t in topics if t in TOPICS) or None,
         question=(question or "").strip() or None, helped_by=(helped_by or "").strip() or None,
         status=SelfRegistrationStatus.PENDING, created_at=now)

@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.core.phone import PhoneField, PhoneNumber
 from app.matching.forms import select_choices
 from app.volunteers.models import VolunteerStatus
 
@@ -52,8 +53,8 @@ class VolunteerForm(FlaskForm):
                             validators=[Optional(), Length(max=120)])
     email = EmailField(_l("E-mailadres"), filters=[_strip], validators=[
         Optional(), Length(max=254), Email(_l("Dit e-mailadres klopt niet."))])
-    phone = StringField(_l("Telefoonnummer"), filters=[_strip],
-                        validators=[Optional(), Length(max=40)])
+    phone = PhoneField(_l("Telefoonnummer"), filters=[_strip],
+                        validators=[Optional(), Length(max=40), PhoneNumber()])
     sex = SelectField(_l("Man of vrouw (alleen nodig als een deelnemer dat vraagt)"),
                       choices=select_choices(choices.SEX), default="")
     locations = MultiCheckboxField(_l("Locaties"), coerce=int,

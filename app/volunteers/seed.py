@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.participants.models import TrajectoryStatus
-from app.seed import SeedContext
+from app.seed import SeedContext, demo_phone
 from app.volunteers.models import VolunteerStatus
 
 # (first name, last name, location keys, languages, capacity, domains, sex)
@@ -66,7 +66,7 @@ def seed_volunteers_and_matches(ctx: SeedContext) -> None:
         email = f"{first.lower()}.{last.lower().replace(' ', '')}@vrijwilliger.example"
         volunteer = volunteers.save_volunteer(
             None, first_name=first, last_name=last, email=email,
-            phone=f"06-{rng.randint(10000000, 99999999)}", sex=sex,
+            phone=demo_phone(rng), sex=sex,
             locations=[ctx.locations[k] for k in keys],
             availability=sorted(rng.sample(SLOTS, k=rng.randint(2, 5)), key=SLOTS.index),
             capacity=capacity, domains=domains, languages=languages, vog_on=vog_on,

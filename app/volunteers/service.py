@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth.models import Role
 from app.core.errors import DomainError
+from app.core.phone import clean_phone
 from app.extensions import db
 from app.matching import scoring
 from app.matching.models import Match, MatchSession
@@ -39,7 +40,7 @@ def save_volunteer(volunteer: Volunteer | None, *, first_name: str, last_name: s
     volunteer.first_name = first_name.strip()
     volunteer.last_name = (last_name or "").strip()
     volunteer.email = (email or "").strip().lower() or None
-    volunteer.phone = (phone or "").strip() or None
+    volunteer.phone = clean_phone(phone)
     volunteer.sex = sex or None
     volunteer.locations = list(locations)
     volunteer.availability = [slot for slot in availability]
