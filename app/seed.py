@@ -19,6 +19,7 @@ partners and the trajectories per status made so far.
 import os
 import random
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,11 +31,24 @@ from flask import Flask
 
 from app.admin.models import Location
 from app.auth.models import Role, User
+from app.auth.passwords import hash_password, verify_password
+from app.auth.service import create_user
 from app.core.timeutil import local_date, local_tz, to_utc, utcnow
 from app.extensions import db
 from app.intakes.models import GoalStatus
+from app.intakes.service import save_intake
+from app.matching.service import end_trajectory, enroll, save_offer
 from app.participants.models import Participant, Trajectory, TrajectoryStatus
+from app.participants.service import set_owner
 from app.partners.models import Partner
+from app.partners.service import save_contact, save_partner
+from app.referrals.service import (
+    PersonInput,
+    ReferralInput,
+    log_contact_attempt,
+    plan_intake,
+    register_referral,
+)
 
 SEED = 2026
 DEMO_DOMAIN = "houvast.demo"
@@ -90,7 +104,6 @@ def demo_sign_ins() -> list[User]:
 def _password_hint(users: list[User]) -> str:
     """What to type as the password: the demo password is never stored in plain text, so
     only HOUVAST_DEMO_PASSWORD can be checked; otherwise it was printed at the first run."""
-    from app.auth.passwords import verify_password
 
     env_password = os.environ.get("HOUVAST_DEMO_PASSWORD")
     if env_password and verify_password(users[0].password_hash, env_password):
@@ -147,16 +160,12 @@ def demo_phone(rng: random.Random, mobile: bool = True) -> str:
 
 
 def _email_name(name: str) -> str:
-    import unicodedata
 
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     return ".".join(part for part in ascii_name.replace("-", " ").split() if part.isalpha())
 
 
 def seed_organisation(ctx: SeedContext) -> None:
-    from app.auth.passwords import hash_password
-    from app.auth.service import create_user
-    from app.partners.service import save_contact, save_partner
 
     for key, name, municipality in LOCATIONS:
         location = Location(name=name, municipality=municipality, created_at=ctx.moment(400))
@@ -278,7 +287,6 @@ OUTCOMES = [("goal_reached", "doel_behaald"), ("non_formal", "doel_behaald"),
 
 
 def _person(ctx: SeedContext, nt2: bool):
-    from app.referrals.service import PersonInput
 
     rng = ctx.rng
     for _ in range(50):
@@ -308,7 +316,6 @@ def _person(ctx: SeedContext, nt2: bool):
 
 
 def _register(ctx: SeedContext, location_key: str, days_ago: int) -> Trajectory:
-    from app.referrals.service import ReferralInput, register_referral
 
     rng = ctx.rng
     nt2 = rng.random() < 0.7
@@ -341,7 +348,6 @@ def _register(ctx: SeedContext, location_key: str, days_ago: int) -> Trajectory:
 
 def _attempt(ctx: SeedContext, trajectory: Trajectory, days_ago: int, reached: bool,
              outcome: str | None = None) -> None:
-    from app.referrals.service import log_contact_attempt
 
     notes_failed = ["Geen gehoor.", "Voicemail ingesproken.", "Nummer gaat niet over.",
                     "App gestuurd, geen reactie."]
@@ -364,8 +370,6 @@ def _coordinator(ctx: SeedContext, trajectory: Trajectory) -> User:
 
 
 def _intake(ctx: SeedContext, trajectory: Trajectory, days_ago: int) -> None:
-    from app.intakes.service import save_intake
-    from app.participants.service import set_owner
 
     rng = ctx.rng
     held_on = ctx.today - timedelta(days=days_ago)
@@ -410,7 +414,6 @@ def _intake(ctx: SeedContext, trajectory: Trajectory, days_ago: int) -> None:
 
 
 def _to_waiting(ctx: SeedContext, location_key: str, intake_days_ago: int) -> Trajectory:
-    from app.referrals.service import plan_intake
 
     rng = ctx.rng
     contact_days_ago = intake_days_ago + rng.randint(4, 10)
@@ -425,7 +428,6 @@ def _to_waiting(ctx: SeedContext, location_key: str, intake_days_ago: int) -> Tr
 
 
 def _offers(ctx: SeedContext) -> dict[str, list]:
-    from app.matching.service import save_offer
 
     offers: dict[str, list] = {}
     for key, location in ctx.locations.items():
@@ -440,8 +442,6 @@ def _offers(ctx: SeedContext) -> dict[str, list]:
 
 
 def seed_participants(ctx: SeedContext) -> None:
-    from app.matching.service import end_trajectory, enroll
-    from app.referrals.service import plan_intake
 
     rng = ctx.rng
     location_keys = ["centrum", "centrum", "noord", "leidsche_rijn"]

@@ -11,6 +11,7 @@ from app.auth.permissions import (
     responsible_users,
     unowned_locations,
 )
+from app.checkins import service as checkins
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.links import participant_link
@@ -20,7 +21,6 @@ from app.participants.models import Trajectory
 
 
 def out_of_view_scan(now: datetime) -> list[Notification]:
-    from app.checkins import service as checkins
 
     with sweep_lock("out_of_view_scan") as acquired:
         if not acquired:

@@ -5,13 +5,13 @@ from datetime import datetime
 
 from app.notifications.models import Notification, NotificationStatus
 from app.notifications.service import deliver_pending, sweep_lock
+from app.portal.service import signal_out_of_view
 from jobs.digest import daily_digest, volunteer_reminders
 from jobs.scan import out_of_view_scan
 from jobs.volunteer_silence import job as volunteer_silence
 
 
 def referrer_signals(now: datetime) -> list[Notification]:
-    from app.portal.service import signal_out_of_view
 
     with sweep_lock("referrer_signals") as acquired:
         if not acquired:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -32,6 +33,8 @@ from app.auth.session import public
 from app.core.db import utcnow
 from app.extensions import csrf, db
 from app.partners.models import Partner
+from app.portal.service import referrals_page, with_stage_details
+from app.referrals.forms import select_choices
 from app.referrals.models import Referral
 
 PROBLEM_TYPES = "https://houvast.example/problemen/"
@@ -184,7 +187,6 @@ def list_referrals():
     if arguments is None:
         return _bad_page()
     page, per_page = arguments
-    from app.portal.service import referrals_page
 
     result = referrals_page(partner_referrals(g.api_token.partner_id), page, per_page)
     body = {"items": [api.referral_json(r) for r in result.items], "page": page,
@@ -215,7 +217,6 @@ def list_locations():
 @api_view
 @token_required
 def get_referral(referral_id: int):
-    from app.portal.service import with_stage_details
 
     referral = db.session.scalar(with_stage_details(
         partner_referrals(g.api_token.partner_id).where(Referral.id == referral_id)))
@@ -248,7 +249,6 @@ def _partners():
 @tokens_bp.route("/", methods=["GET", "POST"])
 @require("partners.manage")
 def tokens():
-    from app.referrals.forms import select_choices
 
     form = TokenForm()
     form.partner_id.choices = select_choices((p.id, p.name) for p in _partners())
@@ -272,7 +272,6 @@ def tokens():
 @tokens_bp.post("/<int:token_id>/intrekken")
 @require("partners.manage")
 def revoke(token_id: int):
-    from flask import abort
 
     record = db.session.get(ApiToken, token_id) or abort(404)
     now = utcnow()

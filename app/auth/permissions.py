@@ -6,6 +6,7 @@ Records outside a user's scope are reported as 404, never 403, so ids leak nothi
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
@@ -13,9 +14,17 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import lazyload
 
+from app.admin.models import Location
 from app.auth.models import Role, User, user_locations
+from app.checkins.models import CheckIn
 from app.extensions import db
+from app.intakes.models import LearningGoal
+from app.matching.models import Enrollment, Match, MatchSession, Offer
+from app.notifications.models import Notification
 from app.participants.models import Participant, Trajectory
+from app.referrals.models import Referral
+from app.selfreg.models import SelfRegistration
+from app.volunteers.models import Volunteer, volunteer_locations
 
 _STAFF_WORK = {
     "participants.view", "participants.edit", "referrals.create", "referrals.contact",
@@ -135,7 +144,6 @@ def get_editable_trajectory_or_404(user, trajectory_id: int) -> Trajectory:
 
 def get_editable_goal_or_404(user, goal_id: int):
     """A learning goal of a trajectory `user` may change."""
-    from app.intakes.models import LearningGoal
 
     goal = db.session.get(LearningGoal, goal_id)
     if goal is None:
@@ -164,7 +172,6 @@ def posted_ids_or_404(values: Iterable, allowed: Iterable[int]) -> list[int]:
 
 def allowed_locations(user):
     """Locations where `user` may register or move trajectories."""
-    from app.admin.models import Location
 
     query = sa.select(Location).where(Location.active.is_(True)).order_by(Location.name)
     if not has(user, "participants.all_locations"):
@@ -242,7 +249,6 @@ def owner_on_registration(user):
 
 def free_volunteer_accounts() -> sa.Select:
     """Active volunteer accounts not yet linked to a volunteer profile."""
-    from app.volunteers.models import Volunteer
 
     return sa.select(User).where(
         User.role == Role.VOLUNTEER, User.active.is_(True),
@@ -260,7 +266,6 @@ def get_volunteer_account_or_404(user_id) -> User:
 
 def own_notifications(user) -> sa.Select:
     """Messages addressed to `user`: everyone sees only their own."""
-    from app.notifications.models import Notification
 
     if user is None or not getattr(user, "is_authenticated", False):
         return sa.select(Notification).where(sa.false())
@@ -268,7 +273,6 @@ def own_notifications(user) -> sa.Select:
 
 
 def get_notification_or_404(user, notification_id: int):
-    from app.notifications.models import Notification
 
     note = db.session.scalar(own_notifications(user).where(Notification.id == notification_id))
     if note is None:
@@ -283,7 +287,6 @@ def get_notification_or_404(user, notification_id: int):
 
 def visible_self_registrations(user) -> sa.Select:
     """Pending self-registrations `user` may see and decide on, oldest first."""
-    from app.selfreg.models import SelfRegistration
 
     query = (sa.select(SelfRegistration).where(SelfRegistration.is_pending)
              .order_by(SelfRegistration.created_at, SelfRegistration.id))
@@ -293,7 +296,6 @@ def visible_self_registrations(user) -> sa.Select:
 
 
 def get_self_registration_or_404(user, registration_id: int):
-    from app.selfreg.models import SelfRegistration
 
     registration = db.session.scalar(
         visible_self_registrations(user).where(SelfRegistration.id == registration_id))
@@ -310,7 +312,6 @@ def checkin_scope(user) -> sa.ColumnElement[bool]:
     Everyone sees the check-ins assigned to them (a volunteer: only those); a coordinator
     also those of the trajectories of their locations, assigned or not.
     """
-    from app.checkins.models import CheckIn
 
     if not has(user, "tasks.view"):
         return sa.false()
@@ -321,7 +322,6 @@ def checkin_scope(user) -> sa.ColumnElement[bool]:
 
 
 def visible_checkins(user) -> sa.Select:
-    from app.checkins.models import CheckIn
 
     return (sa.select(CheckIn)
             .join(Trajectory, CheckIn.trajectory_id == Trajectory.id)
@@ -331,7 +331,6 @@ def visible_checkins(user) -> sa.Select:
 def my_checkins(user) -> sa.Select:
     """The user's own tasks. A coordinator also gets the unassigned check-ins of their own
     locations: a check-in nobody owns would otherwise reach nobody."""
-    from app.checkins.models import CheckIn
 
     mine = CheckIn.assignee_id == user.id
     if has(user, "tasks.location") and user.location_ids:
@@ -348,7 +347,6 @@ def location_checkins(user) -> sa.Select:
 
 
 def get_checkin_or_404(user, checkin_id: int):
-    from app.checkins.models import CheckIn
 
     checkin = db.session.scalar(visible_checkins(user).where(CheckIn.id == checkin_id))
     if checkin is None:
@@ -365,8 +363,6 @@ SESSION_EDIT_DAYS = 7
 
 def own_match_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on Match: the open (active, paused) matches of volunteer `user`."""
-    from app.matching.models import Match
-    from app.volunteers.models import Volunteer
 
     if not has(user, "volunteer.own"):
         return sa.false()
@@ -377,19 +373,16 @@ def own_match_scope(user) -> sa.ColumnElement[bool]:
 
 
 def own_match_trajectory_ids(user) -> sa.Select:
-    from app.matching.models import Match
 
     return sa.select(Match.trajectory_id).where(own_match_scope(user))
 
 
 def own_matches(user) -> sa.Select:
-    from app.matching.models import Match
 
     return sa.select(Match).where(own_match_scope(user))
 
 
 def get_own_match_or_404(user, match_id: int):
-    from app.matching.models import Match
 
     match = db.session.scalar(own_matches(user).where(Match.id == match_id))
     if match is None:
@@ -399,7 +392,6 @@ def get_own_match_or_404(user, match_id: int):
 
 def get_own_session_or_404(user, session_id: int):
     """A session on one of the volunteer's own open matches."""
-    from app.matching.models import Match, MatchSession
 
     session = db.session.scalar(
         sa.select(MatchSession).join(Match, MatchSession.match_id == Match.id)
@@ -412,7 +404,6 @@ def get_own_session_or_404(user, session_id: int):
 
 def can_edit_session(user, session, now) -> bool:
     """Volunteers correct their own sessions for 7 days after logging them."""
-    from datetime import timedelta
 
     return (has(user, "volunteer.own") and session.created_by_id == user.id
             and now - session.created_at <= timedelta(days=SESSION_EDIT_DAYS))
@@ -420,7 +411,6 @@ def can_edit_session(user, session, now) -> bool:
 
 def match_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on Match for staff pages: matches on trajectories `user` may see."""
-    from app.matching.models import Match
 
     if not has(user, "matches.manage"):
         return sa.false()
@@ -428,7 +418,6 @@ def match_scope(user) -> sa.ColumnElement[bool]:
 
 
 def get_match_or_404(user, match_id: int):
-    from app.matching.models import Match
 
     match = db.session.scalar(sa.select(Match).where(Match.id == match_id, match_scope(user)))
     if match is None:
@@ -438,7 +427,6 @@ def get_match_or_404(user, match_id: int):
 
 def session_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on MatchSession for staff pages (the "Zorgen" list, a trajectory's log)."""
-    from app.matching.models import Match, MatchSession
 
     if not has(user, "concerns.view"):
         return sa.false()
@@ -446,7 +434,6 @@ def session_scope(user) -> sa.ColumnElement[bool]:
 
 
 def get_session_or_404(user, session_id: int):
-    from app.matching.models import MatchSession
 
     session = db.session.scalar(
         sa.select(MatchSession).where(MatchSession.id == session_id, session_scope(user)))
@@ -457,7 +444,6 @@ def get_session_or_404(user, session_id: int):
 
 def volunteer_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on Volunteer: profiles `user` may see and manage (by location)."""
-    from app.volunteers.models import Volunteer, volunteer_locations
 
     if not has(user, "volunteers.manage"):
         return sa.false()
@@ -473,13 +459,11 @@ def volunteer_scope(user) -> sa.ColumnElement[bool]:
 
 
 def visible_volunteers(user) -> sa.Select:
-    from app.volunteers.models import Volunteer
 
     return sa.select(Volunteer).where(volunteer_scope(user))
 
 
 def get_volunteer_or_404(user, volunteer_id: int):
-    from app.volunteers.models import Volunteer
 
     volunteer = db.session.scalar(visible_volunteers(user).where(Volunteer.id == volunteer_id))
     if volunteer is None:
@@ -489,7 +473,6 @@ def get_volunteer_or_404(user, volunteer_id: int):
 
 def offer_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on Offer: offers at the user's locations (admins: all)."""
-    from app.matching.models import Offer
 
     if not (has(user, "offers.manage") or has(user, "enrollments.manage")):
         return sa.false()
@@ -500,7 +483,6 @@ def offer_scope(user) -> sa.ColumnElement[bool]:
 
 
 def get_offer_or_404(user, offer_id: int):
-    from app.matching.models import Offer
 
     offer = db.session.scalar(sa.select(Offer).where(Offer.id == offer_id, offer_scope(user)))
     if offer is None:
@@ -517,7 +499,6 @@ def get_editable_match_or_404(user, match_id: int):
 
 
 def get_enrollment_or_404(user, enrollment_id: int):
-    from app.matching.models import Enrollment
 
     if not has(user, "enrollments.manage"):
         abort(404)
@@ -544,7 +525,6 @@ def get_editable_enrollment_or_404(user, enrollment_id: int):
 def report_locations(user) -> list:
     """Locations `user` may see figures of: an admin all (also closed ones, for past years),
     a coordinator their own."""
-    from app.admin.models import Location
 
     if not has(user, "reports.view"):
         return []
@@ -559,7 +539,6 @@ def report_locations(user) -> list:
 
 def partner_referrals(partner_id: int | None) -> sa.Select:
     """Referrals made by partner organisation `partner_id` (for the portal and the API)."""
-    from app.referrals.models import Referral
 
     if partner_id is None:
         return sa.select(Referral).where(sa.false())
@@ -573,7 +552,6 @@ def visible_partner_referrals(user) -> sa.Select:
 
 
 def get_partner_referral_or_404(user, referral_id: int):
-    from app.referrals.models import Referral
 
     referral = db.session.scalar(
         visible_partner_referrals(user).where(Referral.id == referral_id))

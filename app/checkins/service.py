@@ -15,11 +15,14 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.audit import service as audit
 from app.auth.models import User
+from app.auth.permissions import my_checkins
 from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus, FollowUpRule
+from app.core.choices import CHECKIN_KIND
 from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
+from app.matching.models import Match
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
 
@@ -62,7 +65,6 @@ def due_date(rule: FollowUpRule, base: date) -> date:
 def create_rule(data: dict, user, now: datetime) -> FollowUpRule:
     """An admin's own rule, after the existing ones; it plans check-ins for events from now
     on (what happened before is not planned afterwards)."""
-    from app.core.choices import CHECKIN_KIND
 
     for name, allowed in (("event", RULE_EVENTS), ("offset_unit", OFFSET_UNITS),
                           ("assignee", ASSIGNEES), ("checkin_kind", tuple(CHECKIN_KIND))):
@@ -306,7 +308,6 @@ def reassign_owner_checkins(trajectory: Trajectory, previous_owner_id: int | Non
 # --- Completing --------------------------------------------------------------------------------
 
 def _match_is_active(match_id: int) -> bool:
-    from app.matching.models import Match
 
     match = db.session.get(Match, match_id)
     return match is not None and match.is_active
@@ -472,7 +473,6 @@ def overdue_checkins(now: datetime, scope=None, *, include_today: bool = False
 
 def digest_checkins(user, now: datetime) -> list[CheckIn]:
     """What is late or due today on the user's "Mijn taken" (the same query as /taken)."""
-    from app.auth.permissions import my_checkins
 
     return list(db.session.scalars(task_query(my_checkins(user), now, through=local_date(now))))
 

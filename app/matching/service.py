@@ -28,7 +28,7 @@ from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
-from app.intakes.models import GoalStatus, LearningGoal
+from app.intakes.models import GoalStatus, Intake, LearningGoal
 from app.matching import scoring
 from app.matching.models import (
     Enrollment,
@@ -39,7 +39,8 @@ from app.matching.models import (
     Offer,
     SessionGoal,
 )
-from app.participants.models import Trajectory, TrajectoryStatus
+from app.notifications.service import absolute_url, notify
+from app.participants.models import Participant, Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
 from app.volunteers.models import Volunteer, VolunteerStatus, volunteer_locations
 
@@ -88,8 +89,6 @@ def trajectory_needs(trajectories: Sequence[Trajectory], today: date) -> dict[in
 
     A fixed number of queries for any number of trajectories.
     """
-    from app.intakes.models import Intake
-    from app.participants.models import Participant
 
     ids = [t.id for t in trajectories]
     if not ids:
@@ -651,7 +650,6 @@ def concern_recipients(trajectory: Trajectory) -> list:
 
 def _signal_concern(session: MatchSession, now: datetime) -> None:
     """A concern goes to the coordinator at once, in the app (and the next daily digest)."""
-    from app.notifications.service import absolute_url, notify
 
     trajectory = session.match.trajectory
     name = trajectory.participant.short_name

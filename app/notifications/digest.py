@@ -11,6 +11,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
+from app.auth.permissions import has, trajectory_scope
+from app.checkins import service as checkins
 from app.checkins.models import CheckIn
 from app.core.choices import CHECKIN_OUTCOME, label
 from app.core.timeutil import local_date, to_utc
@@ -41,7 +43,6 @@ def _checkin_text(checkin: CheckIn, today) -> str:
 
 def due_checkins(user, now: datetime) -> list[CheckIn]:
     """Open check-ins due today or earlier for `user` (as on /taken)."""
-    from app.checkins import service as checkins
 
     return checkins.digest_checkins(user, now)
 
@@ -124,7 +125,6 @@ def out_of_view_section(user, now: datetime) -> DigestSection | None:
 
 
 def waiting_section(user, now: datetime) -> DigestSection | None:
-    from app.checkins import service as checkins
 
     locations = _location_ids(user)
     if not locations:
@@ -146,8 +146,6 @@ def checkin_concerns_section(user, now: datetime) -> DigestSection | None:
     Without an earlier digest: those of the last 7 days. The note itself stays in Houvast
     (a mail can end up anywhere); the link leads to the participant page where it is.
     """
-    from app.auth.permissions import has, trajectory_scope
-    from app.checkins import service as checkins
 
     if not has(user, "concerns.view"):
         return None

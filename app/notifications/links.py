@@ -5,6 +5,7 @@ from urllib.parse import urljoin
 from flask import current_app
 from werkzeug.routing import BuildError
 
+from app.auth.permissions import has
 from app.core.mail import external_url
 
 
@@ -31,7 +32,6 @@ def tasks_link() -> str:
 def checkin_link(checkin, user) -> str:
     """Staff act on the participant page (phone number, history); a volunteer, who may
     not open that page, completes the check-in on their task list."""
-    from app.auth.permissions import has
 
     if checkin.kind == "first_contact" and has(user, "referrals.contact"):
         return referral_contact_link(checkin.trajectory)

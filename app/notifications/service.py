@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import Role
+from app.auth.permissions import own_notifications
+from app.core.mail import MailError, build_message, external_url, send_message
 from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
 
@@ -67,11 +70,10 @@ def channel_for(user) -> str:
 
 
 def _insert():
+    # Each dialect has its own INSERT ... ON CONFLICT DO NOTHING construct.
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Notification)
+        return postgresql.insert(Notification)
+    return sqlite.insert(Notification)
 
 
 _UNIQUE = ["kind", "subject_key", "recipient_key", "period_key"]
@@ -213,7 +215,6 @@ def deliver_pending(now: datetime) -> list[Notification]:
     has been tried for long enough: see RETRY_FOR). A crash between sending and recording
     "sent" means the mail may go once more: better twice than never for a reminder.
     """
-    from app.core.mail import MailError, build_message, send_message
 
     db.session.commit()  # claims made earlier in this transaction are on disk first
     # Both halves are served by the (status, next_attempt_at) index.
@@ -340,7 +341,6 @@ def sections_for(user, now: datetime) -> list[DigestSection]:
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    from app.core.mail import external_url
 
     return external_url(endpoint, **values)
 
@@ -349,7 +349,6 @@ def absolute_url(endpoint: str, **values) -> str:
 
 def inbox_query(user) -> sa.Select:
     """The user's messages for /berichten: what was never sent is no message to read."""
-    from app.auth.permissions import own_notifications
 
     return own_notifications(user).where(Notification.status != NotificationStatus.SKIPPED)
 

@@ -19,7 +19,7 @@ from app.notifications.models import Notification
 from app.notifications.service import notify_address
 from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
 from app.participants.service import consents_in_force
-from app.partners.models import Partner
+from app.partners.models import Partner, PartnerContact
 from app.referrals.models import Referral
 
 STAGES = {
@@ -109,7 +109,6 @@ def with_stage_details(query: sa.Select) -> sa.Select:
 def contact_for(user) -> int | None:
     """The partner's contact person with the same e-mail as the portal user: signals about
     their referrals then go to them rather than to the organisation's general address."""
-    from app.partners.models import PartnerContact
 
     if user.partner_id is None or not user.email:
         return None

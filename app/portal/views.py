@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +21,6 @@ from app.referrals.service import PersonInput, ReferralInput, register_referral
 
 
 def _locations():
-    import sqlalchemy as sa
 
     return db.session.scalars(
         sa.select(Location).where(Location.active.is_(True)).order_by(Location.name)).all()

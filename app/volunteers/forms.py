@@ -29,6 +29,7 @@ from wtforms.validators import (
 
 from app.core import choices
 from app.core.phone import PhoneField, PhoneNumber
+from app.core.timeutil import local_date, utcnow
 from app.matching.forms import select_choices
 from app.volunteers.models import VolunteerStatus
 
@@ -72,7 +73,6 @@ class VolunteerForm(FlaskForm):
     submit = SubmitField(_l("Opslaan"))
 
     def validate_vog_on(self, field):
-        from app.core.timeutil import local_date, utcnow
 
         if field.data and field.data > local_date(utcnow()):
             raise ValidationError(_l("De datum van de VOG ligt in de toekomst."))

@@ -4,9 +4,15 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from app.auth.models import User
+from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus
+from app.checkins.service import complete_checkin
+from app.core.timeutil import to_utc
 from app.extensions import db
+from app.matching import service as matching
 from app.participants.models import TrajectoryStatus
 from app.seed import SeedContext, demo_phone
+from app.volunteers import service as volunteers
 from app.volunteers.models import VolunteerStatus
 
 # (first name, last name, location keys, languages, capacity, domains, sex)
@@ -51,8 +57,6 @@ PRACTISED = [
 
 
 def seed_volunteers_and_matches(ctx: SeedContext) -> None:
-    from app.matching import service as matching
-    from app.volunteers import service as volunteers
 
     rng = ctx.rng
     coordinator = ctx.users["coordinator"]
@@ -126,7 +130,6 @@ def seed_volunteers_and_matches(ctx: SeedContext) -> None:
 
 def _sessions(ctx: SeedContext, match, volunteer, start_ago: int, last_ago: int,
               concern_last: bool) -> None:
-    from app.matching import service as matching
 
     rng = ctx.rng
     goals = matching.workable_goals(match.trajectory_id)
@@ -156,10 +159,6 @@ def _sessions(ctx: SeedContext, match, volunteer, start_ago: int, last_ago: int,
 def _complete_past_match_checkins(ctx: SeedContext) -> None:
     """The "klikt het?" and later check-ins of the demo matches happened on time: done, so
     the lists show what is really due now. The rhythm plans the next ones by itself."""
-    from app.auth.models import User
-    from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus
-    from app.checkins.service import complete_checkin
-    from app.core.timeutil import to_utc
 
     for _round in range(10):
         past = db.session.scalars(

@@ -9,15 +9,21 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from app.admin.service import email_taken, invite_user
 from app.audit import service as audit
 from app.auth.models import Role
+from app.checkins.models import CheckIn, CheckInStatus
+from app.core import choices
 from app.core.errors import DomainError
 from app.core.phone import clean_phone
+from app.core.timeutil import local_date
 from app.extensions import db
+from app.intakes.models import Intake, LearningGoal
 from app.matching import scoring
+from app.matching import service as matching
 from app.matching.models import Match, MatchSession
 from app.participants.models import Trajectory
-from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining
+from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining, volunteer_locations
 
 
 class VolunteerError(DomainError):
@@ -62,8 +68,6 @@ def set_status(volunteer: Volunteer, *, status: str, reason: str | None, by,
                now: datetime) -> list[Match]:
     """Active, paused or stopped, with a reason. Stopping ends the volunteer's matches (the
     participants go back to the waiting list); returns the matches that ended."""
-    from app.core.timeutil import local_date
-    from app.matching import service as matching
 
     if status not in list(VolunteerStatus):
         raise ValueError(status)
@@ -141,7 +145,6 @@ def invite_account(volunteer: Volunteer, *, by, now: datetime):
     The invitation mail goes out after the commit (the view sends it), so a failing mail
     server never loses the account.
     """
-    from app.admin.service import email_taken, invite_user
 
     if volunteer.user_id is not None:
         raise VolunteerError(_("Deze vrijwilliger heeft al een account."))
@@ -170,7 +173,6 @@ def overview_query(scope: sa.ColumnElement[bool], *, status: str | None = None,
                    location_id: int | None = None, with_room: bool = False,
                    search: str | None = None) -> sa.Select:
     """Volunteers in `scope`, filtered; "with room" compares open matches with capacity."""
-    from app.volunteers.models import volunteer_locations
 
     load = (
         sa.select(sa.func.count(Match.id))
@@ -223,8 +225,6 @@ class MyParticipant:
 def my_participants(matches: Sequence[Match], user, today: date,
                     silence_days: int = 21) -> list[MyParticipant]:
     """Cards for "Mijn deelnemers": a fixed number of queries for any number of matches."""
-    from app.checkins.models import CheckIn, CheckInStatus
-    from app.intakes.models import Intake, LearningGoal
 
     if not matches:
         return []
@@ -279,7 +279,6 @@ def my_participants(matches: Sequence[Match], user, today: date,
 
 
 def _checkin_title(checkin) -> str:
-    from app.core import choices
 
     mapping = getattr(choices, "CHECKIN_KIND", {})
     return _("Contactmoment: %(what)s", what=choices.label(mapping, checkin.kind))

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app.admin.service import reference_choices, reference_labels
+from app.admin.service import reference_choices, reference_labels, send_password_link
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import (
@@ -22,6 +22,7 @@ from app.auth.permissions import (
     volunteer_scope,
 )
 from app.core.errors import domain_action
+from app.core.mail import MailError
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.matching import scoring
@@ -209,8 +210,6 @@ def remove_training(volunteer_id: int, training_id: int):
 @bp.post("/vrijwilligers/<int:volunteer_id>/account/uitnodigen")
 @require("volunteers.manage")
 def invite(volunteer_id: int):
-    from app.admin.service import send_password_link
-    from app.core.mail import MailError
 
     volunteer = get_volunteer_or_404(current_user, volunteer_id)
     if not ButtonForm().validate_on_submit():
