@@ -3,10 +3,14 @@ TEST_DATABASE_URL), a client, per-role login helpers and small factories."""
 
 import contextvars
 import os
+from contextlib import contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -16,6 +20,66 @@ from app.extensions import db as _db
 from config import TestConfig
 
 from . import factories
+
+# --- The clock -------------------------------------------------------------------------------
+# HOUVAST_TEST_TODAY=2028-12-31 (or 2028-12-31T23:30, local time) runs the whole suite on that
+# day, the clock ticking from 10:00 in Amsterdam: a test that leans on today's date without
+# saying so fails on some day. A test's own frozen clock still wins (time_machine nests).
+
+def _moved_today() -> datetime | None:
+    text = os.environ.get("HOUVAST_TEST_TODAY", "").strip()
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if "T" not in text and " " not in text:
+        moment = datetime.combine(date.fromisoformat(text), time(10, 0))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+    return moment
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moved_clock():
+    moment = _moved_today()
+    if moment is None:
+        yield None
+        return
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller
+
+
+def pytest_report_header(config):
+    moment = _moved_today()
+    return f"clock moved to {moment.isoformat()} (HOUVAST_TEST_TODAY)" if moment else None
+
+
+@pytest.fixture
+def frozen(request):
+    """The clock stands still at the test module's NOW; yields the traveller (`.shift()`)."""
+    with time_machine.travel(request.module.NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def count_queries(db):
+    """`with count_queries() as statements:` collects every SQL statement sent meanwhile,
+    also those of test-client requests (they share the engine, not the session)."""
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
 
 # Tables whose rows come from migrations; every other table is emptied between tests.
 KEEP_TABLES = {"alembic_version", "reference_items", "followup_rules"}

@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.core import events
@@ -15,12 +14,6 @@ from app.participants.models import Consent, Trajectory
 from . import factories
 
 NOW = factories.aware(2026, 11, 16, 10, 0)  # a Monday; 11:00 in Amsterdam
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

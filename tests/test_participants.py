@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.participants.models import Consent, Participant, Trajectory
@@ -12,12 +11,6 @@ from app.participants.models import Consent, Participant, Trajectory
 from . import factories
 
 NOW = factories.aware(2026, 11, 16, 10, 0)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

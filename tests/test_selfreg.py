@@ -2,7 +2,6 @@
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.extensions import db as db_ext
@@ -187,12 +186,6 @@ def test_a_decided_registration_is_not_in_the_queue_nor_openable(client, auth, d
 # --- A self-registration of someone already known --------------------------------------------
 
 NOW = factories.aware(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _known(location, status="ended"):
