@@ -189,6 +189,58 @@ def auth(client):
     return AuthActions(client)
 
 
+# --- One seeded demo database for the whole session ----------------------------------------
+# `flask seed-demo` takes seconds; the tests that need its data share one run. The first such
+# test seeds (on the configured database, SQLite or PostgreSQL), every later one gets the same
+# rows put back into its emptied tables.
+
+DEMO_NOW = "2026-11-20T09:00"
+_DEMO: dict = {}
+
+
+def _seeded_tables():
+    return [t for t in _db.metadata.sorted_tables if t.name not in KEEP_TABLES]
+
+
+def _restore_demo_rows() -> None:
+    for table in _seeded_tables():
+        rows = _DEMO["rows"][table.name]
+        if not rows:
+            continue
+        _db.session.execute(table.insert(), rows)
+        pk = list(table.primary_key.columns)
+        if _db.engine.dialect.name == "postgresql" and len(pk) == 1 and pk[0].autoincrement:
+            # Explicit ids leave the sequence behind: the test's own inserts would collide.
+            _db.session.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence(:t, :c), :v)"),
+                {"t": f'"{table.name}"', "c": pk[0].name,
+                 "v": max(row[pk[0].name] for row in rows)})
+    _db.session.commit()
+
+
+class DemoData:
+    """What `flask seed-demo --now DEMO_NOW` printed (with a fresh password: no
+    HOUVAST_DEMO_PASSWORD) and left in the database."""
+
+    def __init__(self, output: str):
+        self.output = output
+        self.password = output.strip().splitlines()[-1].removeprefix("password: ")
+
+
+@pytest.fixture
+def demo_data(app, runner, monkeypatch):
+    if not _DEMO:
+        monkeypatch.delenv("HOUVAST_DEMO_PASSWORD", raising=False)
+        result = runner.invoke(args=["seed-demo", "--now", DEMO_NOW])
+        assert result.exit_code == 0, result.output
+        _DEMO["output"] = result.output
+        _DEMO["rows"] = {t.name: _kept_rows(t) for t in _seeded_tables()}
+        _db.session.commit()
+    else:
+        _restore_demo_rows()
+    return DemoData(_DEMO["output"])
+
+
 # --- A real SMTP server for mail tests (aiosmtpd on a free loopback port) -----------------
 
 def free_port() -> int:
