@@ -23,6 +23,9 @@ from app.auth.session import PUBLIC_ENDPOINTS
 
 from . import factories
 
+# After the session a test posts (held on 2026-11-20): that date is not in the future.
+NOW = factories.aware(2026, 11, 23, 10, 0)
+
 SECRET_NAME = "Geheimnaam"
 SECRET_PHONE = "06-99887766"
 ROLES = ("admin", "coordinator", "staff", "volunteer", "partner")
@@ -222,7 +225,7 @@ def test_matrix(app, client, auth, db, role, restore_kept_tables):
 
 # --- Edited hidden fields ---------------------------------------------------------------------
 
-def test_volunteer_posting_a_goal_of_another_match_gets_404(client, auth, db):
+def test_volunteer_posting_a_goal_of_another_match_gets_404(client, auth, db, frozen):
     from app.matching.models import MatchSession
 
     here, values = foreign_world(db)
