@@ -72,6 +72,15 @@ def _count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
+def test_opening_the_intake_shows_in_the_audit_log(client, auth, setup):
+    assert client.get(f"/intake/{setup['trajectory'].id}").status_code == 200
+    auth.logout()
+    auth.as_role("admin")
+    log = client.get(f"/logboek/?deelnemer={setup['participant'].id}").get_data(as_text=True)
+    assert re.search(rf"<td>{re.escape(setup['staff'].name)}</td>\s*<td>view</td>\s*"
+                     r"<td>intake</td>", log)
+
+
 def test_intake_form_offers_the_participants_scale_and_an_accessible_grid(client, setup):
     t = setup["trajectory"]
     setup["participant"].language_background = "nt1"
