@@ -496,6 +496,18 @@ def test_queue_hints_cost_one_query_for_3_or_15_rows(client, auth, db, frozen, c
     assert len(many) == len(few), "\n\n".join(many)
 
 
+def test_showing_a_possible_match_is_in_that_persons_audit_log(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0])
+    db.session.commit()
+    page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
+    assert "Is dit iemand die we al kennen?" in page
+    auth.logout()
+    auth.as_role("admin")
+    log = html_of(client.get(f"/logboek/?deelnemer={known.id}"))
+    assert f"participant #{known.id}: getoond als mogelijke dubbele" in log
+
+
 def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db, frozen):
     staff = auth.as_role("staff")
     known, new = _twice(staff.locations[0], email=None)
