@@ -183,6 +183,13 @@ class AuthActions:
         assert response.status_code == 302, "sign-in failed in test set-up"
         return user
 
+    def audit_log(self, participant_id: int | None = None) -> str:
+        """The audit log page (of one participant) as a new admin sees it; signs out first."""
+        self.logout()
+        self.as_role("admin")
+        query = f"?deelnemer={participant_id}" if participant_id else ""
+        return self._client.get(f"/logboek/{query}").get_data(as_text=True)
+
 
 @pytest.fixture
 def auth(client):

@@ -74,9 +74,7 @@ def _count(db, model) -> int:
 
 def test_opening_the_intake_shows_in_the_audit_log(client, auth, setup):
     assert client.get(f"/intake/{setup['trajectory'].id}").status_code == 200
-    auth.logout()
-    auth.as_role("admin")
-    log = client.get(f"/logboek/?deelnemer={setup['participant'].id}").get_data(as_text=True)
+    log = auth.audit_log(setup["participant"].id)
     assert re.search(rf"<td>{re.escape(setup['staff'].name)}</td>\s*<td>view</td>\s*"
                      r"<td>intake</td>", log)
 

@@ -1,5 +1,6 @@
 """The participant list, the participant page, editing details, consent and ownership."""
 
+import re
 from datetime import date
 
 import pytest
@@ -238,6 +239,15 @@ def test_viewing_a_participant_is_logged(client, db, desk):
         AuditEvent.object_type == "participant"))
     assert (event.action, event.participant_id, event.user_id) == (
         "view", p.id, desk["staff"].id)
+
+
+@pytest.mark.parametrize(("page", "logged"), [("bewerken", r"participant #\d+: bewerken"),
+                                             ("toestemming", "consent</td>")])
+def test_opening_the_edit_and_consent_pages_is_logged(client, auth, db, desk, page, logged):
+    p, _ = _person(desk["location"])
+    db.session.commit()
+    assert client.get(f"/deelnemers/{p.id}/{page}").status_code == 200
+    assert re.search(rf"<td>view</td>\s*<td>{logged}", auth.audit_log(p.id))
 
 
 # --- Editing details -------------------------------------------------------------------------

@@ -502,9 +502,7 @@ def test_showing_a_possible_match_is_in_that_persons_audit_log(client, auth, db,
     db.session.commit()
     page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
     assert "Is dit iemand die we al kennen?" in page
-    auth.logout()
-    auth.as_role("admin")
-    log = html_of(client.get(f"/logboek/?deelnemer={known.id}"))
+    log = auth.audit_log(known.id)
     assert f"participant #{known.id}: getoond als mogelijke dubbele" in log
 
 
@@ -732,6 +730,18 @@ def test_contact_page_shows_what_is_needed_to_call(client, auth, db, frozen):
 
 
 # --- Planning the intake -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("page", "summary"), [("contact", "pagina eerste contact"),
+                                              ("intake", "intake plannen")])
+def test_opening_the_contact_and_intake_pages_is_logged(client, auth, db, frozen, page,
+                                                        summary):
+    staff = auth.as_role("staff")
+    trajectory = _referred(staff.locations[0], "Ahmed", TODAY)
+    db.session.commit()
+    assert client.get(f"/aanmeldingen/{trajectory.id}/{page}").status_code == 200
+    log = auth.audit_log(trajectory.participant_id)
+    assert f"trajectory #{trajectory.id}: {summary}" in log
+
 
 def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
     staff = auth.as_role("staff")

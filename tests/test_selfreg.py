@@ -173,6 +173,14 @@ def test_queue_view_is_logged_and_open_to_staff_of_every_location(client, auth, 
     assert "pagina 1" in event.summary
 
 
+def test_opening_a_self_registration_is_logged(client, auth, db):
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff")
+    (registration,) = _registrations(db)
+    assert client.get(f"/zelfmeldingen/{registration.id}/").status_code == 200
+    assert f"self_registration #{registration.id}: zelfmelding bekeken" in auth.audit_log()
+
+
 def test_a_decided_registration_is_not_in_the_queue_nor_openable(client, auth, db):
     client.post("/aanmelden", data=_form())
     auth.as_role("staff")
