@@ -216,7 +216,8 @@ def _restore_demo_rows() -> None:
             continue
         _db.session.execute(table.insert(), rows)
         pk = list(table.primary_key.columns)
-        if _db.engine.dialect.name == "postgresql" and len(pk) == 1 and pk[0].autoincrement:
+        if (_db.engine.dialect.name == "postgresql" and len(pk) == 1
+                and isinstance(pk[0].type, sa.Integer)):
             # Explicit ids leave the sequence behind: the test's own inserts would collide.
             _db.session.execute(
                 sa.text("SELECT setval(pg_get_serial_sequence(:t, :c), :v)"),
