@@ -92,7 +92,7 @@ def feature_tests(tree: Path, feature: str) -> list[str]:
     return sorted(f"tests/{name}" for name in names)
 
 
-FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - |$)", re.M)
+FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.M)
 
 
 def run_tests(tree: Path, args: list[str], marks: str) -> str | None:

@@ -242,7 +242,8 @@ def test_viewing_a_participant_is_logged(client, db, desk):
 
 
 @pytest.mark.parametrize(("page", "logged"), [("bewerken", r"participant #\d+: bewerken"),
-                                             ("toestemming", "consent</td>")])
+                                             ("toestemming", "consent</td>")],
+                         ids=["bewerken", "toestemming"])
 def test_opening_the_edit_and_consent_pages_is_logged(client, auth, db, desk, page, logged):
     p, _ = _person(desk["location"])
     db.session.commit()
