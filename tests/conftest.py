@@ -3,10 +3,14 @@ TEST_DATABASE_URL), a client, per-role login helpers and small factories."""
 
 import contextvars
 import os
+from contextlib import contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -16,6 +20,66 @@ from app.extensions import db as _db
 from config import TestConfig
 
 from . import factories
+
+# --- The clock -------------------------------------------------------------------------------
+# HOUVAST_TEST_TODAY=2028-12-31 (or 2028-12-31T23:30, local time) runs the whole suite on that
+# day, the clock ticking from 10:00 in Amsterdam: a test that leans on today's date without
+# saying so fails on some day. A test's own frozen clock still wins (time_machine nests).
+
+def _moved_today() -> datetime | None:
+    text = os.environ.get("HOUVAST_TEST_TODAY", "").strip()
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if "T" not in text and " " not in text:
+        moment = datetime.combine(date.fromisoformat(text), time(10, 0))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+    return moment
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moved_clock():
+    moment = _moved_today()
+    if moment is None:
+        yield None
+        return
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller
+
+
+def pytest_report_header(config):
+    moment = _moved_today()
+    return f"clock moved to {moment.isoformat()} (HOUVAST_TEST_TODAY)" if moment else None
+
+
+@pytest.fixture
+def frozen(request):
+    """The clock stands still at the test module's NOW; yields the traveller (`.shift()`)."""
+    with time_machine.travel(request.module.NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def count_queries(db):
+    """`with count_queries() as statements:` collects every SQL statement sent meanwhile,
+    also those of test-client requests (they share the engine, not the session)."""
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
 
 # Tables whose rows come from migrations; every other table is emptied between tests.
 KEEP_TABLES = {"alembic_version", "reference_items", "followup_rules"}
@@ -119,10 +183,70 @@ class AuthActions:
         assert response.status_code == 302, "sign-in failed in test set-up"
         return user
 
+    def audit_log(self, participant_id: int | None = None) -> str:
+        """The audit log page (of one participant) as a new admin sees it; signs out first."""
+        self.logout()
+        self.as_role("admin")
+        query = f"?deelnemer={participant_id}" if participant_id else ""
+        return self._client.get(f"/logboek/{query}").get_data(as_text=True)
+
 
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+# --- One seeded demo database for the whole session ----------------------------------------
+# `flask seed-demo` takes seconds; the tests that need its data share one run. The first such
+# test seeds (on the configured database, SQLite or PostgreSQL), every later one gets the same
+# rows put back into its emptied tables.
+
+DEMO_NOW = "2026-11-20T09:00"
+_DEMO: dict = {}
+
+
+def _seeded_tables():
+    return [t for t in _db.metadata.sorted_tables if t.name not in KEEP_TABLES]
+
+
+def _restore_demo_rows() -> None:
+    for table in _seeded_tables():
+        rows = _DEMO["rows"][table.name]
+        if not rows:
+            continue
+        _db.session.execute(table.insert(), rows)
+        pk = list(table.primary_key.columns)
+        if (_db.engine.dialect.name == "postgresql" and len(pk) == 1
+                and isinstance(pk[0].type, sa.Integer)):
+            # Explicit ids leave the sequence behind: the test's own inserts would collide.
+            _db.session.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence(:t, :c), :v)"),
+                {"t": f'"{table.name}"', "c": pk[0].name,
+                 "v": max(row[pk[0].name] for row in rows)})
+    _db.session.commit()
+
+
+class DemoData:
+    """What `flask seed-demo --now DEMO_NOW` printed (with a fresh password: no
+    HOUVAST_DEMO_PASSWORD) and left in the database."""
+
+    def __init__(self, output: str):
+        self.output = output
+        self.password = output.strip().splitlines()[-1].removeprefix("password: ")
+
+
+@pytest.fixture
+def demo_data(app, runner, monkeypatch):
+    if not _DEMO:
+        monkeypatch.delenv("HOUVAST_DEMO_PASSWORD", raising=False)
+        result = runner.invoke(args=["seed-demo", "--now", DEMO_NOW])
+        assert result.exit_code == 0, result.output
+        _DEMO["output"] = result.output
+        _DEMO["rows"] = {t.name: _kept_rows(t) for t in _seeded_tables()}
+        _db.session.commit()
+    else:
+        _restore_demo_rows()
+    return DemoData(_DEMO["output"])
 
 
 # --- A real SMTP server for mail tests (aiosmtpd on a free loopback port) -----------------

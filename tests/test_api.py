@@ -4,7 +4,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.api.models import ApiToken
 from app.api.service import create_token
@@ -15,13 +14,8 @@ from app.referrals.service import log_contact_attempt
 from . import factories
 
 NOW = factories.aware(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    """The requests record their own "now"; the staff steps below happen a day or two later."""
-    with time_machine.travel(NOW, tick=False):
-        yield
+# The requests record their own "now"; the staff steps below happen a day or two later.
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _token(db, partner=None):

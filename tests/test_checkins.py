@@ -1,11 +1,8 @@
 """Mijn taken: what is due, in the order people work, completed in two taps."""
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.checkins import service
 from app.checkins.models import CheckIn
@@ -17,26 +14,6 @@ from .factories import aware
 # Wednesday 25 November 2026, noon in Amsterdam.
 NOW = aware(2026, 11, 25, 11, 0)
 TODAY = date(2026, 11, 25)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@contextmanager
-def count_queries(db):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def task(first_name, due_on, *, assignee, location, status="planned", rule_code="waiting",
@@ -203,7 +180,8 @@ def test_partner_has_no_tasks_and_nav_shows_them_to_the_others(client, auth, db,
     assert 'href="/taken"' in client.get("/taken").get_data(as_text=True)
 
 
-def test_task_list_costs_the_same_queries_for_few_or_many_tasks(client, auth, db, frozen):
+def test_task_list_costs_the_same_queries_for_few_or_many_tasks(client, auth, db, frozen,
+                                                                count_queries):
     me = auth.as_role("coordinator")
     loc = me.locations[0]
 
@@ -219,7 +197,7 @@ def test_task_list_costs_the_same_queries_for_few_or_many_tasks(client, auth, db
         db.session.commit()
 
     def queries(path):
-        with count_queries(db) as statements:
+        with count_queries() as statements:
             assert client.get(path).status_code == 200
         return len(statements)
 

@@ -15,6 +15,7 @@ from app.referrals.models import ContactAttempt, Referral
 from app.volunteers.models import Volunteer
 
 from . import factories
+from .conftest import DEMO_NOW
 
 PASSWORD = "een-goed-wachtwoord"
 
@@ -130,20 +131,15 @@ def _counts(db) -> dict:
                                                 Trajectory, Referral, Intake, LearningGoal)}
 
 
-def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
-    result = runner.invoke(args=["seed-demo", "--now", "2026-11-23T09:00"],
-                           env={"HOUVAST_DEMO_PASSWORD": "demo-wachtwoord-2026"})
-    assert result.exit_code == 0, result.output
-
-    lines = result.output.strip().splitlines()
+def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth, demo_data):
+    lines = demo_data.output.strip().splitlines()
     accounts = [line for line in lines if line.split(":")[0] in ROLES]
     assert accounts == [
         "admin: admin@houvast.demo", "coordinator: coordinator@houvast.demo",
         "coordinator: coordinator2@houvast.demo", "staff: staff@houvast.demo",
         "volunteer: volunteer@houvast.demo", "partner: partner@houvast.demo",
     ]
-    assert lines[-1].startswith("password:")
-    assert "demo-wachtwoord-2026" not in result.output
+    assert lines[-1] == f"password: {demo_data.password}"
 
     assert _count(db, Location) == 3
     assert _count(db, Partner) >= 8
@@ -162,7 +158,7 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
         assert _user(db, email).locations
 
     # The stages hold what a Taalhuis would see.
-    day = date(2026, 11, 23)
+    day = date.fromisoformat(DEMO_NOW[:10])
     overdue = db.session.scalars(sa.select(Referral).join(Trajectory).where(
         Trajectory.status == "referred", Referral.first_contact_due < day)).all()
     assert len(overdue) >= 2
@@ -186,8 +182,8 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
         phones = db.session.scalars(sa.select(model.phone).where(model.phone.is_not(None)))
         assert all(normalise_phone(phone) == phone for phone in phones), model
 
-    # The demo password works.
-    assert auth.login("coordinator@houvast.demo", "demo-wachtwoord-2026").status_code == 302
+    # The printed password works.
+    assert auth.login("coordinator@houvast.demo", demo_data.password).status_code == 302
     assert client.get("/deelnemers/").status_code == 200
 
     # A second run refuses and changes nothing; --if-empty says so and succeeds.
@@ -195,8 +191,9 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code != 0
     assert "al gegevens" in again.output
+    # (with the printed password now in HOUVAST_DEMO_PASSWORD)
     quiet = runner.invoke(args=["seed-demo", "--if-empty"],
-                          env={"HOUVAST_DEMO_PASSWORD": "demo-wachtwoord-2026"})
+                          env={"HOUVAST_DEMO_PASSWORD": demo_data.password})
     assert quiet.exit_code == 0
     assert "Niets gedaan" in quiet.output
     assert _counts(db) == before
@@ -204,7 +201,7 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth):
     again_lines = quiet.output.strip().splitlines()
     assert [line for line in again_lines if line.split(":")[0] in ROLES] == accounts
     assert again_lines[-1] == "password: (uit HOUVAST_DEMO_PASSWORD)"
-    assert "demo-wachtwoord-2026" not in quiet.output
+    assert demo_data.password not in quiet.output
 
 
 def test_seed_demo_refuses_when_only_a_user_exists(runner, db):
@@ -228,7 +225,7 @@ def test_seed_demo_if_empty_on_real_data_shows_no_sign_ins(runner, db):
 
 
 def test_seed_demo_prints_a_fresh_password_and_makes_the_same_data_every_run(
-        runner, db, auth, monkeypatch):
+        runner, db, auth, monkeypatch, demo_data):
     from .conftest import _empty_tables
 
     monkeypatch.delenv("HOUVAST_DEMO_PASSWORD", raising=False)
@@ -243,8 +240,8 @@ def test_seed_demo_prints_a_fresh_password_and_makes_the_same_data_every_run(
         assert result.exit_code == 0, result.output
         return result.output.strip().splitlines()[-1].removeprefix("password: ")
 
-    first_run = runner.invoke(args=["seed-demo", "--if-empty", "--now", "2026-11-23T09:00"])
-    first_password = password_of(first_run)
+    first_run = demo_data  # `seed-demo --now DEMO_NOW` without HOUVAST_DEMO_PASSWORD
+    first_password = demo_data.password
     assert len(first_password) >= 10
     # Restarting `make run`: the sign-ins again, and where the password came from (it is
     # stored only as a hash, so it cannot be printed again).
@@ -264,8 +261,12 @@ def test_seed_demo_prints_a_fresh_password_and_makes_the_same_data_every_run(
     first = snapshot()
     assert len(first) == 60
 
+    # Another run, now with a chosen password: it is used, never printed, and the data are
+    # the same (the password is not part of the seed).
     _empty_tables()
-    second_password = password_of(runner.invoke(args=["seed-demo", "--now",
-                                                      "2026-11-23T09:00"]))
+    second_run = runner.invoke(args=["seed-demo", "--if-empty", "--now", DEMO_NOW],
+                               env={"HOUVAST_DEMO_PASSWORD": "demo-wachtwoord-2026"})
+    assert password_of(second_run) == "(uit HOUVAST_DEMO_PASSWORD)"
+    assert "demo-wachtwoord-2026" not in second_run.output
     assert snapshot() == first, "seeded: the same people in the same stages"
-    assert second_password != first_password, "the password is not part of the seed"
+    assert auth.login("admin@houvast.demo", "demo-wachtwoord-2026").status_code == 302

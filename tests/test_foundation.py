@@ -1,9 +1,11 @@
 """Health check, sign-in, sign-out, the sign-in requirement, CSRF and error pages."""
 
 import os
+import re
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from . import factories
 
@@ -46,6 +48,21 @@ def test_sign_in_and_out(client, auth, db):
     assert client.get("/deelnemers/").status_code == 200
     auth.logout()
     assert client.get("/deelnemers/").status_code == 302
+
+
+def test_the_admin_sees_when_someone_last_signed_in(client, auth, db):
+    user = factories.user("staff", name="Sanne de Balie")
+    db.session.commit()
+    with time_machine.travel(factories.aware(2026, 11, 23, 8, 30), tick=False):
+        assert auth.login(user).status_code == 302
+    auth.logout()
+
+    auth.as_role("admin")
+    page = client.get(f"/beheer/gebruikers/{user.id}/").get_data(as_text=True)
+    assert "Nog nooit" not in page
+    assert "<dd>23 nov 2026 09:30</dd>" in page, "in Amsterdam time"
+    log = auth.audit_log()
+    assert re.search(rf"<td>Sanne de Balie</td>\s*<td>login</td>\s*<td>user #{user.id}", log)
 
 
 def test_wrong_password_gives_dutch_message_and_keeps_email(client, db):

@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.core import events
@@ -15,12 +14,6 @@ from app.participants.models import Consent, Trajectory
 from . import factories
 
 NOW = factories.aware(2026, 11, 16, 10, 0)  # a Monday; 11:00 in Amsterdam
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
@@ -77,6 +70,13 @@ def form_data(**overrides) -> dict:
 
 def _count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_opening_the_intake_shows_in_the_audit_log(client, auth, setup):
+    assert client.get(f"/intake/{setup['trajectory'].id}").status_code == 200
+    log = auth.audit_log(setup["participant"].id)
+    assert re.search(rf"<td>{re.escape(setup['staff'].name)}</td>\s*<td>view</td>\s*"
+                     r"<td>intake</td>", log)
 
 
 def test_intake_form_offers_the_participants_scale_and_an_accessible_grid(client, setup):

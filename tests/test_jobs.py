@@ -16,6 +16,7 @@ from jobs.scan import out_of_view_scan
 from jobs.sweeps import run_all
 
 from . import factories
+from .conftest import DEMO_NOW
 
 MONDAY = date(2026, 11, 23)
 MONDAY_0700 = to_utc(MONDAY, 7)  # 06:00 UTC in winter
@@ -630,14 +631,12 @@ def _names_in_groups(page: str, groups: tuple[str, ...]) -> list[str]:
     return names
 
 
-def test_done_when_with_the_demo_data(app, db, runner, client, auth, monkeypatch):
+def test_done_when_with_the_demo_data(app, db, runner, client, auth, demo_data):
     """`flask seed-demo`, then `jobs tick` at a working-day 07:00 (issue 4, "Done when")."""
     from app.auth.models import User
     from app.participants.models import Trajectory
 
-    monkeypatch.setenv("HOUVAST_DEMO_PASSWORD", "demo-wachtwoord-123")
-    seeded = runner.invoke(args=["seed-demo", "--now", "2026-11-20T09:00"])
-    assert seeded.exit_code == 0, seeded.output
+    assert DEMO_NOW == "2026-11-20T09:00", "seeded on the Friday before MONDAY_0700"
     coordinators = list(db.session.scalars(
         sa.select(User).where(User.role == "coordinator").order_by(User.id)))
     # One open trajectory of the second coordinator goes silent for exactly 42 days.
@@ -664,7 +663,7 @@ def test_done_when_with_the_demo_data(app, db, runner, client, auth, monkeypatch
                             body.split("Contactmomenten: te laat en vandaag")[1].split("\n\n")[0],
                             flags=re.M)
         with time_machine.travel(MONDAY_0700 + timedelta(minutes=5), tick=False):
-            auth.login(coord.email, "demo-wachtwoord-123")
+            auth.login(coord.email, demo_data.password)
             on_task_list = []
             for page in range(1, 10):
                 html = client.get(f"/taken?page={page}").get_data(as_text=True)

@@ -2,12 +2,10 @@
 sessions counted as contact, concerns and the silence scan."""
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.core import events
@@ -35,26 +33,6 @@ def emitted():
     events.subscribe(recorder)
     yield seen
     events._subscribers.remove(recorder)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@contextmanager
-def count_queries(db):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def coordinator_with_waiting(auth, db, **kwargs):
@@ -112,7 +90,7 @@ def test_hard_limits_are_shown_apart_with_why(client, auth, db, frozen):
     assert "Stan" not in html  # stopped volunteers have left
 
 
-def test_ranking_uses_a_fixed_number_of_queries(app, db, frozen):
+def test_ranking_uses_a_fixed_number_of_queries(app, db, frozen, count_queries):
     coordinator = factories.user("coordinator")
     location = coordinator.locations[0]
     trajectory = factories.waiting_trajectory(location)
@@ -124,7 +102,7 @@ def test_ranking_uses_a_fixed_number_of_queries(app, db, frozen):
     def run():
         db.session.expire_all()
         t = db.session.get(type(trajectory), trajectory.id)
-        with count_queries(db) as statements:
+        with count_queries() as statements:
             ranking = matching.rank_volunteers(t, scope=volunteer_scope(coordinator),
                                                today=date(2026, 11, 23))
         return len(statements), len(ranking.proposed)

@@ -1,11 +1,8 @@
 """Buiten beeld: silent trajectories are flagged and listed until contact is made again."""
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
-import time_machine
 
 from app.checkins import service
 from app.participants.service import record_contact
@@ -14,20 +11,6 @@ from . import factories
 from .factories import aware
 
 NOW = aware(2026, 11, 25, 11, 0)
-
-
-@contextmanager
-def count_queries(db):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def silent_for(days, *, status="active", location=None, first_name="Fatima", **kwargs):
@@ -107,7 +90,7 @@ def test_a_done_checkin_clears_the_flag(db):
     assert service.scan_out_of_view(NOW + timedelta(hours=2)) == []
 
 
-def test_the_scan_is_set_based(db):
+def test_the_scan_is_set_based(db, count_queries):
     def statements_for(n):
         for i in range(n):
             silent_for(43 + i)
@@ -115,7 +98,7 @@ def test_the_scan_is_set_based(db):
             not_reached(t, 4)
             not_reached(t, 3)
         db.session.commit()
-        with count_queries(db) as statements:
+        with count_queries() as statements:
             flagged = service.scan_out_of_view(NOW + timedelta(minutes=n))
         assert len(flagged) == 2 * n
         return len(statements)
@@ -131,12 +114,6 @@ def test_waiting_too_long_after_21_days(db):
     other = factories.trajectory(status="waiting", waiting_since=date(2026, 10, 1))
     assert service.waiting_too_long(NOW, scope=[loc.id]) == [long_wait]
     assert service.waiting_too_long(NOW) == [other, long_wait]
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def test_coordinator_sees_the_out_of_view_list_of_their_locations(client, auth, db, frozen):

@@ -1,10 +1,10 @@
 """The participant list, the participant page, editing details, consent and ownership."""
 
+import re
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.participants.models import Consent, Participant, Trajectory
@@ -12,12 +12,6 @@ from app.participants.models import Consent, Participant, Trajectory
 from . import factories
 
 NOW = factories.aware(2026, 11, 16, 10, 0)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
@@ -246,6 +240,16 @@ def test_viewing_a_participant_is_logged(client, db, desk):
         AuditEvent.object_type == "participant"))
     assert (event.action, event.participant_id, event.user_id) == (
         "view", p.id, desk["staff"].id)
+
+
+@pytest.mark.parametrize(("page", "logged"), [("bewerken", r"participant #\d+: bewerken"),
+                                             ("toestemming", "consent</td>")],
+                         ids=["bewerken", "toestemming"])
+def test_opening_the_edit_and_consent_pages_is_logged(client, auth, db, desk, page, logged):
+    p, _ = _person(desk["location"])
+    db.session.commit()
+    assert client.get(f"/deelnemers/{p.id}/{page}").status_code == 200
+    assert re.search(rf"<td>view</td>\s*<td>{logged}", auth.audit_log(p.id))
 
 
 # --- Editing details -------------------------------------------------------------------------

@@ -25,6 +25,9 @@ from app.extensions import db as db_
 
 from . import factories
 
+# After the session a test posts (held on 2026-11-20): that date is not in the future.
+NOW = factories.aware(2026, 11, 23, 10, 0)
+
 SECRET_NAME = "Geheimnaam"
 SECRET_PHONE = "06 19887766"
 # As stored and as dialled: a leak may show either.
@@ -226,7 +229,7 @@ def test_matrix(app, client, auth, db, role, restore_kept_tables):
 
 # --- Edited hidden fields ---------------------------------------------------------------------
 
-def test_volunteer_posting_a_goal_of_another_match_gets_404(client, auth, db):
+def test_volunteer_posting_a_goal_of_another_match_gets_404(client, auth, db, frozen):
     from app.matching.models import MatchSession
 
     here, values = foreign_world(db)

@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.intakes.service import save_intake
 from app.participants.service import set_consent
@@ -16,13 +15,8 @@ from app.referrals.service import log_contact_attempt
 from . import factories
 
 NOW = factories.aware(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    """The requests record their own "now"; the staff steps below happen a day or two later."""
-    with time_machine.travel(NOW, tick=False):
-        yield
+# The requests record their own "now"; the staff steps below happen a day or two later.
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _refer(client, location, *, share: bool, first_name="Fatima", last_name="El Amrani"):

@@ -2,7 +2,6 @@
 planning the intake, and what the participant page gets from all that."""
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -23,12 +22,6 @@ from . import factories
 # Wednesday 25 November 2026, 10:00 in Amsterdam (UTC+1 in winter).
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -444,21 +437,8 @@ def test_queue_is_paginated(client, auth, db, frozen, app):
     assert "Persoon26" in second and "Persoon00" not in second
 
 
-@contextmanager
-def counted_queries(db):
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-
-
-def test_queue_uses_the_same_number_of_queries_for_3_or_15_referrals(client, auth, db, frozen):
+def test_queue_uses_the_same_number_of_queries_for_3_or_15_referrals(client, auth, db, frozen,
+                                                                     count_queries):
     staff = auth.as_role("staff")
     location_id, partner_id = staff.locations[0].id, factories.partner("Gemeente").id
 
@@ -474,11 +454,11 @@ def test_queue_uses_the_same_number_of_queries_for_3_or_15_referrals(client, aut
     add(3)
     # Nothing cached in the shared session: each request loads what it shows.
     db.session.expunge_all()
-    with counted_queries(db) as few:
+    with count_queries() as few:
         assert client.get("/aanmeldingen/").status_code == 200
     add(12)
     db.session.expunge_all()
-    with counted_queries(db) as many:
+    with count_queries() as many:
         html = html_of(client.get("/aanmeldingen/"))
     assert html.count("Contact vastleggen") == 15
     assert len(many) == len(few), "\n\n".join(many)
@@ -534,7 +514,7 @@ def test_queue_only_hints_at_a_match_at_a_location_the_user_cannot_see(client, a
     assert count(db, Participant) == 2
 
 
-def test_queue_hints_cost_one_query_for_3_or_15_rows(client, auth, db, frozen):
+def test_queue_hints_cost_one_query_for_3_or_15_rows(client, auth, db, frozen, count_queries):
     staff = auth.as_role("staff")
     location_id = staff.locations[0].id
 
@@ -549,13 +529,23 @@ def test_queue_hints_cost_one_query_for_3_or_15_rows(client, auth, db, frozen):
 
     add(3, 0)
     db.session.expunge_all()
-    with counted_queries(db) as few:
+    with count_queries() as few:
         assert html_of(client.get("/aanmeldingen/")).count("Mogelijk al bekend") == 3
     add(12, 3)
     db.session.expunge_all()
-    with counted_queries(db) as many:
+    with count_queries() as many:
         assert html_of(client.get("/aanmeldingen/")).count("Mogelijk al bekend") == 15
     assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_showing_a_possible_match_is_in_that_persons_audit_log(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0])
+    db.session.commit()
+    page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
+    assert "Is dit iemand die we al kennen?" in page
+    log = auth.audit_log(known.id)
+    assert f"participant #{known.id}: getoond als mogelijke dubbele" in log
 
 
 def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db, frozen):
@@ -782,6 +772,15 @@ def test_contact_page_shows_what_is_needed_to_call(client, auth, db, frozen):
 
 
 # --- Planning the intake -------------------------------------------------------------------
+
+def test_opening_the_intake_planning_page_is_logged(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    trajectory = _referred(staff.locations[0], "Ahmed", TODAY)
+    db.session.commit()
+    assert client.get(f"/aanmeldingen/{trajectory.id}/intake").status_code == 200
+    log = auth.audit_log(trajectory.participant_id)
+    assert f"trajectory #{trajectory.id}: intake plannen" in log
+
 
 def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
     staff = auth.as_role("staff")

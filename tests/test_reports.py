@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.reports import service
 
@@ -12,13 +11,9 @@ from . import factories
 
 YEAR = {"start": "2026-01-01", "end": "2026-12-31"}
 TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    """The "now" figures (waiting days, overdue) are counted on TODAY."""
-    with time_machine.travel(factories.aware(2026, 11, 23, 12, 0), tick=False):
-        yield
+NOW = factories.aware(2026, 11, 23, 12, 0)
+# The "now" figures (waiting days, overdue) are counted on TODAY.
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _referral(t, *, partner=None, result="pending", result_on=None):

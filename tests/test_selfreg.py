@@ -1,9 +1,12 @@
 """The public "Aanmelden" page and the staff queue of self-registrations."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 import time_machine
 
+from app.api.models import RateLimitHit
 from app.audit.models import AuditEvent
 from app.extensions import db as db_ext
 from app.participants.models import Participant, Trajectory
@@ -85,6 +88,27 @@ def test_rate_limited_per_address(app, client, db):
     assert codes == [302, 302, 429]
     assert other == 302
     assert len(_registrations(db)) == 3
+
+
+def test_forms_that_fail_validation_count_towards_the_limit(app, client, db, monkeypatch):
+    monkeypatch.setitem(app.config, "SELFREG_RATE_LIMIT", (2, 3600))
+    codes = [client.post("/aanmelden", data=_form(phone="")).status_code for _ in range(2)]
+    assert codes == [200, 200]
+    assert client.post("/aanmelden", data=_form()).status_code == 429
+    assert _registrations(db) == []
+
+
+def test_a_blocked_visitor_still_clears_hashed_addresses_older_than_a_day(app, client, db,
+                                                                          monkeypatch):
+    """The promise of the rate limit (AVG): no visitor's hashed address is kept for longer."""
+    monkeypatch.setitem(app.config, "SELFREG_RATE_LIMIT", (1, 3600))
+    with time_machine.travel(NOW, tick=False):
+        assert client.post("/aanmelden", data=_form()).status_code == 302
+        db.session.add(RateLimitHit(bucket="selfreg:eerder", at=NOW - timedelta(days=2)))
+        db.session.commit()
+        assert client.post("/aanmelden", data=_form()).status_code == 429
+    buckets = db.session.scalars(sa.select(RateLimitHit.bucket)).all()
+    assert "selfreg:eerder" not in buckets and len(buckets) == 1
 
 
 @pytest.fixture
@@ -183,6 +207,14 @@ def test_queue_view_is_logged_and_open_to_staff_of_every_location(client, auth, 
     assert "pagina 1" in event.summary
 
 
+def test_opening_a_self_registration_is_logged(client, auth, db):
+    client.post("/aanmelden", data=_form())
+    auth.as_role("staff")
+    (registration,) = _registrations(db)
+    assert client.get(f"/zelfmeldingen/{registration.id}/").status_code == 200
+    assert f"self_registration #{registration.id}: zelfmelding bekeken" in auth.audit_log()
+
+
 def test_a_decided_registration_is_not_in_the_queue_nor_openable(client, auth, db):
     client.post("/aanmelden", data=_form())
     auth.as_role("staff")
@@ -196,12 +228,6 @@ def test_a_decided_registration_is_not_in_the_queue_nor_openable(client, auth, d
 # --- A self-registration of someone already known --------------------------------------------
 
 NOW = factories.aware(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _known(location, status="ended"):

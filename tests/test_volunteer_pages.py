@@ -4,19 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.matching.models import MatchSession, SessionGoal
 
 from . import factories
 
 NOW = factories.aware(2026, 11, 23, 10, 0)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
 
 
 @pytest.fixture

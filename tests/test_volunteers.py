@@ -1,12 +1,10 @@
 """Volunteer profiles as coordinators manage them: contact, grid, domains, trainings, VOG,
 status, account, and the overview with load against capacity."""
 
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
@@ -16,26 +14,6 @@ from app.volunteers.models import Volunteer
 from . import factories
 
 NOW = factories.aware(2026, 11, 23, 10, 0)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@contextmanager
-def count_queries(db):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def profile_data(location, **changes):
@@ -245,19 +223,19 @@ def test_overview_shows_load_against_capacity(client, auth, db):
     assert "Ria" in with_room and "Bas" not in with_room
 
 
-def test_overview_is_paginated_with_a_fixed_number_of_queries(client, auth, db):
+def test_overview_is_paginated_with_a_fixed_number_of_queries(client, auth, db, count_queries):
     coordinator = auth.as_role("coordinator")
     location = coordinator.locations[0]
     for n in range(3):
         factories.volunteer(f"Klein{n}", locations=[location])
     db.session.commit()
-    with count_queries(db) as few:
+    with count_queries() as few:
         client.get("/vrijwilligers/")
     for n in range(30):
         v = factories.volunteer(f"Groot{n:02d}", locations=[location, factories.location()])
         factories.match(factories.trajectory(location_obj=location, status="active"), v)
     db.session.commit()
-    with count_queries(db) as many:
+    with count_queries() as many:
         first = client.get("/vrijwilligers/").get_data(as_text=True)
     assert len(many) == len(few)
     assert "33 vrijwilligers" in first and "Pagina 1 van 2" in first

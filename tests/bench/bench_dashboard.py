@@ -11,6 +11,8 @@ import time
 
 import sqlalchemy as sa
 
+from . import fill
+
 TRAJECTORIES = 100_000
 LOCATIONS = 50
 PARTNERS = 20
@@ -25,18 +27,7 @@ PASSWORD = "bench benchmark password"
 
 def _fill(conn) -> None:
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    conn.execute(sa.text(f"""
-        INSERT INTO locations (name, municipality, active, created_at)
-        SELECT 'Bibliotheek ' || i, 'Gemeente ' || (i % 10), true, {NOW_SQL}
-        FROM generate_series(1, {LOCATIONS}) AS i"""))
-    conn.execute(sa.text(f"""
-        INSERT INTO users (email, name, role, active, email_preference, created_at)
-        SELECT 'coordinator' || i || '@bench.example', 'Coordinator ' || i, 'coordinator',
-               true, 'digest', {NOW_SQL}
-        FROM generate_series(1, {LOCATIONS}) AS i"""))
-    conn.execute(sa.text(f"""
-        INSERT INTO user_locations (user_id, location_id)
-        SELECT i, i FROM generate_series(1, {LOCATIONS}) AS i"""))
+    fill.locations_with_coordinators(conn, LOCATIONS, NOW_SQL)
     conn.execute(sa.text(f"""
         INSERT INTO partners (name, kind, signals_enabled, active, created_at)
         SELECT 'Partner ' || i, 'gemeente', true, true, {NOW_SQL}

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from . import fill
+
 TRAJECTORIES = 100_000
 CHECKINS = 1_000_000
 LOCATIONS = 50
@@ -24,19 +26,8 @@ def _fill(conn) -> None:
     # The rows are consistent by construction: skip the per-row foreign-key triggers, which
     # would otherwise take most of the fill time (needs a superuser, as the bench has).
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    conn.execute(sa.text(f"""
-        INSERT INTO locations (name, municipality, active, created_at)
-        SELECT 'Bibliotheek ' || i, 'Gemeente ' || (i % 10), true, {NOW_SQL}
-        FROM generate_series(1, {LOCATIONS}) AS i"""))
     # One coordinator per location (user id = location id), then staff.
-    conn.execute(sa.text(f"""
-        INSERT INTO users (email, name, role, active, email_preference, created_at)
-        SELECT 'coordinator' || i || '@bench.example', 'Coordinator ' || i, 'coordinator',
-               true, 'digest', {NOW_SQL}
-        FROM generate_series(1, {LOCATIONS}) AS i"""))
-    conn.execute(sa.text(f"""
-        INSERT INTO user_locations (user_id, location_id)
-        SELECT i, i FROM generate_series(1, {LOCATIONS}) AS i"""))
+    fill.locations_with_coordinators(conn, LOCATIONS, NOW_SQL)
     conn.execute(sa.text(f"""
         INSERT INTO participants (first_name, last_name, preferred_channel,
                                   language_background, created_at, updated_at)
