@@ -30,6 +30,15 @@ class Outcome:
     # The pieces that were not ready in time, in the order they were given.
     late: list[Hashable] = field(default_factory=list)
 
+    def collect(self, key: Hashable, result: Callable[[], Any]) -> None:
+        """The piece's result; late when the database stopped its query at the deadline."""
+        try:
+            self.results[key] = result()
+        except sa.exc.DBAPIError as exc:
+            if not _cancelled(exc):
+                raise
+            self.late.append(key)
+
 
 class WorkerPool:
     """A thread pool made on first use and kept for the life of the process."""
@@ -69,12 +78,7 @@ def _at_once(pool, tasks, timeout, statement_timeout) -> Outcome:
             future.cancel()
             outcome.late.append(key)
             continue
-        try:
-            outcome.results[key] = future.result()
-        except sa.exc.DBAPIError as exc:
-            if not _cancelled(exc):
-                raise
-            outcome.late.append(key)
+        outcome.collect(key, future.result)
     _log_late(outcome, timeout)
     return outcome
 
@@ -95,13 +99,8 @@ def _in_own_context(app, task, statement_timeout: float):
 def _in_turn(tasks, timeout) -> Outcome:
     outcome = Outcome()
     for key, task in tasks.items():
-        try:
-            with _sqlite_deadline(timeout):
-                outcome.results[key] = task()
-        except sa.exc.DBAPIError as exc:
-            if not _cancelled(exc):
-                raise
-            outcome.late.append(key)
+        with _sqlite_deadline(timeout):
+            outcome.collect(key, task)
     _log_late(outcome, timeout)
     return outcome
 
