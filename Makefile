@@ -17,8 +17,8 @@ install: $(BIN)/.installed
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
-	HOUVAST_SCHEDULER_IN_WEB=1 FLASK_DEBUG=1 $(FLASK) run --no-reload --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(FLASK) seed-demo --if-empty
+	PORT=$(PORT) HOUVAST_SCHEDULER_IN_WEB=1 FLASK_DEBUG=1 $(FLASK) run --no-reload --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,13 +1,103 @@
 """Configuration from environment variables (DESIGN.md, "Stable interfaces")."""
 
+import math
 import os
+import sys
+from typing import NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask.helpers import get_debug_flag
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(SystemExit):
+    """A setting that cannot be used: the process stops with one line, no traceback.
+
+    A SystemExit because config is read while `wsgi` is imported, before any command or
+    server could catch an exception (flask CLI, gunicorn and `python -c` alike). Status 3 is
+    what gunicorn reads as "worker failed to boot": it stops instead of starting new
+    workers forever.
+    """
+
+    STATUS = 3
+
+    def __init__(self, message: str):
+        super().__init__(self.STATUS)
+        self.message = f"Houvast configuration error: {message}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _stop(message: str) -> NoReturn:
+    error = ConfigError(message)
+    # A SystemExit with a number prints nothing by itself.
+    print(error.message, file=sys.stderr)
+    raise error
+
+
+def _setting(name: str) -> str | None:
+    # Compose files often say `MAIL_PORT=` for "not set": empty counts as unset.
+    value = os.environ.get(name)
+    return value.strip() if value and value.strip() else None
 
 
 def _bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+    value = _setting(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in TRUE:
+        return True
+    if value.lower() in FALSE:
+        return False
+    _stop(f"{name} must be one of {', '.join(TRUE + FALSE)} (got {value!r})")
+
+
+def _number(name: str, default, *, minimum: float, maximum: float | None = None,
+            kind: type = int):
+    value = _setting(name)
+    if value is None:
+        return default
+    bounds = f"of {minimum:g} or more" if maximum is None else f"from {minimum:g} to {maximum:g}"
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    # As "not minimum <= number < inf", so "nan" and "inf" (float() takes both) fail too.
+    if (number is None or not minimum <= number < math.inf
+            or (maximum is not None and number > maximum)):
+        _stop(f"{name} must be a number {bounds} (got {value!r})")
+    return number
+
+
+def _log_level(name: str, default: str) -> str:
+    value = _setting(name) or default
+    if value.upper() not in LOG_LEVELS:
+        _stop(f"{name} must be one of {', '.join(LOG_LEVELS)} (got {value!r})")
+    return value.upper()
+
+
+def _timezone(name: str, default: str) -> str:
+    value = _setting(name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        known = False
+    else:
+        known = True
+    if not known:
+        _stop(f"{name} must be a time zone such as Europe/Amsterdam (got {value!r})")
+    return value
+
+
+def _base_url(name: str) -> str | None:
+    value = _setting(name)
+    if value is not None and not value.startswith(("http://", "https://")):
+        _stop(f"{name} must start with http:// or https:// (got {value!r})")
+    return value
 
 
 def _database_url() -> str | None:
@@ -29,33 +119,46 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-    HOUVAST_TIMEZONE = os.environ.get("HOUVAST_TIMEZONE", "Europe/Amsterdam")
-    HOUVAST_BASE_URL = os.environ.get("HOUVAST_BASE_URL", "http://127.0.0.1:5000")
+    HOUVAST_TIMEZONE = _timezone("HOUVAST_TIMEZONE", "Europe/Amsterdam")
+    # None: links lead to where this process serves the app (app/core/urls.py).
+    HOUVAST_BASE_URL = _base_url("HOUVAST_BASE_URL")
+    # The port `make run` (and many hosting platforms) serve on.
+    PORT = _number("PORT", None, minimum=1, maximum=65535)
+    # Houvast's own log lines (the scheduler's "jobs: ..." among them); libraries log
+    # warnings and errors only.
+    HOUVAST_LOG_LEVEL = _log_level("HOUVAST_LOG_LEVEL", "INFO")
     # How many proxies (load balancer, nginx) stand in front of gunicorn. Only then are their
     # X-Forwarded-For/-Proto headers believed: the rate limit of the public form and the audit
     # log need the visitor's address, not the proxy's. 0: no proxy, headers ignored (a
     # visitor could otherwise choose their own address).
-    HOUVAST_PROXY_HOPS = int(os.environ.get("HOUVAST_PROXY_HOPS", "0"))
+    HOUVAST_PROXY_HOPS = _number("HOUVAST_PROXY_HOPS", 0, minimum=0)
     # Follow-up default: first contact within this many working days after a referral.
     FIRST_CONTACT_WORKING_DAYS = 5
     # After this many failed attempts a referral counts as "niet bereikt".
     MAX_CONTACT_ATTEMPTS = 3
     # A VOG (certificate of conduct) older than this many years no longer counts for matching.
-    VOG_MAX_AGE_YEARS = int(os.environ.get("HOUVAST_VOG_MAX_AGE_YEARS", "3"))
-    PASSWORD_LINK_HOURS = int(os.environ.get("HOUVAST_PASSWORD_LINK_HOURS", "72"))
+    VOG_MAX_AGE_YEARS = _number("HOUVAST_VOG_MAX_AGE_YEARS", 3, minimum=1)
+    PASSWORD_LINK_HOURS = _number("HOUVAST_PASSWORD_LINK_HOURS", 72, minimum=1)
     PER_PAGE = 25
     # Partner API: requests per token per window (seconds); the public "Aanmelden" form:
     # submissions per address per window. Counted in the database (several web processes).
-    API_RATE_LIMIT = (int(os.environ.get("HOUVAST_API_RATE_LIMIT", "120")), 60)
-    SELFREG_RATE_LIMIT = (int(os.environ.get("HOUVAST_SELFREG_RATE_LIMIT", "5")), 3600)
+    API_RATE_LIMIT = (_number("HOUVAST_API_RATE_LIMIT", 120, minimum=1), 60)
+    SELFREG_RATE_LIMIT = (_number("HOUVAST_SELFREG_RATE_LIMIT", 5, minimum=1), 3600)
+    # The dashboard waits at most this many seconds for each group of figures; a group that
+    # is not ready by then is shown as "niet op tijd klaar" instead of holding up the page.
+    DASHBOARD_TIMEOUT = _number("HOUVAST_DASHBOARD_TIMEOUT", 10.0, minimum=0.1, kind=float)
+    # PostgreSQL cancels a dashboard query after this many seconds (statement_timeout), so a
+    # group that missed its page does not keep a connection and a worker thread busy.
+    DASHBOARD_STATEMENT_TIMEOUT = _number("HOUVAST_DASHBOARD_STATEMENT_TIMEOUT", 10.0,
+                                          minimum=0.1, kind=float)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_PORT = _number("MAIL_PORT", 25, minimum=1, maximum=65535)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_USE_SSL = _bool("MAIL_USE_SSL")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Houvast <houvast@localhost>")
+    MAIL_DEFAULT_SENDER = _setting("MAIL_DEFAULT_SENDER") or "Houvast <houvast@localhost>"
 
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -65,8 +168,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Secure cookies unless we run the local development server over plain http.
-    SESSION_COOKIE_SECURE = not _bool("FLASK_DEBUG")
-    REMEMBER_COOKIE_SECURE = not _bool("FLASK_DEBUG")
+    # (FLASK_DEBUG read as Flask reads it: anything but empty, 0, false or no is on.)
+    SESSION_COOKIE_SECURE = not get_debug_flag()
+    REMEMBER_COOKIE_SECURE = not get_debug_flag()
 
     # The scheduler runs inside the web process only when asked (make run); production runs
     # `flask jobs run` as one separate process.
@@ -81,6 +185,9 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     SCHEDULER_IN_WEB = False
     MAIL_SERVER = None
+    # Links in the tests' messages are fixed, whatever the environment of the test run.
+    HOUVAST_BASE_URL = "http://127.0.0.1:5000"
+    PORT = None
     # Cheapest argon2 the library accepts: hashing at production strength made up most of
     # the suite's run time. Never outside tests.
     ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.core.urls import served_address
 from config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,9 @@ def create_app(config: type | dict | None = None) -> Flask:
             f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
         )
 
+    register_logging(app)
+    if "HOUVAST_SERVED_AT" not in app.config:
+        app.config["HOUVAST_SERVED_AT"] = served_address(app.config)
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
@@ -53,6 +57,12 @@ def _instance_secret_key(instance: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def register_logging(app: Flask) -> None:
+    from app.core.logs import configure_logging
+
+    configure_logging(app)
 
 
 def register_proxy_fix(app: Flask) -> None:

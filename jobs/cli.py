@@ -6,6 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.core.urls import base_url
+
 jobs_cli = AppGroup("jobs", help="De planner: herinneringen, signalen en e-mail.")
 
 
@@ -55,7 +57,12 @@ def run_command(dry_run: bool):
     try:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
-        scheduler = build_scheduler(current_app._get_current_object(), BlockingScheduler)
+        app = current_app._get_current_object()
+        if not (app.config.get("HOUVAST_BASE_URL") or app.config.get("HOUVAST_SERVED_AT")):
+            # This process serves no pages, so it cannot know the public address.
+            app.logger.warning("HOUVAST_BASE_URL is not set: links in messages lead to %s",
+                               base_url())
+        scheduler = build_scheduler(app, BlockingScheduler)
         for line in describe_schedule(scheduler):
             click.echo(line)
         if dry_run:

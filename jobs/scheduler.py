@@ -45,8 +45,11 @@ def make_runner(app, names: tuple[str, ...]) -> Callable[[], None]:
 
         with app.app_context():
             try:
-                for line in run_jobs(utcnow(), names):
+                lines = run_jobs(utcnow(), names)
+                for line in lines:
                     app.logger.info("jobs: %s", line)
+                # Also when nothing was due: the operator sees that the scheduler is alive.
+                app.logger.info("jobs: ran %s, %d message(s)", ", ".join(names), len(lines))
             except Exception:
                 db.session.rollback()
                 app.logger.exception("scheduled jobs %s failed; the next run tries again", names)

@@ -348,3 +348,65 @@ def test_funnel_follows_the_real_first_contact_intake_and_partner_changes(db):
     db.session.delete(t.intake)
     db.session.commit()
     assert service.funnel(period)["steps"][2]["count"] == 0
+
+
+# A query that runs for many seconds on SQLite and PostgreSQL alike, unless it is stopped.
+SLOW_QUERY = sa.text("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+                     "WHERE n < 100000000) SELECT count(*) FROM r")
+
+
+def _slow_query_stops_within(seconds: float, db) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        running = db.session.scalar(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+            "AND query LIKE 'WITH RECURSIVE r(n)%'"))
+        db.session.rollback()
+        if not running:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_figure_group_past_its_timeout_leaves_a_calm_page_with_the_other_figures(
+        app, client, auth, db, data, monkeypatch):
+    """PostgreSQL runs the groups at once and its statement_timeout stops the slow query;
+    SQLite runs them in turn and stops the slow query itself at the deadline."""
+    import time
+
+    goals = service._FIGURES["goals"]
+    monkeypatch.setitem(service._FIGURES, "goals",
+                        lambda period, today: db.session.scalar(SLOW_QUERY))
+    monkeypatch.setitem(app.config, "DASHBOARD_TIMEOUT", 0.5)
+    monkeypatch.setitem(app.config, "DASHBOARD_STATEMENT_TIMEOUT", 0.5)
+    auth.login(data["coordinator"])
+
+    started = time.monotonic()
+    response = client.get("/rapportage/", query_string=YEAR)
+    took = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert took < 5, f"the page waited {took:.1f} s for a group with a 0.5 s timeout"
+    html = response.get_data(as_text=True)
+    assert "Niet alle cijfers waren op tijd klaar" in html
+    # Its group (learning goals and volunteers) is left out; every other figure is there.
+    assert html.count("Deze cijfers waren niet op tijd klaar.") == 2
+    assert 'data-figure="participants">4<' in html and 'data-figure="overdue">3<' in html
+    assert "Gemeente Utrecht" in html and "Wilde geen hulp" in html
+
+    if db.engine.dialect.name == "postgresql":
+        # Its thread is not left busy for the query's many seconds: statement_timeout ends
+        # it. (SQLite stopped it before the page was sent.)
+        assert _slow_query_stops_within(seconds=3, db=db)
+
+    # The yearly report is never made with figures left out.
+    export = client.get("/rapportage/gemeente.csv", query_string=YEAR, follow_redirects=True)
+    assert export.mimetype == "text/html"
+    assert "De jaarrapportage was niet op tijd klaar" in export.get_data(as_text=True)
+
+    # The slow query was stopped, not left running: the next page is complete again.
+    monkeypatch.setitem(service._FIGURES, "goals", goals)
+    again = client.get("/rapportage/", query_string=YEAR).get_data(as_text=True)
+    assert "niet op tijd klaar" not in again and "Actieve vrijwilligers" in again

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 
+from app.core.urls import base_url
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 15
@@ -116,12 +118,12 @@ def _sender_domain(sender: str) -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for a mail, always built on HOUVAST_BASE_URL.
+    """An absolute link for a mail, built on HOUVAST_BASE_URL or where the app is served.
 
-    Never on the request's Host header: a forged Host would put an attacker's address in
-    a password link that we mail to a real user.
+    Not on the request's Host header while either is known: a forged Host would put an
+    attacker's address in a password link that we mail to a real user.
     """
-    base = urlsplit(current_app.config["HOUVAST_BASE_URL"])
+    base = urlsplit(base_url())
     adapter = current_app.url_map.bind(
         base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "https"
     )

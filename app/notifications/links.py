@@ -7,17 +7,18 @@ from werkzeug.routing import BuildError
 
 from app.auth.permissions import has
 from app.core.mail import external_url
+from app.core.urls import base_url
 
 
 def _link(endpoint: str, path: str, **values) -> str:
-    # The page's own endpoint when it exists; otherwise the agreed URL (HOUVAST_BASE_URL +
+    # The page's own endpoint when it exists; otherwise the agreed URL (the base URL +
     # path), so a message never fails because of a renamed view.
     if endpoint in current_app.view_functions:
         try:
             return external_url(endpoint, **values)
         except BuildError:
             pass
-    return urljoin(current_app.config["HOUVAST_BASE_URL"].rstrip("/") + "/", path.lstrip("/"))
+    return urljoin(base_url().rstrip("/") + "/", path.lstrip("/"))
 
 
 def participant_link(trajectory) -> str:

@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -150,7 +150,13 @@ def municipality_csv():
 def _municipality(fmt: str) -> Response:
     today = local_date(utcnow())
     _form, period = _period(today)
-    rows = service.municipality_rows(period, service.dashboard(period, today), _labels())
+    data = service.dashboard(period, today)
+    if data["late"]:
+        # A report with figures left out would be wrong, not just incomplete.
+        flash(_("De jaarrapportage was niet op tijd klaar. Probeer het over een paar minuten "
+                "opnieuw."), "warning")
+        return redirect(url_for("reports.dashboard", **request.args.to_dict(flat=False)))
+    rows = service.municipality_rows(period, data, _labels())
     name = f"houvast-jaarrapportage-{period.start.isoformat()}-{period.end.isoformat()}"
     if fmt == "xlsx":
         return _download(service.to_xlsx(rows, "Jaarrapportage"), f"{name}.xlsx", XLSX)
