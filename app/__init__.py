@@ -1,11 +1,20 @@
 """Houvast: intake and follow-up for the Taalhuis."""
 
 import os
+import secrets
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import models  # noqa: F401  (registers every table with the metadata)
+from app.auth.session import configure_login
+from app.core import templating
+from app.core.logs import configure_logging
 from app.core.urls import served_address
+from app.extensions import babel, csrf, db, migrate
+from app.main import errors
 from config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +52,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     if app.config.get("SCHEDULER_IN_WEB"):
+        # Imported here: jobs import the app package, which would import them back.
         from jobs.scheduler import start_in_web_process
 
         start_in_web_process(app)
@@ -50,8 +60,6 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 def _instance_secret_key(instance: Path) -> str:
-    import secrets
-
     key_file = instance / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(48))
@@ -60,8 +68,6 @@ def _instance_secret_key(instance: Path) -> str:
 
 
 def register_logging(app: Flask) -> None:
-    from app.core.logs import configure_logging
-
     configure_logging(app)
 
 
@@ -71,16 +77,10 @@ def register_proxy_fix(app: Flask) -> None:
     hops = int(app.config.get("HOUVAST_PROXY_HOPS") or 0)
     if hops <= 0:
         return
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (registers every table with the metadata)
-    from app.auth.session import configure_login
-    from app.extensions import babel, csrf, db, migrate
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
@@ -95,8 +95,6 @@ FEATURES = ("main", "auth", "admin", "audit", "partners", "participants", "refer
 
 
 def register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-
     # Each feature package holds its blueprint; importing its views attaches the routes.
     for name in FEATURES:
         package = import_module(f"app.{name}")
@@ -112,8 +110,6 @@ def register_hooks() -> None:
     a test run each find every hook exactly once. Feature order is hook order where two
     hooks rank the same (digest sections of equal `order`, subscribers of one event).
     """
-    from importlib import import_module
-
     for name in FEATURES:
         connect = getattr(import_module(f"app.{name}"), "connect_hooks", None)
         if connect is not None:
@@ -121,18 +117,15 @@ def register_hooks() -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from app.main.errors import register
-
-    register(app)
+    errors.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.core.templating import register
-
-    register(app)
+    templating.register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import register
+    # Imported here: the commands import the jobs, which import the app package.
+    from app import cli
 
-    register(app)
+    cli.register(app)

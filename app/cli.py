@@ -4,11 +4,17 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
+from app.admin.models import Location
 from app.auth.models import ROLES, Role
+from app.auth.passwords import MIN_LENGTH
+from app.auth.service import create_user, find_user_by_email
+from app.extensions import db
+from app.partners.models import Partner
+from app.seed import register as register_seed
+from jobs.cli import register as register_jobs
 
 
 def _check_password(ctx, param, value):
-    from app.auth.passwords import MIN_LENGTH
 
     # Also runs on a typed password, so the prompt asks again instead of failing at the end.
     if value is not None and len(value) < MIN_LENGTH:
@@ -30,10 +36,6 @@ def register(app: Flask) -> None:
                   help="Wordt gevraagd als u het weglaat.")
     def create_user_command(email, name, role, locations, partner_name, password):
         """Maak een gebruiker aan (voor beheerders van de server)."""
-        from app.admin.models import Location
-        from app.auth.service import create_user, find_user_by_email
-        from app.extensions import db
-        from app.partners.models import Partner
 
         if "@" not in email:
             raise click.ClickException(f"'{email}' is geen e-mailadres.")
@@ -57,9 +59,7 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Gebruiker aangemaakt: {user.email} ({user.role})")
 
-    from app.seed import register as register_seed
 
     register_seed(app)
-    from jobs.cli import register as register_jobs
 
     register_jobs(app)

@@ -1,21 +1,23 @@
 """`flask jobs run` and `flask jobs tick --at`."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.core.timeutil import local_datetime, local_tz, utcnow
 from app.core.urls import base_url
+from jobs.scheduler import build_scheduler, hold_process_lock
+from jobs.sweeps import run_all
 
 jobs_cli = AppGroup("jobs", help="De planner: herinneringen, signalen en e-mail.")
 
 
 def parse_moment(value: str) -> datetime:
     """An ISO time; without a zone it is local time in HOUVAST_TIMEZONE (DST-correct)."""
-    from datetime import UTC
 
-    from app.core.timeutil import local_tz
 
     try:
         moment = datetime.fromisoformat(value)
@@ -33,8 +35,6 @@ def parse_moment(value: str) -> datetime:
                    "Zonder --at: nu.")
 def tick_command(at: str | None):
     """Voer elke taak één keer uit en toon wat er is verstuurd."""
-    from app.core.timeutil import local_datetime, utcnow
-    from jobs.sweeps import run_all
 
     now = parse_moment(at) if at else utcnow()
     click.echo(f"tick at {local_datetime(now).isoformat()} ({now.isoformat()})")
@@ -50,12 +50,10 @@ def tick_command(at: str | None):
               help="Neem het slot, toon de planning en stop (voor controle).")
 def run_command(dry_run: bool):
     """Start de planner als eigen proces (productie). Een tweede planner wacht."""
-    from jobs.scheduler import build_scheduler, hold_process_lock
 
     lock = hold_process_lock(on_wait=lambda: click.echo(
         "Another scheduler is running; waiting for its lock ...", err=True))
     try:
-        from apscheduler.schedulers.blocking import BlockingScheduler
 
         app = current_app._get_current_object()
         if not (app.config.get("HOUVAST_BASE_URL") or app.config.get("HOUVAST_SERVED_AT")):

@@ -7,6 +7,7 @@ Every job decides from the database what is due and claims it in the ledger, so 
 run is caught up by the next one and a doubled run sends nothing twice.
 """
 
+import atexit
 import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -14,7 +15,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.notifications.service import LOCK_KEYS
+from jobs.sweeps import run_jobs
 
 # Nothing is planned between 02:00 and 03:00 local time: on the autumn DST night that hour
 # happens twice, and cron rules in it would fire twice.
@@ -39,9 +46,6 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 
 def make_runner(app, names: tuple[str, ...]) -> Callable[[], None]:
     def run() -> None:
-        from app.core.timeutil import utcnow
-        from app.extensions import db
-        from jobs.sweeps import run_jobs
 
         with app.app_context():
             try:
@@ -83,7 +87,6 @@ class ProcessLock:
     def release(self) -> None:
         if self._connection is None:
             return
-        from app.notifications.service import LOCK_KEYS
 
         try:
             self._connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
@@ -98,8 +101,6 @@ def hold_process_lock(on_wait: Callable[[], None] | None = None) -> ProcessLock:
 
     On SQLite there is one process by design, so there is no lock.
     """
-    from app.extensions import db
-    from app.notifications.service import LOCK_KEYS
 
     if db.engine.dialect.name != "postgresql":
         return ProcessLock()
@@ -128,9 +129,7 @@ def start_in_web_process(app):
     with _web_lock:
         if _web_scheduler is not None:
             return _web_scheduler
-        import atexit
 
-        from apscheduler.schedulers.background import BackgroundScheduler
 
         scheduler = build_scheduler(app, BackgroundScheduler)
         scheduler.start()

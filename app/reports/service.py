@@ -22,6 +22,8 @@ from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from app.admin.models import Location
 from app.auth.models import User
@@ -457,8 +459,6 @@ def _is_number(text: str) -> bool:
 
 
 def to_xlsx(rows: list[list], title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
