@@ -10,6 +10,8 @@ Import them into a test module (pytest loads only conftest.py by itself):
   to add records with the factories, and commit.
 - `browser_page(viewport=None)`: a factory; each call opens a fresh browser context (its own
   cookies, so two users can be signed in at once) and returns its page.
+- `axe_violations(page)`: the serious and critical accessibility problems axe finds on the
+  page, as (rule id, elements); a page passes with [].
 
 Without /usr/bin/chromium the tests are skipped with a clear message, unless
 HOUVAST_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
@@ -113,3 +115,11 @@ def sign_in(page, live: LiveServer, email: str, password: str) -> None:
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_load_state()
+
+
+def axe_violations(page) -> list[tuple[str, list]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")]
