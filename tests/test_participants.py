@@ -294,8 +294,7 @@ def test_bad_postcode_is_refused_and_input_kept(client, db, desk, postcode):
     assert 'value="Berbers"' in html
     person = db.session.get(Participant, p.id)
     assert person.postcode4 is None and person.native_language is None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "update")) == 0
+    assert factories.count(AuditEvent, AuditEvent.action == "update") == 0
 
 
 def test_edit_form_shows_the_number_the_dutch_way_and_saving_it_changes_nothing(
@@ -347,7 +346,7 @@ def test_consent_needs_a_method(client, db, desk):
     html = client.post(f"/deelnemers/{p.id}/toestemming", data={
         "kind": "processing", "given": "yes", "method": ""}).get_data(as_text=True)
     assert 'id="method-error"' in html
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
+    assert factories.count(Consent) == 0
 
 
 # --- Ownership -------------------------------------------------------------------------------
