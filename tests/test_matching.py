@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
-from app.core import events
 from app.matching import service as matching
 from app.matching.models import Enrollment, Match
 from app.notifications.models import Notification
@@ -17,22 +16,6 @@ from app.participants.models import TrajectoryStatus
 from . import factories
 
 NOW = factories.aware(2026, 11, 23, 10, 0)  # Monday 23 November 2026, 11:00 in Amsterdam
-
-
-@pytest.fixture
-def emitted():
-    """Every trajectory event emitted during the test, as (event, trajectory id, context)."""
-    seen = []
-
-    def recorder(event, trajectory, now, **context):
-        # The request's session is gone after the request: keep what the tests look at.
-        if "match" in context:
-            context = {**context, "volunteer_user_id": context["match"].volunteer.user_id}
-        seen.append((event, trajectory.id, context))
-
-    events.subscribe(recorder)
-    yield seen
-    events._subscribers.remove(recorder)
 
 
 def coordinator_with_waiting(auth, db, **kwargs):

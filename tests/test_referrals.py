@@ -10,7 +10,6 @@ import time_machine
 
 from app.admin.models import Location
 from app.audit.models import AuditEvent
-from app.core import events
 from app.participants.models import Consent, Participant, Trajectory
 from app.participants.timeline import next_due, timeline
 from app.partners.models import Partner
@@ -22,19 +21,6 @@ from . import factories
 # Wednesday 25 November 2026, 10:00 in Amsterdam (UTC+1 in winter).
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
-
-
-@pytest.fixture
-def emitted():
-    """Trajectory events emitted during the test, as (event, trajectory id, context)."""
-    seen = []
-
-    def recorder(event, trajectory, now, **context):
-        seen.append((event, trajectory.id, context))
-
-    events.subscribe(recorder)
-    yield seen
-    events._subscribers.remove(recorder)
 
 
 def html_of(response) -> str:
