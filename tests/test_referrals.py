@@ -763,14 +763,21 @@ def test_opening_the_intake_planning_page_is_logged(client, auth, db, frozen):
     assert f"trajectory #{trajectory.id}: intake plannen" in log
 
 
-def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
+def _plan_intake(client, auth, db, day: str, time: str, status: str = "contacted"):
+    """A staff member plans the intake of Ahmed's referral. Returns the staff member, the
+    response and the trajectory, expired so that it reads what the request stored."""
     staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status="contacted")
+    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status=status)
     db.session.commit()
     response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": "2026-12-01", "time": "10:30"})
-    assert response.status_code == 302
+                           data={"day": day, "time": time})
     db.session.expire_all()
+    return staff, response, trajectory
+
+
+def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
+    staff, response, trajectory = _plan_intake(client, auth, db, "2026-12-01", "10:30")
+    assert response.status_code == 302
     assert trajectory.status == "intake_planned"
     assert trajectory.intake_planned_at == datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     assert trajectory.referral.intake_scheduled_at == NOW
@@ -783,13 +790,9 @@ def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
 
 def test_planning_straight_from_the_queue_counts_as_first_contact(client, auth, db, frozen,
                                                                    emitted):
-    staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY)
-    db.session.commit()
-    response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": "2026-11-26", "time": "14:00"})
+    _staff, response, trajectory = _plan_intake(client, auth, db, "2026-11-26", "14:00",
+                                                status="referred")
     assert response.status_code == 302
-    db.session.expire_all()
     assert trajectory.status == "intake_planned"
     assert trajectory.referral.result == "reached"
     assert trajectory.last_contact_at == NOW
@@ -800,27 +803,17 @@ def test_planning_straight_from_the_queue_counts_as_first_contact(client, auth, 
 
 
 def test_intake_in_the_past_is_refused(client, auth, db, frozen):
-    staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status="contacted")
-    db.session.commit()
     # 09:30 local is 08:30 UTC: half an hour ago.
-    response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": TODAY.isoformat(), "time": "09:30"})
-    html = html_of(response)
+    _staff, response, trajectory = _plan_intake(client, auth, db, TODAY.isoformat(), "09:30")
     assert response.status_code == 200
-    assert "Dit moment is al voorbij" in html
-    db.session.expire_all()
+    assert "Dit moment is al voorbij" in html_of(response)
     assert trajectory.status == "contacted" and trajectory.intake_planned_at is None
 
 
 def test_plan_intake_needs_date_and_time(client, auth, db, frozen):
-    staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status="contacted")
-    db.session.commit()
-    html = html_of(client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                               data={"day": "", "time": ""}))
+    _staff, response, trajectory = _plan_intake(client, auth, db, "", "")
+    html = html_of(response)
     assert "Kies een datum." in html or "Ongeldige datum." in html
-    db.session.expire_all()
     assert trajectory.status == "contacted"
 
 
