@@ -1,8 +1,7 @@
 """Fixtures for browser tests: the app served in a thread, and Chromium through Playwright.
 
-Import them into a test module (pytest loads only conftest.py by itself):
-
-    from tests.browser_support import browser, live_server, browser_page  # noqa: F401
+conftest.py registers this module as a plugin: a test names the fixtures it wants and
+imports the helpers (`sign_in`, `axe_violations`).
 
 - `live_server`: the app on a file-based SQLite database built by the migrations, served by
   `werkzeug.serving.make_server` in a thread (not a forked process, so the test can add data

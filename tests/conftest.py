@@ -22,6 +22,9 @@ from config import TestConfig
 
 from . import factories
 
+# The browser tests' fixtures (live_server, browser, browser_page), for any test that asks.
+pytest_plugins = ["tests.browser_support"]
+
 # --- The clock -------------------------------------------------------------------------------
 # HOUVAST_TEST_TODAY=2028-12-31 (or 2028-12-31T23:30, local time) runs the whole suite on that
 # day, the clock ticking from 10:00 in Amsterdam: a test that leans on today's date without

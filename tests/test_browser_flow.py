@@ -7,20 +7,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests import factories
-from tests.browser_support import (  # noqa: F401  (fixtures)
-    axe_violations,
-    browser,
-    browser_page,
-    live_server,
-    sign_in,
-)
+from tests.browser_support import axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def test_referral_contact_intake_in_the_browser(live_server, browser_page):  # noqa: F811
+def test_referral_contact_intake_in_the_browser(live_server, browser_page):
     from app.extensions import db
 
     with live_server.app.app_context():

@@ -6,14 +6,7 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from tests.browser_support import (  # noqa: F401  (fixtures)
-    PHONE,
-    axe_violations,
-    browser,
-    browser_page,
-    live_server,
-    sign_in,
-)
+from tests.browser_support import PHONE, axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +38,7 @@ def _world(live):
                 "volunteer_name": volunteer.full_name}
 
 
-def test_volunteer_path_on_a_phone(live_server, browser_page):  # noqa: F811
+def test_volunteer_path_on_a_phone(live_server, browser_page):
     people = _world(live_server)
     password = factories.PASSWORD
 
