@@ -1,8 +1,7 @@
 """Fixtures for browser tests: the app served in a thread, and Chromium through Playwright.
 
-Import them into a test module (pytest loads only conftest.py by itself):
-
-    from tests.browser_support import browser, live_server, browser_page  # noqa: F401
+conftest.py registers this module as a plugin: a test names the fixtures it wants and
+imports the helpers (`sign_in`, `axe_violations`).
 
 - `live_server`: the app on a file-based SQLite database built by the migrations, served by
   `werkzeug.serving.make_server` in a thread (not a forked process, so the test can add data
@@ -10,6 +9,8 @@ Import them into a test module (pytest loads only conftest.py by itself):
   to add records with the factories, and commit.
 - `browser_page(viewport=None)`: a factory; each call opens a fresh browser context (its own
   cookies, so two users can be signed in at once) and returns its page.
+- `axe_violations(page)`: the serious and critical accessibility problems axe finds on the
+  page, as (rule id, elements); a page passes with [].
 
 Without /usr/bin/chromium the tests are skipped with a clear message, unless
 HOUVAST_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
@@ -113,3 +114,11 @@ def sign_in(page, live: LiveServer, email: str, password: str) -> None:
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_load_state()
+
+
+def axe_violations(page) -> list[tuple[str, list]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")]

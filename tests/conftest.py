@@ -16,10 +16,14 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
+from app.core import events
 from app.extensions import db as _db
 from config import TestConfig
 
 from . import factories
+
+# The browser tests' fixtures (live_server, browser, browser_page), for any test that asks.
+pytest_plugins = ["tests.browser_support"]
 
 # --- The clock -------------------------------------------------------------------------------
 # HOUVAST_TEST_TODAY=2028-12-31 (or 2028-12-31T23:30, local time) runs the whole suite on that
@@ -79,6 +83,22 @@ def count_queries(db):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture
+def emitted():
+    """Every trajectory event emitted during the test, as (event, trajectory id, context)."""
+    seen = []
+
+    def recorder(event, trajectory, now, **context):
+        # The request's session is gone after the request: keep what the tests look at.
+        if "match" in context:
+            context = {**context, "volunteer_user_id": context["match"].volunteer.user_id}
+        seen.append((event, trajectory.id, context))
+
+    events.subscribe(recorder)
+    yield seen
+    events._subscribers.remove(recorder)
 
 
 # Tables whose rows come from migrations; every other table is emptied between tests.

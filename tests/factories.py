@@ -4,6 +4,8 @@ import functools
 import itertools
 from datetime import UTC, date, datetime
 
+import sqlalchemy as sa
+
 from app.admin.models import Location
 from app.auth.models import User
 from app.auth.passwords import hash_password
@@ -25,6 +27,15 @@ def _password_hash() -> str:
 
 def _n() -> int:
     return next(_counter)
+
+
+def count(model, *where) -> int:
+    """How many rows of `model` (that match `where`) the database holds."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email))
 
 
 def location(name: str | None = None, municipality: str = "Utrecht") -> Location:

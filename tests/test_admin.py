@@ -33,10 +33,6 @@ def _link_path(msg) -> str:
     return urlsplit(match.group(0)).path
 
 
-def _user(db, email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == email))
-
-
 # --- Invitation ------------------------------------------------------------------------------
 
 def test_invited_user_gets_a_mail_sets_a_password_and_signs_in(client, auth, db, smtp_server):
@@ -46,7 +42,7 @@ def test_invited_user_gets_a_mail_sets_a_password_and_signs_in(client, auth, db,
 
     response = _invite(client, locations=[noord.id])
     assert response.status_code == 302
-    user = _user(db, "sanne.devries@example.org")
+    user = factories.user_by_email("sanne.devries@example.org")
     assert user is not None and user.password_hash is None
     assert [loc.name for loc in user.locations] == ["Bibliotheek Noord"]
     follow = client.get(response.headers["Location"])
@@ -107,7 +103,7 @@ def test_invitation_link_expires(client, auth, db, smtp_server, app):
         assert expired.status_code == 400
         posted = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
         assert posted.status_code == 400
-    assert _user(db, "sanne.devries@example.org").password_hash is None
+    assert factories.user_by_email("sanne.devries@example.org").password_hash is None
 
 
 def test_failed_mail_keeps_the_user_and_offers_send_again(client, auth, db, smtp_server, app):
@@ -117,7 +113,7 @@ def test_failed_mail_keeps_the_user_and_offers_send_again(client, auth, db, smtp
 
     response = _invite(client, role="admin", email="kees@example.org", name="Kees Jansen")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    user = _user(db, "kees@example.org")
+    user = factories.user_by_email("kees@example.org")
     assert user is not None, "the account exists even though the mail failed"
     assert "NIET verstuurd" in page
     assert "Link opnieuw sturen" in page
@@ -177,7 +173,7 @@ def test_duplicate_email_is_refused_in_dutch_and_input_is_kept(client, auth, db)
     auth.as_role("admin")
     factories.user("staff", email="jan@example.org")
     db.session.commit()
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    count = factories.count(User)
 
     response = _invite(client, email="JAN@example.org", name="Jan Tweede", role="admin")
     html = response.get_data(as_text=True)
@@ -185,7 +181,7 @@ def test_duplicate_email_is_refused_in_dutch_and_input_is_kept(client, auth, db)
     assert "Er is al een gebruiker met dit e-mailadres." in html
     assert 'value="Jan Tweede"' in html
     assert 'value="JAN@example.org"' in html
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+    assert factories.count(User) == count
 
 
 def test_partner_role_needs_a_partner_organisation(client, auth, db):
@@ -197,11 +193,11 @@ def test_partner_role_needs_a_partner_organisation(client, auth, db):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Kies de partnerorganisatie" in html
-    assert _user(db, "consulent@uwv.example") is None
+    assert factories.user_by_email("consulent@uwv.example") is None
 
     ok = _invite(client, role="partner", email="consulent@uwv.example", partner_id=partner.id)
     assert ok.status_code == 302
-    assert _user(db, "consulent@uwv.example").partner_id == partner.id
+    assert factories.user_by_email("consulent@uwv.example").partner_id == partner.id
 
 
 def test_staff_and_coordinator_need_a_location(client, auth, db):
@@ -209,7 +205,7 @@ def test_staff_and_coordinator_need_a_location(client, auth, db):
     db.session.commit()
     response = _invite(client, role="coordinator")
     assert "Kies minstens één vestiging" in response.get_data(as_text=True)
-    assert _user(db, "sanne.devries@example.org") is None
+    assert factories.user_by_email("sanne.devries@example.org") is None
 
 
 def test_bad_email_address_gets_a_dutch_message(client, auth, db):
@@ -400,7 +396,7 @@ def test_locations_create_edit_and_deactivate(client, auth, db):
 
     listing = client.get("/beheer/vestigingen/").get_data(as_text=True)
     assert "Bibliotheek Overvecht" in listing and "Uitgezet" in listing
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Location)) == 1
+    assert factories.count(Location) == 1
 
 
 def test_inactive_location_is_not_offered_for_new_users(client, auth, db):

@@ -37,10 +37,6 @@ def _body(location, **overrides):
     return body
 
 
-def _count(db):
-    return db.session.scalar(sa.select(sa.func.count(Referral.id)))
-
-
 def test_create_and_follow_a_referral_with_a_token(client, db):
     location = factories.location()
     staff = factories.user("staff", locations=[location])
@@ -84,14 +80,14 @@ def test_idempotency_key_returns_the_first_result(client, db):
     again = client.post("/api/v1/referrals", json=_body(location), headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.get_json() == again.get_json()
-    assert _count(db) == 1
+    assert factories.count(Referral) == 1
 
     other = client.post("/api/v1/referrals", json=_body(location, first_name="Ahmed"),
                         headers=headers)
     assert other.status_code == 422
     assert other.mimetype == "application/problem+json"
     assert "andere aanmelding" in other.get_json()["detail_nl"]
-    assert _count(db) == 1
+    assert factories.count(Referral) == 1
 
 
 def test_same_key_of_another_partner_is_its_own(client, db):
@@ -102,7 +98,7 @@ def test_same_key_of_another_partner_is_its_own(client, db):
         response = client.post("/api/v1/referrals", json=_body(location),
                                headers={**_auth(token), "Idempotency-Key": "k1"})
         assert response.status_code == 201
-    assert _count(db) == 2
+    assert factories.count(Referral) == 2
 
 
 def test_invalid_referral_is_a_problem_in_dutch_and_english(client, db):
@@ -118,7 +114,7 @@ def test_invalid_referral_is_a_problem_in_dutch_and_english(client, db):
     fields = {e["field"] for e in problem["errors"]}
     assert fields == {"first_name", "phone", "location_id", "consent_referral",
                       "consent_share_status", "bsn"}
-    assert _count(db) == 0
+    assert factories.count(Referral) == 0
 
 
 @pytest.mark.parametrize("reach", [{}, {"phone": None, "email": None},
@@ -135,7 +131,7 @@ def test_a_referral_nobody_can_call_is_refused(client, db, reach):
     assert error["field"] == "phone"
     assert "telefoonnummer of een e-mailadres" in error["detail_nl"]
     assert "phone number or e-mail address" in error["detail_en"]
-    assert _count(db) == 0
+    assert factories.count(Referral) == 0
 
 
 def test_e_mail_alone_is_enough_to_refer(client, db):
@@ -205,7 +201,7 @@ def test_a_phone_that_cannot_be_a_number_is_a_problem_on_that_field(client, db):
     [error] = response.get_json()["errors"]
     assert error["field"] == "phone"
     assert error["detail_nl"] == "Dit is geen telefoonnummer. Schrijf het zo: 06 12345678"
-    assert _count(db) == 0
+    assert factories.count(Referral) == 0
 
 
 def test_a_foreign_number_from_the_api_is_stored_e164(client, db):
@@ -223,7 +219,7 @@ def test_contact_person_fields_are_validated(client, db):
     assert response.status_code == 422
     fields = {e["field"] for e in response.get_json()["errors"]}
     assert fields == {"referrer_phone", "referrer_email"}
-    assert _count(db) == 0
+    assert factories.count(Referral) == 0
 
 
 def test_locations_lists_the_active_ones_for_a_token(client, db):

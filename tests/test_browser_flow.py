@@ -7,21 +7,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests import factories
-from tests.browser_support import browser, browser_page, live_server, sign_in  # noqa: F401
+from tests.browser_support import axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _axe_violations(page) -> list:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def test_referral_contact_intake_in_the_browser(live_server, browser_page):  # noqa: F811
+def test_referral_contact_intake_in_the_browser(live_server, browser_page):
     from app.extensions import db
 
     with live_server.app.app_context():
@@ -47,7 +40,7 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):  # n
         "Wil brieven van de gemeente zelf kunnen lezen."
     )
     page.locator("input[name=processing_consent]").check()
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Aanmelding opslaan").click()
 
     # The participant page shows the new person and the referral.
@@ -106,4 +99,4 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):  # n
     body = page.content()
     assert "Intakegesprek" in body
     assert "bereikt" in body.lower()
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []

@@ -6,23 +6,9 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from tests.browser_support import (  # noqa: F401  (fixtures)
-    PHONE,
-    browser,
-    browser_page,
-    live_server,
-    sign_in,
-)
+from tests.browser_support import PHONE, axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _axe_violations(page) -> list:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")]
 
 
 def _world(live):
@@ -52,7 +38,7 @@ def _world(live):
                 "volunteer_name": volunteer.full_name}
 
 
-def test_volunteer_path_on_a_phone(live_server, browser_page):  # noqa: F811
+def test_volunteer_path_on_a_phone(live_server, browser_page):
     people = _world(live_server)
     password = factories.PASSWORD
 
@@ -68,7 +54,7 @@ def test_volunteer_path_on_a_phone(live_server, browser_page):  # noqa: F811
     assert "helpt met Digitale vaardigheden" in ranked.inner_text()
     apart = coordinator.locator("section", has_text="Kunnen nu niet").inner_text()
     assert "Geen VOG" in apart and "geen VOG" in apart
-    assert _axe_violations(coordinator) == []
+    assert axe_violations(coordinator) == []
     coordinator.get_by_role("button", name=f"Kies {people['volunteer_name']}").click()
     coordinator.get_by_role("button", name="Koppelen en starten").click()
     assert "is gekoppeld aan Amina" in coordinator.locator("main").inner_text()
@@ -81,7 +67,7 @@ def test_volunteer_path_on_a_phone(live_server, browser_page):  # noqa: F811
     text = main.inner_text()
     assert "Amina" in text and "Bashir" not in text and "Achternaamgeheim" not in text
     assert "Dinsdag ochtend" in text
-    assert _axe_violations(volunteer) == []
+    assert axe_violations(volunteer) == []
 
     # Logging a session: today is filled in, a few taps and one sentence.
     volunteer.get_by_role("button", name="Bijeenkomst vastleggen").click()
@@ -90,7 +76,7 @@ def test_volunteer_path_on_a_phone(live_server, browser_page):  # noqa: F811
     volunteer.get_by_label("Beter worden in digitaal").select_option(label="Goed vooruit")
     volunteer.get_by_label("Opmerking (mag leeg blijven)").fill("Ze heeft geen geld voor eten")
     volunteer.get_by_label("Ik maak me zorgen").check()
-    assert _axe_violations(volunteer) == []
+    assert axe_violations(volunteer) == []
     save = volunteer.get_by_role("button", name="Opslaan")
     assert save.bounding_box()["width"] > PHONE["width"] * 0.7  # easy to hit with a thumb
     save.click()
@@ -104,6 +90,6 @@ def test_volunteer_path_on_a_phone(live_server, browser_page):  # noqa: F811
     coordinator.get_by_role("link", name="Zorgen").click()
     concerns = coordinator.locator("main").inner_text()
     assert "Amina" in concerns and "Ze heeft geen geld voor eten" in concerns
-    assert _axe_violations(coordinator) == []
+    assert axe_violations(coordinator) == []
     coordinator.get_by_role("button", name="Opgepakt").click()
     assert "Geen open zorgen." in coordinator.locator("main").inner_text()

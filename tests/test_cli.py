@@ -20,10 +20,6 @@ from .conftest import DEMO_NOW
 PASSWORD = "een-goed-wachtwoord"
 
 
-def _user(db, email):
-    return db.session.scalar(sa.select(User).where(User.email == email))
-
-
 # --- create-user -----------------------------------------------------------------------------
 
 def test_create_user_with_password_and_locations(runner, db, client, auth):
@@ -37,7 +33,7 @@ def test_create_user_with_password_and_locations(runner, db, client, auth):
     assert result.exit_code == 0, result.output
     assert "Gebruiker aangemaakt: coord@example.org (coordinator)" in result.output
 
-    user = _user(db, "coord@example.org")
+    user = factories.user_by_email("coord@example.org")
     assert user.name == "Carla Coördinator"
     assert [loc.name for loc in user.locations] == ["Bibliotheek Centrum", "Bibliotheek Noord"]
     assert auth.login("coord@example.org", PASSWORD).status_code == 302
@@ -58,7 +54,7 @@ def test_create_user_prompt_repeats_when_the_two_passwords_differ(runner, db):
                                  "--role", "admin"],
                            input=f"{PASSWORD}\niets-anders-123\n{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    assert _user(db, "b@example.org") is not None
+    assert factories.user_by_email("b@example.org") is not None
 
 
 def test_create_user_prompt_asks_again_for_a_too_short_password(runner, db):
@@ -67,7 +63,7 @@ def test_create_user_prompt_asks_again_for_a_too_short_password(runner, db):
                            input=f"kort\n{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert "minstens 10 tekens" in result.output
-    assert _user(db, "c@example.org") is not None
+    assert factories.user_by_email("c@example.org") is not None
 
 
 def test_create_partner_user_needs_an_existing_partner(runner, db):
@@ -79,11 +75,11 @@ def test_create_partner_user_needs_an_existing_partner(runner, db):
     assert missing.exit_code != 0 and "--partner" in missing.output
     unknown = runner.invoke(args=[*base, "--partner", "UWV Nergens"])
     assert unknown.exit_code != 0 and "Partner 'UWV Nergens' bestaat niet." in unknown.output
-    assert _user(db, "p@uwv.example") is None
+    assert factories.user_by_email("p@uwv.example") is None
 
     ok = runner.invoke(args=[*base, "--partner", "UWV Utrecht"])
     assert ok.exit_code == 0, ok.output
-    assert _user(db, "p@uwv.example").partner_id == partner.id
+    assert factories.user_by_email("p@uwv.example").partner_id == partner.id
 
 
 def test_create_user_refuses_an_unknown_location(runner, db):
@@ -92,7 +88,7 @@ def test_create_user_refuses_an_unknown_location(runner, db):
                                  "--password", PASSWORD])
     assert result.exit_code != 0
     assert "Vestiging 'Bibliotheek Nergens' bestaat niet." in result.output
-    assert _user(db, "s@example.org") is None
+    assert factories.user_by_email("s@example.org") is None
 
 
 def test_create_user_refuses_a_duplicate_email(runner, db):
@@ -102,7 +98,7 @@ def test_create_user_refuses_a_duplicate_email(runner, db):
                                  "--role", "admin", "--password", PASSWORD])
     assert result.exit_code != 0
     assert "Er is al een gebruiker met e-mailadres" in result.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+    assert factories.count(User) == 1
 
 
 def test_create_user_refuses_a_short_password(runner, db):
@@ -110,24 +106,20 @@ def test_create_user_refuses_a_short_password(runner, db):
                                  "--role", "admin", "--password", "kort"])
     assert result.exit_code != 0
     assert "minstens 10 tekens" in result.output
-    assert _user(db, "k@example.org") is None
+    assert factories.user_by_email("k@example.org") is None
 
 
 def test_create_user_refuses_an_unknown_role(runner, db):
     result = runner.invoke(args=["create-user", "--email", "k@example.org", "--name", "K",
                                  "--role", "baas", "--password", PASSWORD])
     assert result.exit_code != 0
-    assert _user(db, "k@example.org") is None
+    assert factories.user_by_email("k@example.org") is None
 
 
 # --- seed-demo -------------------------------------------------------------------------------
 
-def _count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 def _counts(db) -> dict:
-    return {m.__name__: _count(db, m) for m in (User, Location, Partner, Participant,
+    return {m.__name__: factories.count(m) for m in (User, Location, Partner, Participant,
                                                 Trajectory, Referral, Intake, LearningGoal)}
 
 
@@ -141,21 +133,21 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth, demo_d
     ]
     assert lines[-1] == f"password: {demo_data.password}"
 
-    assert _count(db, Location) == 3
-    assert _count(db, Partner) >= 8
+    assert factories.count(Location) == 3
+    assert factories.count(Partner) >= 8
     assert all(1 <= len(p.contacts) <= 2 for p in db.session.scalars(sa.select(Partner)))
     assert len({p.kind for p in db.session.scalars(sa.select(Partner))}) >= 6
-    assert _count(db, Participant) == 60
+    assert factories.count(Participant) == 60
     names = db.session.execute(sa.select(Participant.first_name, Participant.last_name)).all()
     assert len(set(names)) == 60, "no two demo people share a name"
     statuses = set(db.session.scalars(sa.select(Trajectory.status).distinct()))
     assert statuses == set(TRAJECTORY_STATUS)
     assert {u.role for u in db.session.scalars(sa.select(User))} == set(ROLES)
-    partner_user = _user(db, "partner@houvast.demo")
+    partner_user = factories.user_by_email("partner@houvast.demo")
     assert partner_user.partner is not None
     for email in ("staff@houvast.demo", "coordinator@houvast.demo",
                   "coordinator2@houvast.demo"):
-        assert _user(db, email).locations
+        assert factories.user_by_email(email).locations
 
     # The stages hold what a Taalhuis would see.
     day = date.fromisoformat(DEMO_NOW[:10])
@@ -176,7 +168,7 @@ def test_seed_demo_fills_an_empty_database_once(runner, db, client, auth, demo_d
         assert t.last_contact_at is not None
     goals = set(db.session.scalars(sa.select(LearningGoal.own_words)))
     assert "Brieven van de gemeente kunnen lezen" in goals
-    assert _count(db, Consent) >= 60 and _count(db, ContactAttempt) > 0
+    assert factories.count(Consent) >= 60 and factories.count(ContactAttempt) > 0
     # Every demo phone is a real number, stored the one way (E.164).
     for model in (Participant, Partner, PartnerContact, Volunteer):
         phones = db.session.scalars(sa.select(model.phone).where(model.phone.is_not(None)))
@@ -209,7 +201,7 @@ def test_seed_demo_refuses_when_only_a_user_exists(runner, db):
     db.session.commit()
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code != 0
-    assert _count(db, Participant) == 0
+    assert factories.count(Participant) == 0
 
 
 def test_seed_demo_if_empty_on_real_data_shows_no_sign_ins(runner, db):

@@ -18,22 +18,6 @@ from .factories import aware
 
 NOW = aware(2026, 11, 23, 9, 0)  # Monday 23 November 2026, 10:00 in Amsterdam
 
-RULE_FIELDS = ("name", "offset", "offset_unit", "assignee", "repeat_every", "active")
-
-
-@pytest.fixture
-def restore_rules(db):
-    """Rules are seeded by a migration and kept between tests: undo an admin's edits."""
-    saved = {rule.id: {f: getattr(rule, f) for f in RULE_FIELDS}
-             for rule in db.session.scalars(sa.select(FollowUpRule))}
-    yield
-    db.session.rollback()
-    for rule_id, values in saved.items():
-        db.session.execute(sa.update(FollowUpRule).where(FollowUpRule.id == rule_id)
-                           .values(**values))
-    db.session.commit()
-
-
 def checkins_of(trajectory, **filters) -> list[CheckIn]:
     query = sa.select(CheckIn).where(CheckIn.trajectory_id == trajectory.id)
     for name, value in filters.items():
@@ -324,14 +308,14 @@ def test_ending_the_trajectory_cancels_open_checkins_and_plans_aftercare(db):
     assert trajectory.out_of_view_since is None
 
 
-def test_inactive_rule_plans_nothing(db, restore_rules):
+def test_inactive_rule_plans_nothing(db):
     factories.followup_rule("first_contact").active = False
     _, trajectory = coordinator_and_trajectory()
     emit("referral_registered", trajectory, NOW)
     assert planned(trajectory) == []
 
 
-def test_admin_changes_a_rule_and_new_plans_follow_it(client, auth, db, restore_rules):
+def test_admin_changes_a_rule_and_new_plans_follow_it(client, auth, db):
     auth.as_role("admin")
     page = client.get("/beheer/opvolgregels").get_data(as_text=True)
     assert "Eerste contact na de aanmelding" in page and "5 werkdagen" in page
@@ -356,8 +340,7 @@ def test_admin_changes_a_rule_and_new_plans_follow_it(client, auth, db, restore_
     assert planned(old)[0].due_on == date(2026, 11, 30)
 
 
-def test_bad_rule_input_gets_a_dutch_message_and_saves_nothing(client, auth, db,
-                                                               restore_rules):
+def test_bad_rule_input_gets_a_dutch_message_and_saves_nothing(client, auth, db):
     auth.as_role("admin")
     rule = factories.followup_rule("waiting")
     response = client.post(f"/beheer/opvolgregels/{rule.id}", data={
@@ -381,8 +364,7 @@ def _new_rule(**overrides) -> dict:
     return data | overrides
 
 
-def test_admin_adds_a_rule_and_it_plans_checkins_from_then_on(client, auth, db,
-                                                               restore_rules):
+def test_admin_adds_a_rule_and_it_plans_checkins_from_then_on(client, auth, db):
     auth.as_role("admin")
     page = client.get("/beheer/opvolgregels").get_data(as_text=True)
     assert 'href="/beheer/opvolgregels/nieuw"' in page
@@ -413,8 +395,7 @@ def test_admin_adds_a_rule_and_it_plans_checkins_from_then_on(client, auth, db,
     assert planned(trajectory) == [checkin]
 
 
-def test_admin_adds_a_repeating_rule_for_the_volunteer_of_a_match(
-        client, auth, db, restore_rules):
+def test_admin_adds_a_repeating_rule_for_the_volunteer_of_a_match(client, auth, db):
     auth.as_role("admin")
     client.post("/beheer/opvolgregels/nieuw", data=_new_rule(
         name="Maandelijks: hoe gaat het?", event="match_started", checkin_kind="match_3m",
@@ -431,10 +412,9 @@ def test_admin_adds_a_repeating_rule_for_the_volunteer_of_a_match(
     assert after.due_on == date(2027, 1, 22)
 
 
-def test_a_new_rule_with_bad_input_gets_dutch_messages_next_to_the_fields(client, auth, db,
-                                                                         restore_rules):
+def test_a_new_rule_with_bad_input_gets_dutch_messages_next_to_the_fields(client, auth, db):
     auth.as_role("admin")
-    before = db.session.scalar(sa.select(sa.func.count(FollowUpRule.id)))
+    before = factories.count(FollowUpRule)
 
     response = client.post("/beheer/opvolgregels/nieuw", data=_new_rule(
         name="", event="", checkin_kind="", offset="veel", assignee="volunteer",
@@ -453,11 +433,10 @@ def test_a_new_rule_with_bad_input_gets_dutch_messages_next_to_the_fields(client
                     "van het traject.",
         "repeat_every": "Kies een getal van 1 tot 365.",
     }
-    assert db.session.scalar(sa.select(sa.func.count(FollowUpRule.id))) == before
+    assert factories.count(FollowUpRule) == before
 
 
-def test_a_rule_without_a_match_cannot_be_given_to_the_volunteer(client, auth, db,
-                                                                 restore_rules):
+def test_a_rule_without_a_match_cannot_be_given_to_the_volunteer(client, auth, db):
     auth.as_role("admin")
     rule = factories.followup_rule("waiting")
     response = client.post(f"/beheer/opvolgregels/{rule.id}", data={
@@ -471,10 +450,10 @@ def test_a_rule_without_a_match_cannot_be_given_to_the_volunteer(client, auth, d
 @pytest.mark.parametrize("role", ["coordinator", "staff", "volunteer"])
 def test_only_admins_add_rules(client, auth, db, role):
     auth.as_role(role)
-    before = db.session.scalar(sa.select(sa.func.count(FollowUpRule.id)))
+    before = factories.count(FollowUpRule)
     assert client.get("/beheer/opvolgregels/nieuw").status_code == 403
     assert client.post("/beheer/opvolgregels/nieuw", data=_new_rule()).status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count(FollowUpRule.id))) == before
+    assert factories.count(FollowUpRule) == before
 
 
 @pytest.mark.parametrize("role", ["coordinator", "staff", "volunteer"])

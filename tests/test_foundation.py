@@ -159,8 +159,7 @@ def test_server_error_is_a_calm_dutch_page_and_saves_nothing(app_with_a_failing_
     assert '<html lang="nl">' in html
     assert "Er ging iets mis" in html and "niets half opgeslagen" in html
     assert "Internal Server Error" not in html and "RuntimeError" not in html
-    assert db.session.scalar(sa.select(sa.func.count(Location.id)).where(
-        Location.name == "Half opgeslagen")) == 0
+    assert factories.count(Location, Location.name == "Half opgeslagen") == 0
     # The next request gets a clean session.
     assert client.get("/deelnemers/").status_code == 200
 

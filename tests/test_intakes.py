@@ -68,10 +68,6 @@ def form_data(**overrides) -> dict:
     return data
 
 
-def _count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 def test_opening_the_intake_shows_in_the_audit_log(client, auth, setup):
     assert client.get(f"/intake/{setup['trajectory'].id}").status_code == 200
     log = auth.audit_log(setup["participant"].id)
@@ -154,7 +150,7 @@ def test_level_not_on_the_chosen_scale_is_refused(client, db, setup):
     assert "Brieven van de gemeente kunnen lezen" in html
     assert '<option selected value="B1">' in html
     for model in (Intake, LearningGoal, Consent):
-        assert _count(db, model) == 0
+        assert factories.count(model) == 0
     assert db.session.get(Trajectory, t.id).status == "referred"
 
 
@@ -164,7 +160,7 @@ def test_different_advice_and_wish_need_a_reason(client, db, setup):
     html = response.get_data(as_text=True)
     assert 'id="offer_difference_reason-error"' in html
     assert "Advies en wens zijn anders" in html
-    assert _count(db, Intake) == 0
+    assert factories.count(Intake) == 0
 
     response = client.post(f"/intake/{t.id}", data=form_data(
         wished_offer="taalcafe", offer_difference_reason="Wil eerst mensen ontmoeten"))
@@ -178,7 +174,7 @@ def test_at_least_one_learning_goal_is_needed(client, db, setup):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Vul minstens één leerdoel in." in html
-    assert _count(db, Intake) == 0 and _count(db, LearningGoal) == 0
+    assert factories.count(Intake) == 0 and factories.count(LearningGoal) == 0
 
 
 def test_half_filled_goal_row_and_past_target_date_are_refused(client, db, setup):
@@ -188,7 +184,7 @@ def test_half_filled_goal_row_and_past_target_date_are_refused(client, db, setup
     html = response.get_data(as_text=True)
     assert 'id="goals-0-subject-error"' in html and "Kies een onderwerp." in html
     assert 'id="goals-0-target_date-error"' in html and "al voorbij" in html
-    assert _count(db, LearningGoal) == 0
+    assert factories.count(LearningGoal) == 0
 
 
 def test_changing_consent_needs_how_it_was_given(client, db, setup):
@@ -196,14 +192,14 @@ def test_changing_consent_needs_how_it_was_given(client, db, setup):
     response = client.post(f"/intake/{t.id}", data=form_data(consent_method=""))
     html = response.get_data(as_text=True)
     assert 'id="consent_method-error"' in html
-    assert _count(db, Consent) == 0
+    assert factories.count(Consent) == 0
 
 
 def test_future_intake_date_is_refused(client, db, setup):
     t = setup["trajectory"]
     response = client.post(f"/intake/{t.id}", data=form_data(held_on="2026-12-01"))
     assert "kan niet in de toekomst liggen" in response.get_data(as_text=True)
-    assert _count(db, Intake) == 0
+    assert factories.count(Intake) == 0
 
 
 def test_editing_an_intake_updates_it_and_its_goals(client, db, setup, emitted):
@@ -226,12 +222,12 @@ def test_editing_an_intake_updates_it_and_its_goals(client, db, setup, emitted):
         "goals-1-own_words": "Mijn kassabon snappen", "goals-1-target_date": "2027-01-15",
     })
     assert client.post(f"/intake/{t.id}", data=data).status_code == 302
-    assert _count(db, Intake) == 1
+    assert factories.count(Intake) == 1
     goals = db.session.scalars(sa.select(LearningGoal).order_by(LearningGoal.id)).all()
     assert [g.own_words for g in goals] == ["Beter doel", "Mijn kassabon snappen"]
     trajectory = db.session.get(Trajectory, t.id)
     assert trajectory.status == "active"  # an intake never moves a trajectory back
-    assert _count(db, Consent) == 2  # unchanged consent writes no new row
+    assert factories.count(Consent) == 2  # unchanged consent writes no new row
     assert [e for e, _ in emitted] == ["goal_target_set"]
 
 
@@ -278,7 +274,7 @@ def test_intake_of_another_location_is_not_found(client, db, auth, frozen):
     assert client.post(f"/intake/{other.id}", data=form_data()).status_code == 404
     assert client.post(f"/intake/leerdoel/{goal.id}/status",
                        data={"status": "stopped"}).status_code == 404
-    assert _count(db, Intake) == 0
+    assert factories.count(Intake) == 0
 
 
 @pytest.mark.parametrize("role", ["volunteer", "partner"])
@@ -288,4 +284,4 @@ def test_volunteers_and_partners_cannot_do_intakes(client, db, auth, role):
     db.session.commit()
     assert client.get(f"/intake/{t.id}").status_code in (403, 404)
     assert client.post(f"/intake/{t.id}", data=form_data()).status_code in (403, 404)
-    assert _count(db, Intake) == 0
+    assert factories.count(Intake) == 0

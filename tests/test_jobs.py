@@ -310,7 +310,7 @@ def test_no_email_choice_gives_the_digest_in_the_app_only(app, db, smtp_server):
     assert lines == [f"in app: digest → noor@taalhuis.example: {note.subject}"]
 
 
-def test_digest_queries_do_not_grow_with_the_number_of_items(app, db):
+def test_digest_queries_do_not_grow_with_the_number_of_items(app, db, count_queries):
     desk = Desk()
     small = factories.user("coordinator", locations=[factories.location()])
     big = factories.user("coordinator", locations=[factories.location()])
@@ -329,19 +329,11 @@ def test_digest_queries_do_not_grow_with_the_number_of_items(app, db):
     from jobs.digest import render_digest
 
     def queries_for(user) -> tuple[int, int]:
-        statements = []
-
-        def count(*args):
-            statements.append(args[2])
-
         _db.session.expire_all()
         user = _db.session.get(type(user), user.id)
-        sa.event.listen(_db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             parts = sections_for(user, MONDAY_0700)
             render_digest(user, parts, MONDAY_0700)
-        finally:
-            sa.event.remove(_db.engine, "before_cursor_execute", count)
         return len(statements), sum(len(p.items) for p in parts)
 
     small_queries, small_items = queries_for(small)
@@ -409,7 +401,7 @@ def test_concerns_from_checkins_are_in_the_coordinators_digest_once(app, db, smt
     assert "Fatima J." not in tuesday.body, "already in Monday's digest"
 
 
-def test_checkin_concerns_cost_the_same_queries_for_few_or_many(app, db):
+def test_checkin_concerns_cost_the_same_queries_for_few_or_many(app, db, count_queries):
     from app.notifications.digest import checkin_concerns_section
 
     def queries_for(count: int) -> tuple[int, int]:
@@ -423,17 +415,9 @@ def test_checkin_concerns_cost_the_same_queries_for_few_or_many(app, db):
         db.session.commit()
         _db.session.expire_all()
         user = _db.session.get(type(coordinator), coordinator.id)
-        statements = []
-
-        def count_statement(*args):
-            statements.append(args[2])
-
-        sa.event.listen(_db.engine, "before_cursor_execute", count_statement)
-        try:
+        with count_queries() as statements:
             section = checkin_concerns_section(user, MONDAY_0700)
             texts = [text for text, _link in section.items]
-        finally:
-            sa.event.remove(_db.engine, "before_cursor_execute", count_statement)
         return len(statements), len(texts)
 
     few_queries, few = queries_for(2)

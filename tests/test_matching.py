@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
-from app.core import events
 from app.matching import service as matching
 from app.matching.models import Enrollment, Match
 from app.notifications.models import Notification
@@ -17,22 +16,6 @@ from app.participants.models import TrajectoryStatus
 from . import factories
 
 NOW = factories.aware(2026, 11, 23, 10, 0)  # Monday 23 November 2026, 11:00 in Amsterdam
-
-
-@pytest.fixture
-def emitted():
-    """Every trajectory event emitted during the test, as (event, trajectory id, context)."""
-    seen = []
-
-    def recorder(event, trajectory, now, **context):
-        # The request's session is gone after the request: keep what the tests look at.
-        if "match" in context:
-            context = {**context, "volunteer_user_id": context["match"].volunteer.user_id}
-        seen.append((event, trajectory.id, context))
-
-    events.subscribe(recorder)
-    yield seen
-    events._subscribers.remove(recorder)
 
 
 def coordinator_with_waiting(auth, db, **kwargs):
@@ -238,7 +221,7 @@ def test_rematch_after_the_match_ended(client, auth, db, frozen):
                 data={"start_on": "2026-11-24", "start": "1"})
     db.session.expire_all()
     assert trajectory.status == "active"
-    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 2
+    assert factories.count(Match) == 2
 
 
 def test_a_blocked_volunteer_cannot_be_matched_by_posting(client, auth, db, frozen):
@@ -251,7 +234,7 @@ def test_a_blocked_volunteer_cannot_be_matched_by_posting(client, auth, db, froz
                            data={"start_on": "2026-11-23", "start": "1"},
                            follow_redirects=True)
     assert "kan nu niet gekoppeld worden" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+    assert factories.count(Match) == 0
     assert trajectory.status == "waiting"
 
 
@@ -308,7 +291,7 @@ def test_start_needs_a_date(client, auth, db, frozen):
                            data={"start_on": "", "start": "1"})
     assert response.status_code == 200
     assert "Vul de startdatum in." in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+    assert factories.count(Match) == 0
 
 
 def test_starting_a_match_plans_the_volunteer_check_ins(app, db, frozen):
@@ -390,7 +373,7 @@ def test_a_full_offer_refuses_another_participant(client, auth, db, frozen):
     assert "Dit aanbod is vol." in response.get_data(as_text=True)
     db.session.expire_all()
     assert second.status == "waiting"
-    assert db.session.scalar(sa.select(sa.func.count(Enrollment.id))) == 1
+    assert factories.count(Enrollment) == 1
 
 
 def test_ending_the_last_enrolment_puts_the_person_back_on_the_waiting_list(
@@ -419,7 +402,7 @@ def test_offer_of_another_location_cannot_be_posted(client, auth, db, frozen):
     response = client.post(f"/trajecten/{trajectory.id}/inschrijven",
                            data={"offer_id": elsewhere.id, "start_on": "2026-11-24"})
     assert response.status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count(Enrollment.id))) == 0
+    assert factories.count(Enrollment) == 0
 
 
 # --- Ending a trajectory ---------------------------------------------------------------------

@@ -296,25 +296,18 @@ def test_mark_all_read(client, auth, db):
     assert service.unread_count(user) == 0
 
 
-def test_nav_count_costs_one_query(app, client, auth, db):
+def test_nav_count_costs_one_query(app, client, auth, db, count_queries):
     user = auth.as_role("coordinator")
     for day in range(30):
         _notify(user, period=f"p{day}")
     db.session.commit()
-    statements = []
 
-    def count(conn, cursor, statement, *args):
-        if "notifications" in statement:
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as statements:
         html = client.get("/berichten/instellingen").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
     assert '<span class="badge badge-alert">30' in html
-    assert len(statements) == 1 and "count(" in statements[0].lower()
+    about_notifications = [s for s in statements if "notifications" in s]
+    assert len(about_notifications) == 1 and "count(" in about_notifications[0].lower()
 
 
 @pytest.mark.parametrize("path", ["/berichten/", "/berichten/instellingen"])

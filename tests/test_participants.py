@@ -100,33 +100,25 @@ def test_list_is_paginated_and_the_pager_keeps_the_search(client, db, desk):
     assert "Achternaam24" not in second
 
 
-def _queries_for(client, db, url: str) -> int:
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+def _queries_for(client, count_queries, url: str) -> int:
+    with count_queries() as statements:
         assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     return len(statements)
 
 
-def test_list_query_count_does_not_grow_with_rows(client, db, auth, frozen):
+def test_list_query_count_does_not_grow_with_rows(client, db, auth, frozen, count_queries):
     loc = factories.location()
     coordinator = auth.as_role("coordinator", locations=[loc])
     for i in range(3):
         _person(loc, "Lid", f"Nummer{i}", owner=coordinator,
                 last_contact_at=factories.aware(2026, 11, 10, 9, 0))
     db.session.commit()
-    few = _queries_for(client, db, "/deelnemers/")
+    few = _queries_for(client, count_queries, "/deelnemers/")
     for i in range(3, 20):
         _person(loc, "Lid", f"Nummer{i}", owner=factories.user("coordinator", locations=[loc]),
                 last_contact_at=factories.aware(2026, 11, 10, 9, 0))
     db.session.commit()
-    many = _queries_for(client, db, "/deelnemers/")
+    many = _queries_for(client, count_queries, "/deelnemers/")
     assert few == many
 
 
@@ -294,8 +286,7 @@ def test_bad_postcode_is_refused_and_input_kept(client, db, desk, postcode):
     assert 'value="Berbers"' in html
     person = db.session.get(Participant, p.id)
     assert person.postcode4 is None and person.native_language is None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "update")) == 0
+    assert factories.count(AuditEvent, AuditEvent.action == "update") == 0
 
 
 def test_edit_form_shows_the_number_the_dutch_way_and_saving_it_changes_nothing(
@@ -347,7 +338,7 @@ def test_consent_needs_a_method(client, db, desk):
     html = client.post(f"/deelnemers/{p.id}/toestemming", data={
         "kind": "processing", "given": "yes", "method": ""}).get_data(as_text=True)
     assert 'id="method-error"' in html
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
+    assert factories.count(Consent) == 0
 
 
 # --- Ownership -------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import time_machine
 
 from app.admin.models import Location
 from app.audit.models import AuditEvent
-from app.core import events
 from app.participants.models import Consent, Participant, Trajectory
 from app.participants.timeline import next_due, timeline
 from app.partners.models import Partner
@@ -22,23 +21,6 @@ from . import factories
 # Wednesday 25 November 2026, 10:00 in Amsterdam (UTC+1 in winter).
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
-
-
-@pytest.fixture
-def emitted():
-    """Trajectory events emitted during the test, as (event, trajectory id, context)."""
-    seen = []
-
-    def recorder(event, trajectory, now, **context):
-        seen.append((event, trajectory.id, context))
-
-    events.subscribe(recorder)
-    yield seen
-    events._subscribers.remove(recorder)
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def html_of(response) -> str:
@@ -165,7 +147,7 @@ def test_invalid_input_gives_dutch_messages_keeps_input_and_saves_nothing(
     assert 'value="Fatima"' in html and 'value="Tigrinya"' in html
     assert 'value="85"' in html
     for model in (Participant, Trajectory, Referral, Consent, ContactAttempt):
-        assert count(db, model) == 0
+        assert factories.count(model) == 0
 
 
 def test_implausible_birth_year_and_missing_reach_are_refused(client, auth, db, frozen):
@@ -174,7 +156,7 @@ def test_implausible_birth_year_and_missing_reach_are_refused(client, auth, db, 
         staff.locations[0], birth_year="2020", phone="", email="")))
     assert "Dit geboortejaar kan niet kloppen" in html
     assert "Vul een telefoonnummer of e-mailadres in" in html
-    assert count(db, Participant) == 0
+    assert factories.count(Participant) == 0
 
 
 def test_contact_person_of_another_partner_is_refused(client, auth, db, frozen):
@@ -185,7 +167,7 @@ def test_contact_person_of_another_partner_is_refused(client, auth, db, frozen):
     html = html_of(client.post("/aanmeldingen/nieuw", data=referral_form(
         staff.locations[0], partner_id=str(uwv.id), partner_contact_id=str(contact.id))))
     assert "hoort niet bij de gekozen verwijzer" in html
-    assert count(db, Referral) == 0
+    assert factories.count(Referral) == 0
 
 
 def test_sharing_with_a_referrer_needs_a_referrer(client, auth, db, frozen):
@@ -193,7 +175,7 @@ def test_sharing_with_a_referrer_needs_a_referrer(client, auth, db, frozen):
     html = html_of(client.post("/aanmeldingen/nieuw", data=referral_form(
         staff.locations[0], share_with_referrer="yes")))
     assert "Er is geen verwijzer" in html
-    assert count(db, Consent) == 0
+    assert factories.count(Consent) == 0
 
 
 def test_location_outside_the_users_locations_is_refused(client, auth, db, frozen):
@@ -203,7 +185,7 @@ def test_location_outside_the_users_locations_is_refused(client, auth, db, froze
     db.session.commit()
     response = client.post("/aanmeldingen/nieuw", data=referral_form(elsewhere))
     assert response.status_code == 404
-    assert count(db, Trajectory) == 0
+    assert factories.count(Trajectory) == 0
 
 
 def test_form_offers_only_own_locations_and_active_partners(client, auth, db, frozen):
@@ -244,7 +226,7 @@ def test_what_cannot_be_a_phone_number_gets_the_dutch_error_and_keeps_the_input(
         assert (f'<small id="{name}-error" class="field-error">Dit is geen telefoonnummer. '
                 f'Schrijf het zo: 06 12345678</small>') in html
         assert f'name="{name}" type="tel" value="{typed}"' in html
-    assert count(db, Participant) == 0
+    assert factories.count(Participant) == 0
 
 
 # --- Duplicates ----------------------------------------------------------------------------
@@ -274,7 +256,7 @@ def test_possible_duplicate_is_shown_and_nothing_saved(client, auth, db, frozen)
     assert f'value="attach:{known.id}"' in html and 'value="new"' in html
     assert "Voeg toe aan deze persoon" in html and "Het is een ander persoon" in html
     assert 'value="fatima"' in html and "Wil leren lezen" in html
-    assert count(db, Participant) == 1 and count(db, Trajectory) == 1
+    assert factories.count(Participant) == 1 and factories.count(Trajectory) == 1
     assert db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "view", AuditEvent.participant_id == known.id)) is not None
 
@@ -288,7 +270,7 @@ def test_the_same_phone_in_another_spelling_is_a_possible_duplicate(client, auth
         staff.locations[0], phone="+31 6 12345678", birth_year="1990"))
     assert response.status_code == 200
     assert "Is dit iemand die we al kennen?" in html_of(response)
-    assert count(db, Participant) == 1
+    assert factories.count(Participant) == 1
 
 
 def test_same_name_with_other_phone_and_birth_year_is_no_duplicate(client, auth, db, frozen):
@@ -298,7 +280,7 @@ def test_same_name_with_other_phone_and_birth_year_is_no_duplicate(client, auth,
     response = client.post("/aanmeldingen/nieuw", data=referral_form(
         staff.locations[0], phone="06-55555555", birth_year="1970"))
     assert response.status_code == 302
-    assert count(db, Participant) == 2
+    assert factories.count(Participant) == 2
 
 
 def test_other_person_choice_creates_a_new_participant(client, auth, db, frozen):
@@ -308,8 +290,8 @@ def test_other_person_choice_creates_a_new_participant(client, auth, db, frozen)
     response = client.post("/aanmeldingen/nieuw",
                            data=referral_form(staff.locations[0], decision="new"))
     assert response.status_code == 302
-    assert count(db, Participant) == 2
-    assert count(db, Trajectory) == 2
+    assert factories.count(Participant) == 2
+    assert factories.count(Trajectory) == 2
 
 
 def test_attach_to_known_person_adds_a_trajectory_to_that_person(client, auth, db, frozen):
@@ -320,7 +302,7 @@ def test_attach_to_known_person_adds_a_trajectory_to_that_person(client, auth, d
         staff.locations[0], decision=f"attach:{known.id}", email="fatima@example.org"))
     assert response.status_code == 302
     assert participant_id_from(response) == known.id
-    assert count(db, Participant) == 1
+    assert factories.count(Participant) == 1
     db.session.expire_all()
     assert [t.status for t in known.trajectories] == ["referred", "ended"]
     assert known.email == "fatima@example.org"  # a blank was filled in, nothing overwritten
@@ -343,7 +325,7 @@ def test_attach_is_refused_while_that_person_has_an_open_trajectory_here(
     assert "heeft al een open traject" in html
     assert "Wacht op aanbod" in html
     assert f'href="/deelnemers/{known.id}"' in html
-    assert count(db, Trajectory) == 1 and count(db, Referral) == 1
+    assert factories.count(Trajectory) == 1 and factories.count(Referral) == 1
 
 
 def test_duplicate_check_only_looks_at_people_the_user_may_see(client, auth, db, frozen):
@@ -511,7 +493,7 @@ def test_queue_only_hints_at_a_match_at_a_location_the_user_cannot_see(client, a
     response = client.post(f"/aanmeldingen/{new.id}/bekend",
                            data={"participant_id": str(known.id)})
     assert response.status_code == 404
-    assert count(db, Participant) == 2
+    assert factories.count(Participant) == 2
 
 
 def test_queue_hints_cost_one_query_for_3_or_15_rows(client, auth, db, frozen, count_queries):
@@ -565,7 +547,7 @@ def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db,
 
     db.session.expire_all()
     assert db.session.get(Participant, duplicate_id) is None
-    assert count(db, Participant) == 1
+    assert factories.count(Participant) == 1
     assert [t.id for t in known.trajectories][0] == new.id
     assert len(known.trajectories) == 2
     assert known.email == "fatima@example.org"  # a blank filled in
@@ -599,7 +581,7 @@ def test_attach_is_refused_when_it_gives_two_open_trajectories_at_one_desk(clien
     assert "Twee open trajecten voor één persoon op één vestiging kan niet" in html
     db.session.expire_all()
     assert db.session.get(Trajectory, new.id).participant_id == duplicate_id
-    assert count(db, Participant) == 2
+    assert factories.count(Participant) == 2
 
 
 def test_attach_to_a_person_open_at_another_desk_is_fine(client, auth, db, frozen):
@@ -633,7 +615,7 @@ def test_attach_page_of_another_location_is_404(client, auth, db, frozen):
     assert client.get(f"/aanmeldingen/{theirs.id}/bekend").status_code == 404
     assert client.post(f"/aanmeldingen/{theirs.id}/bekend",
                        data={"participant_id": str(known.id)}).status_code == 404
-    assert count(db, Participant) == 2
+    assert factories.count(Participant) == 2
 
 
 def test_without_a_last_name_first_name_and_phone_must_match(app, db):
@@ -686,9 +668,8 @@ def test_three_failed_attempts_make_a_referral_unreachable(client, auth, db, fro
     assert emitted[-1][2] == {"attempts": 3}
     unreachable = html_of(client.get("/aanmeldingen/?lijst=niet-bereikt"))
     assert "Ahmed" in unreachable
-    assert count(db, ContactAttempt) == 3
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.object_type == "contact_attempt")) == 3
+    assert factories.count(ContactAttempt) == 3
+    assert factories.count(AuditEvent, AuditEvent.object_type == "contact_attempt") == 3
 
 
 def test_reached_makes_contacted_sets_last_contact_and_asks_to_plan(client, auth, db, frozen,
@@ -743,7 +724,7 @@ def test_declined_or_forwarded_ends_the_trajectory(client, auth, db, frozen, emi
     page = html_of(client.get(f"/aanmeldingen/{trajectory.id}/contact"))
     assert "Dit traject is al verder of afgesloten" in page
     assert _attempt(client, trajectory).status_code == 302
-    assert count(db, ContactAttempt) == 1
+    assert factories.count(ContactAttempt) == 1
 
 
 def test_forwarded_needs_where_to(client, auth, db, frozen):
@@ -753,7 +734,7 @@ def test_forwarded_needs_where_to(client, auth, db, frozen):
     html = html_of(_attempt(client, trajectory, result="forwarded", note="naar school"))
     assert "Schrijf op naar welke organisatie" in html
     assert "naar school" in html
-    assert count(db, ContactAttempt) == 0
+    assert factories.count(ContactAttempt) == 0
 
 
 def test_contact_page_shows_what_is_needed_to_call(client, auth, db, frozen):
@@ -782,14 +763,21 @@ def test_opening_the_intake_planning_page_is_logged(client, auth, db, frozen):
     assert f"trajectory #{trajectory.id}: intake plannen" in log
 
 
-def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
+def _plan_intake(client, auth, db, day: str, time: str, status: str = "contacted"):
+    """A staff member plans the intake of Ahmed's referral. Returns the staff member, the
+    response and the trajectory, expired so that it reads what the request stored."""
     staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status="contacted")
+    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status=status)
     db.session.commit()
     response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": "2026-12-01", "time": "10:30"})
-    assert response.status_code == 302
+                           data={"day": day, "time": time})
     db.session.expire_all()
+    return staff, response, trajectory
+
+
+def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
+    staff, response, trajectory = _plan_intake(client, auth, db, "2026-12-01", "10:30")
+    assert response.status_code == 302
     assert trajectory.status == "intake_planned"
     assert trajectory.intake_planned_at == datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     assert trajectory.referral.intake_scheduled_at == NOW
@@ -802,13 +790,9 @@ def test_plan_intake_stores_utc_and_moves_status(client, auth, db, frozen):
 
 def test_planning_straight_from_the_queue_counts_as_first_contact(client, auth, db, frozen,
                                                                    emitted):
-    staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY)
-    db.session.commit()
-    response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": "2026-11-26", "time": "14:00"})
+    _staff, response, trajectory = _plan_intake(client, auth, db, "2026-11-26", "14:00",
+                                                status="referred")
     assert response.status_code == 302
-    db.session.expire_all()
     assert trajectory.status == "intake_planned"
     assert trajectory.referral.result == "reached"
     assert trajectory.last_contact_at == NOW
@@ -819,27 +803,17 @@ def test_planning_straight_from_the_queue_counts_as_first_contact(client, auth, 
 
 
 def test_intake_in_the_past_is_refused(client, auth, db, frozen):
-    staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status="contacted")
-    db.session.commit()
     # 09:30 local is 08:30 UTC: half an hour ago.
-    response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": TODAY.isoformat(), "time": "09:30"})
-    html = html_of(response)
+    _staff, response, trajectory = _plan_intake(client, auth, db, TODAY.isoformat(), "09:30")
     assert response.status_code == 200
-    assert "Dit moment is al voorbij" in html
-    db.session.expire_all()
+    assert "Dit moment is al voorbij" in html_of(response)
     assert trajectory.status == "contacted" and trajectory.intake_planned_at is None
 
 
 def test_plan_intake_needs_date_and_time(client, auth, db, frozen):
-    staff = auth.as_role("staff")
-    trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status="contacted")
-    db.session.commit()
-    html = html_of(client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                               data={"day": "", "time": ""}))
+    _staff, response, trajectory = _plan_intake(client, auth, db, "", "")
+    html = html_of(response)
     assert "Kies een datum." in html or "Ongeldige datum." in html
-    db.session.expire_all()
     assert trajectory.status == "contacted"
 
 
@@ -859,7 +833,7 @@ def test_volunteers_and_partners_cannot_post_a_referral(client, auth, db, role, 
     db.session.commit()
     assert client.post("/aanmeldingen/nieuw",
                        data=referral_form(location)).status_code == 403
-    assert count(db, Participant) == 0
+    assert factories.count(Participant) == 0
 
 
 def test_staff_of_another_location_gets_404(client, auth, db, frozen):
@@ -872,7 +846,7 @@ def test_staff_of_another_location_gets_404(client, auth, db, frozen):
     assert client.post(f"/aanmeldingen/{theirs.id}/intake",
                        data={"day": "2026-12-01", "time": "10:00"}).status_code == 404
     db.session.expire_all()
-    assert theirs.status == "referred" and count(db, ContactAttempt) == 0
+    assert theirs.status == "referred" and factories.count(ContactAttempt) == 0
 
 
 def test_admin_sees_every_location(client, auth, db, frozen):

@@ -273,23 +273,15 @@ def test_nav_shows_reports_to_coordinator_only(client, auth, db):
     assert "/rapportage/" not in client.get("/deelnemers/").get_data(as_text=True)
 
 
-def test_dashboard_query_count_does_not_grow_with_data(client, auth, db, data):
+def test_dashboard_query_count_does_not_grow_with_data(client, auth, db, data, count_queries):
     """The same number of queries with one more trajectory, partner and session per month."""
     auth.as_role("admin")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
 
     def measure() -> int:
         # The test shares one session with the app: start each request with nothing loaded.
         db.session.commit()
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             assert client.get("/rapportage/", query_string=YEAR).status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         return len(statements)
 
     before = measure()

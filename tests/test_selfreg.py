@@ -187,8 +187,8 @@ def test_staff_reject_keeps_no_contact_details(client, auth, db):
     db.session.expire_all()
     assert registration.status == "rejected"
     assert registration.phone == "-" and registration.question is None
-    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
-    assert db.session.scalar(sa.select(sa.func.count(Partner.id))) == 0
+    assert factories.count(Referral) == 0
+    assert factories.count(Partner) == 0
 
 
 def test_partners_and_volunteers_cannot_see_the_queue(client, auth, db):
@@ -264,7 +264,7 @@ def test_accept_asks_first_when_the_person_is_probably_known(client, auth, db, f
     assert "Is dit iemand die we al kennen?" in response.get_data(as_text=True)
     db.session.expire_all()
     assert registration.status == "pending"
-    assert db.session.scalar(sa.select(sa.func.count(Trajectory.id))) == 1
+    assert factories.count(Trajectory) == 1
 
 
 def test_accept_and_attach_to_the_known_person(client, auth, db, frozen):
@@ -278,7 +278,7 @@ def test_accept_and_attach_to_the_known_person(client, auth, db, frozen):
     assert response.status_code == 302
     db.session.expire_all()
     assert registration.status == "accepted"
-    assert db.session.scalar(sa.select(sa.func.count(Participant.id))) == 1
+    assert factories.count(Participant) == 1
     assert registration.trajectory.participant_id == known.id
     assert registration.trajectory.referral.partner.kind == "zelfmelder"
     assert registration.decided_by_id == staff.id and registration.decided_at == NOW
@@ -327,7 +327,7 @@ def test_accept_as_a_new_person_after_the_check(client, auth, db, frozen):
     auth.as_role("staff", locations=[location])
     (registration,) = _registrations(db)
     assert _accept(client, registration, location, decision="new").status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count(Participant.id))) == 2
+    assert factories.count(Participant) == 2
 
 
 def test_attach_is_refused_while_the_person_has_an_open_trajectory_there(client, auth, db,
@@ -344,7 +344,7 @@ def test_attach_is_refused_while_the_person_has_an_open_trajectory_there(client,
     assert f'href="/deelnemers/{known.id}"' in html
     db.session.expire_all()
     assert registration.status == "pending"
-    assert db.session.scalar(sa.select(sa.func.count(Trajectory.id))) == 1
+    assert factories.count(Trajectory) == 1
 
 
 def test_a_match_elsewhere_is_only_a_hint(client, auth, db, frozen):

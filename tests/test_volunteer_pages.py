@@ -102,7 +102,7 @@ def test_session_form_errors_are_dutch_and_keep_input(client, setup, db):
     assert response.status_code == 200
     assert "Schrijf kort op wat jullie hebben geoefend." in html
     assert "Blijft staan" in html
-    assert db.session.scalar(sa.select(sa.func.count(MatchSession.id))) == 0
+    assert factories.count(MatchSession) == 0
 
 
 def test_a_session_cannot_be_in_the_future(client, setup, db):
@@ -110,7 +110,7 @@ def test_a_session_cannot_be_in_the_future(client, setup, db):
     response = client.post(f"/mijn/koppelingen/{match.id}/bijeenkomst", data={
         "held_on": "2026-11-24", "minutes": "45", "practised": "Lezen"})
     assert "De datum ligt in de toekomst." in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(MatchSession.id))) == 0
+    assert factories.count(MatchSession) == 0
 
 
 def test_posting_a_goal_of_another_match_is_404(client, setup, db):
@@ -120,8 +120,8 @@ def test_posting_a_goal_of_another_match_is_404(client, setup, db):
         "held_on": "2026-11-23", "minutes": "60", "practised": "Lezen",
         "goals-0-goal_id": foreign_goal.id, "goals-0-progress": "good"})
     assert response.status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count(MatchSession.id))) == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(SessionGoal)) == 0
+    assert factories.count(MatchSession) == 0
+    assert factories.count(SessionGoal) == 0
 
 
 def test_sessions_on_other_matches_are_404(client, setup, db):
@@ -181,7 +181,7 @@ def test_a_paused_match_shows_without_the_log_button(client, setup, db):
     response = client.post(f"/mijn/koppelingen/{match.id}/bijeenkomst", data={
         "held_on": "2026-11-23", "minutes": "60", "practised": "x"})
     assert "staat op pauze" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(MatchSession.id))) == 0
+    assert factories.count(MatchSession) == 0
 
 
 def test_volunteer_account_without_profile(client, auth, db):

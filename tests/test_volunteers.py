@@ -59,7 +59,7 @@ def test_profile_form_keeps_input_and_saves_nothing_on_error(client, auth, db):
     assert "Dit e-mailadres klopt niet." in html
     assert 'value="Bakker"' in html
     assert 'value="mon-morning" id="availability-mon-morning" checked' in html
-    assert db.session.scalar(sa.select(sa.func.count(Volunteer.id))) == 0
+    assert factories.count(Volunteer) == 0
 
 
 def test_editing_keeps_locations_of_other_coordinators(client, auth, db):
@@ -179,8 +179,7 @@ def test_invite_needs_an_email_address(client, auth, db):
     response = client.post(f"/vrijwilligers/{volunteer.id}/account/uitnodigen",
                            follow_redirects=True)
     assert "Vul eerst een e-mailadres in" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(
-        User.role == "volunteer")) == 0
+    assert factories.count(User, User.role == "volunteer") == 0
 
 
 def test_link_and_unlink_an_existing_account(client, auth, db):
@@ -270,4 +269,4 @@ def test_suggestions_rank_waiting_people_for_a_volunteer(client, auth, db, froze
     html = client.get(f"/vrijwilligers/{volunteer.id}/wie-past").get_data(as_text=True)
     assert html.index("Lang") < html.index("Kort") < html.index("Past")
     assert "wacht al 114 dagen" in html
-    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+    assert factories.count(Match) == 0
