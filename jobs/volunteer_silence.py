@@ -18,15 +18,13 @@ from app.auth.permissions import (
     responsible_users,
     unowned_locations,
 )
+from app.core.followup import VOLUNTEER_SILENCE_ALERT_DAYS, VOLUNTEER_SILENCE_REMINDER_DAYS
 from app.extensions import db
 from app.matching import service as matching
 from app.notifications.links import settings_link
 from app.notifications.models import Notification
 from app.notifications.service import Message, absolute_url, notify_many
 from jobs.digest import digest_due
-
-VOLUNTEER_DAYS = 21
-COORDINATOR_DAYS = 42
 
 
 def _period(match) -> str:
@@ -99,8 +97,8 @@ def job(now: datetime) -> list[Notification]:
     """Claim the silence reminders that are due at `now`; safe to run any number of times."""
     if not digest_due(now):
         return []
-    messages = _volunteer_messages(matching.silent_matches(now, VOLUNTEER_DAYS))
-    messages += _coordinator_messages(matching.silent_matches(now, COORDINATOR_DAYS))
+    messages = _volunteer_messages(matching.silent_matches(now, VOLUNTEER_SILENCE_REMINDER_DAYS))
+    messages += _coordinator_messages(matching.silent_matches(now, VOLUNTEER_SILENCE_ALERT_DAYS))
     claimed = notify_many(messages, now) if messages else []
     db.session.commit()
     return claimed

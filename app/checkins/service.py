@@ -20,6 +20,7 @@ from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus, FollowUp
 from app.core.choices import CHECKIN_KIND
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.followup import NOT_REACHED_IN_A_ROW, OUT_OF_VIEW_DAYS, WAITING_TOO_LONG_DAYS
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.matching.models import Match
@@ -34,10 +35,6 @@ ASSIGNEES = ("owner", "volunteer")
 RULE_EVENTS = ("referral_registered", "intake_done", "waiting", "match_started",
                "match_ended", "goal_target_set", "trajectory_ended")
 
-# DESIGN.md, "Follow-up rules": no contact for this long, and the person is out of view.
-OUT_OF_VIEW_DAYS = 42
-NOT_REACHED_IN_A_ROW = 2
-WAITING_TOO_LONG_DAYS = 21
 
 
 class CheckInError(DomainError):

@@ -16,6 +16,7 @@ from app.auth.permissions import (
 from app.checkins import bp, service
 from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
 from app.checkins.models import FollowUpRule
+from app.core import followup
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 
@@ -96,7 +97,8 @@ def out_of_view():
     waiting = db.paginate(service.waiting_too_long_query(now, scope), page=waiting_page,
                           per_page=_per_page(), error_out=False)
     return render_template("checkins/out_of_view.html", flagged=flagged, waiting=waiting,
-                           today=local_date(now), now=now, days_silent=service.days_silent)
+                           today=local_date(now), now=now, days_silent=service.days_silent,
+                           followup=followup)
 
 
 @bp.get("/beheer/opvolgregels")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import has, session_scope, trajectory_scope
+from app.core.followup import VOLUNTEER_SILENCE_ALERT_DAYS
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.matching import service as matching
@@ -15,8 +16,6 @@ from app.matching.models import Match, MatchStatus
 from app.notifications.service import DigestSection, absolute_url
 from app.participants.models import Trajectory
 from app.volunteers.models import Volunteer
-
-COORDINATOR_SILENCE_DAYS = 42
 
 
 def concerns_section(user, now: datetime) -> DigestSection | None:
@@ -36,10 +35,10 @@ def concerns_section(user, now: datetime) -> DigestSection | None:
 
 
 def silent_matches_section(user, now: datetime) -> DigestSection | None:
-    """Active matches in the user's locations without a session for 42 days."""
+    """Active matches in the user's locations without a session for too long."""
     if not has(user, "matches.manage"):
         return None
-    cutoff = local_date(now) - timedelta(days=COORDINATOR_SILENCE_DAYS)
+    cutoff = local_date(now) - timedelta(days=VOLUNTEER_SILENCE_ALERT_DAYS)
     matches = db.session.scalars(
         sa.select(Match)
         .where(Match.status == MatchStatus.ACTIVE,

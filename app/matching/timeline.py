@@ -11,13 +11,13 @@ from sqlalchemy.orm import selectinload
 from app.admin.service import reference_label
 from app.auth.permissions import has
 from app.core import choices
+from app.core.followup import VOLUNTEER_SILENCE_REMINDER_DAYS
 from app.extensions import db
 from app.matching.models import Enrollment, Match, MatchSession, MatchStatus
 from app.participants.timeline import DueItem, TimelineItem, at_date
 
 # The participant page shows the newest sessions; the full log is on the "begeleiding" page.
 SESSIONS_ON_TIMELINE = 20
-SILENCE_REMINDER_DAYS = 21
 
 
 def _begeleiding(trajectory_id: int) -> str:
@@ -99,7 +99,7 @@ def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
             anchor = match.last_session_on or match.started_on
             if anchor is not None:
                 items.append(DueItem(
-                    match.trajectory_id, anchor + timedelta(days=SILENCE_REMINDER_DAYS),
+                    match.trajectory_id, anchor + timedelta(days=VOLUNTEER_SILENCE_REMINDER_DAYS),
                     _("Bijeenkomst verwacht met %(name)s", name=match.volunteer.full_name),
                     url=_begeleiding(match.trajectory_id)))
             if match.planned_end_on:
