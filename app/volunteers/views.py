@@ -1,3 +1,6 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -346,6 +349,16 @@ def _check_posted_goals(form: SessionForm, match: Match) -> None:
                           [goal.id for goal in match.trajectory.goals])
 
 
+@contextmanager
+def _foreign_goal_is_404() -> Iterator[None]:
+    """The service's LookupError: a goal id from someone else's trajectory, an edited form."""
+    try:
+        yield
+    except LookupError:
+        db.session.rollback()
+        abort(404)
+
+
 def _goal_rows(form: SessionForm, goals: dict) -> list:
     rows = []
     for entry in form.goals:
@@ -361,20 +374,12 @@ def log_session(match_id: int):
     form, goals = _session_form(match, None)
     _check_posted_goals(form, match)
     if form.validate_on_submit():
-        try:
+        with domain_action(field=form.held_on), _foreign_goal_is_404():
             matching.log_session(
                 match, held_on=form.held_on.data, minutes=form.minutes.data,
                 practised=form.practised.data, goal_marks=form.goal_marks(),
                 remark=form.remark.data, concern=form.concern.data, by=current_user,
                 now=utcnow())
-        except LookupError:
-            # A goal id from someone else's trajectory: an edited form.
-            db.session.rollback()
-            abort(404)
-        except matching.MatchingError as error:
-            db.session.rollback()
-            form.held_on.errors.append(str(error))
-        else:
             db.session.commit()
             if form.concern.data:
                 flash(_("Opgeslagen. De coördinator ziet uw zorgen en neemt contact op."),
@@ -402,18 +407,11 @@ def edit_session(session_id: int):
     form, goals = _session_form(match, session)
     _check_posted_goals(form, match)
     if form.validate_on_submit():
-        try:
+        with domain_action(field=form.held_on), _foreign_goal_is_404():
             matching.update_session(
                 session, held_on=form.held_on.data, minutes=form.minutes.data,
                 practised=form.practised.data, goal_marks=form.goal_marks(),
                 remark=form.remark.data, concern=form.concern.data, by=current_user, now=now)
-        except LookupError:
-            db.session.rollback()
-            abort(404)
-        except matching.MatchingError as error:
-            db.session.rollback()
-            form.held_on.errors.append(str(error))
-        else:
             db.session.commit()
             flash(_("De bijeenkomst is aangepast."), "success")
             return redirect(url_for("volunteers.my_match", match_id=match.id))
