@@ -6,30 +6,17 @@ from wtforms import (
     SearchField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
+from app.core.forms import MultiCheckboxField
 
 # Roles that work inside one or more locations: without a location they would see nothing.
 ROLES_NEEDING_LOCATION = (Role.COORDINATOR, Role.STAFF)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (rendered as a fieldset by the `field` macro)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def select_choices(pairs) -> list[SelectChoice]:
-    """SelectChoice list from (value, label) pairs (WTForms drops plain tuples)."""
-    return [SelectChoice(value=value, label=str(label)) for value, label in pairs]
 
 
 def int_or_none(value):

@@ -11,13 +11,13 @@ from app.admin.forms import (
     ReferenceItemForm,
     UserFilterForm,
     UserForm,
-    select_choices,
 )
 from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
 from app.auth.models import Role, User
 from app.auth.permissions import require
 from app.core.errors import domain_action
+from app.core.forms import select_choices
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
 from app.extensions import db

@@ -28,6 +28,7 @@ from app.auth.permissions import (
     volunteer_scope,
 )
 from app.core.errors import domain_action
+from app.core.forms import select_choices
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes.models import GoalStatus
@@ -41,7 +42,6 @@ from app.matching.forms import (
     MatchForm,
     OfferForm,
     StartForm,
-    select_choices,
 )
 from app.matching.models import Enrollment, Match, MatchSession, Offer
 from app.participants.models import Trajectory, TrajectoryStatus

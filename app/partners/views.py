@@ -5,9 +5,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from app.admin.forms import select_choices
 from app.admin.service import reference_choices
 from app.auth.permissions import require
+from app.core.forms import select_choices
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.partners import bp, service

@@ -25,12 +25,12 @@ from app.auth.permissions import (
     volunteer_scope,
 )
 from app.core.errors import domain_action
+from app.core.forms import select_choices
 from app.core.mail import MailError
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.matching import scoring
 from app.matching import service as matching
-from app.matching.forms import select_choices
 from app.matching.models import Match, MatchSession, MatchStatus
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.volunteers import bp
