@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
-from app.core.forms import MultiCheckboxField
+from app.core.forms import MultiCheckboxField, status_field
 
 # Roles that work inside one or more locations: without a location they would see nothing.
 ROLES_NEEDING_LOCATION = (Role.COORDINATOR, Role.STAFF)
@@ -23,11 +23,6 @@ def int_or_none(value):
     if value in (None, "", "None"):
         return None
     return int(value)
-
-
-STATUS_CHOICES = [SelectChoice(value="active", label=_l("Actief")),
-                  SelectChoice(value="inactive", label=_l("Uitgezet")),
-                  SelectChoice(value="all", label=_l("Alle"))]
 
 
 class UserForm(FlaskForm):
@@ -73,8 +68,7 @@ class UserFilterForm(FlaskForm):
     role = SelectField(_l("Rol"), choices=[SelectChoice(value="", label=_l("Alle rollen"))]
                        + [SelectChoice(value=r, label=ROLE_LABELS[r]) for r in ROLES],
                        default="", validators=[Optional()])
-    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="active",
-                         validators=[Optional()])
+    status = status_field()
 
 
 class LocationForm(FlaskForm):

@@ -110,11 +110,7 @@ def update_user(user: User, *, name: str, email: str, role: str, locations, part
 def set_user_active(user: User, active: bool, *, by, now: datetime) -> None:
     if not active and user.id == getattr(by, "id", None):
         raise AdminRuleError(_("U kunt uzelf niet uitzetten."))
-    if user.active == active:
-        return
-    user.active = active
-    audit.record(by, "update", "user", user.id, now=now,
-                 summary="weer aangezet" if active else "uitgezet")
+    audit.set_active(user, active, "user", by=by, now=now, summary=audit.switched(active))
 
 
 def password_link(user: User) -> str:
@@ -164,11 +160,7 @@ def save_location(location, *, name: str, municipality: str, by, now: datetime):
 
 
 def set_location_active(location, active: bool, *, by, now: datetime) -> None:
-    if location.active == active:
-        return
-    location.active = active
-    audit.record(by, "update", "location", location.id, now=now,
-                 summary=f"{location.name}: {'weer aangezet' if active else 'uitgezet'}")
+    audit.set_active(location, active, "location", by=by, now=now)
 
 
 # --- Reference lists -------------------------------------------------------------------------
@@ -258,11 +250,8 @@ def update_reference_item(item: ReferenceItem, *, label: str, sort_order: int | 
 
 def set_reference_item_active(item: ReferenceItem, active: bool, *, by, now: datetime) -> None:
     """Items are switched off, never deleted: old records keep their codes and labels."""
-    if item.active == active:
-        return
-    item.active = active
-    audit.record(by, "update", "reference_item", item.id, now=now,
-                 summary=f"{item.list_name}: {item.label} {'aan' if active else 'uit'}")
+    audit.set_active(item, active, "reference_item", by=by, now=now,
+                     summary=f"{item.list_name}: {item.label} {'aan' if active else 'uit'}")
 
 
 def _forget_cached_labels() -> None:

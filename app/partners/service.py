@@ -41,11 +41,7 @@ def save_partner(partner: Partner | None, *, name: str, kind: str, phone: str | 
 
 
 def set_partner_active(partner: Partner, active: bool, *, by, now: datetime) -> None:
-    if partner.active == active:
-        return
-    partner.active = active
-    audit.record(by, "update", "partner", partner.id, now=now,
-                 summary=f"{partner.name}: {'weer aangezet' if active else 'uitgezet'}")
+    audit.set_active(partner, active, "partner", by=by, now=now)
 
 
 def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
@@ -68,11 +64,7 @@ def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
 
 
 def set_contact_active(contact: PartnerContact, active: bool, *, by, now: datetime) -> None:
-    if contact.active == active:
-        return
-    contact.active = active
-    audit.record(by, "update", "partner_contact", contact.id, now=now,
-                 summary=f"{contact.name}: {'weer aangezet' if active else 'uitgezet'}")
+    audit.set_active(contact, active, "partner_contact", by=by, now=now)
 
 
 def active_partners() -> list[Partner]:
