@@ -45,6 +45,12 @@ def reference_labels() -> dict[tuple[str, str], str]:
     return labels
 
 
+def list_labels(list_name: str) -> dict[str, str]:
+    """code -> label of one reference list (switched-off items too: old records keep them)."""
+    return {code: label for (name, code), label in reference_labels().items()
+            if name == list_name}
+
+
 def reference_label(list_name: str, code: str | None) -> str:
     if not code:
         return ""

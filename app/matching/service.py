@@ -557,6 +557,25 @@ def _refresh_last_session(match: Match) -> None:
         sa.select(sa.func.max(MatchSession.held_on)).where(MatchSession.match_id == match.id))
 
 
+def _session_saved(session: MatchSession, goals: Mapping[int, LearningGoal], action: str,
+                   summary: str, *, new_concern: bool, by, now: datetime) -> None:
+    """After a session is logged or changed: its goals are being worked on, it counts as
+    contact, it is audited, and a new concern or a person back in view is signalled."""
+    match = session.match
+    for goal in goals.values():
+        if goal.status == GoalStatus.OPEN:
+            goal.status = GoalStatus.IN_PROGRESS
+    db.session.flush()
+    _refresh_last_session(match)
+    back_in_view = record_contact(match.trajectory, _contact_moment(session.held_on, now))
+    audit.record(by, action, "session", session.id,
+                 participant_id=match.trajectory.participant_id, now=now, summary=summary)
+    if new_concern:
+        _signal_concern(session, now)
+    if back_in_view:
+        emit("back_in_view", match.trajectory, now)
+
+
 def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
                 goal_marks: Mapping[int, str], remark: str | None, concern: bool, by,
                 now: datetime) -> MatchSession:
@@ -576,19 +595,9 @@ def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
     session.goal_marks = [SessionGoal(goal_id=gid, progress=mark)
                           for gid, mark in sorted(goal_marks.items())]
     db.session.add(session)
-    for goal in goals.values():
-        if goal.status == GoalStatus.OPEN:
-            goal.status = GoalStatus.IN_PROGRESS
-    db.session.flush()
-    _refresh_last_session(match)
-    back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
-    audit.record(by, "create", "session", session.id,
-                 participant_id=match.trajectory.participant_id, now=now,
-                 summary="bijeenkomst vastgelegd" + (" met zorgen" if concern else ""))
-    if concern:
-        _signal_concern(session, now)
-    if back_in_view:
-        emit("back_in_view", match.trajectory, now)
+    _session_saved(session, goals, "create",
+                   "bijeenkomst vastgelegd" + (" met zorgen" if concern else ""),
+                   new_concern=concern, by=by, now=now)
     return session
 
 
@@ -617,19 +626,8 @@ def update_session(session: MatchSession, *, held_on: date, minutes: int, practi
             existing[goal_id].progress = progress
         else:
             session.goal_marks.append(SessionGoal(goal_id=goal_id, progress=progress))
-    for goal in goals.values():
-        if goal.status == GoalStatus.OPEN:
-            goal.status = GoalStatus.IN_PROGRESS
-    db.session.flush()
-    _refresh_last_session(match)
-    back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
-    audit.record(by, "update", "session", session.id,
-                 participant_id=match.trajectory.participant_id, now=now,
-                 summary="bijeenkomst aangepast")
-    if raised_concern:
-        _signal_concern(session, now)
-    if back_in_view:
-        emit("back_in_view", match.trajectory, now)
+    _session_saved(session, goals, "update", "bijeenkomst aangepast",
+                   new_concern=raised_concern, by=by, now=now)
 
 
 def handle_concern(session: MatchSession, *, by, now: datetime) -> None:

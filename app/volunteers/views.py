@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app.admin.service import reference_choices, reference_labels, send_password_link
+from app.admin.service import list_labels, reference_choices, send_password_link
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import (
@@ -48,11 +48,6 @@ from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining
 SUGGESTIONS_SHOWN = 20
 # The "wie past?" list looks at this many of the longest waiting people.
 SUGGESTION_POOL = 200
-
-
-def _subject_labels() -> dict[str, str]:
-    return {code: label for (list_name, code), label in reference_labels().items()
-            if list_name == "goal_subject"}
 
 
 # --- Coordinators: profiles ------------------------------------------------------------------
@@ -154,7 +149,7 @@ def show(volunteer_id: int):
         "volunteers/show.html", volunteer=volunteer, matches=matches,
         load=volunteers.loads([volunteer.id]).get(volunteer.id, 0),
         vog=volunteers.vog_state(volunteer.vog_on, today, years), vog_years=years,
-        labels=_subject_labels(), status_form=status_form,
+        labels=list_labels("goal_subject"), status_form=status_form,
         training_form=TrainingForm(formdata=None, prefix="training"), link_form=link_form,
         button=ButtonForm())
 
@@ -278,7 +273,7 @@ def suggestions(volunteer_id: int):
         audit.record(current_user, "view", "trajectory", trajectory.id,
                      participant_id=trajectory.participant_id, summary="wie past")
     html = render_template("volunteers/suggestions.html", volunteer=volunteer, ranked=ranked,
-                           labels=_subject_labels(), describe=scoring.describe,
+                           labels=list_labels("goal_subject"), describe=scoring.describe,
                            describe_blocker=scoring.describe_blocker,
                            vog_years=matching.vog_max_age_years())
     db.session.commit()
@@ -296,7 +291,7 @@ def mine():
     for match in matches:
         audit.record(current_user, "view", "participant", match.trajectory.participant_id,
                      participant_id=match.trajectory.participant_id, summary="mijn deelnemers")
-    html = render_template("volunteers/mine.html", cards=cards, labels=_subject_labels(),
+    html = render_template("volunteers/mine.html", cards=cards, labels=list_labels("goal_subject"),
                            profile=volunteers.volunteer_for_user(current_user))
     db.session.commit()
     return html
@@ -317,7 +312,7 @@ def my_match(match_id: int):
     audit.record(current_user, "view", "participant", match.trajectory.participant_id,
                  participant_id=match.trajectory.participant_id, summary="koppeling")
     html = render_template("volunteers/my_match.html", card=cards[0], match=match,
-                           sessions=sessions, goals=goals, labels=_subject_labels(),
+                           sessions=sessions, goals=goals, labels=list_labels("goal_subject"),
                            editable=lambda s: can_edit_session(current_user, s, now))
     db.session.commit()
     return html
@@ -390,7 +385,7 @@ def log_session(match_id: int):
     elif request.method == "POST" and form.goals.errors:
         abort(404)
     return render_template("volunteers/session_form.html", form=form, match=match,
-                           rows=_goal_rows(form, goals), labels=_subject_labels(),
+                           rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=None)
 
 
@@ -418,5 +413,5 @@ def edit_session(session_id: int):
     elif request.method == "POST" and form.goals.errors:
         abort(404)
     return render_template("volunteers/session_form.html", form=form, match=match,
-                           rows=_goal_rows(form, goals), labels=_subject_labels(),
+                           rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=session)
