@@ -18,6 +18,7 @@ from app.auth.tokens import make_password_token
 from app.core.choices import ROLE_LABELS, label
 from app.core.errors import DomainError
 from app.core.mail import external_url, render_message, send_message
+from app.core.records import existing_or_added, value_taken
 from app.extensions import db
 
 
@@ -65,10 +66,7 @@ class AdminRuleError(DomainError):
 
 def email_taken(email: str, *, exclude_id: int | None = None) -> bool:
     """Whether another user has this e-mail address (case does not matter)."""
-    query = sa.select(User.id).where(sa.func.lower(User.email) == email.strip().lower())
-    if exclude_id is not None:
-        query = query.where(User.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(User.email, email, exclude_id=exclude_id)
 
 
 def invite_user(*, name: str, email: str, role: str, locations, partner, by,
@@ -145,19 +143,12 @@ def send_password_link(user: User, *, inviter) -> None:
 # --- Locations -------------------------------------------------------------------------------
 
 def location_name_taken(name: str, *, exclude_id: int | None = None) -> bool:
-    query = sa.select(Location.id).where(sa.func.lower(Location.name) == name.strip().lower())
-    if exclude_id is not None:
-        query = query.where(Location.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(Location.name, name, exclude_id=exclude_id)
 
 
 def save_location(location, *, name: str, municipality: str, by, now: datetime):
     """Create (location=None) or change a location."""
-    action = "update"
-    if location is None:
-        location = Location()
-        db.session.add(location)
-        action = "create"
+    location, action = existing_or_added(location, Location)
     location.name = name.strip()
     location.municipality = municipality.strip()
     db.session.flush()
@@ -208,13 +199,8 @@ def code_from_label(label: str) -> str:
 
 
 def reference_label_taken(list_name: str, label: str, *, exclude_id: int | None = None) -> bool:
-    query = sa.select(ReferenceItem.id).where(
-        ReferenceItem.list_name == list_name,
-        sa.func.lower(ReferenceItem.label) == label.strip().lower(),
-    )
-    if exclude_id is not None:
-        query = query.where(ReferenceItem.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(ReferenceItem.label, label, exclude_id=exclude_id,
+                       where=[ReferenceItem.list_name == list_name])
 
 
 def add_reference_item(list_name: str, label: str, *, sort_order: int | None = None, by,

@@ -26,6 +26,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.records import existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.intakes.models import GoalStatus, Intake, LearningGoal
@@ -412,11 +413,7 @@ def end_match(match: Match, *, reason: str, note: str | None, by, now: datetime,
 def save_offer(offer: Offer | None, *, location_id: int, kind: str, name: str, domain: str,
                formal: bool, capacity: int, schedule: str | None, active: bool, by,
                now: datetime) -> Offer:
-    action = "update"
-    if offer is None:
-        offer = Offer()
-        db.session.add(offer)
-        action = "create"
+    offer, action = existing_or_added(offer, Offer)
     offer.location_id = location_id
     offer.kind = kind
     offer.name = name.strip()
