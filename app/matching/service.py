@@ -26,7 +26,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import DomainError
 from app.core.events import emit
-from app.core.records import existing_or_added
+from app.core.records import counts_by, existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.intakes.models import GoalStatus, Intake, LearningGoal
@@ -429,13 +429,7 @@ def save_offer(offer: Offer | None, *, location_id: int, kind: str, name: str, d
 
 def offer_taken(offer_ids: Sequence[int]) -> dict[int, int]:
     """Active enrolments per offer (one query)."""
-    if not offer_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Enrollment.offer_id, sa.func.count())
-        .where(Enrollment.offer_id.in_(offer_ids), Enrollment.is_active)
-        .group_by(Enrollment.offer_id)
-    ).all())
+    return counts_by(Enrollment.offer_id, offer_ids, Enrollment.is_active)
 
 
 def enroll(trajectory: Trajectory, offer: Offer, *, start_on: date, by,

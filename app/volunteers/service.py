@@ -16,7 +16,7 @@ from app.checkins.models import CheckIn, CheckInStatus
 from app.core import choices
 from app.core.errors import DomainError
 from app.core.phone import clean_phone
-from app.core.records import existing_or_added
+from app.core.records import counts_by, existing_or_added
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.intakes.models import Intake, LearningGoal
@@ -196,13 +196,7 @@ def overview_query(scope: sa.ColumnElement[bool], *, status: str | None = None,
 
 
 def loads(volunteer_ids: Sequence[int]) -> dict[int, int]:
-    if not volunteer_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Match.volunteer_id, sa.func.count())
-        .where(Match.volunteer_id.in_(volunteer_ids), Match.takes_place)
-        .group_by(Match.volunteer_id)
-    ).all())
+    return counts_by(Match.volunteer_id, volunteer_ids, Match.takes_place)
 
 
 # --- The volunteer's own pages ---------------------------------------------------------------
