@@ -441,6 +441,18 @@ def _offers(ctx: SeedContext) -> dict[str, list]:
     return offers
 
 
+def _to_enrolled(ctx: SeedContext, location_key: str, intake_days_ago: int,
+                 offers: dict[str, list]) -> tuple[Trajectory, int]:
+    """Waiting since the intake, then enrolled in an offer of the location 7 to 20 days later;
+    also how many days ago it started."""
+    trajectory = _to_waiting(ctx, location_key, intake_days_ago)
+    start_ago = intake_days_ago - ctx.rng.randint(7, 20)
+    enroll(trajectory, ctx.rng.choice(offers[location_key]),
+           start_on=ctx.today - timedelta(days=start_ago),
+           by=_coordinator(ctx, trajectory), now=ctx.moment(start_ago, 11))
+    return trajectory, start_ago
+
+
 def seed_participants(ctx: SeedContext) -> None:
 
     rng = ctx.rng
@@ -476,19 +488,11 @@ def seed_participants(ctx: SeedContext) -> None:
                 intake_ago = rng.randint(24, 45) if i < 4 else rng.randint(2, 18)
                 trajectory = _to_waiting(ctx, location_key, intake_ago)
             elif status == TrajectoryStatus.ACTIVE:
-                intake_ago = rng.randint(40, 150)
-                trajectory = _to_waiting(ctx, location_key, intake_ago)
-                start_ago = intake_ago - rng.randint(7, 20)
-                enroll(trajectory, rng.choice(offers[location_key]),
-                       start_on=ctx.today - timedelta(days=start_ago),
-                       by=_coordinator(ctx, trajectory), now=ctx.moment(start_ago, 11))
+                trajectory, _start_ago = _to_enrolled(ctx, location_key, rng.randint(40, 150),
+                                                      offers)
             else:  # ended
-                intake_ago = rng.randint(150, 300)
-                trajectory = _to_waiting(ctx, location_key, intake_ago)
-                start_ago = intake_ago - rng.randint(7, 20)
-                enroll(trajectory, rng.choice(offers[location_key]),
-                       start_on=ctx.today - timedelta(days=start_ago),
-                       by=_coordinator(ctx, trajectory), now=ctx.moment(start_ago, 11))
+                trajectory, start_ago = _to_enrolled(ctx, location_key, rng.randint(150, 300),
+                                                     offers)
                 outcome, end_reason = OUTCOMES[i % len(OUTCOMES)]
                 result = {"goal_reached": GoalStatus.ACHIEVED, "non_formal": GoalStatus.ACHIEVED,
                           "formal_education": GoalStatus.PARTLY_ACHIEVED,

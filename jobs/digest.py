@@ -39,29 +39,27 @@ def digest_due(now: datetime) -> bool:
 
 
 def daily_digest(now: datetime) -> list[Notification]:
-    if not digest_due(now):
-        return []
-    with sweep_lock("daily_digest") as acquired:
-        if not acquired:
-            return []
-        users = db.session.scalars(
-            sa.select(User).where(User.active.is_(True), User.role.in_(DIGEST_ROLES))
-            .order_by(User.id)
-        ).all()
-        return _send_daily(users, "digest", now)
+    return _daily_sweep("daily_digest", User.role.in_(DIGEST_ROLES), "digest", now)
 
 
 def volunteer_reminders(now: datetime) -> list[Notification]:
+    return _daily_sweep("volunteer_reminders", User.role == Role.VOLUNTEER,
+                        "volunteer_reminder", now)
+
+
+def _daily_sweep(lock_name: str, roles: sa.ColumnElement[bool], kind: str,
+                 now: datetime) -> list[Notification]:
+    """Once a working day, under its own lock: the daily message `kind` to the active users
+    of `roles`."""
     if not digest_due(now):
         return []
-    with sweep_lock("volunteer_reminders") as acquired:
+    with sweep_lock(lock_name) as acquired:
         if not acquired:
             return []
         users = db.session.scalars(
-            sa.select(User).where(User.active.is_(True), User.role == Role.VOLUNTEER)
-            .order_by(User.id)
+            sa.select(User).where(User.active.is_(True), roles).order_by(User.id)
         ).all()
-        return _send_daily(users, "volunteer_reminder", now)
+        return _send_daily(users, kind, now)
 
 
 def _send_daily(users, kind: str, now: datetime) -> list[Notification]:

@@ -6,41 +6,23 @@ from wtforms import (
     SearchField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
+from app.core.forms import MultiCheckboxField, status_field
 
 # Roles that work inside one or more locations: without a location they would see nothing.
 ROLES_NEEDING_LOCATION = (Role.COORDINATOR, Role.STAFF)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (rendered as a fieldset by the `field` macro)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def select_choices(pairs) -> list[SelectChoice]:
-    """SelectChoice list from (value, label) pairs (WTForms drops plain tuples)."""
-    return [SelectChoice(value=value, label=str(label)) for value, label in pairs]
 
 
 def int_or_none(value):
     if value in (None, "", "None"):
         return None
     return int(value)
-
-
-STATUS_CHOICES = [SelectChoice(value="active", label=_l("Actief")),
-                  SelectChoice(value="inactive", label=_l("Uitgezet")),
-                  SelectChoice(value="all", label=_l("Alle"))]
 
 
 class UserForm(FlaskForm):
@@ -86,8 +68,7 @@ class UserFilterForm(FlaskForm):
     role = SelectField(_l("Rol"), choices=[SelectChoice(value="", label=_l("Alle rollen"))]
                        + [SelectChoice(value=r, label=ROLE_LABELS[r]) for r in ROLES],
                        default="", validators=[Optional()])
-    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="active",
-                         validators=[Optional()])
+    status = status_field()
 
 
 class LocationForm(FlaskForm):

@@ -18,6 +18,7 @@ from app.auth.tokens import make_password_token
 from app.core.choices import ROLE_LABELS, label
 from app.core.errors import DomainError
 from app.core.mail import external_url, render_message, send_message
+from app.core.records import existing_or_added, value_taken
 from app.extensions import db
 
 
@@ -45,6 +46,12 @@ def reference_labels() -> dict[tuple[str, str], str]:
     return labels
 
 
+def list_labels(list_name: str) -> dict[str, str]:
+    """code -> label of one reference list (switched-off items too: old records keep them)."""
+    return {code: label for (name, code), label in reference_labels().items()
+            if name == list_name}
+
+
 def reference_label(list_name: str, code: str | None) -> str:
     if not code:
         return ""
@@ -59,10 +66,7 @@ class AdminRuleError(DomainError):
 
 def email_taken(email: str, *, exclude_id: int | None = None) -> bool:
     """Whether another user has this e-mail address (case does not matter)."""
-    query = sa.select(User.id).where(sa.func.lower(User.email) == email.strip().lower())
-    if exclude_id is not None:
-        query = query.where(User.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(User.email, email, exclude_id=exclude_id)
 
 
 def invite_user(*, name: str, email: str, role: str, locations, partner, by,
@@ -110,11 +114,7 @@ def update_user(user: User, *, name: str, email: str, role: str, locations, part
 def set_user_active(user: User, active: bool, *, by, now: datetime) -> None:
     if not active and user.id == getattr(by, "id", None):
         raise AdminRuleError(_("U kunt uzelf niet uitzetten."))
-    if user.active == active:
-        return
-    user.active = active
-    audit.record(by, "update", "user", user.id, now=now,
-                 summary="weer aangezet" if active else "uitgezet")
+    audit.set_active(user, active, "user", by=by, now=now, summary=audit.switched(active))
 
 
 def password_link(user: User) -> str:
@@ -143,19 +143,12 @@ def send_password_link(user: User, *, inviter) -> None:
 # --- Locations -------------------------------------------------------------------------------
 
 def location_name_taken(name: str, *, exclude_id: int | None = None) -> bool:
-    query = sa.select(Location.id).where(sa.func.lower(Location.name) == name.strip().lower())
-    if exclude_id is not None:
-        query = query.where(Location.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(Location.name, name, exclude_id=exclude_id)
 
 
 def save_location(location, *, name: str, municipality: str, by, now: datetime):
     """Create (location=None) or change a location."""
-    action = "update"
-    if location is None:
-        location = Location()
-        db.session.add(location)
-        action = "create"
+    location, action = existing_or_added(location, Location)
     location.name = name.strip()
     location.municipality = municipality.strip()
     db.session.flush()
@@ -164,11 +157,7 @@ def save_location(location, *, name: str, municipality: str, by, now: datetime):
 
 
 def set_location_active(location, active: bool, *, by, now: datetime) -> None:
-    if location.active == active:
-        return
-    location.active = active
-    audit.record(by, "update", "location", location.id, now=now,
-                 summary=f"{location.name}: {'weer aangezet' if active else 'uitgezet'}")
+    audit.set_active(location, active, "location", by=by, now=now)
 
 
 # --- Reference lists -------------------------------------------------------------------------
@@ -210,13 +199,8 @@ def code_from_label(label: str) -> str:
 
 
 def reference_label_taken(list_name: str, label: str, *, exclude_id: int | None = None) -> bool:
-    query = sa.select(ReferenceItem.id).where(
-        ReferenceItem.list_name == list_name,
-        sa.func.lower(ReferenceItem.label) == label.strip().lower(),
-    )
-    if exclude_id is not None:
-        query = query.where(ReferenceItem.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(ReferenceItem.label, label, exclude_id=exclude_id,
+                       where=[ReferenceItem.list_name == list_name])
 
 
 def add_reference_item(list_name: str, label: str, *, sort_order: int | None = None, by,
@@ -258,11 +242,8 @@ def update_reference_item(item: ReferenceItem, *, label: str, sort_order: int | 
 
 def set_reference_item_active(item: ReferenceItem, active: bool, *, by, now: datetime) -> None:
     """Items are switched off, never deleted: old records keep their codes and labels."""
-    if item.active == active:
-        return
-    item.active = active
-    audit.record(by, "update", "reference_item", item.id, now=now,
-                 summary=f"{item.list_name}: {item.label} {'aan' if active else 'uit'}")
+    audit.set_active(item, active, "reference_item", by=by, now=now,
+                     summary=f"{item.list_name}: {item.label} {'aan' if active else 'uit'}")
 
 
 def _forget_cached_labels() -> None:

@@ -11,13 +11,13 @@ from app.admin.forms import (
     ReferenceItemForm,
     UserFilterForm,
     UserForm,
-    select_choices,
 )
 from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
 from app.auth.models import Role, User
 from app.auth.permissions import require
 from app.core.errors import domain_action
+from app.core.forms import select_choices, where_status
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -79,10 +79,7 @@ def users():
     filters = UserFilterForm(request.args)
     query = sa.select(User).options(joinedload(User.partner)).order_by(User.name, User.id)
     status = filters.status.data or "active"
-    if status == "active":
-        query = query.where(User.active.is_(True))
-    elif status == "inactive":
-        query = query.where(User.active.is_(False))
+    query = where_status(query, User.active, status)
     if filters.role.data:
         query = query.where(User.role == filters.role.data)
     q = (filters.q.data or "").strip()

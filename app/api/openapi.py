@@ -23,6 +23,20 @@ def _nullable(schema: dict) -> dict:
     return {**schema, "type": [schema["type"], "null"]}
 
 
+def _page_schema(item: str) -> dict:
+    """The body of a list answer: one page of `item` schemas and where it is in the list."""
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    }
+
+
 def _page_operation(per_page: int, what: str, schema: str, unauthorized: dict,
                     rate_limited: dict) -> dict:
     """Parameters and responses of a paginated list endpoint."""
@@ -220,29 +234,9 @@ def document() -> dict:
             "schemas": {
                 "ReferralInput": referral_in,
                 "Referral": referral_out,
-                "ReferralPage": {
-                    "type": "object",
-                    "required": ["items", "page", "per_page", "total"],
-                    "properties": {
-                        "items": {"type": "array",
-                                  "items": {"$ref": "#/components/schemas/Referral"}},
-                        "page": {"type": "integer"},
-                        "per_page": {"type": "integer"},
-                        "total": {"type": "integer"},
-                    },
-                },
+                "ReferralPage": _page_schema("Referral"),
                 "Location": location_out,
-                "LocationPage": {
-                    "type": "object",
-                    "required": ["items", "page", "per_page", "total"],
-                    "properties": {
-                        "items": {"type": "array",
-                                  "items": {"$ref": "#/components/schemas/Location"}},
-                        "page": {"type": "integer"},
-                        "per_page": {"type": "integer"},
-                        "total": {"type": "integer"},
-                    },
-                },
+                "LocationPage": _page_schema("Location"),
                 "Problem": problem,
             },
         },

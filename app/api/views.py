@@ -31,10 +31,10 @@ from app.audit import service as audit
 from app.auth.permissions import partner_referrals, require
 from app.auth.session import public
 from app.core.db import utcnow
+from app.core.forms import select_choices
 from app.extensions import csrf, db
 from app.partners.models import Partner
 from app.portal.service import referrals_page, with_stage_details
-from app.referrals.forms import select_choices
 from app.referrals.models import Referral
 
 PROBLEM_TYPES = "https://houvast.example/problemen/"

@@ -24,3 +24,18 @@ def record(user, action: str, object_type: str, object_id: int | None = None, *,
         event.at = now
     db.session.add(event)
     return event
+
+
+def set_active(obj, active: bool, object_type: str, *, by, now: datetime,
+               summary: str | None = None) -> None:
+    """Switch `obj` on or off (rows are switched off, never deleted) and log it; switching
+    to what it already is logs nothing. `summary` defaults to "<name>: weer aangezet"."""
+    if obj.active == active:
+        return
+    obj.active = active
+    record(by, "update", object_type, obj.id, now=now,
+           summary=summary or f"{obj.name}: {switched(active)}")
+
+
+def switched(active: bool) -> str:
+    return "weer aangezet" if active else "uitgezet"

@@ -97,6 +97,14 @@ def participant_scope(user, participant=Participant) -> sa.ColumnElement[bool]:
     )
 
 
+def _one_or_404(query: sa.Select):
+    """The one row `query` finds, or 404: out of scope and not there look the same."""
+    row = db.session.scalar(query)
+    if row is None:
+        abort(404)
+    return row
+
+
 def visible_participants(user) -> sa.Select:
     return sa.select(Participant).where(participant_scope(user))
 
@@ -110,21 +118,15 @@ def get_participant_or_404(user, participant_id: int) -> Participant:
     their own pages (first name, phone, goals), never the full record: 404 for them."""
     if not has(user, "participants.view"):
         abort(404)
-    participant = db.session.scalar(
+    return _one_or_404(
         visible_participants(user).where(Participant.id == participant_id)
     )
-    if participant is None:
-        abort(404)
-    return participant
 
 
 def get_trajectory_or_404(user, trajectory_id: int) -> Trajectory:
-    trajectory = db.session.scalar(
+    return _one_or_404(
         visible_trajectories(user).where(Trajectory.id == trajectory_id)
     )
-    if trajectory is None:
-        abort(404)
-    return trajectory
 
 
 def can_edit_trajectory(user, trajectory: Trajectory) -> bool:
@@ -274,10 +276,7 @@ def own_notifications(user) -> sa.Select:
 
 def get_notification_or_404(user, notification_id: int):
 
-    note = db.session.scalar(own_notifications(user).where(Notification.id == notification_id))
-    if note is None:
-        abort(404)
-    return note
+    return _one_or_404(own_notifications(user).where(Notification.id == notification_id))
 
 
 # --- Self-registrations ------------------------------------------------------------------------
@@ -297,11 +296,8 @@ def visible_self_registrations(user) -> sa.Select:
 
 def get_self_registration_or_404(user, registration_id: int):
 
-    registration = db.session.scalar(
+    return _one_or_404(
         visible_self_registrations(user).where(SelfRegistration.id == registration_id))
-    if registration is None:
-        abort(404)
-    return registration
 
 
 # --- Check-ins (tasks) ------------------------------------------------------------------------
@@ -348,10 +344,7 @@ def location_checkins(user) -> sa.Select:
 
 def get_checkin_or_404(user, checkin_id: int):
 
-    checkin = db.session.scalar(visible_checkins(user).where(CheckIn.id == checkin_id))
-    if checkin is None:
-        abort(404)
-    return checkin
+    return _one_or_404(visible_checkins(user).where(CheckIn.id == checkin_id))
 
 
 # --- Volunteers, matches, sessions, offers -----------------------------------------------------
@@ -384,22 +377,16 @@ def own_matches(user) -> sa.Select:
 
 def get_own_match_or_404(user, match_id: int):
 
-    match = db.session.scalar(own_matches(user).where(Match.id == match_id))
-    if match is None:
-        abort(404)
-    return match
+    return _one_or_404(own_matches(user).where(Match.id == match_id))
 
 
 def get_own_session_or_404(user, session_id: int):
     """A session on one of the volunteer's own open matches."""
 
-    session = db.session.scalar(
+    return _one_or_404(
         sa.select(MatchSession).join(Match, MatchSession.match_id == Match.id)
         .where(MatchSession.id == session_id, own_match_scope(user))
     )
-    if session is None:
-        abort(404)
-    return session
 
 
 def can_edit_session(user, session, now) -> bool:
@@ -419,10 +406,7 @@ def match_scope(user) -> sa.ColumnElement[bool]:
 
 def get_match_or_404(user, match_id: int):
 
-    match = db.session.scalar(sa.select(Match).where(Match.id == match_id, match_scope(user)))
-    if match is None:
-        abort(404)
-    return match
+    return _one_or_404(sa.select(Match).where(Match.id == match_id, match_scope(user)))
 
 
 def session_scope(user) -> sa.ColumnElement[bool]:
@@ -435,11 +419,8 @@ def session_scope(user) -> sa.ColumnElement[bool]:
 
 def get_session_or_404(user, session_id: int):
 
-    session = db.session.scalar(
+    return _one_or_404(
         sa.select(MatchSession).where(MatchSession.id == session_id, session_scope(user)))
-    if session is None:
-        abort(404)
-    return session
 
 
 def volunteer_scope(user) -> sa.ColumnElement[bool]:
@@ -465,10 +446,7 @@ def visible_volunteers(user) -> sa.Select:
 
 def get_volunteer_or_404(user, volunteer_id: int):
 
-    volunteer = db.session.scalar(visible_volunteers(user).where(Volunteer.id == volunteer_id))
-    if volunteer is None:
-        abort(404)
-    return volunteer
+    return _one_or_404(visible_volunteers(user).where(Volunteer.id == volunteer_id))
 
 
 def offer_scope(user) -> sa.ColumnElement[bool]:
@@ -484,10 +462,7 @@ def offer_scope(user) -> sa.ColumnElement[bool]:
 
 def get_offer_or_404(user, offer_id: int):
 
-    offer = db.session.scalar(sa.select(Offer).where(Offer.id == offer_id, offer_scope(user)))
-    if offer is None:
-        abort(404)
-    return offer
+    return _one_or_404(sa.select(Offer).where(Offer.id == offer_id, offer_scope(user)))
 
 
 def get_editable_match_or_404(user, match_id: int):
@@ -502,15 +477,12 @@ def get_enrollment_or_404(user, enrollment_id: int):
 
     if not has(user, "enrollments.manage"):
         abort(404)
-    enrollment = db.session.scalar(
+    return _one_or_404(
         sa.select(Enrollment).where(
             Enrollment.id == enrollment_id,
             Enrollment.trajectory_id.in_(sa.select(Trajectory.id).where(trajectory_scope(user))),
         )
     )
-    if enrollment is None:
-        abort(404)
-    return enrollment
 
 
 def get_editable_enrollment_or_404(user, enrollment_id: int):
@@ -553,8 +525,5 @@ def visible_partner_referrals(user) -> sa.Select:
 
 def get_partner_referral_or_404(user, referral_id: int):
 
-    referral = db.session.scalar(
+    return _one_or_404(
         visible_partner_referrals(user).where(Referral.id == referral_id))
-    if referral is None:
-        abort(404)
-    return referral

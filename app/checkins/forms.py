@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,10 +17,7 @@ from wtforms.validators import (
 )
 
 from app.core.choices import CHECKIN_KIND, FOLLOWUP_EVENT, OFFSET_UNIT, RULE_ASSIGNEE
-
-
-def _choices(mapping: dict) -> list[SelectChoice]:
-    return [SelectChoice(value=value, label=label) for value, label in mapping.items()]
+from app.core.forms import select_choices
 
 
 class CompleteCheckInForm(FlaskForm):
@@ -29,9 +25,9 @@ class CompleteCheckInForm(FlaskForm):
 
     outcome = SelectField(
         _l("Hoe ging het?"),
-        choices=_choices({"going_well": _l("Gaat goed"), "concerns": _l("Zorgen"),
-                          "may_stop": _l("Dreigt te stoppen"),
-                          "not_reached": _l("Niet bereikt")}),
+        choices=select_choices({"going_well": _l("Gaat goed"), "concerns": _l("Zorgen"),
+                                "may_stop": _l("Dreigt te stoppen"),
+                                "not_reached": _l("Niet bereikt")}),
         validators=[InputRequired(_l("Kies hoe het ging."))],
     )
     note = TextAreaField(_l("Notitie (mag leeg blijven)"),
@@ -52,8 +48,8 @@ class RuleForm(FlaskForm):
         validators=[InputRequired(_l("Vul een getal in.")),
                     NumberRange(min=0, max=730, message=_l("Kies een getal van 0 tot 730."))],
     )
-    offset_unit = SelectField(_l("Eenheid"), choices=_choices(OFFSET_UNIT))
-    assignee = SelectField(_l("Voor wie"), choices=_choices(RULE_ASSIGNEE))
+    offset_unit = SelectField(_l("Eenheid"), choices=select_choices(OFFSET_UNIT))
+    assignee = SelectField(_l("Voor wie"), choices=select_choices(RULE_ASSIGNEE))
     repeat_every = IntegerField(
         _l("Daarna elke … dagen opnieuw"),
         validators=[Optional(),
@@ -78,13 +74,11 @@ class RuleForm(FlaskForm):
 class NewRuleForm(RuleForm):
     """A rule of the admin's own: also on which event it fires and what it plans."""
 
-    event = SelectField(_l("Wanneer"), choices=[SelectChoice(value="", label=_l("Kies…"))]
-                        + _choices(FOLLOWUP_EVENT),
+    event = SelectField(_l("Wanneer"), choices=select_choices(FOLLOWUP_EVENT, blank=_l("Kies…")),
                         validators=[DataRequired(_l("Kies wanneer de regel een contactmoment "
                                                     "plant."))])
     checkin_kind = SelectField(_l("Soort contactmoment"),
-                               choices=[SelectChoice(value="", label=_l("Kies…"))]
-                               + _choices(CHECKIN_KIND),
+                               choices=select_choices(CHECKIN_KIND, blank=_l("Kies…")),
                                validators=[DataRequired(_l("Kies het soort contactmoment."))])
 
     def rule_event(self) -> str | None:

@@ -19,13 +19,16 @@ def _visible_to(viewer) -> sa.ColumnElement[bool]:
     return CheckIn.assignee_id == getattr(viewer, "id", None)
 
 
+def _checkins_of(trajectories, viewer, status: sa.ColumnElement[bool]) -> sa.Select:
+    return sa.select(CheckIn).where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
+                                    status, _visible_to(viewer))
+
+
 def checkin_timeline(trajectories, viewer) -> list[TimelineItem]:
     if not trajectories:
         return []
     rows = db.session.scalars(
-        sa.select(CheckIn)
-        .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
-               CheckIn.status.in_(CheckInStatus.HAPPENED), _visible_to(viewer))
+        _checkins_of(trajectories, viewer, CheckIn.status.in_(CheckInStatus.HAPPENED))
         .options(joinedload(CheckIn.rule), joinedload(CheckIn.done_by).lazyload(User.locations))
     ).all()
     items = []
@@ -49,9 +52,7 @@ def checkin_due(trajectories, viewer) -> list[DueItem]:
     if not trajectories:
         return []
     rows = db.session.scalars(
-        sa.select(CheckIn)
-        .where(CheckIn.trajectory_id.in_([t.id for t in trajectories]),
-               CheckIn.status == CheckInStatus.PLANNED, _visible_to(viewer))
+        _checkins_of(trajectories, viewer, CheckIn.status == CheckInStatus.PLANNED)
         .options(joinedload(CheckIn.rule), joinedload(CheckIn.assignee).lazyload(User.locations))
         .order_by(CheckIn.due_on, CheckIn.id)
     ).all()

@@ -18,7 +18,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
-from app.participants.forms import YES_NO, select_choices
+from app.core.forms import select_choices
+from app.participants.forms import YES_NO
 
 LEVEL_SCALES = {"nt2": choices.NT2_LEVELS, "nt1": choices.NT1_LEVELS}
 SKILL_FIELDS = {f"level_{skill}": label for skill, label in choices.SKILLS.items()}

@@ -9,7 +9,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -25,16 +24,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
-
-
-def select_choices(pairs) -> list[SelectChoice]:
-    """SelectChoice list from a code→label dict or (code, label) pairs."""
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return [SelectChoice(value=code, label=label) for code, label in items]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from app.core.forms import select_choices, strip
 
 
 class MatchForm(FlaskForm):
@@ -67,7 +57,7 @@ class StartForm(FlaskForm):
 class EndMatchForm(FlaskForm):
     reason = SelectField(_l("Waarom stopt de koppeling?"), choices=[],
                          validators=[InputRequired(_l("Kies een reden."))])
-    note = TextAreaField(_l("Toelichting (mag leeg blijven)"), filters=[_strip],
+    note = TextAreaField(_l("Toelichting (mag leeg blijven)"), filters=[strip],
                          validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Koppeling beëindigen"))
 
@@ -81,7 +71,7 @@ class OfferForm(FlaskForm):
                               validators=[InputRequired(_l("Kies een locatie."))])
     kind = SelectField(_l("Soort aanbod"), choices=[],
                        validators=[InputRequired(_l("Kies de soort."))])
-    name = StringField(_l("Naam"), filters=[_strip], validators=[
+    name = StringField(_l("Naam"), filters=[strip], validators=[
         DataRequired(_l("Vul een naam in, bijvoorbeeld: Klik & Tik dinsdagochtend.")),
         Length(max=120)])
     domain = SelectField(_l("Gaat over"), choices=select_choices(choices.OFFER_DOMAIN))
@@ -90,7 +80,7 @@ class OfferForm(FlaskForm):
         InputRequired(_l("Vul het aantal plaatsen in.")),
         NumberRange(min=0, max=500, message=_l("Kies een aantal van 0 tot 500."))])
     schedule = StringField(_l("Wanneer (bijvoorbeeld: dinsdag 10.00 tot 12.00 uur)"),
-                           filters=[_strip], validators=[Optional(), Length(max=200)])
+                           filters=[strip], validators=[Optional(), Length(max=200)])
     active = BooleanField(_l("Loopt nu (nieuwe deelnemers kunnen instromen)"), default=True)
     submit = SubmitField(_l("Opslaan"))
 

@@ -26,6 +26,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.records import counts_by, existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.intakes.models import GoalStatus, Intake, LearningGoal
@@ -412,11 +413,7 @@ def end_match(match: Match, *, reason: str, note: str | None, by, now: datetime,
 def save_offer(offer: Offer | None, *, location_id: int, kind: str, name: str, domain: str,
                formal: bool, capacity: int, schedule: str | None, active: bool, by,
                now: datetime) -> Offer:
-    action = "update"
-    if offer is None:
-        offer = Offer()
-        db.session.add(offer)
-        action = "create"
+    offer, action = existing_or_added(offer, Offer)
     offer.location_id = location_id
     offer.kind = kind
     offer.name = name.strip()
@@ -432,13 +429,7 @@ def save_offer(offer: Offer | None, *, location_id: int, kind: str, name: str, d
 
 def offer_taken(offer_ids: Sequence[int]) -> dict[int, int]:
     """Active enrolments per offer (one query)."""
-    if not offer_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Enrollment.offer_id, sa.func.count())
-        .where(Enrollment.offer_id.in_(offer_ids), Enrollment.is_active)
-        .group_by(Enrollment.offer_id)
-    ).all())
+    return counts_by(Enrollment.offer_id, offer_ids, Enrollment.is_active)
 
 
 def enroll(trajectory: Trajectory, offer: Offer, *, start_on: date, by,
@@ -557,6 +548,25 @@ def _refresh_last_session(match: Match) -> None:
         sa.select(sa.func.max(MatchSession.held_on)).where(MatchSession.match_id == match.id))
 
 
+def _session_saved(session: MatchSession, goals: Mapping[int, LearningGoal], action: str,
+                   summary: str, *, new_concern: bool, by, now: datetime) -> None:
+    """After a session is logged or changed: its goals are being worked on, it counts as
+    contact, it is audited, and a new concern or a person back in view is signalled."""
+    match = session.match
+    for goal in goals.values():
+        if goal.status == GoalStatus.OPEN:
+            goal.status = GoalStatus.IN_PROGRESS
+    db.session.flush()
+    _refresh_last_session(match)
+    back_in_view = record_contact(match.trajectory, _contact_moment(session.held_on, now))
+    audit.record(by, action, "session", session.id,
+                 participant_id=match.trajectory.participant_id, now=now, summary=summary)
+    if new_concern:
+        _signal_concern(session, now)
+    if back_in_view:
+        emit("back_in_view", match.trajectory, now)
+
+
 def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
                 goal_marks: Mapping[int, str], remark: str | None, concern: bool, by,
                 now: datetime) -> MatchSession:
@@ -576,19 +586,9 @@ def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
     session.goal_marks = [SessionGoal(goal_id=gid, progress=mark)
                           for gid, mark in sorted(goal_marks.items())]
     db.session.add(session)
-    for goal in goals.values():
-        if goal.status == GoalStatus.OPEN:
-            goal.status = GoalStatus.IN_PROGRESS
-    db.session.flush()
-    _refresh_last_session(match)
-    back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
-    audit.record(by, "create", "session", session.id,
-                 participant_id=match.trajectory.participant_id, now=now,
-                 summary="bijeenkomst vastgelegd" + (" met zorgen" if concern else ""))
-    if concern:
-        _signal_concern(session, now)
-    if back_in_view:
-        emit("back_in_view", match.trajectory, now)
+    _session_saved(session, goals, "create",
+                   "bijeenkomst vastgelegd" + (" met zorgen" if concern else ""),
+                   new_concern=concern, by=by, now=now)
     return session
 
 
@@ -617,19 +617,8 @@ def update_session(session: MatchSession, *, held_on: date, minutes: int, practi
             existing[goal_id].progress = progress
         else:
             session.goal_marks.append(SessionGoal(goal_id=goal_id, progress=progress))
-    for goal in goals.values():
-        if goal.status == GoalStatus.OPEN:
-            goal.status = GoalStatus.IN_PROGRESS
-    db.session.flush()
-    _refresh_last_session(match)
-    back_in_view = record_contact(match.trajectory, _contact_moment(held_on, now))
-    audit.record(by, "update", "session", session.id,
-                 participant_id=match.trajectory.participant_id, now=now,
-                 summary="bijeenkomst aangepast")
-    if raised_concern:
-        _signal_concern(session, now)
-    if back_in_view:
-        emit("back_in_view", match.trajectory, now)
+    _session_saved(session, goals, "update", "bijeenkomst aangepast",
+                   new_concern=raised_concern, by=by, now=now)
 
 
 def handle_concern(session: MatchSession, *, by, now: datetime) -> None:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app.admin.service import reference_choices, reference_labels
+from app.admin.service import list_labels, reference_choices
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
@@ -28,6 +28,7 @@ from app.auth.permissions import (
     volunteer_scope,
 )
 from app.core.errors import domain_action
+from app.core.forms import select_choices
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes.models import GoalStatus
@@ -41,7 +42,6 @@ from app.matching.forms import (
     MatchForm,
     OfferForm,
     StartForm,
-    select_choices,
 )
 from app.matching.models import Enrollment, Match, MatchSession, Offer
 from app.participants.models import Trajectory, TrajectoryStatus
@@ -86,11 +86,6 @@ def _page_of(items: list, per_page: int) -> ListPage:
     return ListPage(items[start:start + per_page], page, per_page, len(items))
 
 
-def _subject_labels() -> dict[str, str]:
-    return {code: label for (list_name, code), label in reference_labels().items()
-            if list_name == "goal_subject"}
-
-
 # --- Waiting list and ranking ----------------------------------------------------------------
 
 @bp.get("/koppelen/")
@@ -122,7 +117,7 @@ def candidates(trajectory_id: int):
     html = render_template(
         "matching/candidates.html", trajectory=trajectory, ranking=ranking,
         page=page, apart=ranking.apart[:APART_SHOWN],
-        labels=_subject_labels(), describe=scoring.describe,
+        labels=list_labels("goal_subject"), describe=scoring.describe,
         describe_blocker=scoring.describe_blocker, vog_years=matching.vog_max_age_years(),
         can_match=trajectory.can_get_volunteer,
     )
@@ -158,7 +153,7 @@ def confirm(trajectory_id: int, volunteer_id: int):
             return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
     html = render_template(
         "matching/confirm.html", trajectory=trajectory, volunteer=volunteer, fit=fit,
-        form=form, labels=_subject_labels(), describe=scoring.describe,
+        form=form, labels=list_labels("goal_subject"), describe=scoring.describe,
         describe_blocker=scoring.describe_blocker, vog_years=matching.vog_max_age_years())
     return html
 

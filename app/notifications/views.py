@@ -33,12 +33,17 @@ def index():
     return render_template("notifications/index.html", page=page)
 
 
-@bp.post("/<int:notification_id>/gelezen")
-@login_required
-def mark_read(notification_id: int):
+def _read(notification_id: int) -> Notification:
     note = get_notification_or_404(current_user, notification_id)
     service.mark_read(note, utcnow())
     db.session.commit()
+    return note
+
+
+@bp.post("/<int:notification_id>/gelezen")
+@login_required
+def mark_read(notification_id: int):
+    _read(notification_id)
     return redirect(url_for("notifications.index", page=request.form.get("page", 1, type=int)))
 
 
@@ -56,9 +61,7 @@ def mark_all_read():
 @login_required
 def open_link(notification_id: int):
     """Opening the link of a message also marks it as read."""
-    note = get_notification_or_404(current_user, notification_id)
-    service.mark_read(note, utcnow())
-    db.session.commit()
+    note = _read(notification_id)
     return redirect(note.link or url_for("notifications.index"))
 
 

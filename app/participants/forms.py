@@ -24,15 +24,8 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.core.forms import select_choices
 from app.core.phone import PhoneField, PhoneNumber
-
-
-def select_choices(pairs, blank: str | None = None) -> list[SelectChoice]:
-    """SelectChoice list from a code→label dict or (code, label) pairs; `blank` adds ''."""
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    result = [SelectChoice(value="", label=blank)] if blank is not None else []
-    result += [SelectChoice(value=code, label=label) for code, label in items if code != ""]
-    return result
 
 
 class ParticipantForm(FlaskForm):
@@ -51,7 +44,9 @@ class ParticipantForm(FlaskForm):
     native_language = StringField(_l("Moedertaal"), validators=[Optional(), Length(max=80)])
     other_languages = StringField(_l("Andere talen die de deelnemer spreekt"),
                                   validators=[Optional(), Length(max=200)])
-    sex = SelectField(_l("Geslacht (mag leeg blijven)"), choices=select_choices(choices.SEX))
+    # Without SEX's empty choice, as this form has always shown it (the volunteer form has it).
+    sex = SelectField(_l("Geslacht (mag leeg blijven)"),
+                      choices=select_choices({c: label for c, label in choices.SEX.items() if c}))
     postcode4 = StringField(_l("Postcode (alleen de 4 cijfers)"), validators=[
         Optional(),
         Regexp(r"^\d{4}$", message=_l(

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.admin.forms import STATUS_CHOICES
+from app.core.forms import status_field
 from app.core.phone import PhoneField, PhoneNumber
 
 
@@ -68,5 +68,4 @@ class PartnerFilterForm(FlaskForm):
 
     q = SearchField(_l("Zoek op naam"), validators=[Optional()])
     kind = SelectField(_l("Soort"), validators=[Optional()], default="")
-    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="active",
-                         validators=[Optional()])
+    status = status_field()

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.audit import service as audit
 from app.core.phone import clean_phone
+from app.core.records import existing_or_added, value_taken
 from app.extensions import db
 from app.partners.models import Partner, PartnerContact
 
@@ -16,20 +17,13 @@ def _clean(value: str | None) -> str | None:
 
 
 def name_taken(name: str, *, exclude_id: int | None = None) -> bool:
-    query = sa.select(Partner.id).where(sa.func.lower(Partner.name) == name.strip().lower())
-    if exclude_id is not None:
-        query = query.where(Partner.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return value_taken(Partner.name, name, exclude_id=exclude_id)
 
 
 def save_partner(partner: Partner | None, *, name: str, kind: str, phone: str | None,
                  email: str | None, signals_enabled: bool, by, now: datetime) -> Partner:
     """Create (partner=None) or change a partner organisation."""
-    action = "update"
-    if partner is None:
-        partner = Partner()
-        db.session.add(partner)
-        action = "create"
+    partner, action = existing_or_added(partner, Partner)
     partner.name = name.strip()
     partner.kind = kind
     partner.phone = clean_phone(phone)
@@ -41,22 +35,14 @@ def save_partner(partner: Partner | None, *, name: str, kind: str, phone: str | 
 
 
 def set_partner_active(partner: Partner, active: bool, *, by, now: datetime) -> None:
-    if partner.active == active:
-        return
-    partner.active = active
-    audit.record(by, "update", "partner", partner.id, now=now,
-                 summary=f"{partner.name}: {'weer aangezet' if active else 'uitgezet'}")
+    audit.set_active(partner, active, "partner", by=by, now=now)
 
 
 def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
                  role: str | None, email: str | None, phone: str | None, by,
                  now: datetime) -> PartnerContact:
     """Add (contact=None) or change a contact person of `partner`."""
-    action = "update"
-    if contact is None:
-        contact = PartnerContact(partner=partner)
-        db.session.add(contact)
-        action = "create"
+    contact, action = existing_or_added(contact, PartnerContact, partner=partner)
     contact.name = name.strip()
     contact.role = _clean(role)
     contact.email = (_clean(email) or "").lower() or None
@@ -68,11 +54,7 @@ def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
 
 
 def set_contact_active(contact: PartnerContact, active: bool, *, by, now: datetime) -> None:
-    if contact.active == active:
-        return
-    contact.active = active
-    audit.record(by, "update", "partner_contact", contact.id, now=now,
-                 summary=f"{contact.name}: {'weer aangezet' if active else 'uitgezet'}")
+    audit.set_active(contact, active, "partner_contact", by=by, now=now)
 
 
 def active_partners() -> list[Partner]:

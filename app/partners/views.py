@@ -5,9 +5,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from app.admin.forms import select_choices
 from app.admin.service import reference_choices
 from app.auth.permissions import require
+from app.core.forms import select_choices, where_status
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.partners import bp, service
@@ -46,10 +46,7 @@ def index():
         "partner_kind", include_inactive=True))
     query = sa.select(Partner).options(selectinload(Partner.contacts)).order_by(Partner.name)
     status = filters.status.data or "active"
-    if status == "active":
-        query = query.where(Partner.active.is_(True))
-    elif status == "inactive":
-        query = query.where(Partner.active.is_(False))
+    query = where_status(query, Partner.active, status)
     if filters.kind.data:
         query = query.where(Partner.kind == filters.kind.data)
     q = (filters.q.data or "").strip()

@@ -4,24 +4,25 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.core import choices
+from app.core.forms import select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
-from app.referrals.forms import _choices, _strip
 
 
 class PortalReferralForm(FlaskForm):
     """A partner refers someone. The view fills `location_id.choices`."""
 
-    first_name = StringField(_l("Voornaam"), filters=[_strip], validators=[
+    first_name = StringField(_l("Voornaam"), filters=[strip], validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
-    last_name = StringField(_l("Achternaam"), filters=[_strip], validators=[Length(max=120)])
-    phone = PhoneField(_l("Telefoonnummer"), filters=[_strip], validators=[
+    last_name = StringField(_l("Achternaam"), filters=[strip], validators=[Length(max=120)])
+    phone = PhoneField(_l("Telefoonnummer"), filters=[strip], validators=[
         DataRequired(_l("Vul een telefoonnummer in. Wij bellen de persoon.")), Length(max=40),
         PhoneNumber()])
     preferred_channel = SelectField(_l("Hoe wil de persoon het liefst contact?"),
-                                    choices=_choices(choices.PREFERRED_CHANNEL), default="phone")
-    question = TextAreaField(_l("Wat wil de persoon leren?"), filters=[_strip], validators=[
+                                    choices=select_choices(choices.PREFERRED_CHANNEL),
+                                    default="phone")
+    question = TextAreaField(_l("Wat wil de persoon leren?"), filters=[strip], validators=[
         DataRequired(_l("Schrijf kort wat de persoon wil leren.")), Length(max=2000)])
-    best_moment = StringField(_l("Wanneer kunnen wij het beste bellen?"), filters=[_strip],
+    best_moment = StringField(_l("Wanneer kunnen wij het beste bellen?"), filters=[strip],
                               validators=[Length(max=200)])
     location_id = SelectField(_l("Bij welk Taalhuis?"), coerce=int, validators=[
         InputRequired(_l("Kies een Taalhuis."))])

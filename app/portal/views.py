@@ -11,12 +11,12 @@ from app.auth.permissions import (
     visible_partner_referrals,
 )
 from app.core.db import utcnow
+from app.core.forms import select_choices
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.portal import bp
 from app.portal import service as portal
 from app.portal.forms import PortalReferralForm
-from app.referrals.forms import select_choices
 from app.referrals.service import PersonInput, ReferralInput, register_referral
 
 

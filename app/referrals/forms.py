@@ -10,7 +10,6 @@ from wtforms import (
     EmailField,
     HiddenField,
     RadioField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -28,22 +27,9 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.core.forms import select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
 from app.referrals.models import ReferralResult
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def select_choices(pairs, optgroup: str | None = None) -> list[SelectChoice]:
-    """SelectChoice list from (value, label) pairs (WTForms deprecates plain tuples)."""
-    return [SelectChoice(value=value, label=label, optgroup=optgroup) for value, label in pairs]
-
-
-def _choices(mapping: dict) -> list[SelectChoice]:
-    return select_choices(mapping.items())
-
 
 # The oldest and youngest plausible learner: the Taalhuis is for adults.
 OLDEST_AGE, YOUNGEST_AGE = 105, 16
@@ -52,25 +38,26 @@ OLDEST_AGE, YOUNGEST_AGE = 105, 16
 class ReferralForm(FlaskForm):
     """Registering a referral. The view fills the choices and `today` before validating."""
 
-    first_name = StringField(_l("Voornaam"), filters=[_strip], validators=[
+    first_name = StringField(_l("Voornaam"), filters=[strip], validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
-    last_name = StringField(_l("Achternaam"), filters=[_strip], validators=[
+    last_name = StringField(_l("Achternaam"), filters=[strip], validators=[
         DataRequired(_l("Vul de achternaam in.")), Length(max=120)])
-    phone = PhoneField(_l("Telefoonnummer"), filters=[_strip],
+    phone = PhoneField(_l("Telefoonnummer"), filters=[strip],
                         validators=[Length(max=40), PhoneNumber()])
-    email = EmailField(_l("E-mailadres (als de persoon dat heeft)"), filters=[_strip],
+    email = EmailField(_l("E-mailadres (als de persoon dat heeft)"), filters=[strip],
                        validators=[Optional(), Length(max=254),
                                    Email(_l("Dit e-mailadres klopt niet. "
                                             "Kijk het na of laat het leeg."))])
     preferred_channel = SelectField(_l("Hoe wil de persoon het liefst contact?"),
-                                    choices=_choices(choices.PREFERRED_CHANNEL), default="phone")
-    birth_year = StringField(_l("Geboortejaar"), filters=[_strip])
+                                    choices=select_choices(choices.PREFERRED_CHANNEL),
+                                    default="phone")
+    birth_year = StringField(_l("Geboortejaar"), filters=[strip])
     language_background = RadioField(_l("Is Nederlands de eerste taal?"),
-                                      choices=_choices(choices.LANGUAGE_BACKGROUND),
+                                      choices=select_choices(choices.LANGUAGE_BACKGROUND),
                                       default="unknown")
-    native_language = StringField(_l("Moedertaal"), filters=[_strip],
+    native_language = StringField(_l("Moedertaal"), filters=[strip],
                                   validators=[Length(max=80)])
-    other_languages = StringField(_l("Andere talen die de persoon spreekt"), filters=[_strip],
+    other_languages = StringField(_l("Andere talen die de persoon spreekt"), filters=[strip],
                                   validators=[Length(max=200)])
     found_via = SelectField(_l("Hoe kwam de persoon bij het Taalhuis?"), choices=[])
 
@@ -80,23 +67,23 @@ class ReferralForm(FlaskForm):
     partner_id = SelectField(_l("Verwijzer (organisatie)"), coerce=int, choices=[])
     partner_contact_id = SelectField(_l("Contactpersoon bij de verwijzer"), coerce=int,
                                      choices=[])
-    referrer_name = StringField(_l("Naam verwijzer"), filters=[_strip],
+    referrer_name = StringField(_l("Naam verwijzer"), filters=[strip],
                                 validators=[Length(max=120)])
-    referrer_phone = PhoneField(_l("Telefoon verwijzer"), filters=[_strip],
+    referrer_phone = PhoneField(_l("Telefoon verwijzer"), filters=[strip],
                                  validators=[Length(max=40), PhoneNumber()])
-    referrer_email = EmailField(_l("E-mail verwijzer"), filters=[_strip],
+    referrer_email = EmailField(_l("E-mail verwijzer"), filters=[strip],
                                 validators=[Optional(), Length(max=254),
                                             Email(_l("Dit e-mailadres klopt niet."))])
 
-    question = TextAreaField(_l("Wat is de vraag? (in gewone woorden)"), filters=[_strip],
+    question = TextAreaField(_l("Wat is de vraag? (in gewone woorden)"), filters=[strip],
                              validators=[DataRequired(_l("Schrijf kort op wat de persoon wil "
                                                          "leren of waar hulp bij nodig is.")),
                                          Length(max=2000)])
     channel = SelectField(_l("Hoe kwam de aanmelding binnen?"),
-                          choices=_choices(choices.REFERRAL_CHANNEL), default="phone")
+                          choices=select_choices(choices.REFERRAL_CHANNEL), default="phone")
     referred_on = DateField(_l("Datum van aanmelding"),
                             validators=[InputRequired(_l("Vul de datum van aanmelding in."))])
-    best_moment = StringField(_l("Wanneer kunnen we het beste bellen?"), filters=[_strip],
+    best_moment = StringField(_l("Wanneer kunnen we het beste bellen?"), filters=[strip],
                               validators=[Length(max=200)])
 
     share_with_referrer = RadioField(
@@ -104,7 +91,7 @@ class ReferralForm(FlaskForm):
         choices=select_choices([("yes", _l("Ja, dat is goed")), ("no", _l("Nee, liever niet"))]),
         default="no")
     consent_method = SelectField(_l("Hoe gaf de persoon toestemming?"),
-                                 choices=_choices(choices.CONSENT_METHOD), default="verbal")
+                                 choices=select_choices(choices.CONSENT_METHOD), default="verbal")
     processing_consent = BooleanField(
         _l("De persoon vindt het goed dat het Taalhuis deze gegevens vastlegt."),
         validators=[DataRequired(_l("Vraag eerst of de persoon dit goed vindt. Zonder "
@@ -175,13 +162,13 @@ CONTACT_RESULTS = {
 
 
 class ContactAttemptForm(FlaskForm):
-    result = RadioField(_l("Wat was het resultaat?"), choices=_choices(CONTACT_RESULTS),
+    result = RadioField(_l("Wat was het resultaat?"), choices=select_choices(CONTACT_RESULTS),
                         invalid_choice_message=_l("Kies wat het resultaat was."))
-    channel = SelectField(_l("Hoe?"), choices=_choices(choices.CONTACT_CHANNEL),
+    channel = SelectField(_l("Hoe?"), choices=select_choices(choices.CONTACT_CHANNEL),
                           default="phone")
-    forwarded_to = StringField(_l("Naar welke organisatie?"), filters=[_strip],
+    forwarded_to = StringField(_l("Naar welke organisatie?"), filters=[strip],
                                validators=[Length(max=200)])
-    note = TextAreaField(_l("Notitie (kort)"), filters=[_strip], validators=[Length(max=2000)])
+    note = TextAreaField(_l("Notitie (kort)"), filters=[strip], validators=[Length(max=2000)])
     submit = SubmitField(_l("Opslaan"))
 
     def validate_forwarded_to(self, field):

@@ -18,6 +18,7 @@ from app.auth.permissions import (
     visible_trajectories,
 )
 from app.core import choices
+from app.core.forms import select_choices
 from app.core.timeutil import local_date, local_datetime, to_utc, utcnow
 from app.extensions import db
 from app.participants.models import Participant, Trajectory, TrajectoryStatus
@@ -29,7 +30,6 @@ from app.referrals.forms import (
     ContactAttemptForm,
     PlanIntakeForm,
     ReferralForm,
-    select_choices,
 )
 from app.referrals.models import Referral, ReferralResult
 from app.referrals.service import (

@@ -1,11 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectMultipleField, ValidationError, widgets
+from wtforms import DateField, Form, ValidationError
 from wtforms.validators import Optional
 
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+from app.core.forms import MultiCheckboxField
 
 
 class PeriodForm(Form):

@@ -4,7 +4,6 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -16,22 +15,16 @@ from wtforms.validators import (
     Optional,
     Regexp,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.forms import MultiCheckboxField, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
-from app.referrals.forms import _strip, select_choices
 from app.selfreg.service import MOMENTS, TOPICS
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class SelfRegistrationForm(FlaskForm):
-    first_name = StringField(_l("Uw voornaam"), filters=[_strip], validators=[
+    first_name = StringField(_l("Uw voornaam"), filters=[strip], validators=[
         DataRequired(_l("Schrijf uw voornaam.")), Length(max=80, message=_l("Te lang."))])
-    phone = PhoneField(_l("Uw telefoonnummer"), filters=[_strip], validators=[
+    phone = PhoneField(_l("Uw telefoonnummer"), filters=[strip], validators=[
         DataRequired(_l("Schrijf uw telefoonnummer. Wij bellen u.")),
         Length(max=40, message=_l("Te lang.")),
         # A2: short words, and an example to copy.
@@ -42,13 +35,13 @@ class SelfRegistrationForm(FlaskForm):
     topics = MultiCheckboxField(_l("Wat wilt u leren?"),
                                 choices=select_choices(TOPICS.items()))
     question = TextAreaField(_l("Wilt u nog iets zeggen? (mag leeg blijven)"),
-                             filters=[_strip], validators=[
+                             filters=[strip], validators=[
                                  Length(max=500, message=_l("Te lang. Hoogstens 500 tekens."))])
     helped_by = StringField(_l("Helpt iemand u met dit formulier? Schrijf dan hier de naam."),
-                            filters=[_strip], validators=[Length(max=120,
+                            filters=[strip], validators=[Length(max=120,
                                                                  message=_l("Te lang."))])
     # Honeypot: hidden from people, filled in by bots.
-    website = StringField(_l("Laat dit veld leeg"), filters=[_strip])
+    website = StringField(_l("Laat dit veld leeg"), filters=[strip])
     submit = SubmitField(_l("Aanmelden"))
 
 

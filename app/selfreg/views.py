@@ -13,9 +13,9 @@ from app.auth.permissions import (
 )
 from app.auth.session import public
 from app.core.db import utcnow
+from app.core.forms import select_choices
 from app.extensions import db
 from app.participants.service import newest_visible_trajectories
-from app.referrals.forms import select_choices
 from app.referrals.service import OpenTrajectoryError, mask_phone
 from app.selfreg import bp
 from app.selfreg import service as selfreg

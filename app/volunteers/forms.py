@@ -15,7 +15,6 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -28,33 +27,22 @@ from wtforms.validators import (
 )
 
 from app.core import choices
+from app.core.forms import MultiCheckboxField, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
 from app.core.timeutil import local_date, utcnow
-from app.matching.forms import select_choices
 from app.volunteers.models import VolunteerStatus
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (rendered as a fieldset by the `field` macro)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class VolunteerForm(FlaskForm):
     """The profile. Location and domain choices come from the view."""
 
-    first_name = StringField(_l("Voornaam"), filters=[_strip], validators=[
+    first_name = StringField(_l("Voornaam"), filters=[strip], validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
-    last_name = StringField(_l("Achternaam"), filters=[_strip],
+    last_name = StringField(_l("Achternaam"), filters=[strip],
                             validators=[Optional(), Length(max=120)])
-    email = EmailField(_l("E-mailadres"), filters=[_strip], validators=[
+    email = EmailField(_l("E-mailadres"), filters=[strip], validators=[
         Optional(), Length(max=254), Email(_l("Dit e-mailadres klopt niet."))])
-    phone = PhoneField(_l("Telefoonnummer"), filters=[_strip],
+    phone = PhoneField(_l("Telefoonnummer"), filters=[strip],
                         validators=[Optional(), Length(max=40), PhoneNumber()])
     sex = SelectField(_l("Man of vrouw (alleen nodig als een deelnemer dat vraagt)"),
                       choices=select_choices(choices.SEX), default="")
@@ -67,7 +55,7 @@ class VolunteerForm(FlaskForm):
         InputRequired(_l("Vul een aantal in.")),
         NumberRange(min=0, max=20, message=_l("Kies een aantal van 0 tot 20."))])
     domains = MultiCheckboxField(_l("Helpt met"))
-    languages = StringField(_l("Talen naast Nederlands"), filters=[_strip],
+    languages = StringField(_l("Talen naast Nederlands"), filters=[strip],
                             validators=[Optional(), Length(max=300)])
     vog_on = DateField(_l("Datum van de VOG"), validators=[Optional()])
     submit = SubmitField(_l("Opslaan"))
@@ -81,7 +69,7 @@ class VolunteerForm(FlaskForm):
 class StatusForm(FlaskForm):
     status = RadioField(_l("Status"), choices=select_choices(choices.VOLUNTEER_STATUS),
                         validators=[InputRequired(_l("Kies een status."))])
-    reason = TextAreaField(_l("Waarom? (nodig bij pauze of stoppen)"), filters=[_strip],
+    reason = TextAreaField(_l("Waarom? (nodig bij pauze of stoppen)"), filters=[strip],
                            validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Status opslaan"))
 
@@ -96,7 +84,7 @@ class StatusForm(FlaskForm):
 
 
 class TrainingForm(FlaskForm):
-    name = StringField(_l("Training"), filters=[_strip], default="Basistraining", validators=[
+    name = StringField(_l("Training"), filters=[strip], default="Basistraining", validators=[
         DataRequired(_l("Vul de naam van de training in.")), Length(max=120)])
     done_on = DateField(_l("Gedaan op"), validators=[Optional()])
     submit = SubmitField(_l("Training toevoegen"))
@@ -139,10 +127,10 @@ class SessionForm(FlaskForm):
     minutes = SelectField(_l("Hoe lang?"), coerce=int, default=60,
                           choices=select_choices((m, _l("%(num)s minuten", num=m))
                                                  for m in MINUTE_CHOICES))
-    practised = TextAreaField(_l("Wat hebben jullie geoefend?"), filters=[_strip], validators=[
+    practised = TextAreaField(_l("Wat hebben jullie geoefend?"), filters=[strip], validators=[
         DataRequired(_l("Schrijf kort op wat jullie hebben geoefend.")), Length(max=2000)])
     goals = FieldList(FormField(GoalMarkForm))
-    remark = TextAreaField(_l("Opmerking (mag leeg blijven)"), filters=[_strip],
+    remark = TextAreaField(_l("Opmerking (mag leeg blijven)"), filters=[strip],
                            validators=[Optional(), Length(max=2000)])
     concern = BooleanField(_l("Ik maak me zorgen"))
     submit = SubmitField(_l("Opslaan"))

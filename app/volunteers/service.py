@@ -16,6 +16,7 @@ from app.checkins.models import CheckIn, CheckInStatus
 from app.core import choices
 from app.core.errors import DomainError
 from app.core.phone import clean_phone
+from app.core.records import counts_by, existing_or_added
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.intakes.models import Intake, LearningGoal
@@ -38,11 +39,8 @@ def save_volunteer(volunteer: Volunteer | None, *, first_name: str, last_name: s
                    languages: Sequence[str], vog_on: date | None, by,
                    now: datetime) -> Volunteer:
     """Create (volunteer=None) or change a profile; status has its own function."""
-    action = "update"
-    if volunteer is None:
-        volunteer = Volunteer(status=VolunteerStatus.ACTIVE, status_changed_on=None)
-        db.session.add(volunteer)
-        action = "create"
+    volunteer, action = existing_or_added(volunteer, Volunteer, status=VolunteerStatus.ACTIVE,
+                                          status_changed_on=None)
     volunteer.first_name = first_name.strip()
     volunteer.last_name = (last_name or "").strip()
     volunteer.email = (email or "").strip().lower() or None
@@ -198,13 +196,7 @@ def overview_query(scope: sa.ColumnElement[bool], *, status: str | None = None,
 
 
 def loads(volunteer_ids: Sequence[int]) -> dict[int, int]:
-    if not volunteer_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Match.volunteer_id, sa.func.count())
-        .where(Match.volunteer_id.in_(volunteer_ids), Match.takes_place)
-        .group_by(Match.volunteer_id)
-    ).all())
+    return counts_by(Match.volunteer_id, volunteer_ids, Match.takes_place)
 
 
 # --- The volunteer's own pages ---------------------------------------------------------------

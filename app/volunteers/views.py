@@ -1,10 +1,13 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app.admin.service import reference_choices, reference_labels, send_password_link
+from app.admin.service import list_labels, reference_choices, send_password_link
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import (
@@ -22,12 +25,12 @@ from app.auth.permissions import (
     volunteer_scope,
 )
 from app.core.errors import domain_action
+from app.core.forms import select_choices
 from app.core.mail import MailError
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.matching import scoring
 from app.matching import service as matching
-from app.matching.forms import select_choices
 from app.matching.models import Match, MatchSession, MatchStatus
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.volunteers import bp
@@ -45,11 +48,6 @@ from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining
 SUGGESTIONS_SHOWN = 20
 # The "wie past?" list looks at this many of the longest waiting people.
 SUGGESTION_POOL = 200
-
-
-def _subject_labels() -> dict[str, str]:
-    return {code: label for (list_name, code), label in reference_labels().items()
-            if list_name == "goal_subject"}
 
 
 # --- Coordinators: profiles ------------------------------------------------------------------
@@ -151,7 +149,7 @@ def show(volunteer_id: int):
         "volunteers/show.html", volunteer=volunteer, matches=matches,
         load=volunteers.loads([volunteer.id]).get(volunteer.id, 0),
         vog=volunteers.vog_state(volunteer.vog_on, today, years), vog_years=years,
-        labels=_subject_labels(), status_form=status_form,
+        labels=list_labels("goal_subject"), status_form=status_form,
         training_form=TrainingForm(formdata=None, prefix="training"), link_form=link_form,
         button=ButtonForm())
 
@@ -275,7 +273,7 @@ def suggestions(volunteer_id: int):
         audit.record(current_user, "view", "trajectory", trajectory.id,
                      participant_id=trajectory.participant_id, summary="wie past")
     html = render_template("volunteers/suggestions.html", volunteer=volunteer, ranked=ranked,
-                           labels=_subject_labels(), describe=scoring.describe,
+                           labels=list_labels("goal_subject"), describe=scoring.describe,
                            describe_blocker=scoring.describe_blocker,
                            vog_years=matching.vog_max_age_years())
     db.session.commit()
@@ -293,7 +291,7 @@ def mine():
     for match in matches:
         audit.record(current_user, "view", "participant", match.trajectory.participant_id,
                      participant_id=match.trajectory.participant_id, summary="mijn deelnemers")
-    html = render_template("volunteers/mine.html", cards=cards, labels=_subject_labels(),
+    html = render_template("volunteers/mine.html", cards=cards, labels=list_labels("goal_subject"),
                            profile=volunteers.volunteer_for_user(current_user))
     db.session.commit()
     return html
@@ -314,7 +312,7 @@ def my_match(match_id: int):
     audit.record(current_user, "view", "participant", match.trajectory.participant_id,
                  participant_id=match.trajectory.participant_id, summary="koppeling")
     html = render_template("volunteers/my_match.html", card=cards[0], match=match,
-                           sessions=sessions, goals=goals, labels=_subject_labels(),
+                           sessions=sessions, goals=goals, labels=list_labels("goal_subject"),
                            editable=lambda s: can_edit_session(current_user, s, now))
     db.session.commit()
     return html
@@ -346,6 +344,16 @@ def _check_posted_goals(form: SessionForm, match: Match) -> None:
                           [goal.id for goal in match.trajectory.goals])
 
 
+@contextmanager
+def _foreign_goal_is_404() -> Iterator[None]:
+    """The service's LookupError: a goal id from someone else's trajectory, an edited form."""
+    try:
+        yield
+    except LookupError:
+        db.session.rollback()
+        abort(404)
+
+
 def _goal_rows(form: SessionForm, goals: dict) -> list:
     rows = []
     for entry in form.goals:
@@ -361,20 +369,12 @@ def log_session(match_id: int):
     form, goals = _session_form(match, None)
     _check_posted_goals(form, match)
     if form.validate_on_submit():
-        try:
+        with domain_action(field=form.held_on), _foreign_goal_is_404():
             matching.log_session(
                 match, held_on=form.held_on.data, minutes=form.minutes.data,
                 practised=form.practised.data, goal_marks=form.goal_marks(),
                 remark=form.remark.data, concern=form.concern.data, by=current_user,
                 now=utcnow())
-        except LookupError:
-            # A goal id from someone else's trajectory: an edited form.
-            db.session.rollback()
-            abort(404)
-        except matching.MatchingError as error:
-            db.session.rollback()
-            form.held_on.errors.append(str(error))
-        else:
             db.session.commit()
             if form.concern.data:
                 flash(_("Opgeslagen. De coördinator ziet uw zorgen en neemt contact op."),
@@ -385,7 +385,7 @@ def log_session(match_id: int):
     elif request.method == "POST" and form.goals.errors:
         abort(404)
     return render_template("volunteers/session_form.html", form=form, match=match,
-                           rows=_goal_rows(form, goals), labels=_subject_labels(),
+                           rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=None)
 
 
@@ -402,23 +402,16 @@ def edit_session(session_id: int):
     form, goals = _session_form(match, session)
     _check_posted_goals(form, match)
     if form.validate_on_submit():
-        try:
+        with domain_action(field=form.held_on), _foreign_goal_is_404():
             matching.update_session(
                 session, held_on=form.held_on.data, minutes=form.minutes.data,
                 practised=form.practised.data, goal_marks=form.goal_marks(),
                 remark=form.remark.data, concern=form.concern.data, by=current_user, now=now)
-        except LookupError:
-            db.session.rollback()
-            abort(404)
-        except matching.MatchingError as error:
-            db.session.rollback()
-            form.held_on.errors.append(str(error))
-        else:
             db.session.commit()
             flash(_("De bijeenkomst is aangepast."), "success")
             return redirect(url_for("volunteers.my_match", match_id=match.id))
     elif request.method == "POST" and form.goals.errors:
         abort(404)
     return render_template("volunteers/session_form.html", form=form, match=match,
-                           rows=_goal_rows(form, goals), labels=_subject_labels(),
+                           rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=session)
