@@ -111,3 +111,8 @@ class CheckIn(db.Model):
     @property
     def is_done(self) -> bool:
         return self.status == CheckInStatus.DONE
+
+    @property
+    def is_first_contact(self) -> bool:
+        """Planned by the referral's rule: done by logging a contact attempt."""
+        return self.rule is not None and self.rule.event == "referral_registered"

@@ -22,6 +22,22 @@ class VolunteerStatus(StrEnum):
     STOPPED = "stopped"
 
 
+class VogState(StrEnum):
+    """Whether a volunteer's VOG (certificate of conduct) still counts for matching."""
+
+    MISSING = "missing"
+    EXPIRED = "expired"
+    OK = "ok"
+
+    @property
+    def is_missing(self) -> bool:
+        return self is VogState.MISSING
+
+    @property
+    def is_expired(self) -> bool:
+        return self is VogState.EXPIRED
+
+
 volunteer_locations = sa.Table(
     "volunteer_locations",
     db.Model.metadata,

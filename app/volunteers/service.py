@@ -24,7 +24,13 @@ from app.matching import scoring
 from app.matching import service as matching
 from app.matching.models import Match, MatchSession
 from app.participants.models import Trajectory
-from app.volunteers.models import Volunteer, VolunteerStatus, VolunteerTraining, volunteer_locations
+from app.volunteers.models import (
+    VogState,
+    Volunteer,
+    VolunteerStatus,
+    VolunteerTraining,
+    volunteer_locations,
+)
 
 
 class VolunteerError(DomainError):
@@ -105,13 +111,13 @@ def remove_training(training: VolunteerTraining, *, by, now: datetime) -> None:
     db.session.delete(training)
 
 
-def vog_state(volunteer_vog_on: date | None, today: date, max_age_years: int) -> str:
-    """"missing", "expired" (older than the limit), or "ok"."""
+def vog_state(volunteer_vog_on: date | None, today: date, max_age_years: int) -> VogState:
+    """Missing, expired (older than the limit), or ok."""
     if volunteer_vog_on is None:
-        return "missing"
+        return VogState.MISSING
     if not scoring.vog_valid(volunteer_vog_on, today, max_age_years):
-        return "expired"
-    return "ok"
+        return VogState.EXPIRED
+    return VogState.OK
 
 
 # --- Accounts --------------------------------------------------------------------------------
