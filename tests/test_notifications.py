@@ -205,6 +205,23 @@ def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_se
     assert smtp_server.messages == []
 
 
+def test_a_message_that_cannot_be_built_does_not_stop_the_queue(app, db, smtp_server):
+    """A line break in a subject makes building the mail fail; the mails after it go."""
+    first, second = factories.user("coordinator"), factories.user("coordinator")
+    bad = _notify(first, subject="Houvast: Fatima\nEl Amrani")
+    good = _notify(second)
+    db.session.commit()
+
+    delivered = service.deliver_pending(NOW)
+
+    assert [(n.id, n.status) for n in delivered] == [(bad.id, "failed"), (good.id, "sent")]
+    db.session.refresh(bad)
+    assert "could not be built" in bad.last_error
+    assert bad.next_attempt_at is None, "it would fail the same way on every try"
+    [msg] = smtp_server.messages
+    assert msg.envelope_to == [second.email]
+
+
 # --- Digest sections ----------------------------------------------------------------------------
 
 def test_features_can_add_a_digest_section(db):

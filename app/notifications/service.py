@@ -6,6 +6,7 @@ whose claim succeeded goes on, so a repeated or concurrent run never sends anyth
 E-mail is sent later by `deliver_pending`, after the claim has been committed.
 """
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from app.auth.permissions import own_notifications
 from app.core.mail import MailError, build_message, external_url, send_message
 from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
+
+log = logging.getLogger(__name__)
 
 # A failed e-mail waits before its next attempt: 5, 10, 20, 40 minutes, then every hour.
 # A mail server that is down for an hour or two is common (maintenance, a provider's
@@ -249,10 +252,25 @@ def deliver_pending(now: datetime) -> list[Notification]:
             done.append(note)
             continue
         try:
-            send_message(build_message(note.email, note.subject, note.body, note.html))
-        except MailError as exc:
+            msg = build_message(note.email, note.subject, note.body, note.html)
+        except Exception as exc:
+            # A message that cannot be built (a line break in a header, a broken address)
+            # fails the same way on every try: given up at once, and the queue goes on.
+            log.exception("mail %s could not be built; given up", note.id)
             note.status = NotificationStatus.FAILED
-            note.last_error = str(exc)[:300]
+            note.last_error = f"could not be built: {exc.__class__.__name__}: {exc}"[:300]
+            note.next_attempt_at = None
+            db.session.commit()
+            done.append(note)
+            continue
+        try:
+            send_message(msg)
+        except Exception as exc:
+            if not isinstance(exc, MailError):
+                log.exception("mail %s failed unexpectedly; tried again later", note.id)
+            note.status = NotificationStatus.FAILED
+            note.last_error = (str(exc) if isinstance(exc, MailError)
+                               else f"{exc.__class__.__name__}: {exc}")[:300]
             note.next_attempt_at = next_attempt(note, now)
         else:
             note.status = NotificationStatus.SENT
