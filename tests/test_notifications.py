@@ -192,6 +192,72 @@ def test_delivery_keeps_trying_for_a_day_then_gives_up(app, db):
     assert note.attempts == len(tried)
 
 
+def test_mail_claimed_long_before_its_first_try_still_gets_a_day_of_retries(app, db,
+                                                                          smtp_server):
+    """A referrer signal claimed on Friday, first tried on Monday (the scheduler was down),
+    during a 2-hour SMTP outage: it must be retried and delivered, not given up at once."""
+    friday = NOW - timedelta(days=3)
+    user = factories.user("coordinator")
+    note = _notify(user, kind="referrer_reminder", now=friday)
+    db.session.commit()
+
+    smtp_server.stop()
+    for minute in range(0, 120, 5):
+        service.deliver_pending(NOW + timedelta(minutes=minute))
+    db.session.refresh(note)
+    assert note.status == "failed" and note.next_attempt_at is not None
+    assert note.first_attempt_at == NOW
+
+    smtp_server.start()
+    for minute in range(120, 200, 5):
+        service.deliver_pending(NOW + timedelta(minutes=minute))
+    db.session.refresh(note)
+    assert note.status == "sent"
+    assert len(smtp_server.messages) == 1
+
+
+def test_mail_is_given_up_only_after_the_window_and_enough_tries(app, db):
+    user = factories.user("coordinator")
+    note = _notify(user)
+    db.session.commit()
+    note.first_attempt_at = NOW - timedelta(hours=30)
+    note.attempts = service.MIN_ATTEMPTS - 1
+    assert service.next_attempt(note, NOW) is not None, "too few tries to give up"
+    note.attempts = service.MIN_ATTEMPTS
+    assert service.next_attempt(note, NOW) is None
+    note.first_attempt_at = NOW - timedelta(hours=23)
+    assert service.next_attempt(note, NOW) is not None, "the day is not over yet"
+
+
+def test_given_up_mail_is_listed_with_its_error_and_can_be_retried(app, db, runner,
+                                                                    smtp_server):
+    user = factories.user("coordinator", email="noor@taalhuis.example")
+    note = _notify(user)
+    other = _notify(factories.user("coordinator"), subject="Nog een")
+    db.session.commit()
+    for n in (note, other):
+        n.status, n.attempts, n.next_attempt_at = "failed", 12, None
+        n.first_attempt_at = NOW - timedelta(days=2)
+        n.last_error = "mail to x could not be sent via 127.0.0.1:25: ConnectionRefusedError"
+    db.session.commit()
+
+    listed = runner.invoke(args=["mail", "failed"])
+    assert listed.exit_code == 0
+    assert str(note.id) in listed.output and "noor@taalhuis.example" in listed.output
+    assert "ConnectionRefusedError" in listed.output
+    assert "Houvast: 1 ding voor vandaag" in listed.output
+
+    retried = runner.invoke(args=["mail", "retry", str(note.id)])
+    assert retried.exit_code == 0 and "1 message(s) queued again" in retried.output
+    delivered = service.deliver_pending(NOW)
+    assert [n.id for n in delivered] == [note.id] and delivered[0].status == "sent"
+    assert runner.invoke(args=["mail", "failed"]).output.count("\n") == 1, "only the other"
+
+    assert "1 message(s)" in runner.invoke(args=["mail", "retry", "--all"]).output
+    assert "no given-up mail" in runner.invoke(args=["mail", "failed"]).output
+    assert runner.invoke(args=["mail", "retry"]).exit_code != 0
+
+
 def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_server):
     user = factories.user("coordinator")
     note = _notify(user)

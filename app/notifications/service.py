@@ -26,12 +26,15 @@ log = logging.getLogger(__name__)
 
 # A failed e-mail waits before its next attempt: 5, 10, 20, 40 minutes, then every hour.
 # A mail server that is down for an hour or two is common (maintenance, a provider's
-# outage); quick retries in a row would all fall inside it. The message stays "failed"
-# for good only after a failure more than RETRY_FOR after it was claimed, so it is tried
-# for at least a day. An operator sees the last error in the ledger.
+# outage); quick retries in a row would all fall inside it. The message is given up (stays
+# "failed" with no next attempt) only when it has been tried for RETRY_FOR from its first
+# attempt (not from the claim: the scheduler may have been down in between) AND at least
+# MIN_ATTEMPTS times. `flask mail failed` lists given-up mail with its error, `mail retry`
+# queues it again.
 FIRST_RETRY_AFTER = timedelta(minutes=5)
 MAX_RETRY_AFTER = timedelta(hours=1)
 RETRY_FOR = timedelta(hours=24)
+MIN_ATTEMPTS = 10
 # The delivery job runs every 5 minutes but starts a moment later each time; a retry due
 # within this margin goes in this run instead of waiting 5 more minutes.
 RETRY_MARGIN = timedelta(minutes=1)
@@ -45,7 +48,8 @@ def retry_after(attempts: int) -> timedelta:
 
 def next_attempt(note: Notification, now: datetime) -> datetime | None:
     """When to try a message again that failed at `now`; None: give up."""
-    if now - note.created_at >= RETRY_FOR:
+    first = note.first_attempt_at or now
+    if now - first >= RETRY_FOR and note.attempts >= MIN_ATTEMPTS:
         return None
     return now + retry_after(note.attempts)
 
@@ -236,7 +240,8 @@ def deliver_pending(now: datetime) -> list[Notification]:
             .where(Notification.id == note_id, Notification.attempts == attempts,
                    Notification.status.in_((NotificationStatus.PENDING,
                                             NotificationStatus.FAILED)))
-            .values(attempts=attempts + 1)
+            .values(attempts=attempts + 1,
+                    first_attempt_at=sa.func.coalesce(Notification.first_attempt_at, now))
             .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
@@ -280,6 +285,31 @@ def deliver_pending(now: datetime) -> list[Notification]:
         db.session.commit()
         done.append(note)
     return done
+
+
+def given_up_query() -> sa.Select:
+    """E-mail that is failed for good: no next attempt is planned."""
+    return (sa.select(Notification)
+            .where(Notification.channel == "email",
+                   Notification.status == NotificationStatus.FAILED,
+                   Notification.next_attempt_at.is_(None))
+            .order_by(Notification.id))
+
+
+def retry_given_up(ids: Sequence[int] | None = None) -> int:
+    """Queue given-up mail again (all, or those `ids`) with a fresh retry window; the number.
+
+    The error stays until the next attempt, so the operator can still see why it failed.
+    """
+    query = (sa.update(Notification)
+             .where(Notification.channel == "email",
+                    Notification.status == NotificationStatus.FAILED,
+                    Notification.next_attempt_at.is_(None))
+             .values(status=NotificationStatus.PENDING, first_attempt_at=None)
+             .execution_options(synchronize_session=False))
+    if ids is not None:
+        query = query.where(Notification.id.in_(list(ids)))
+    return db.session.execute(query).rowcount
 
 
 @contextmanager
