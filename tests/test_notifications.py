@@ -258,6 +258,27 @@ def test_given_up_mail_is_listed_with_its_error_and_can_be_retried(app, db, runn
     assert runner.invoke(args=["mail", "retry"]).exit_code != 0
 
 
+def test_a_resent_mail_has_the_same_message_id(app, db, smtp_server):
+    """A crash after sending but before recording "sent" sends it again: the receiving side
+    must be able to see it is the same mail."""
+    note = _notify(factories.user("coordinator"))
+    other = _notify(factories.user("coordinator"))
+    db.session.commit()
+    service.deliver_pending(NOW)
+    # As after the crash: the ledger still says pending.
+    db.session.execute(sa.update(Notification).where(Notification.id == note.id)
+                       .values(status="pending", sent_at=None))
+    db.session.commit()
+    service.deliver_pending(NOW + timedelta(minutes=5))
+
+    ids = [(m.envelope_to[0], m["Message-ID"]) for m in smtp_server.messages]
+    first, resent = [mid for to, mid in ids if to == note.email]
+    [other_id] = [mid for to, mid in ids if to == other.email]
+    assert first == resent
+    assert other_id != first
+    assert first.startswith("<") and first.endswith(">") and "@" in first
+
+
 def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_server):
     user = factories.user("coordinator")
     note = _notify(user)

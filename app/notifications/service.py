@@ -212,6 +212,13 @@ def already_claimed(kind: str, period_key: str, recipient_keys: set[str] | None 
     return set(db.session.scalars(query))
 
 
+def message_key(note: Notification) -> str:
+    """What the Message-ID is derived from: the ledger row, the same on every resend. The
+    claim's key and moment are in it, so another installation's row 12 gets another id."""
+    return "|".join((str(note.id), note.kind, note.subject_key, note.recipient_key,
+                     note.period_key, note.created_at.isoformat()))
+
+
 def deliver_pending(now: datetime) -> list[Notification]:
     """Send every e-mail that is claimed but not sent yet, and every failed one whose next
     attempt is due; commits per message.
@@ -257,7 +264,8 @@ def deliver_pending(now: datetime) -> list[Notification]:
             done.append(note)
             continue
         try:
-            msg = build_message(note.email, note.subject, note.body, note.html)
+            msg = build_message(note.email, note.subject, note.body, note.html,
+                                message_key=message_key(note))
         except Exception as exc:
             # A message that cannot be built (a line break in a header, a broken address)
             # fails the same way on every try: given up at once, and the queue goes on.
