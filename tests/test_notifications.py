@@ -1,6 +1,8 @@
 """The notification ledger, delivery (SMTP, failures, retries) and the in-app list /berichten."""
 
 import re
+import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -277,6 +279,33 @@ def test_a_resent_mail_has_the_same_message_id(app, db, smtp_server):
     assert first == resent
     assert other_id != first
     assert first.startswith("<") and first.endswith(">") and "@" in first
+
+
+def test_a_hanging_mail_server_holds_one_run_only_briefly(app, db):
+    """A server that accepts and then says nothing: each connection gives up after the
+    timeout, the run stops after its budget, and what is left stays pending, untried."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(20)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1],
+                      MAIL_TIMEOUT=0.3, MAIL_RUN_BUDGET=1.0)
+    try:
+        for _ in range(8):
+            _notify(factories.user("coordinator"))
+        db.session.commit()
+        started = time.monotonic()
+        tried = service.deliver_pending(NOW)
+        took = time.monotonic() - started
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25, MAIL_TIMEOUT=10.0,
+                          MAIL_RUN_BUDGET=60.0)
+        listener.close()
+
+    assert took < 4, "budget 1 s plus at most one timeout (0.3 s), with room for a busy machine"
+    assert 1 <= len(tried) < 8 and {n.status for n in tried} == {"failed"}
+    assert "could not be sent" in tried[0].last_error
+    left = _ledger(status="pending")
+    assert len(left) == 8 - len(tried) and {n.attempts for n in left} == {0}
 
 
 def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_server):

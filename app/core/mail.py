@@ -24,7 +24,7 @@ from app.core.urls import base_url
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 15
+DEFAULT_TIMEOUT = 10
 
 
 class MailError(Exception):

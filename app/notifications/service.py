@@ -7,12 +7,14 @@ E-mail is sent later by `deliver_pending`, after the claim has been committed.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -241,7 +243,15 @@ def deliver_pending(now: datetime) -> list[Notification]:
         .order_by(Notification.id)
     ).all()
     done: list[Notification] = []
-    for note_id, attempts in pending:
+    budget = current_app.config.get("MAIL_RUN_BUDGET", 60.0)
+    started = time.monotonic()
+    for position, (note_id, attempts) in enumerate(pending):
+        if time.monotonic() - started >= budget:
+            # A slow or hanging mail server: the jobs lock is not held for long, and the
+            # untouched messages keep their place for the next run.
+            log.warning("mail delivery stopped after %.0f s; %d message(s) wait for the next "
+                        "run", budget, len(pending) - position)
+            break
         won = db.session.execute(
             sa.update(Notification)
             .where(Notification.id == note_id, Notification.attempts == attempts,
