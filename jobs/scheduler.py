@@ -10,6 +10,7 @@ run is caught up by the next one and a doubled run sends nothing twice.
 import atexit
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,17 +18,21 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.notifications.service import LOCK_KEYS
 from jobs.sweeps import run_jobs
 
-# Nothing is planned between 02:00 and 03:00 local time: on the autumn DST night that hour
-# happens twice, and cron rules in it would fire twice.
+# No cron rule is planned between 02:00 and 03:00 local time: on the autumn DST night that
+# hour happens twice, and APScheduler's cron rules in it fire twice (or loop back). Mail
+# delivery must not pause for that hour, so it runs on an interval (counted in real time,
+# blind to the wall clock) instead of a cron rule.
 HOURS = "0-1,3-23"
+DELIVER_EVERY_MINUTES = 5
 
-# (id, job names run in order, trigger arguments)
+# (id, job names run in order, cron trigger arguments)
 SCHEDULE = (
     # The daily mail, on time at 07:00 (the jobs themselves skip Dutch public holidays).
     ("houvast-daily", ("out_of_view_scan", "daily_digest", "volunteer_reminders",
@@ -37,9 +42,9 @@ SCHEDULE = (
     ("houvast-hourly", ("out_of_view_scan", "daily_digest", "volunteer_reminders",
                         "volunteer_silence", "referrer_signals", "deliver"),
      {"hour": HOURS, "minute": 15}),
-    # Retries of mail that could not be sent.
-    ("houvast-deliver", ("deliver",), {"hour": HOURS, "minute": "*/5"}),
 )
+# Pending mail and retries of mail that could not be sent, every 5 minutes, day and night.
+DELIVER_JOB = "houvast-deliver"
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
@@ -75,6 +80,11 @@ def build_scheduler(app, scheduler_class):
     for job_id, names, cron in SCHEDULE:
         scheduler.add_job(make_runner(app, names), CronTrigger(timezone=tz, **cron),
                           id=job_id, name=job_id, replace_existing=True)
+    scheduler.add_job(make_runner(app, ("deliver",)),
+                      # Anchored on a round moment: runs at :00, :05, ... as the cron did.
+                      IntervalTrigger(minutes=DELIVER_EVERY_MINUTES, timezone=tz,
+                                      start_date=datetime(2000, 1, 1, tzinfo=UTC)),
+                      id=DELIVER_JOB, name=DELIVER_JOB, replace_existing=True)
     return scheduler
 
 

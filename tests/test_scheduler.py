@@ -201,6 +201,8 @@ def test_scheduler_has_fixed_jobs_that_catch_up_once(app):
         # Registering again (a restart) replaces the jobs instead of doubling them.
         for job_id, _names, _cron in scheduler_module.SCHEDULE:
             scheduler.add_job(print, "interval", hours=1, id=job_id, replace_existing=True)
+        scheduler.add_job(print, "interval", hours=1, id=scheduler_module.DELIVER_JOB,
+                          replace_existing=True)
         assert len(scheduler.get_jobs()) == 3
     finally:
         scheduler.shutdown(wait=False)
@@ -231,12 +233,14 @@ def test_digest_fires_at_seven_amsterdam_time_across_dst(app):
         datetime(2026, 10, 23, 5, 0, tzinfo=UTC), datetime(2026, 10, 26, 6, 0, tzinfo=UTC)]
 
 
-def test_nothing_runs_between_two_and_three_and_nothing_twice_on_the_dst_night(app):
+def test_only_delivery_runs_between_two_and_three_and_nothing_twice_on_the_dst_night(app):
     scheduler = build_scheduler(app, BackgroundScheduler)
     start = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # the autumn night, 00:00 CEST
     end = start + timedelta(hours=8)
 
     for job in scheduler.get_jobs():
+        if job.id == scheduler_module.DELIVER_JOB:
+            continue
         times = _fire_times(job.trigger, start, end)
         utc = [t.astimezone(UTC) for t in times]
         assert len(utc) == len(set(utc)), f"{job.id} fires twice at one moment"
@@ -244,6 +248,22 @@ def test_nothing_runs_between_two_and_three_and_nothing_twice_on_the_dst_night(a
     hourly = _fire_times(scheduler.get_job("houvast-hourly").trigger, start, end)
     assert [t.astimezone(AMSTERDAM).strftime("%H:%M") for t in hourly] == [
         "00:15", "01:15", "03:15", "04:15", "05:15", "06:15"]
+
+
+def test_mail_delivery_runs_every_five_minutes_through_the_autumn_dst_hour(app):
+    """02:00-03:00 happens twice that night; mail claimed then must not wait two hours."""
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    start = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)  # 01:30 CEST
+    end = datetime(2026, 10, 25, 2, 30, tzinfo=UTC)  # 03:30 CET
+    deliver = scheduler.get_job(scheduler_module.DELIVER_JOB).trigger
+
+    utc = [t.astimezone(UTC) for t in _fire_times(deliver, start, end)]
+
+    pauses = {later - earlier for earlier, later in zip(utc[:-1], utc[1:], strict=True)}
+    assert pauses == {timedelta(minutes=5)}
+    assert utc[0] - start <= timedelta(minutes=5) and end - utc[-1] <= timedelta(minutes=5)
+    # Both 02:xx hours (CEST, then CET) have runs.
+    assert {t.astimezone(AMSTERDAM).strftime("%H %Z") for t in utc} >= {"02 CEST", "02 CET"}
 
 
 def test_scheduled_run_catches_up_a_missed_digest(app, db, smtp_server):
