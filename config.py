@@ -180,6 +180,10 @@ class Config:
     # The scheduler runs inside the web process only when asked (make run); production runs
     # `flask jobs run` as one separate process.
     SCHEDULER_IN_WEB = _bool("HOUVAST_SCHEDULER_IN_WEB")
+    # `jobs run` checks that it still holds its PostgreSQL lock before every run and also
+    # this often in between; when the lock is gone (database restarted) it exits with 4.
+    SCHEDULER_LOCK_CHECK_SECONDS = _number("HOUVAST_SCHEDULER_LOCK_CHECK_SECONDS", 30,
+                                           minimum=1)
 
 
 class TestConfig(Config):

@@ -1,9 +1,11 @@
 """`flask jobs tick` / `flask jobs run`, the APScheduler wiring and several processes at once."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -105,11 +107,12 @@ def test_tick_rejects_a_time_it_cannot_read(runner):
 
 # --- Several processes --------------------------------------------------------------------------
 
-def _flask_process(database_url: str, instance: Path, smtp_port: int, *args: str):
+def _flask_process(database_url: str, instance: Path, smtp_port: int, *args: str,
+                   extra_env: dict[str, str] | None = None):
     env = {key: value for key, value in os.environ.items() if not key.startswith("MAIL_")}
     env.update(DATABASE_URL=database_url, HOUVAST_INSTANCE_PATH=str(instance),
                MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port), FLASK_DEBUG="0",
-               HOUVAST_SCHEDULER_IN_WEB="0")
+               HOUVAST_SCHEDULER_IN_WEB="0", **(extra_env or {}))
     return subprocess.Popen(  # noqa: S603 (our own CLI with fixed arguments)
         [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -168,6 +171,62 @@ def test_a_second_scheduler_process_waits_for_the_first(app, db, database_url, t
         holder.close()
     out = _finish(waiting)
     assert "job houvast-hourly: cron[hour='0-1,3-23', minute='15']" in out
+
+
+def _lock_holders() -> list[int]:
+    key = LOCK_KEYS["scheduler_process"]
+    with _db.engine.connect() as conn:
+        return list(conn.scalars(sa.text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = :hi AND objid = :lo"), {"hi": key >> 32, "lo": key & 0xFFFFFFFF}))
+
+
+def _wait_for(predicate, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_scheduler_that_lost_its_lock_stops_and_the_other_takes_over(app, db, database_url,
+                                                                       tmp_path):
+    """PostgreSQL restarted (here: the lock's connection killed from the database side): the
+    old scheduler must not go on next to the one that now gets the lock. SQLite has no lock:
+    the one scheduler's runs go on as before."""
+    if not database_url.startswith("postgresql"):
+        lock = scheduler_module.hold_process_lock()
+        assert not lock.held and lock.check(app.logger)
+        ran = []
+        runner = scheduler_module.make_runner(app, ("deliver",), lock, lambda: ran.append("stop"))
+        runner()
+        assert ran == [] and not lock.lost
+        return
+    env = {"HOUVAST_SCHEDULER_LOCK_CHECK_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+    first = _flask_process(database_url, tmp_path / "a", 25, "jobs", "run", extra_env=env)
+    second = None
+    try:
+        assert _wait_for(lambda: len(_lock_holders()) == 1)
+        [first_pid] = _lock_holders()
+        second = _flask_process(database_url, tmp_path / "b", 25, "jobs", "run", extra_env=env)
+        assert "waiting" in _read_line(second.stderr)
+
+        with _db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT pg_terminate_backend(:p)"), {"p": first_pid})
+
+        _out, err = first.communicate(timeout=30)
+        assert first.returncode == 4, "exits non-zero, so it is restarted"
+        assert "scheduler lock" in err
+        assert _wait_for(lambda: len(_lock_holders()) == 1 and _lock_holders() != [first_pid])
+        assert second.poll() is None, "the other scheduler now runs"
+    finally:
+        for process in (first, second):
+            if process is not None:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+                process.communicate(timeout=30)
+    assert second.returncode == 0
 
 
 def test_a_sweep_is_skipped_while_another_process_holds_its_lock(app, db, database_url):
