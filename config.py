@@ -159,6 +159,11 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_USE_SSL = _bool("MAIL_USE_SSL")
     MAIL_DEFAULT_SENDER = _setting("MAIL_DEFAULT_SENDER") or "Houvast <houvast@localhost>"
+    # A mail server that accepts and then says nothing must not hold the scheduler: each
+    # network step of an SMTP connection waits at most MAIL_TIMEOUT seconds, and one delivery
+    # run starts no new message after MAIL_RUN_BUDGET seconds (the rest goes next run).
+    MAIL_TIMEOUT = _number("HOUVAST_MAIL_TIMEOUT", 10.0, minimum=0.1, kind=float)
+    MAIL_RUN_BUDGET = _number("HOUVAST_MAIL_RUN_BUDGET", 60.0, minimum=1, kind=float)
 
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -175,6 +180,10 @@ class Config:
     # The scheduler runs inside the web process only when asked (make run); production runs
     # `flask jobs run` as one separate process.
     SCHEDULER_IN_WEB = _bool("HOUVAST_SCHEDULER_IN_WEB")
+    # `jobs run` checks that it still holds its PostgreSQL lock before every run and also
+    # this often in between; when the lock is gone (database restarted) it exits with 4.
+    SCHEDULER_LOCK_CHECK_SECONDS = _number("HOUVAST_SCHEDULER_LOCK_CHECK_SECONDS", 30,
+                                           minimum=1)
 
 
 class TestConfig(Config):

@@ -9,6 +9,7 @@ from app.auth.models import ROLES, Role
 from app.auth.passwords import MIN_LENGTH
 from app.auth.service import create_user, find_user_by_email
 from app.extensions import db
+from app.notifications.cli import register as register_mail
 from app.partners.models import Partner
 from app.seed import register as register_seed
 from jobs.cli import register as register_jobs
@@ -63,3 +64,4 @@ def register(app: Flask) -> None:
     register_seed(app)
 
     register_jobs(app)
+    register_mail(app)

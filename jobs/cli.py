@@ -1,5 +1,6 @@
 """`flask jobs run` and `flask jobs tick --at`."""
 
+import sys
 from datetime import UTC, datetime
 
 import click
@@ -11,6 +12,9 @@ from app.core.timeutil import local_datetime, local_tz, utcnow
 from app.core.urls import base_url
 from jobs.scheduler import build_scheduler, hold_process_lock
 from jobs.sweeps import run_all
+
+# The exit status of `jobs run` when its lock was lost (3 is a configuration error).
+LOCK_LOST_EXIT = 4
 
 jobs_cli = AppGroup("jobs", help="De planner: herinneringen, signalen en e-mail.")
 
@@ -60,7 +64,7 @@ def run_command(dry_run: bool):
             # This process serves no pages, so it cannot know the public address.
             app.logger.warning("HOUVAST_BASE_URL is not set: links in messages lead to %s",
                                base_url())
-        scheduler = build_scheduler(app, BlockingScheduler)
+        scheduler = build_scheduler(app, BlockingScheduler, lock)
         for line in describe_schedule(scheduler):
             click.echo(line)
         if dry_run:
@@ -72,6 +76,9 @@ def run_command(dry_run: bool):
             pass
     finally:
         lock.release()
+    if lock.lost:
+        # Non-zero, so systemd/supervisor restarts it and the new process waits for the lock.
+        sys.exit(LOCK_LOST_EXIT)
 
 
 def describe_schedule(scheduler) -> list[str]:

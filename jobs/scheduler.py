@@ -10,6 +10,7 @@ run is caught up by the next one and a doubled run sends nothing twice.
 import atexit
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,17 +18,21 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.notifications.service import LOCK_KEYS
 from jobs.sweeps import run_jobs
 
-# Nothing is planned between 02:00 and 03:00 local time: on the autumn DST night that hour
-# happens twice, and cron rules in it would fire twice.
+# No cron rule is planned between 02:00 and 03:00 local time: on the autumn DST night that
+# hour happens twice, and APScheduler's cron rules in it fire twice (or loop back). Mail
+# delivery must not pause for that hour, so it runs on an interval (counted in real time,
+# blind to the wall clock) instead of a cron rule.
 HOURS = "0-1,3-23"
+DELIVER_EVERY_MINUTES = 5
 
-# (id, job names run in order, trigger arguments)
+# (id, job names run in order, cron trigger arguments)
 SCHEDULE = (
     # The daily mail, on time at 07:00 (the jobs themselves skip Dutch public holidays).
     ("houvast-daily", ("out_of_view_scan", "daily_digest", "volunteer_reminders",
@@ -37,15 +42,23 @@ SCHEDULE = (
     ("houvast-hourly", ("out_of_view_scan", "daily_digest", "volunteer_reminders",
                         "volunteer_silence", "referrer_signals", "deliver"),
      {"hour": HOURS, "minute": 15}),
-    # Retries of mail that could not be sent.
-    ("houvast-deliver", ("deliver",), {"hour": HOURS, "minute": "*/5"}),
 )
+# Pending mail and retries of mail that could not be sent, every 5 minutes, day and night.
+DELIVER_JOB = "houvast-deliver"
+LOCK_CHECK_JOB = "houvast-lock-check"
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 
-def make_runner(app, names: tuple[str, ...]) -> Callable[[], None]:
+def make_runner(app, names: tuple[str, ...], lock: "ProcessLock | None" = None,
+                on_lock_lost: Callable[[], None] | None = None) -> Callable[[], None]:
     def run() -> None:
+        if lock is not None and not lock.check(app.logger):
+            if on_lock_lost is not None:
+                on_lock_lost()
+            return
+        if not names:
+            return  # the lock check alone
 
         with app.app_context():
             try:
@@ -63,7 +76,9 @@ def make_runner(app, names: tuple[str, ...]) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(app, scheduler_class):
+def build_scheduler(app, scheduler_class, lock: "ProcessLock | None" = None):
+    """The scheduler with its jobs; with `lock` (the `jobs run` process), every run first
+    checks that the lock is still held and stops the scheduler when it is not."""
     tz = ZoneInfo(app.config.get("HOUVAST_TIMEZONE", "Europe/Amsterdam"))
     scheduler = scheduler_class(
         jobstores={"default": MemoryJobStore()},
@@ -72,27 +87,82 @@ def build_scheduler(app, scheduler_class):
         job_defaults=JOB_DEFAULTS,
         timezone=tz,
     )
+
+    def stop() -> None:
+        scheduler.shutdown(wait=False)
+
+    def runner(names):
+        return make_runner(app, names, lock, stop)
+
     for job_id, names, cron in SCHEDULE:
-        scheduler.add_job(make_runner(app, names), CronTrigger(timezone=tz, **cron),
+        scheduler.add_job(runner(names), CronTrigger(timezone=tz, **cron),
                           id=job_id, name=job_id, replace_existing=True)
+    if lock is not None and lock.held:
+        # Also between runs, so a lost lock is noticed within seconds, not at the next run.
+        scheduler.add_job(runner(()), IntervalTrigger(
+            seconds=app.config.get("SCHEDULER_LOCK_CHECK_SECONDS", 30), timezone=tz),
+            id=LOCK_CHECK_JOB, name=LOCK_CHECK_JOB, replace_existing=True)
+    scheduler.add_job(runner(("deliver",)),
+                      # Anchored on a round moment: runs at :00, :05, ... as the cron did.
+                      IntervalTrigger(minutes=DELIVER_EVERY_MINUTES, timezone=tz,
+                                      start_date=datetime(2000, 1, 1, tzinfo=UTC)),
+                      id=DELIVER_JOB, name=DELIVER_JOB, replace_existing=True)
     return scheduler
 
 
 class ProcessLock:
-    """A session-level PostgreSQL advisory lock, held on its own connection until released."""
+    """A session-level PostgreSQL advisory lock, held on its own connection until released.
+
+    A database restart (or pg_terminate_backend) ends that connection and with it the lock,
+    silently: another `jobs run` may then take it. `check()` asks the database whether this
+    connection still holds it; when not, the process must stop (`lost` is then True).
+    """
 
     def __init__(self, connection=None):
         self._connection = connection
+        self.lost = False
+
+    @property
+    def held(self) -> bool:
+        """False on SQLite, where there is no lock (one process by design)."""
+        return self._connection is not None
+
+    def check(self, logger) -> bool:
+        if self._connection is None:
+            return not self.lost
+        key = LOCK_KEYS["scheduler_process"]
+        try:
+            # A bigint advisory key shows in pg_locks as classid (high half), objid (low half).
+            still = bool(self._connection.scalar(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid() AND classid = :hi AND objid = :lo"
+                " AND objsubid = 1"), {"hi": key >> 32, "lo": key & 0xFFFFFFFF}))
+        except sa.exc.DBAPIError as exc:
+            logger.error("jobs: the scheduler lock's database connection is gone (%s); "
+                         "stopping, so the process manager can start a scheduler that waits "
+                         "for the lock again", exc.__class__.__name__)
+            still = False
+        else:
+            if not still:
+                logger.error("jobs: the scheduler lock is no longer held; stopping, so the "
+                             "process manager can start a scheduler that waits for it again")
+        if not still:
+            self.lost = True
+        return still
 
     def release(self) -> None:
         if self._connection is None:
             return
 
         try:
-            self._connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
-                                     {"k": LOCK_KEYS["scheduler_process"]})
+            if not self.lost:
+                self._connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
+                                         {"k": LOCK_KEYS["scheduler_process"]})
         finally:
-            self._connection.close()
+            try:
+                self._connection.close()
+            except sa.exc.DBAPIError:
+                pass  # the connection died with the lock
             self._connection = None
 
 

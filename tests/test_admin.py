@@ -13,6 +13,7 @@ from app.admin.models import Location, ReferenceItem
 from app.admin.service import reference_choices, reference_label
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.notifications import service as notifications
 
 from . import factories
 from .conftest import SMTPRecorder, free_port
@@ -451,3 +452,31 @@ def test_reference_item_sort_number_must_be_a_number(client, auth, db):
 def test_unknown_reference_list_is_404(client, auth):
     auth.as_role("admin")
     assert client.get("/beheer/lijsten/bestaat_niet/").status_code == 404
+
+
+def test_admin_sees_given_up_mail_with_its_error_and_retries_it(client, auth, db):
+    auth.as_role("admin")
+    coordinator = factories.user("coordinator", email="noor@taalhuis.example")
+    now = factories.aware(2026, 11, 23, 9, 0)
+    note = notifications.notify(kind="digest", subject_key="user:1", recipient=coordinator,
+                                period_key="2026-11-23", subject="Houvast: 2 dingen",
+                                body="x", link=None, now=now)
+    note.status, note.attempts, note.next_attempt_at = "failed", 11, None
+    note.last_error = "mail to noor@taalhuis.example could not be sent: SMTPAuthenticationError"
+    db.session.commit()
+
+    page = client.get("/beheer/e-mail/").get_data(as_text=True)
+    assert "Houvast: 2 dingen" in page and "SMTPAuthenticationError" in page
+    assert "E-mail niet verstuurd" in client.get("/beheer/").get_data(as_text=True)
+
+    response = client.post("/beheer/e-mail/opnieuw", data={"id": str(note.id)})
+    assert response.status_code == 302
+    db.session.refresh(note)
+    assert note.status == "pending"
+    assert "Alle e-mail is verstuurd." in client.get("/beheer/e-mail/").get_data(as_text=True)
+
+
+def test_only_an_admin_sees_given_up_mail(client, auth):
+    auth.as_role("coordinator")
+    assert client.get("/beheer/e-mail/").status_code == 403
+    assert client.post("/beheer/e-mail/opnieuw").status_code == 403

@@ -1,6 +1,8 @@
 """The notification ledger, delivery (SMTP, failures, retries) and the in-app list /berichten."""
 
 import re
+import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -192,6 +194,120 @@ def test_delivery_keeps_trying_for_a_day_then_gives_up(app, db):
     assert note.attempts == len(tried)
 
 
+def test_mail_claimed_long_before_its_first_try_still_gets_a_day_of_retries(app, db,
+                                                                          smtp_server):
+    """A referrer signal claimed on Friday, first tried on Monday (the scheduler was down),
+    during a 2-hour SMTP outage: it must be retried and delivered, not given up at once."""
+    friday = NOW - timedelta(days=3)
+    user = factories.user("coordinator")
+    note = _notify(user, kind="referrer_reminder", now=friday)
+    db.session.commit()
+
+    smtp_server.stop()
+    for minute in range(0, 120, 5):
+        service.deliver_pending(NOW + timedelta(minutes=minute))
+    db.session.refresh(note)
+    assert note.status == "failed" and note.next_attempt_at is not None
+    assert note.first_attempt_at == NOW
+
+    smtp_server.start()
+    for minute in range(120, 200, 5):
+        service.deliver_pending(NOW + timedelta(minutes=minute))
+    db.session.refresh(note)
+    assert note.status == "sent"
+    assert len(smtp_server.messages) == 1
+
+
+def test_mail_is_given_up_only_after_the_window_and_enough_tries(app, db):
+    user = factories.user("coordinator")
+    note = _notify(user)
+    db.session.commit()
+    note.first_attempt_at = NOW - timedelta(hours=30)
+    note.attempts = service.MIN_ATTEMPTS - 1
+    assert service.next_attempt(note, NOW) is not None, "too few tries to give up"
+    note.attempts = service.MIN_ATTEMPTS
+    assert service.next_attempt(note, NOW) is None
+    note.first_attempt_at = NOW - timedelta(hours=23)
+    assert service.next_attempt(note, NOW) is not None, "the day is not over yet"
+
+
+def test_given_up_mail_is_listed_with_its_error_and_can_be_retried(app, db, runner,
+                                                                    smtp_server):
+    user = factories.user("coordinator", email="noor@taalhuis.example")
+    note = _notify(user)
+    other = _notify(factories.user("coordinator"), subject="Nog een")
+    db.session.commit()
+    for n in (note, other):
+        n.status, n.attempts, n.next_attempt_at = "failed", 12, None
+        n.first_attempt_at = NOW - timedelta(days=2)
+        n.last_error = "mail to x could not be sent via 127.0.0.1:25: ConnectionRefusedError"
+    db.session.commit()
+
+    listed = runner.invoke(args=["mail", "failed"])
+    assert listed.exit_code == 0
+    assert str(note.id) in listed.output and "noor@taalhuis.example" in listed.output
+    assert "ConnectionRefusedError" in listed.output
+    assert "Houvast: 1 ding voor vandaag" in listed.output
+
+    retried = runner.invoke(args=["mail", "retry", str(note.id)])
+    assert retried.exit_code == 0 and "1 message(s) queued again" in retried.output
+    delivered = service.deliver_pending(NOW)
+    assert [n.id for n in delivered] == [note.id] and delivered[0].status == "sent"
+    assert runner.invoke(args=["mail", "failed"]).output.count("\n") == 1, "only the other"
+
+    assert "1 message(s)" in runner.invoke(args=["mail", "retry", "--all"]).output
+    assert "no given-up mail" in runner.invoke(args=["mail", "failed"]).output
+    assert runner.invoke(args=["mail", "retry"]).exit_code != 0
+
+
+def test_a_resent_mail_has_the_same_message_id(app, db, smtp_server):
+    """A crash after sending but before recording "sent" sends it again: the receiving side
+    must be able to see it is the same mail."""
+    note = _notify(factories.user("coordinator"))
+    other = _notify(factories.user("coordinator"))
+    db.session.commit()
+    service.deliver_pending(NOW)
+    # As after the crash: the ledger still says pending.
+    db.session.execute(sa.update(Notification).where(Notification.id == note.id)
+                       .values(status="pending", sent_at=None))
+    db.session.commit()
+    service.deliver_pending(NOW + timedelta(minutes=5))
+
+    ids = [(m.envelope_to[0], m["Message-ID"]) for m in smtp_server.messages]
+    first, resent = [mid for to, mid in ids if to == note.email]
+    [other_id] = [mid for to, mid in ids if to == other.email]
+    assert first == resent
+    assert other_id != first
+    assert first.startswith("<") and first.endswith(">") and "@" in first
+
+
+def test_a_hanging_mail_server_holds_one_run_only_briefly(app, db):
+    """A server that accepts and then says nothing: each connection gives up after the
+    timeout, the run stops after its budget, and what is left stays pending, untried."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(20)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1],
+                      MAIL_TIMEOUT=0.3, MAIL_RUN_BUDGET=1.0)
+    try:
+        for _ in range(8):
+            _notify(factories.user("coordinator"))
+        db.session.commit()
+        started = time.monotonic()
+        tried = service.deliver_pending(NOW)
+        took = time.monotonic() - started
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25, MAIL_TIMEOUT=10.0,
+                          MAIL_RUN_BUDGET=60.0)
+        listener.close()
+
+    assert took < 4, "budget 1 s plus at most one timeout (0.3 s), with room for a busy machine"
+    assert 1 <= len(tried) < 8 and {n.status for n in tried} == {"failed"}
+    assert "could not be sent" in tried[0].last_error
+    left = _ledger(status="pending")
+    assert len(left) == 8 - len(tried) and {n.attempts for n in left} == {0}
+
+
 def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_server):
     user = factories.user("coordinator")
     note = _notify(user)
@@ -203,6 +319,23 @@ def test_a_message_claimed_by_another_process_is_not_sent_again(app, db, smtp_se
 
     assert service.deliver_pending(NOW) == []
     assert smtp_server.messages == []
+
+
+def test_a_message_that_cannot_be_built_does_not_stop_the_queue(app, db, smtp_server):
+    """A line break in a subject makes building the mail fail; the mails after it go."""
+    first, second = factories.user("coordinator"), factories.user("coordinator")
+    bad = _notify(first, subject="Houvast: Fatima\nEl Amrani")
+    good = _notify(second)
+    db.session.commit()
+
+    delivered = service.deliver_pending(NOW)
+
+    assert [(n.id, n.status) for n in delivered] == [(bad.id, "failed"), (good.id, "sent")]
+    db.session.refresh(bad)
+    assert "could not be built" in bad.last_error
+    assert bad.next_attempt_at is None, "it would fail the same way on every try"
+    [msg] = smtp_server.messages
+    assert msg.envelope_to == [second.email]
 
 
 # --- Digest sections ----------------------------------------------------------------------------

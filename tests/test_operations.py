@@ -136,9 +136,8 @@ def test_the_cli_runs_with_an_empty_mail_port(tmp_path):
 
 # --- Log lines with debug off ------------------------------------------------------------
 
-_SCHEDULED_DELIVERY = ("from wsgi import app; from jobs.scheduler import SCHEDULE, make_runner; "
-                       "make_runner(app, dict((i, n) for i, n, _c in SCHEDULE)"
-                       "['houvast-deliver'])()")
+_SCHEDULED_DELIVERY = ("from wsgi import app; from jobs.scheduler import make_runner; "
+                       "make_runner(app, ('deliver',))()")
 
 
 def test_a_scheduled_run_logs_its_jobs_line_with_debug_off(app, database_url, tmp_path):

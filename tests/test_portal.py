@@ -193,3 +193,15 @@ def test_referring_a_known_person_reveals_nothing_but_staff_see_it(client, auth,
     auth.logout()
     auth.login(partner_user)
     assert "Fatima E." in client.get("/partner/").get_data(as_text=True)
+
+
+def test_a_name_with_a_line_break_is_refused_with_a_dutch_message(client, auth, db):
+    """A crafted post with a line break in the name would break the mail about it."""
+    location = factories.location("Bibliotheek Centrum")
+    auth.as_role("partner")
+
+    response = _refer(client, location, share=True, first_name="Fatima\r\nBcc: x@evil.example")
+
+    assert response.status_code == 200
+    assert "Schrijf dit op één regel, zonder Enter." in response.get_data(as_text=True)
+    assert _only_referral(db) is None

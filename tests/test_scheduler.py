@@ -1,9 +1,11 @@
 """`flask jobs tick` / `flask jobs run`, the APScheduler wiring and several processes at once."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -105,11 +107,12 @@ def test_tick_rejects_a_time_it_cannot_read(runner):
 
 # --- Several processes --------------------------------------------------------------------------
 
-def _flask_process(database_url: str, instance: Path, smtp_port: int, *args: str):
+def _flask_process(database_url: str, instance: Path, smtp_port: int, *args: str,
+                   extra_env: dict[str, str] | None = None):
     env = {key: value for key, value in os.environ.items() if not key.startswith("MAIL_")}
     env.update(DATABASE_URL=database_url, HOUVAST_INSTANCE_PATH=str(instance),
                MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port), FLASK_DEBUG="0",
-               HOUVAST_SCHEDULER_IN_WEB="0")
+               HOUVAST_SCHEDULER_IN_WEB="0", **(extra_env or {}))
     return subprocess.Popen(  # noqa: S603 (our own CLI with fixed arguments)
         [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -170,6 +173,62 @@ def test_a_second_scheduler_process_waits_for_the_first(app, db, database_url, t
     assert "job houvast-hourly: cron[hour='0-1,3-23', minute='15']" in out
 
 
+def _lock_holders() -> list[int]:
+    key = LOCK_KEYS["scheduler_process"]
+    with _db.engine.connect() as conn:
+        return list(conn.scalars(sa.text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = :hi AND objid = :lo"), {"hi": key >> 32, "lo": key & 0xFFFFFFFF}))
+
+
+def _wait_for(predicate, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_scheduler_that_lost_its_lock_stops_and_the_other_takes_over(app, db, database_url,
+                                                                       tmp_path):
+    """PostgreSQL restarted (here: the lock's connection killed from the database side): the
+    old scheduler must not go on next to the one that now gets the lock. SQLite has no lock:
+    the one scheduler's runs go on as before."""
+    if not database_url.startswith("postgresql"):
+        lock = scheduler_module.hold_process_lock()
+        assert not lock.held and lock.check(app.logger)
+        ran = []
+        runner = scheduler_module.make_runner(app, ("deliver",), lock, lambda: ran.append("stop"))
+        runner()
+        assert ran == [] and not lock.lost
+        return
+    env = {"HOUVAST_SCHEDULER_LOCK_CHECK_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+    first = _flask_process(database_url, tmp_path / "a", 25, "jobs", "run", extra_env=env)
+    second = None
+    try:
+        assert _wait_for(lambda: len(_lock_holders()) == 1)
+        [first_pid] = _lock_holders()
+        second = _flask_process(database_url, tmp_path / "b", 25, "jobs", "run", extra_env=env)
+        assert "waiting" in _read_line(second.stderr)
+
+        with _db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT pg_terminate_backend(:p)"), {"p": first_pid})
+
+        _out, err = first.communicate(timeout=30)
+        assert first.returncode == 4, "exits non-zero, so it is restarted"
+        assert "scheduler lock" in err
+        assert _wait_for(lambda: len(_lock_holders()) == 1 and _lock_holders() != [first_pid])
+        assert second.poll() is None, "the other scheduler now runs"
+    finally:
+        for process in (first, second):
+            if process is not None:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+                process.communicate(timeout=30)
+    assert second.returncode == 0
+
+
 def test_a_sweep_is_skipped_while_another_process_holds_its_lock(app, db, database_url):
     """PostgreSQL: pg_try_advisory_xact_lock; SQLite has one process, so it always runs."""
     from jobs.sweeps import SKIPPED, run_all
@@ -201,6 +260,8 @@ def test_scheduler_has_fixed_jobs_that_catch_up_once(app):
         # Registering again (a restart) replaces the jobs instead of doubling them.
         for job_id, _names, _cron in scheduler_module.SCHEDULE:
             scheduler.add_job(print, "interval", hours=1, id=job_id, replace_existing=True)
+        scheduler.add_job(print, "interval", hours=1, id=scheduler_module.DELIVER_JOB,
+                          replace_existing=True)
         assert len(scheduler.get_jobs()) == 3
     finally:
         scheduler.shutdown(wait=False)
@@ -231,12 +292,14 @@ def test_digest_fires_at_seven_amsterdam_time_across_dst(app):
         datetime(2026, 10, 23, 5, 0, tzinfo=UTC), datetime(2026, 10, 26, 6, 0, tzinfo=UTC)]
 
 
-def test_nothing_runs_between_two_and_three_and_nothing_twice_on_the_dst_night(app):
+def test_only_delivery_runs_between_two_and_three_and_nothing_twice_on_the_dst_night(app):
     scheduler = build_scheduler(app, BackgroundScheduler)
     start = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # the autumn night, 00:00 CEST
     end = start + timedelta(hours=8)
 
     for job in scheduler.get_jobs():
+        if job.id == scheduler_module.DELIVER_JOB:
+            continue
         times = _fire_times(job.trigger, start, end)
         utc = [t.astimezone(UTC) for t in times]
         assert len(utc) == len(set(utc)), f"{job.id} fires twice at one moment"
@@ -244,6 +307,22 @@ def test_nothing_runs_between_two_and_three_and_nothing_twice_on_the_dst_night(a
     hourly = _fire_times(scheduler.get_job("houvast-hourly").trigger, start, end)
     assert [t.astimezone(AMSTERDAM).strftime("%H:%M") for t in hourly] == [
         "00:15", "01:15", "03:15", "04:15", "05:15", "06:15"]
+
+
+def test_mail_delivery_runs_every_five_minutes_through_the_autumn_dst_hour(app):
+    """02:00-03:00 happens twice that night; mail claimed then must not wait two hours."""
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    start = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)  # 01:30 CEST
+    end = datetime(2026, 10, 25, 2, 30, tzinfo=UTC)  # 03:30 CET
+    deliver = scheduler.get_job(scheduler_module.DELIVER_JOB).trigger
+
+    utc = [t.astimezone(UTC) for t in _fire_times(deliver, start, end)]
+
+    pauses = {later - earlier for earlier, later in zip(utc[:-1], utc[1:], strict=True)}
+    assert pauses == {timedelta(minutes=5)}
+    assert utc[0] - start <= timedelta(minutes=5) and end - utc[-1] <= timedelta(minutes=5)
+    # Both 02:xx hours (CEST, then CET) have runs.
+    assert {t.astimezone(AMSTERDAM).strftime("%H %Z") for t in utc} >= {"02 CEST", "02 CET"}
 
 
 def test_scheduled_run_catches_up_a_missed_digest(app, db, smtp_server):

@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -21,6 +22,7 @@ from app.core.forms import select_choices, where_status
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.notifications.service import given_up_query, retry_given_up
 from app.participants.models import Trajectory
 from app.partners.models import Partner
 
@@ -203,6 +205,27 @@ def _set_user_active(user_id: int, active: bool):
         else:
             flash(_("%(name)s staat uit en kan niet meer inloggen.", name=user.name), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- E-mail that was given up ------------------------------------------------------------------
+
+@bp.get("/e-mail/")
+@require("mail.manage")
+def failed_mail():
+    notes = db.session.scalars(given_up_query()).all()
+    return render_template("admin/failed_mail.html", notes=notes)
+
+
+@bp.post("/e-mail/opnieuw")
+@require("mail.manage")
+def failed_mail_retry():
+    note_id = request.form.get("id", type=int)
+    count = retry_given_up(None if note_id is None else [note_id])
+    db.session.commit()
+    flash(ngettext("%(num)d e-mail gaat bij de volgende verzendronde opnieuw weg.",
+                   "%(num)d e-mails gaan bij de volgende verzendronde opnieuw weg.", count),
+          "success")
+    return redirect(url_for("admin.failed_mail"))
 
 
 # --- Locations -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ CAPABILITIES: dict[Role, set[str]] = {
         "trajectories.assign", "tasks.location", "followup.overview", "rules.manage",
         "volunteers.manage", "matches.manage", "offers.manage", "enrollments.manage",
         "trajectories.end", "concerns.view", "reports.view", "reports.export_personal",
+        "mail.manage",
     },
     Role.COORDINATOR: _STAFF_WORK | {
         "trajectories.own", "tasks.location", "followup.overview", "volunteers.manage",

@@ -4,7 +4,7 @@ active/inactive filter of lists whose rows are switched off, never deleted."""
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, SelectMultipleField, widgets
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 
 def select_choices(pairs, *, blank=None, optgroup: str | None = None) -> list[SelectChoice]:
@@ -21,6 +21,25 @@ def select_choices(pairs, *, blank=None, optgroup: str | None = None) -> list[Se
 def strip(value):
     """A field filter: no leading or trailing spaces in what is stored."""
     return value.strip() if isinstance(value, str) else value
+
+
+class OneLine:
+    """A validator for one-line fields (names): no line break inside.
+
+    A name ends up in mail subjects and headers, where a line break cannot go; the staff form
+    and a crafted partner-portal post could both send one. Leading and trailing ones are
+    already gone with the `strip` filter.
+    """
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and ("\r" in field.data or "\n" in field.data):
+            raise ValidationError(self.message or _l("Schrijf dit op één regel, zonder Enter."))
+
+
+one_line = OneLine()
 
 
 class MultiCheckboxField(SelectMultipleField):

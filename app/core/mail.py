@@ -5,6 +5,7 @@ each message is written as an .eml file into `<instance>/outbox/`, so nothing le
 machine and a developer can still open what would have been sent.
 """
 
+import hashlib
 import logging
 import smtplib
 import ssl
@@ -23,7 +24,7 @@ from app.core.urls import base_url
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 15
+DEFAULT_TIMEOUT = 10
 
 
 class MailError(Exception):
@@ -31,17 +32,24 @@ class MailError(Exception):
 
 
 def build_message(to: str | Iterable[str], subject: str, text: str, html: str | None = None,
-                  sender: str | None = None) -> EmailMessage:
+                  sender: str | None = None, message_key: str | None = None) -> EmailMessage:
     """A UTF-8 message with a plain-text body and, when given, an HTML alternative.
 
     Plain text comes first: many mail programs of our users show only that part.
+    With `message_key` the Message-ID is derived from it, so a copy sent again (after a crash
+    between sending and recording it) carries the same id and the receiving side can drop it.
     """
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to if isinstance(to, str) else ", ".join(to)
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain=_sender_domain(str(msg["From"])))
+    domain = _sender_domain(str(msg["From"]))
+    if message_key is None:
+        msg["Message-ID"] = make_msgid(domain=domain)
+    else:
+        digest = hashlib.sha256(message_key.encode()).hexdigest()[:32]
+        msg["Message-ID"] = f"<houvast.{digest}@{domain}>"
     msg.set_content(text, charset="utf-8")
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8")

@@ -50,13 +50,17 @@ class Notification(db.Model):
     html: Mapped[str | None] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(300))
     # pending → sent, or failed (tried again at `next_attempt_at`, with a growing pause,
-    # for at least a day; then left as failed for good with no next attempt); "app"
+    # for at least a day from the first try and MIN_ATTEMPTS times; then "given up": failed
+    # with no next attempt, listed by `flask mail failed` and retried by `mail retry`); "app"
     # messages are "sent" at once; "skipped" when a delivery guard said no at sending time
     # (e.g. a referrer signal after the consent was withdrawn), and for a daily message
     # that had nothing to report (the day's decision, so nothing comes later that day).
     status: Mapped[str] = mapped_column(sa.String(10), default=NotificationStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    # The first try: the retry window counts from here, not from the claim (the scheduler
+    # may have been down between the two). None until tried; a manual retry resets it.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a failed e-mail is tried again; None for pending (at once) and when given up.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,12 +6,15 @@ whose claim succeeded goes on, so a repeated or concurrent run never sends anyth
 E-mail is sent later by `deliver_pending`, after the claim has been committed.
 """
 
+import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -21,14 +24,19 @@ from app.core.mail import MailError, build_message, external_url, send_message
 from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
 
+log = logging.getLogger(__name__)
+
 # A failed e-mail waits before its next attempt: 5, 10, 20, 40 minutes, then every hour.
 # A mail server that is down for an hour or two is common (maintenance, a provider's
-# outage); quick retries in a row would all fall inside it. The message stays "failed"
-# for good only after a failure more than RETRY_FOR after it was claimed, so it is tried
-# for at least a day. An operator sees the last error in the ledger.
+# outage); quick retries in a row would all fall inside it. The message is given up (stays
+# "failed" with no next attempt) only when it has been tried for RETRY_FOR from its first
+# attempt (not from the claim: the scheduler may have been down in between) AND at least
+# MIN_ATTEMPTS times. `flask mail failed` lists given-up mail with its error, `mail retry`
+# queues it again.
 FIRST_RETRY_AFTER = timedelta(minutes=5)
 MAX_RETRY_AFTER = timedelta(hours=1)
 RETRY_FOR = timedelta(hours=24)
+MIN_ATTEMPTS = 10
 # The delivery job runs every 5 minutes but starts a moment later each time; a retry due
 # within this margin goes in this run instead of waiting 5 more minutes.
 RETRY_MARGIN = timedelta(minutes=1)
@@ -42,7 +50,8 @@ def retry_after(attempts: int) -> timedelta:
 
 def next_attempt(note: Notification, now: datetime) -> datetime | None:
     """When to try a message again that failed at `now`; None: give up."""
-    if now - note.created_at >= RETRY_FOR:
+    first = note.first_attempt_at or now
+    if now - first >= RETRY_FOR and note.attempts >= MIN_ATTEMPTS:
         return None
     return now + retry_after(note.attempts)
 
@@ -205,6 +214,13 @@ def already_claimed(kind: str, period_key: str, recipient_keys: set[str] | None 
     return set(db.session.scalars(query))
 
 
+def message_key(note: Notification) -> str:
+    """What the Message-ID is derived from: the ledger row, the same on every resend. The
+    claim's key and moment are in it, so another installation's row 12 gets another id."""
+    return "|".join((str(note.id), note.kind, note.subject_key, note.recipient_key,
+                     note.period_key, note.created_at.isoformat()))
+
+
 def deliver_pending(now: datetime) -> list[Notification]:
     """Send every e-mail that is claimed but not sent yet, and every failed one whose next
     attempt is due; commits per message.
@@ -227,13 +243,22 @@ def deliver_pending(now: datetime) -> list[Notification]:
         .order_by(Notification.id)
     ).all()
     done: list[Notification] = []
-    for note_id, attempts in pending:
+    budget = current_app.config.get("MAIL_RUN_BUDGET", 60.0)
+    started = time.monotonic()
+    for position, (note_id, attempts) in enumerate(pending):
+        if time.monotonic() - started >= budget:
+            # A slow or hanging mail server: the jobs lock is not held for long, and the
+            # untouched messages keep their place for the next run.
+            log.warning("mail delivery stopped after %.0f s; %d message(s) wait for the next "
+                        "run", budget, len(pending) - position)
+            break
         won = db.session.execute(
             sa.update(Notification)
             .where(Notification.id == note_id, Notification.attempts == attempts,
                    Notification.status.in_((NotificationStatus.PENDING,
                                             NotificationStatus.FAILED)))
-            .values(attempts=attempts + 1)
+            .values(attempts=attempts + 1,
+                    first_attempt_at=sa.func.coalesce(Notification.first_attempt_at, now))
             .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
@@ -249,10 +274,26 @@ def deliver_pending(now: datetime) -> list[Notification]:
             done.append(note)
             continue
         try:
-            send_message(build_message(note.email, note.subject, note.body, note.html))
-        except MailError as exc:
+            msg = build_message(note.email, note.subject, note.body, note.html,
+                                message_key=message_key(note))
+        except Exception as exc:
+            # A message that cannot be built (a line break in a header, a broken address)
+            # fails the same way on every try: given up at once, and the queue goes on.
+            log.exception("mail %s could not be built; given up", note.id)
             note.status = NotificationStatus.FAILED
-            note.last_error = str(exc)[:300]
+            note.last_error = f"could not be built: {exc.__class__.__name__}: {exc}"[:300]
+            note.next_attempt_at = None
+            db.session.commit()
+            done.append(note)
+            continue
+        try:
+            send_message(msg)
+        except Exception as exc:
+            if not isinstance(exc, MailError):
+                log.exception("mail %s failed unexpectedly; tried again later", note.id)
+            note.status = NotificationStatus.FAILED
+            note.last_error = (str(exc) if isinstance(exc, MailError)
+                               else f"{exc.__class__.__name__}: {exc}")[:300]
             note.next_attempt_at = next_attempt(note, now)
         else:
             note.status = NotificationStatus.SENT
@@ -262,6 +303,31 @@ def deliver_pending(now: datetime) -> list[Notification]:
         db.session.commit()
         done.append(note)
     return done
+
+
+def given_up_query() -> sa.Select:
+    """E-mail that is failed for good: no next attempt is planned."""
+    return (sa.select(Notification)
+            .where(Notification.channel == "email",
+                   Notification.status == NotificationStatus.FAILED,
+                   Notification.next_attempt_at.is_(None))
+            .order_by(Notification.id))
+
+
+def retry_given_up(ids: Sequence[int] | None = None) -> int:
+    """Queue given-up mail again (all, or those `ids`) with a fresh retry window; the number.
+
+    The error stays until the next attempt, so the operator can still see why it failed.
+    """
+    query = (sa.update(Notification)
+             .where(Notification.channel == "email",
+                    Notification.status == NotificationStatus.FAILED,
+                    Notification.next_attempt_at.is_(None))
+             .values(status=NotificationStatus.PENDING, first_attempt_at=None)
+             .execution_options(synchronize_session=False))
+    if ids is not None:
+        query = query.where(Notification.id.in_(list(ids)))
+    return db.session.execute(query).rowcount
 
 
 @contextmanager

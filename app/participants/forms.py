@@ -24,14 +24,14 @@ from wtforms.validators import (
 )
 
 from app.core import choices
-from app.core.forms import select_choices
+from app.core.forms import one_line, select_choices
 from app.core.phone import PhoneField, PhoneNumber
 
 
 class ParticipantForm(FlaskForm):
     first_name = StringField(_l("Voornaam"), validators=[
-        DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
-    last_name = StringField(_l("Achternaam"), validators=[Optional(), Length(max=120)])
+        DataRequired(_l("Vul de voornaam in.")), Length(max=80), one_line])
+    last_name = StringField(_l("Achternaam"), validators=[Optional(), Length(max=120), one_line])
     phone = PhoneField(_l("Telefoonnummer"),
                         validators=[Optional(), Length(max=40), PhoneNumber()])
     email = EmailField(_l("E-mailadres"), validators=[

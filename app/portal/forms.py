@@ -4,7 +4,7 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.core import choices
-from app.core.forms import select_choices, strip
+from app.core.forms import one_line, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
 
 
@@ -12,8 +12,9 @@ class PortalReferralForm(FlaskForm):
     """A partner refers someone. The view fills `location_id.choices`."""
 
     first_name = StringField(_l("Voornaam"), filters=[strip], validators=[
-        DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
-    last_name = StringField(_l("Achternaam"), filters=[strip], validators=[Length(max=120)])
+        DataRequired(_l("Vul de voornaam in.")), Length(max=80), one_line])
+    last_name = StringField(_l("Achternaam"), filters=[strip],
+                            validators=[Length(max=120), one_line])
     phone = PhoneField(_l("Telefoonnummer"), filters=[strip], validators=[
         DataRequired(_l("Vul een telefoonnummer in. Wij bellen de persoon.")), Length(max=40),
         PhoneNumber()])

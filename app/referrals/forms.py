@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
-from app.core.forms import select_choices, strip
+from app.core.forms import one_line, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
 from app.referrals.models import ReferralResult
 
@@ -39,9 +39,9 @@ class ReferralForm(FlaskForm):
     """Registering a referral. The view fills the choices and `today` before validating."""
 
     first_name = StringField(_l("Voornaam"), filters=[strip], validators=[
-        DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
+        DataRequired(_l("Vul de voornaam in.")), Length(max=80), one_line])
     last_name = StringField(_l("Achternaam"), filters=[strip], validators=[
-        DataRequired(_l("Vul de achternaam in.")), Length(max=120)])
+        DataRequired(_l("Vul de achternaam in.")), Length(max=120), one_line])
     phone = PhoneField(_l("Telefoonnummer"), filters=[strip],
                         validators=[Length(max=40), PhoneNumber()])
     email = EmailField(_l("E-mailadres (als de persoon dat heeft)"), filters=[strip],
@@ -68,7 +68,7 @@ class ReferralForm(FlaskForm):
     partner_contact_id = SelectField(_l("Contactpersoon bij de verwijzer"), coerce=int,
                                      choices=[])
     referrer_name = StringField(_l("Naam verwijzer"), filters=[strip],
-                                validators=[Length(max=120)])
+                                validators=[Length(max=120), one_line])
     referrer_phone = PhoneField(_l("Telefoon verwijzer"), filters=[strip],
                                  validators=[Length(max=40), PhoneNumber()])
     referrer_email = EmailField(_l("E-mail verwijzer"), filters=[strip],

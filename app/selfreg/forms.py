@@ -16,14 +16,14 @@ from wtforms.validators import (
     Regexp,
 )
 
-from app.core.forms import MultiCheckboxField, select_choices, strip
+from app.core.forms import MultiCheckboxField, one_line, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
 from app.selfreg.service import MOMENTS, TOPICS
 
 
 class SelfRegistrationForm(FlaskForm):
     first_name = StringField(_l("Uw voornaam"), filters=[strip], validators=[
-        DataRequired(_l("Schrijf uw voornaam.")), Length(max=80, message=_l("Te lang."))])
+        DataRequired(_l("Schrijf uw voornaam.")), Length(max=80, message=_l("Te lang.")), one_line])
     phone = PhoneField(_l("Uw telefoonnummer"), filters=[strip], validators=[
         DataRequired(_l("Schrijf uw telefoonnummer. Wij bellen u.")),
         Length(max=40, message=_l("Te lang.")),

@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
-from app.core.forms import MultiCheckboxField, select_choices, strip
+from app.core.forms import MultiCheckboxField, one_line, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
 from app.core.timeutil import local_date, utcnow
 from app.volunteers.models import VolunteerStatus
@@ -37,9 +37,9 @@ class VolunteerForm(FlaskForm):
     """The profile. Location and domain choices come from the view."""
 
     first_name = StringField(_l("Voornaam"), filters=[strip], validators=[
-        DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
+        DataRequired(_l("Vul de voornaam in.")), Length(max=80), one_line])
     last_name = StringField(_l("Achternaam"), filters=[strip],
-                            validators=[Optional(), Length(max=120)])
+                            validators=[Optional(), Length(max=120), one_line])
     email = EmailField(_l("E-mailadres"), filters=[strip], validators=[
         Optional(), Length(max=254), Email(_l("Dit e-mailadres klopt niet."))])
     phone = PhoneField(_l("Telefoonnummer"), filters=[strip],
