@@ -118,6 +118,13 @@ class Config:
     # None means: a SQLite file in the instance folder, filled in by create_app.
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A database that is reachable but does not answer must not hold a worker for ever:
+    # seconds to wait for a new connection (PostgreSQL; SQLite: for a locked file), and
+    # seconds after which PostgreSQL cancels any one query (0: no limit). create_app puts
+    # both into the engine's connect arguments.
+    DB_CONNECT_TIMEOUT = _number("HOUVAST_DB_CONNECT_TIMEOUT", 5, minimum=1)
+    DB_STATEMENT_TIMEOUT = _number("HOUVAST_DB_STATEMENT_TIMEOUT", 30.0, minimum=0,
+                                   kind=float)
 
     HOUVAST_TIMEZONE = _timezone("HOUVAST_TIMEZONE", "Europe/Amsterdam")
     # None: links lead to where this process serves the app (app/core/urls.py).

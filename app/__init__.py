@@ -41,6 +41,7 @@ def create_app(config: type | dict | None = None) -> Flask:
             f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
         )
 
+    register_database_timeouts(app)
     register_logging(app)
     if "HOUVAST_SERVED_AT" not in app.config:
         app.config["HOUVAST_SERVED_AT"] = served_address(app.config)
@@ -65,6 +66,25 @@ def _instance_secret_key(instance: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def register_database_timeouts(app: Flask) -> None:
+    """Bound the wait for a connection and (PostgreSQL) for any one query, so a database
+    that accepts but does not answer shows up as an error instead of a hung worker."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect = int(app.config.get("DB_CONNECT_TIMEOUT") or 5)
+    statement_ms = int(float(app.config.get("DB_STATEMENT_TIMEOUT") or 0) * 1000)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", connect)
+        if statement_ms:
+            connect_args.setdefault("options", f"-c statement_timeout={statement_ms}")
+    elif url.startswith("sqlite"):
+        # SQLite has no server to wait for; its wait is for a file another process locked.
+        connect_args.setdefault("timeout", connect)
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_logging(app: Flask) -> None:
