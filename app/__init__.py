@@ -1,7 +1,9 @@
 """Houvast: intake and follow-up for the Taalhuis."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from importlib import import_module
 from pathlib import Path
 
@@ -61,10 +63,20 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 def _instance_secret_key(instance: Path) -> str:
+    """The key in the instance folder, made by whichever worker of a fresh instance comes
+    first; every other worker reads that one (different keys would sign each other out)."""
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        # Written in full under a name of its own, then linked into place: the link fails
+        # when another worker was first, and nobody ever reads a half-written key.
+        fd, draft = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, key_file)
+        finally:
+            os.unlink(draft)
     return key_file.read_text().strip()
 
 
