@@ -159,6 +159,11 @@ class Config:
     DASHBOARD_STATEMENT_TIMEOUT = _number("HOUVAST_DASHBOARD_STATEMENT_TIMEOUT", 10.0,
                                           minimum=0.1, kind=float)
 
+    # SQLite installations: the scheduler writes a backup here every night (none when not
+    # set), and `flask backup` without a folder too; the newest HOUVAST_BACKUP_KEEP stay.
+    HOUVAST_BACKUP_DIR = _setting("HOUVAST_BACKUP_DIR")
+    HOUVAST_BACKUP_KEEP = _number("HOUVAST_BACKUP_KEEP", 14, minimum=1)
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _number("MAIL_PORT", 25, minimum=1, maximum=65535)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None

@@ -10,6 +10,7 @@ run is caught up by the next one and a doubled run sends nothing twice.
 import atexit
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from app.core.backup import backup
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.notifications.service import LOCK_KEYS
@@ -63,6 +65,25 @@ def make_runner(app, names: tuple[str, ...]) -> Callable[[], None]:
     return run
 
 
+# The nightly backup (SQLite, HOUVAST_BACKUP_DIR set): a quiet hour, outside the DST hour.
+BACKUP_AT = {"hour": 1, "minute": 30}
+
+
+def make_backup_runner(app) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                written = backup(Path(app.config["HOUVAST_BACKUP_DIR"]), now=utcnow(),
+                                 keep=app.config["HOUVAST_BACKUP_KEEP"])
+                app.logger.info("jobs: backup written to %s", written)
+            except Exception:
+                app.logger.exception("backup failed; the next night tries again")
+            finally:
+                db.session.remove()
+
+    return run
+
+
 def build_scheduler(app, scheduler_class):
     tz = ZoneInfo(app.config.get("HOUVAST_TIMEZONE", "Europe/Amsterdam"))
     scheduler = scheduler_class(
@@ -75,6 +96,9 @@ def build_scheduler(app, scheduler_class):
     for job_id, names, cron in SCHEDULE:
         scheduler.add_job(make_runner(app, names), CronTrigger(timezone=tz, **cron),
                           id=job_id, name=job_id, replace_existing=True)
+    if app.config.get("HOUVAST_BACKUP_DIR"):
+        scheduler.add_job(make_backup_runner(app), CronTrigger(timezone=tz, **BACKUP_AT),
+                          id="houvast-backup", name="houvast-backup", replace_existing=True)
     return scheduler
 
 
