@@ -118,6 +118,13 @@ class Config:
     # None means: a SQLite file in the instance folder, filled in by create_app.
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A database that is reachable but does not answer must not hold a worker for ever:
+    # seconds to wait for a new connection (PostgreSQL; SQLite: for a locked file), and
+    # seconds after which PostgreSQL cancels any one query (0: no limit). create_app puts
+    # both into the engine's connect arguments.
+    DB_CONNECT_TIMEOUT = _number("HOUVAST_DB_CONNECT_TIMEOUT", 5, minimum=1)
+    DB_STATEMENT_TIMEOUT = _number("HOUVAST_DB_STATEMENT_TIMEOUT", 30.0, minimum=0,
+                                   kind=float)
 
     HOUVAST_TIMEZONE = _timezone("HOUVAST_TIMEZONE", "Europe/Amsterdam")
     # None: links lead to where this process serves the app (app/core/urls.py).
@@ -151,6 +158,11 @@ class Config:
     # group that missed its page does not keep a connection and a worker thread busy.
     DASHBOARD_STATEMENT_TIMEOUT = _number("HOUVAST_DASHBOARD_STATEMENT_TIMEOUT", 10.0,
                                           minimum=0.1, kind=float)
+
+    # SQLite installations: the scheduler writes a backup here every night (none when not
+    # set), and `flask backup` without a folder too; the newest HOUVAST_BACKUP_KEEP stay.
+    HOUVAST_BACKUP_DIR = _setting("HOUVAST_BACKUP_DIR")
+    HOUVAST_BACKUP_KEEP = _number("HOUVAST_BACKUP_KEEP", 14, minimum=1)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _number("MAIL_PORT", 25, minimum=1, maximum=65535)

@@ -1,7 +1,9 @@
 """Houvast: intake and follow-up for the Taalhuis."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from importlib import import_module
 from pathlib import Path
 
@@ -41,6 +43,7 @@ def create_app(config: type | dict | None = None) -> Flask:
             f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
         )
 
+    register_database_timeouts(app)
     register_logging(app)
     if "HOUVAST_SERVED_AT" not in app.config:
         app.config["HOUVAST_SERVED_AT"] = served_address(app.config)
@@ -60,11 +63,40 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 def _instance_secret_key(instance: Path) -> str:
+    """The key in the instance folder, made by whichever worker of a fresh instance comes
+    first; every other worker reads that one (different keys would sign each other out)."""
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        # Written in full under a name of its own, then linked into place: the link fails
+        # when another worker was first, and nobody ever reads a half-written key.
+        fd, draft = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, key_file)
+        finally:
+            os.unlink(draft)
     return key_file.read_text().strip()
+
+
+def register_database_timeouts(app: Flask) -> None:
+    """Bound the wait for a connection and (PostgreSQL) for any one query, so a database
+    that accepts but does not answer shows up as an error instead of a hung worker."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect = int(app.config.get("DB_CONNECT_TIMEOUT") or 5)
+    statement_ms = int(float(app.config.get("DB_STATEMENT_TIMEOUT") or 0) * 1000)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", connect)
+        if statement_ms:
+            connect_args.setdefault("options", f"-c statement_timeout={statement_ms}")
+    elif url.startswith("sqlite"):
+        # SQLite has no server to wait for; its wait is for a file another process locked.
+        connect_args.setdefault("timeout", connect)
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_logging(app: Flask) -> None:

@@ -1,13 +1,19 @@
-"""Operator commands: `flask create-user`, `flask seed-demo`, `flask jobs ...`."""
+"""Operator commands: `flask create-user`, `flask seed-demo`, `flask jobs ...`,
+`flask backup`, `flask restore`."""
+
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
+from flask_migrate import upgrade
 
 from app.admin.models import Location
 from app.auth.models import ROLES, Role
 from app.auth.passwords import MIN_LENGTH
 from app.auth.service import create_user, find_user_by_email
+from app.core.backup import BackupError, backup, restore
+from app.core.timeutil import utcnow
 from app.extensions import db
 from app.notifications.cli import register as register_mail
 from app.partners.models import Partner
@@ -60,6 +66,35 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Gebruiker aangemaakt: {user.email} ({user.role})")
 
+
+    @app.cli.command("backup")
+    @click.argument("folder", required=False,
+                    type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--keep", type=click.IntRange(min=1),
+                  help="Hoeveel backups bewaard blijven (standaard HOUVAST_BACKUP_KEEP).")
+    def backup_command(folder, keep):
+        """Schrijf een backup van de database in FOLDER (standaard HOUVAST_BACKUP_DIR)."""
+        folder = folder or current_app.config.get("HOUVAST_BACKUP_DIR")
+        if not folder:
+            raise click.UsageError("Geef een map, of zet HOUVAST_BACKUP_DIR.")
+        try:
+            written = backup(Path(folder), now=utcnow(),
+                             keep=keep or current_app.config["HOUVAST_BACKUP_KEEP"])
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Backup geschreven: {written}")
+
+    @app.cli.command("restore")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    def restore_command(file):
+        """Zet de backup FILE terug in een lege installatie."""
+        try:
+            restore(file)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        # A backup of an older version gets this version's tables.
+        upgrade()
+        click.echo(f"Backup teruggezet: {file}")
 
     register_seed(app)
 

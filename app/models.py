@@ -1,6 +1,6 @@
 """Imports every model so SQLAlchemy and Alembic see the whole schema."""
 
-from app.admin.models import Location, ReferenceItem
+from app.admin.models import CalendarSettings, ClosedDay, Location, ReferenceItem
 from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.audit.models import AuditEvent
 from app.auth.models import User, user_locations
@@ -17,6 +17,7 @@ from app.volunteers.models import Volunteer, VolunteerTraining, volunteer_locati
 
 __all__ = [
     "AuditEvent", "CheckIn", "Consent", "ContactAttempt", "Intake", "LearningGoal", "Location",
+    "CalendarSettings", "ClosedDay",
     "FollowUpRule", "Notification",
     "Participant", "Partner", "PartnerContact", "ReferenceItem", "Referral", "Trajectory",
     "User", "user_locations",

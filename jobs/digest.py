@@ -29,7 +29,7 @@ MAX_ITEMS_PER_SECTION = 25
 
 
 def digest_due(now: datetime) -> bool:
-    """From 07:00 local time on a working day (no weekend, no Dutch public holiday).
+    """From 07:00 local time on a working day (no weekend, no closed day of the Taalhuis).
 
     Any run after 07:00 catches up a missed one. The ledger keeps it to one decision per
     user per day, also when that decision was "nothing to send" (see `_send_daily`).

@@ -11,6 +11,7 @@ import atexit
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app.core.backup import backup
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.notifications.service import LOCK_KEYS
@@ -76,6 +78,25 @@ def make_runner(app, names: tuple[str, ...], lock: "ProcessLock | None" = None,
     return run
 
 
+# The nightly backup (SQLite, HOUVAST_BACKUP_DIR set): a quiet hour, outside the DST hour.
+BACKUP_AT = {"hour": 1, "minute": 30}
+
+
+def make_backup_runner(app) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                written = backup(Path(app.config["HOUVAST_BACKUP_DIR"]), now=utcnow(),
+                                 keep=app.config["HOUVAST_BACKUP_KEEP"])
+                app.logger.info("jobs: backup written to %s", written)
+            except Exception:
+                app.logger.exception("backup failed; the next night tries again")
+            finally:
+                db.session.remove()
+
+    return run
+
+
 def build_scheduler(app, scheduler_class, lock: "ProcessLock | None" = None):
     """The scheduler with its jobs; with `lock` (the `jobs run` process), every run first
     checks that the lock is still held and stops the scheduler when it is not."""
@@ -107,6 +128,9 @@ def build_scheduler(app, scheduler_class, lock: "ProcessLock | None" = None):
                       IntervalTrigger(minutes=DELIVER_EVERY_MINUTES, timezone=tz,
                                       start_date=datetime(2000, 1, 1, tzinfo=UTC)),
                       id=DELIVER_JOB, name=DELIVER_JOB, replace_existing=True)
+    if app.config.get("HOUVAST_BACKUP_DIR"):
+        scheduler.add_job(make_backup_runner(app), CronTrigger(timezone=tz, **BACKUP_AT),
+                          id="houvast-backup", name="houvast-backup", replace_existing=True)
     return scheduler
 
 

@@ -91,6 +91,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite a big table: the web's per-query limit is not for it.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            # SET began a transaction; alembic only commits one it began itself.
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -2,11 +2,15 @@
 
 import os
 import runpy
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask.cli import run_command
 
 from app.core.mail import external_url
@@ -52,6 +56,9 @@ NUMBERS = [
     ("HOUVAST_SELFREG_RATE_LIMIT", "SELFREG_RATE_LIMIT", (5, 3600)),
     ("HOUVAST_DASHBOARD_TIMEOUT", "DASHBOARD_TIMEOUT", 10.0),
     ("HOUVAST_DASHBOARD_STATEMENT_TIMEOUT", "DASHBOARD_STATEMENT_TIMEOUT", 10.0),
+    ("HOUVAST_DB_CONNECT_TIMEOUT", "DB_CONNECT_TIMEOUT", 5),
+    ("HOUVAST_DB_STATEMENT_TIMEOUT", "DB_STATEMENT_TIMEOUT", 30.0),
+    ("HOUVAST_BACKUP_KEEP", "HOUVAST_BACKUP_KEEP", 14),
 ]
 # (variable, Config attribute)
 BOOLEANS = [("MAIL_USE_TLS", "MAIL_USE_TLS"), ("MAIL_USE_SSL", "MAIL_USE_SSL"),
@@ -207,3 +214,78 @@ def test_the_base_url_setting_wins_over_the_port(other_app):
     served.config["HOUVAST_BASE_URL"] = "https://taalhuis.example.nl/houvast"
     with served.test_request_context("/", base_url="http://houvast.intern:8000/"):
         assert tasks_link() == "https://taalhuis.example.nl/houvast/taken"
+
+
+# --- A database that does not answer ---------------------------------------------------------
+
+@pytest.fixture
+def silent_database():
+    """A TCP server on 127.0.0.1 that accepts connections and never says a word: a frozen
+    database as the client sees it. Yields its port."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def test_healthz_answers_503_within_two_seconds_when_the_database_does_not_answer(
+        silent_database, tmp_path):
+    app = make_app(f"postgresql+psycopg://houvast@127.0.0.1:{silent_database}/houvast",
+                   tmp_path)
+    client = app.test_client()
+
+    for _ in range(4):  # also once every check thread is still waiting on the first ones
+        started = time.monotonic()
+        response = client.get("/healthz")
+        assert time.monotonic() - started < 2
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "error", "database": "not answering"}
+
+
+def test_a_new_connection_to_a_silent_database_gives_up_after_the_connect_timeout(
+        silent_database, tmp_path):
+    app = make_app(f"postgresql+psycopg://houvast@127.0.0.1:{silent_database}/houvast",
+                   tmp_path, DB_CONNECT_TIMEOUT=2)
+    started = time.monotonic()
+    with app.app_context(), pytest.raises(sa.exc.OperationalError):
+        _db.session.execute(sa.text("SELECT 1"))
+    assert time.monotonic() - started < 5
+
+
+def test_the_database_stops_a_query_after_the_statement_timeout(database_url, tmp_path):
+    app = make_app(database_url, tmp_path, DB_STATEMENT_TIMEOUT=0.5, DB_CONNECT_TIMEOUT=3)
+    with app.app_context():
+        try:
+            if _db.engine.dialect.name == "postgresql":
+                started = time.monotonic()
+                with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+                    _db.session.execute(sa.text("SELECT pg_sleep(5)"))
+                assert time.monotonic() - started < 2
+            else:
+                # SQLite has no server to freeze: its one wait is for a locked file.
+                assert _db.session.execute(sa.text("PRAGMA busy_timeout")).scalar() == 3000
+        finally:
+            _db.session.rollback()
+            _db.session.remove()
+            _db.engine.dispose()
+

@@ -3,17 +3,28 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     IntegerField,
+    RadioField,
     SearchField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from app.admin.calendar import ClosedDaysError, parse_days
 from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
 from app.core.forms import MultiCheckboxField, status_field
+from app.core.timeutil import LIBERATION_LUSTRUM, LIBERATION_YEARLY, PUBLIC_HOLIDAYS
 
 # Roles that work inside one or more locations: without a location they would see nothing.
 ROLES_NEEDING_LOCATION = (Role.COORDINATOR, Role.STAFF)
@@ -87,3 +98,22 @@ class ReferenceItemForm(FlaskForm):
         _l("Volgorde"), validators=[Optional(), NumberRange(min=0, max=100000, message=_l(
             "Vul een getal van 0 tot 100000 in."))])
     submit = SubmitField(_l("Opslaan"))
+
+
+class ClosedDaysForm(FlaskForm):
+    holidays = MultiCheckboxField(
+        _l("Feestdagen waarop het Taalhuis dicht is"),
+        choices=[SelectChoice(value=key, label=dutch)
+                 for key, (dutch, _name) in PUBLIC_HOLIDAYS.items()])
+    liberation_day = RadioField(_l("Bevrijdingsdag"), choices=[
+        SelectChoice(value=LIBERATION_LUSTRUM, label=_l("Alleen om de vijf jaar (2025, 2030)")),
+        SelectChoice(value=LIBERATION_YEARLY, label=_l("Elk jaar")),
+    ], default=LIBERATION_LUSTRUM)
+    own_days = TextAreaField(_l("Eigen sluitingsdagen"))
+    submit = SubmitField(_l("Opslaan"))
+
+    def validate_own_days(self, field) -> None:
+        try:
+            self.parsed_days = parse_days(field.data)
+        except ClosedDaysError as error:
+            raise ValidationError(str(error)) from None

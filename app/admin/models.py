@@ -1,6 +1,6 @@
 """Locations and the reference lists an admin can extend."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,3 +34,25 @@ class ReferenceItem(db.Model):
     label: Mapped[str] = mapped_column(sa.String(120))
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class CalendarSettings(db.Model):
+    """Which public holidays the Taalhuis is closed on (one row; none yet: the defaults of
+    app/core/timeutil.py). Its own closed days are ClosedDay rows."""
+
+    __tablename__ = "calendar_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Keys of timeutil.PUBLIC_HOLIDAYS, comma-separated.
+    closed_holidays: Mapped[str] = mapped_column(sa.String(300))
+    liberation_day: Mapped[str] = mapped_column(sa.String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ClosedDay(db.Model):
+    """A day the Taalhuis itself is closed (e.g. between Christmas and New Year)."""
+
+    __tablename__ = "closed_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, unique=True)

@@ -6,8 +6,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.admin import bp, service
+from app.admin import bp, calendar, service
 from app.admin.forms import (
+    ClosedDaysForm,
     LocationForm,
     ReferenceItemForm,
     UserFilterForm,
@@ -289,6 +290,26 @@ def _item_or_404(list_name: str, item_id: int) -> ReferenceItem:
     if item is None or item.list_name != list_name:
         abort(404)
     return item
+
+
+# --- Closed days ------------------------------------------------------------------------
+
+@bp.route("/sluitingsdagen", methods=["GET", "POST"])
+@require("locations.manage")
+def closed_days():
+    form = ClosedDaysForm()
+    if request.method == "GET":
+        current = calendar.current()
+        form.holidays.data = sorted(current.holidays)
+        form.liberation_day.data = current.liberation_day
+        form.own_days.data = calendar.format_days(current.own)
+    if form.validate_on_submit():
+        calendar.save(holidays=form.holidays.data or [], liberation_day=form.liberation_day.data,
+                      own_days=form.parsed_days, by=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("De sluitingsdagen zijn opgeslagen."), "success")
+        return redirect(url_for("admin.closed_days"))
+    return render_template("admin/closed_days.html", form=form)
 
 
 @bp.get("/lijsten/")
