@@ -394,3 +394,17 @@ def test_participant_page_offers_the_next_steps_for_a_waiting_trajectory(client,
     assert f"/trajecten/{trajectory.id}/koppelen" in html
     assert "Koppel een vrijwilliger" in html
     assert f"/trajecten/{trajectory.id}/afsluiten" in html
+
+
+def test_saving_a_person_without_a_recorded_sex_keeps_it_empty(client, db, desk):
+    p, _ = _person(desk["location"])
+    db.session.commit()
+    form = client.get(f"/deelnemers/{p.id}/bewerken").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="sex".*?</select>', form, re.S).group(0)
+    options = re.findall(r'<option([^>]*)value="([^"]*)"', select)
+    # A browser posts the selected option, or the first one when none is selected.
+    posted = next((value for attrs, value in options if "selected" in attrs), options[0][1])
+    assert posted == "" and "Niet ingevuld" in select
+    response = client.post(f"/deelnemers/{p.id}/bewerken", data=_details(sex=posted))
+    assert response.status_code == 302
+    assert db.session.get(Participant, p.id).sex is None

@@ -44,9 +44,10 @@ class ParticipantForm(FlaskForm):
     native_language = StringField(_l("Moedertaal"), validators=[Optional(), Length(max=80)])
     other_languages = StringField(_l("Andere talen die de deelnemer spreekt"),
                                   validators=[Optional(), Length(max=200)])
-    # Without SEX's empty choice, as this form has always shown it (the volunteer form has it).
-    sex = SelectField(_l("Geslacht (mag leeg blijven)"),
-                      choices=select_choices({c: label for c, label in choices.SEX.items() if c}))
+    # The empty choice first: without it a browser shows (and posts back) "man" for a person
+    # whose sex was never recorded.
+    sex = SelectField(_l("Geslacht (mag leeg blijven)"), choices=select_choices(choices.SEX),
+                      default="")
     postcode4 = StringField(_l("Postcode (alleen de 4 cijfers)"), validators=[
         Optional(),
         Regexp(r"^\d{4}$", message=_l(
