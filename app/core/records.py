@@ -4,6 +4,7 @@ a name that must be unique, counts per parent in one query."""
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 
@@ -38,3 +39,21 @@ def counts_by(key_column, ids: Sequence[int], condition) -> dict[int, int]:
         .where(key_column.in_(ids), condition)
         .group_by(key_column)
     ).all())
+
+
+def change_status(record, status: str, still: sa.ColumnElement[bool]) -> bool:
+    """Set `record.status` in the database only while `still` holds for its row there, in one
+    guarded UPDATE; False when another request changed the row first.
+
+    For one-time actions (complete a check-in, start a match): two people clicking at once
+    both saw the old status on their page, but only one UPDATE finds it. On PostgreSQL the
+    second UPDATE waits for the first transaction and then finds nothing.
+    """
+    model = type(record)
+    result = db.session.execute(
+        sa.update(model).where(model.id == record.id, still).values(status=status)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(record, "status", status)
+    return True
