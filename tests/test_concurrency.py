@@ -176,3 +176,27 @@ def test_two_coordinators_completing_one_checkin_at_the_same_time(app, db):
     assert kept.status == "done" and kept.outcome in ("concerns", "going_well")
     assert _count(db, CheckIn, CheckIn.trajectory_id == trajectory.id,
                   CheckIn.status == "done") == 1
+
+
+def test_a_person_saved_by_two_at_once_keeps_the_first_save(app, db):
+    """Both forms were opened on the same version; the second UPDATE finds it raised."""
+    from types import SimpleNamespace
+
+    from app.core.records import ChangedMeanwhileError, unchanged_since_opened
+    from app.participants.service import update_participant
+
+    coordinator, trajectory = _coordinator_with_trajectory(db)
+    db.session.commit()
+    person = trajectory.participant
+    form = SimpleNamespace(version=SimpleNamespace(data=str(person.version)))
+
+    with other_person(app, db) as session:
+        update_participant(session.get(Participant, person.id), {"phone": "0611112222"},
+                           None, NOW)
+        session.commit()
+
+    with pytest.raises(ChangedMeanwhileError), unchanged_since_opened(person, form):
+        update_participant(person, {"phone": "0687654321"}, coordinator, NOW)
+        db.session.commit()
+    db.session.rollback()
+    assert person.phone == "+31611112222"

@@ -26,9 +26,11 @@ from wtforms.validators import (
 from app.core import choices
 from app.core.forms import select_choices
 from app.core.phone import PhoneField, PhoneNumber
+from app.core.records import version_field
 
 
 class ParticipantForm(FlaskForm):
+    version = version_field()
     first_name = StringField(_l("Voornaam"), validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80)])
     last_name = StringField(_l("Achternaam"), validators=[Optional(), Length(max=120)])
