@@ -1,8 +1,11 @@
-"""version columns for optimistic locking: participants, volunteers, partners, intakes
+"""version columns for optimistic locking (participants, volunteers, partners, intakes) and
+the one-time key of the referral form
 
 Each UPDATE of these rows checks and raises `version` (SQLAlchemy's version_id_col), and the
 edit forms carry the version they were opened on, so a save over someone else's newer
 changes is refused instead of silently undoing them. Existing rows start at 1.
+referrals.form_key (unique, empty for referrals from before, the API and self-registration):
+the same staff form posted twice makes one referral.
 
 Revision ID: 0007
 Revises: 0006
@@ -27,9 +30,15 @@ def upgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1',
                                           nullable=False))
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('form_key', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_referrals_form_key'), ['form_key'])
 
 
 def downgrade():
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_referrals_form_key'), type_='unique')
+        batch_op.drop_column('form_key')
     for table in reversed(TABLES):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('version')
