@@ -369,3 +369,47 @@ def test_api_referral_of_a_known_person_is_left_for_staff_to_attach(client, auth
     auth.as_role("staff", locations=[location])
     queue = client.get("/aanmeldingen/").get_data(as_text=True)
     assert f'href="/aanmeldingen/{referral.trajectory_id}/bekend"' in queue
+
+
+def test_same_key_at_once_answers_with_the_first_result(client, db, monkeypatch):
+    """The second request looked before the first one had saved its key, so it meets the
+    key's unique constraint on saving: it answers as the first did, not with a 500."""
+    from app.api import service as api
+
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    headers = {**_auth(token), "Idempotency-Key": "dubbel-1"}
+    first = client.post("/api/v1/referrals", json=_body(location), headers=headers)
+    looked = []
+    real_find = api.find_idempotent
+
+    def not_yet_saved(partner_id, key):
+        looked.append(key)
+        return None if len(looked) == 1 else real_find(partner_id, key)
+
+    monkeypatch.setattr(api, "find_idempotent", not_yet_saved)
+    again = client.post("/api/v1/referrals", json=_body(location), headers=headers)
+    assert again.status_code == first.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert factories.count(Referral) == 1
+
+
+def test_ten_posts_with_one_key_at_the_same_time_all_get_the_first_result(app, db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    location = factories.location()
+    _partner, _record, token = _token(db)
+    headers = {**_auth(token), "Idempotency-Key": "tien-tegelijk"}
+    body = _body(location)
+    db.session.commit()
+
+    def post(_):
+        response = app.test_client().post("/api/v1/referrals", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(post, range(10)))
+    assert {status for status, _ in answers} == {201}
+    assert len({json.dumps(answer, sort_keys=True) for _, answer in answers}) == 1
+    assert factories.count(Referral) == 1

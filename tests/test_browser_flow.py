@@ -100,3 +100,29 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):
     assert "Intakegesprek" in body
     assert "bereikt" in body.lower()
     assert axe_violations(page) == []
+
+
+def test_the_referral_form_is_sent_once_however_often_it_is_clicked(live_server, browser_page):
+    from app.extensions import db
+
+    with live_server.app.app_context():
+        staff = factories.user("staff", locations=[factories.location("Bibliotheek Noord")])
+        db.session.commit()
+        staff_email = staff.email
+
+    page = browser_page(DESKTOP)
+    sign_in(page, live_server, staff_email, factories.PASSWORD)
+    page.goto(live_server("/aanmeldingen/nieuw"))
+    # Count the submits that would leave the page, and keep the page here to look at it.
+    page.evaluate("""() => {
+        window.sent = 0;
+        document.addEventListener("submit", (event) => {
+            if (!event.defaultPrevented) { window.sent += 1; }
+            event.preventDefault();
+        });
+    }""")
+    button = page.get_by_role("button", name="Aanmelding opslaan")
+    button.click()
+    assert button.is_disabled()
+    page.locator("form[data-submit-once]").evaluate("form => form.requestSubmit()")
+    assert page.evaluate("window.sent") == 1

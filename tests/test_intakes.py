@@ -285,3 +285,21 @@ def test_volunteers_and_partners_cannot_do_intakes(client, db, auth, role):
     assert client.get(f"/intake/{t.id}").status_code in (403, 404)
     assert client.post(f"/intake/{t.id}", data=form_data()).status_code in (403, 404)
     assert factories.count(Intake) == 0
+
+
+def test_an_intake_saved_over_a_colleagues_newer_save_is_refused(client, db, setup):
+    t = setup["trajectory"]
+    factories.intake(t, scale="nt2", advised_offer="taalmaatje")
+    db.session.commit()
+    opened = client.get(f"/intake/{t.id}").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', opened).group(1)
+    first = client.post(f"/intake/{t.id}", data=form_data(motivation="Eerst", version=version))
+    assert first.status_code == 302
+
+    late = client.post(f"/intake/{t.id}", data=form_data(motivation="Later getypt",
+                                                         version=version))
+    html = late.get_data(as_text=True)
+    assert late.status_code == 200 and "Iemand anders heeft dit net gewijzigd" in html
+    assert "Later getypt" in html
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Intake.motivation)) == "Eerst"

@@ -394,3 +394,46 @@ def test_participant_page_offers_the_next_steps_for_a_waiting_trajectory(client,
     assert f"/trajecten/{trajectory.id}/koppelen" in html
     assert "Koppel een vrijwilliger" in html
     assert f"/trajecten/{trajectory.id}/afsluiten" in html
+
+
+def test_saving_a_person_without_a_recorded_sex_keeps_it_empty(client, db, desk):
+    p, _ = _person(desk["location"])
+    db.session.commit()
+    form = client.get(f"/deelnemers/{p.id}/bewerken").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="sex".*?</select>', form, re.S).group(0)
+    options = re.findall(r'<option([^>]*)value="([^"]*)"', select)
+    # A browser posts the selected option, or the first one when none is selected.
+    posted = next((value for attrs, value in options if "selected" in attrs), options[0][1])
+    assert posted == "" and "Niet ingevuld" in select
+    response = client.post(f"/deelnemers/{p.id}/bewerken", data=_details(sex=posted))
+    assert response.status_code == 302
+    assert db.session.get(Participant, p.id).sex is None
+
+
+def test_a_save_over_someone_elses_newer_change_is_refused_and_keeps_what_was_typed(
+        client, db, desk):
+    p, _ = _person(desk["location"])
+    db.session.commit()
+    opened = client.get(f"/deelnemers/{p.id}/bewerken").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', opened).group(1)
+    # A colleague opened the same form and saved a new phone number first.
+    first = client.post(f"/deelnemers/{p.id}/bewerken",
+                        data=_details(phone="06 1111 2222", version=version))
+    assert first.status_code == 302
+
+    second = client.post(f"/deelnemers/{p.id}/bewerken",
+                         data=_details(phone="06 12345678", native_language="Berbers",
+                                       version=version))
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200
+    assert "Iemand anders heeft dit net gewijzigd" in html
+    assert 'value="Berbers"' in html and 'value="06 12345678"' in html
+    person = db.session.get(Participant, p.id)
+    assert person.phone == "+31611112222" and person.native_language == "Arabisch"
+
+    newest = re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+    again = client.post(f"/deelnemers/{p.id}/bewerken",
+                        data=_details(phone="06 12345678", version=newest))
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Participant, p.id).phone == "+31612345678"

@@ -1,5 +1,7 @@
 """Partner organisations (verwijzers) and their contact people."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -169,3 +171,21 @@ def test_kind_must_be_chosen_on_purpose(client, auth, db):
     response = client.post("/partners/nieuw", data={"name": "Zonder soort", "kind": ""})
     assert "Kies de soort organisatie." in response.get_data(as_text=True)
     assert _partner(db, "Zonder soort") is None
+
+
+def test_a_partner_saved_over_a_colleagues_newer_change_is_refused(client, auth, db):
+    auth.as_role("admin")
+    partner = factories.partner("VluchtelingenWerk Midden", kind="vluchtelingenwerk")
+    db.session.commit()
+    url = f"/partners/{partner.id}/bewerken"
+    opened = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', opened).group(1)
+    form = {"kind": "vluchtelingenwerk", "phone": "", "email": "", "version": version}
+    assert client.post(url, data={**form, "name": "VWN Midden"}).status_code == 302
+
+    late = client.post(url, data={**form, "name": "VluchtelingenWerk Utrecht"})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 200 and "Iemand anders heeft dit net gewijzigd" in html
+    assert 'value="VluchtelingenWerk Utrecht"' in html
+    db.session.expire_all()
+    assert db.session.get(Partner, partner.id).name == "VWN Midden"

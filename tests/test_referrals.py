@@ -905,3 +905,69 @@ def test_participant_page_shows_the_referral_and_the_first_contact_due(client, a
     assert "De aanmelding van Fatima El Amrani is opgeslagen" in html
     assert "Aangemeld door UWV Utrecht" in html
     assert "Eerste contact met de deelnemer" in html
+
+
+# --- The same form posted twice ------------------------------------------------------------
+
+def _form_key(client) -> str:
+    page = html_of(client.get("/aanmeldingen/nieuw"))
+    return re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_the_same_referral_form_posted_twice_makes_one_referral(client, auth, db, frozen):
+    staff = auth.as_role("staff")
+    form = referral_form(staff.locations[0], form_key=_form_key(client))
+    first = client.post("/aanmeldingen/nieuw", data=form)
+    again = client.post("/aanmeldingen/nieuw", data=form)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert factories.count(Participant) == factories.count(Trajectory) == 1
+    # A new form is a new key: the next person is registered as usual.
+    other = referral_form(staff.locations[0], first_name="Ahmed", last_name="Yilmaz",
+                          phone="06-87654321", form_key=_form_key(client))
+    assert client.post("/aanmeldingen/nieuw", data=other).status_code == 302
+    assert factories.count(Trajectory) == 2
+
+
+def test_a_double_click_on_the_referral_form_at_once_makes_one_referral(app, auth, db,
+                                                                         frozen):
+    """Both posts arrive before either is saved: the form key's unique constraint decides."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    staff = auth.as_role("staff")
+    location_id = staff.locations[0].id
+    clients = [app.test_client(), app.test_client()]
+    for client in clients:
+        client.post("/inloggen", data={"email": staff.email, "password": factories.PASSWORD})
+    form = referral_form(Location(id=location_id), form_key=_form_key(clients[0]))
+    barrier = Barrier(2)
+
+    def post(client):
+        barrier.wait()
+        response = client.post("/aanmeldingen/nieuw", data=form)
+        return response.status_code, response.headers.get("Location")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(post, clients))
+    assert [status for status, _ in answers] == [302, 302]
+    assert answers[0][1] == answers[1][1]
+    assert factories.count(Participant) == factories.count(Trajectory) == 1
+
+
+
+def test_a_form_key_of_another_users_referral_gets_the_form_again_not_an_error(client, auth,
+                                                                                 db, frozen):
+    first = auth.as_role("staff")
+    key = _form_key(client)
+    client.post("/aanmeldingen/nieuw", data=referral_form(first.locations[0], form_key=key))
+    auth.logout()
+    other = auth.as_role("staff", locations=[first.locations[0]])
+    response = client.post("/aanmeldingen/nieuw", data=referral_form(
+        other.locations[0], first_name="Ahmed", last_name="Yilmaz", phone="06-87654321",
+        form_key=key))
+    html = html_of(response)
+    assert response.status_code == 200
+    assert "Dit formulier kon niet worden opgeslagen" in html
+    assert 'value="Ahmed"' in html
+    assert factories.count(Trajectory) == 1

@@ -1,6 +1,7 @@
 """Volunteer profiles as coordinators manage them: contact, grid, domains, trainings, VOG,
 status, account, and the overview with load against capacity."""
 
+import re
 from datetime import date
 
 import pytest
@@ -270,3 +271,23 @@ def test_suggestions_rank_waiting_people_for_a_volunteer(client, auth, db, froze
     assert html.index("Lang") < html.index("Kort") < html.index("Past")
     assert "wacht al 114 dagen" in html
     assert factories.count(Match) == 0
+
+
+def test_a_profile_saved_over_a_colleagues_newer_change_is_refused(client, auth, db):
+    coordinator = auth.as_role("coordinator")
+    location = coordinator.locations[0]
+    volunteer = factories.volunteer("Samira", last_name="Bakker", locations=[location])
+    db.session.commit()
+    url = f"/vrijwilligers/{volunteer.id}/wijzigen"
+    opened = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', opened).group(1)
+    assert client.post(url, data=profile_data(location, capacity="1",
+                                              version=version)).status_code == 302
+
+    late = client.post(url, data=profile_data(location, capacity="3", languages="Turks",
+                                              version=version))
+    html = late.get_data(as_text=True)
+    assert late.status_code == 200 and "Iemand anders heeft dit net gewijzigd" in html
+    assert 'value="Turks"' in html
+    db.session.expire_all()
+    assert db.session.get(Volunteer, volunteer.id).capacity == 1

@@ -132,9 +132,11 @@ def create_referral():
                        errors=validated.errors)
     referral = api.create_referral(validated, partner, now)
     body = api.referral_json(referral)
-    if key is not None:
-        api.remember(partner.id, key, req_hash, 201, body, now)
     try:
+        # The flush in remember() is where a second request with the same key meets the
+        # unique constraint (PostgreSQL waits there for the first one to commit).
+        if key is not None:
+            api.remember(partner.id, key, req_hash, 201, body, now)
         db.session.commit()
     except sa.exc.IntegrityError:
         # The same key arrived twice at once: the other request won; answer as it did.

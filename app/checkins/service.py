@@ -21,6 +21,7 @@ from app.core.choices import CHECKIN_KIND
 from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.followup import NOT_REACHED_IN_A_ROW, OUT_OF_VIEW_DAYS, WAITING_TOO_LONG_DAYS
+from app.core.records import change_status
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.matching.models import Match
@@ -353,17 +354,18 @@ def complete_checkin(checkin: CheckIn, *, outcome: str, note: str | None, user,
     """
     if outcome not in RESULTS:
         raise ValueError(f"unknown check-in outcome {outcome!r}")
-    if not checkin.is_open:
+    new_status = (CheckInStatus.NOT_REACHED if outcome == CheckInStatus.NOT_REACHED
+                  else CheckInStatus.DONE)
+    if not checkin.is_open or not change_status(checkin, new_status,
+                                                CheckIn.status == CheckInStatus.PLANNED):
         raise CheckInError()
     checkin.note = (note or "").strip() or None
     checkin.done_at = now
     checkin.done_by_id = getattr(user, "id", None)
     back_in_view = False
-    if outcome == CheckInStatus.NOT_REACHED:
-        checkin.status = CheckInStatus.NOT_REACHED
+    if new_status == CheckInStatus.NOT_REACHED:
         checkin.outcome = None
     else:
-        checkin.status = CheckInStatus.DONE
         checkin.outcome = outcome
         back_in_view = record_contact(checkin.trajectory, now)
     db.session.flush()

@@ -17,6 +17,7 @@ from app.checkins import bp, service
 from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
 from app.checkins.models import FollowUpRule
 from app.core import followup
+from app.core.errors import domain_action
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 
@@ -72,14 +73,15 @@ def complete(checkin_id: int):
     if not checkin.is_open:
         flash(_("Dit contactmoment was al afgerond."), "info")
         return _back_to_tasks()
-    next_checkin = service.complete_checkin(checkin, outcome=form.outcome.data,
-                                            note=form.note.data, user=current_user, now=now)
-    db.session.commit()
-    if next_checkin is not None:
-        flash(_("Opgeslagen. Het volgende contactmoment is op %(day)s.",
-                day=format_date(next_checkin.due_on, "EEEE d MMMM")), "success")
-    else:
-        flash(_("Opgeslagen."), "success")
+    with domain_action():
+        next_checkin = service.complete_checkin(checkin, outcome=form.outcome.data,
+                                                note=form.note.data, user=current_user, now=now)
+        db.session.commit()
+        if next_checkin is not None:
+            flash(_("Opgeslagen. Het volgende contactmoment is op %(day)s.",
+                    day=format_date(next_checkin.due_on, "EEEE d MMMM")), "success")
+        else:
+            flash(_("Opgeslagen."), "success")
     return _back_to_tasks()
 
 

@@ -1,10 +1,16 @@
 """Saving and counting records the same way everywhere: a form that creates or changes one,
 a name that must be unique, counts per parent in one query."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
 
+from app.core.errors import DomainError
 from app.extensions import db
 
 
@@ -38,3 +44,56 @@ def counts_by(key_column, ids: Sequence[int], condition) -> dict[int, int]:
         .where(key_column.in_(ids), condition)
         .group_by(key_column)
     ).all())
+
+
+def change_status(record, status: str, still: sa.ColumnElement[bool]) -> bool:
+    """Set `record.status` in the database only while `still` holds for its row there, in one
+    guarded UPDATE; False when another request changed the row first.
+
+    For one-time actions (complete a check-in, start a match): two people clicking at once
+    both saw the old status on their page, but only one UPDATE finds it. On PostgreSQL the
+    second UPDATE waits for the first transaction and then finds nothing.
+    """
+    model = type(record)
+    result = db.session.execute(
+        sa.update(model).where(model.id == record.id, still).values(status=status)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(record, "status", status)
+    return True
+
+
+class ChangedMeanwhileError(DomainError):
+    """Someone else saved this record after the form was opened."""
+
+    default_message = _l("Iemand anders heeft dit net gewijzigd. Bekijk de nieuwe gegevens en "
+                         "sla opnieuw op.")
+
+
+def version_field() -> HiddenField:
+    """The hidden field of an edit form that carries the record's `version` it was opened on
+    (filled from `obj=`; `form.hidden_tag()` renders it)."""
+    return HiddenField()
+
+
+@contextmanager
+def unchanged_since_opened(record, form) -> Iterator[None]:
+    """Around saving an edit form of a versioned record: ChangedMeanwhileError when the record was
+    saved by someone else since the form was opened, or while this save ran (the UPDATE's
+    version check finds no row). A new record (`record` None) is never stale; a post without
+    the field (not from the page) is checked by the UPDATE only."""
+    posted = form.version.data
+    if record is not None and posted and str(record.version) != str(posted):
+        raise ChangedMeanwhileError()
+    try:
+        yield
+    except StaleDataError:
+        raise ChangedMeanwhileError() from None
+
+
+def show_newest_version(record, form) -> None:
+    """After ChangedMeanwhileError: the form keeps what was typed, but now carries the newest
+    version, so saving again (after a look at the new data) is a deliberate choice."""
+    if record is not None:
+        form.version.data = str(record.version)

@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
 from app.core.forms import select_choices
+from app.core.records import version_field
 from app.participants.forms import YES_NO
 
 LEVEL_SCALES = {"nt2": choices.NT2_LEVELS, "nt1": choices.NT1_LEVELS}
@@ -57,6 +58,7 @@ class GoalForm(FlaskForm):
 
 
 class IntakeForm(FlaskForm):
+    version = version_field()
     held_on = DateField(_l("Datum van het gesprek"),
                         validators=[InputRequired(_l("Vul de datum van het gesprek in."))])
     scale = RadioField(_l("Welke schaal past bij de deelnemer?"), choices=[

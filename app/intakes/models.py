@@ -31,6 +31,10 @@ class Intake(db.Model):
     __tablename__ = "intakes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking: every UPDATE checks and raises it, so a save over changes that
+    # someone else made after the form was opened is refused (app/core/records.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), unique=True)
     held_on: Mapped[date]
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

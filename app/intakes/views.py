@@ -11,6 +11,8 @@ from app.auth.permissions import (
     require,
 )
 from app.core import choices
+from app.core.errors import domain_action
+from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes import bp
@@ -33,6 +35,7 @@ def _initial(trajectory, today, consents: dict) -> dict:
         background = trajectory.participant.language_background
         data.update(held_on=today, scale=background if background in ("nt1", "nt2") else "nt2")
         return data
+    data["version"] = str(intake.version)
     for name in INTAKE_FIELDS:
         data[name] = getattr(intake, name)
     data["knows_latin_alphabet"] = _YES_NO[intake.knows_latin_alphabet] or "unknown"
@@ -76,16 +79,18 @@ def edit(trajectory_id: int):
             for row in form.filled_goals()
         ]
         was_waiting = trajectory.is_waiting
-        save_intake(trajectory, data, goals, current_user, now,
-                    consents=form.consent_changes(),
-                    consent_method=form.consent_method.data or None)
-        db.session.commit()
-        if trajectory.is_waiting and not was_waiting:
-            flash(_("De intake is opgeslagen. %(name)s wacht nu op een aanbod.",
-                    name=participant.full_name), "success")
-        else:
-            flash(_("De intake is opgeslagen."), "success")
-        return redirect(url_for("participants.show", participant_id=participant.id))
+        with domain_action(), unchanged_since_opened(trajectory.intake, form):
+            save_intake(trajectory, data, goals, current_user, now,
+                        consents=form.consent_changes(),
+                        consent_method=form.consent_method.data or None)
+            db.session.commit()
+            if trajectory.is_waiting and not was_waiting:
+                flash(_("De intake is opgeslagen. %(name)s wacht nu op een aanbod.",
+                        name=participant.full_name), "success")
+            else:
+                flash(_("De intake is opgeslagen."), "success")
+            return redirect(url_for("participants.show", participant_id=participant.id))
+        show_newest_version(trajectory.intake, form)
     if request.method == "GET":
         audit.record(current_user, "view", "intake", getattr(trajectory.intake, "id", None),
                      participant_id=participant.id)

@@ -26,7 +26,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import DomainError
 from app.core.events import emit
-from app.core.records import counts_by, existing_or_added
+from app.core.records import change_status, counts_by, existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.intakes.models import GoalStatus, Intake, LearningGoal
@@ -360,7 +360,8 @@ def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
                               "profiel van de vrijwilliger aan, of kies een andere "
                               "vrijwilliger.", why=reasons))
     resumed = match.is_paused
-    match.status = MatchStatus.ACTIVE
+    if not change_status(match, MatchStatus.ACTIVE, Match.status.in_(MatchStatus.STARTABLE)):
+        raise MatchingError(_("Deze koppeling is net al gestart of beëindigd."))
     match.paused_on = None
     if not resumed:
         match.started_on = start_on
@@ -391,7 +392,8 @@ def end_match(match: Match, *, reason: str, note: str | None, by, now: datetime,
     if not match.can_end:
         raise MatchingError(_("Deze koppeling is al beëindigd."))
     started = match.started_on is not None
-    match.status = MatchStatus.ENDED
+    if not change_status(match, MatchStatus.ENDED, Match.status != MatchStatus.ENDED):
+        raise MatchingError(_("Deze koppeling is net al beëindigd."))
     match.ended_on = local_date(now)
     match.end_reason = reason
     match.end_note = (note or "").strip() or None
@@ -485,7 +487,8 @@ def end_trajectory(trajectory: Trajectory, *, outcome: str, end_reason: str,
                    goal_results: Mapping[int, str], by, now: datetime) -> None:
     """Close the trajectory: outcome, end reason, a result per learning goal; open matches
     and group places end with it."""
-    if trajectory.is_ended:
+    if trajectory.is_ended or not change_status(trajectory, TrajectoryStatus.ENDED,
+                                                Trajectory.is_open):
         raise MatchingError(_("Dit traject is al afgesloten."))
     goals = {goal.id: goal for goal in trajectory.goals}
     unknown = set(goal_results) - set(goals)
@@ -501,7 +504,6 @@ def end_trajectory(trajectory: Trajectory, *, outcome: str, end_reason: str,
         end_enrollment(enrollment, by=by, now=now, trajectory_ends=True)
     for goal_id, result in goal_results.items():
         goals[goal_id].status = result
-    trajectory.status = TrajectoryStatus.ENDED
     trajectory.ended_on = local_date(now)
     trajectory.outcome = outcome
     trajectory.end_reason = end_reason

@@ -233,14 +233,15 @@ def end(match_id: int):
     form = EndMatchForm()
     form.reason.choices = select_choices(reference_choices("match_end_reason"))
     if form.validate_on_submit():
-        matching.end_match(match, reason=form.reason.data, note=form.note.data,
-                           by=current_user, now=utcnow())
-        db.session.commit()
-        if trajectory.is_waiting:
-            flash(_("De koppeling is beëindigd. %(name)s staat weer op de wachtlijst.",
-                    name=trajectory.participant.first_name), "success")
-        else:
-            flash(_("De koppeling is beëindigd."), "success")
+        with domain_action():
+            matching.end_match(match, reason=form.reason.data, note=form.note.data,
+                               by=current_user, now=utcnow())
+            db.session.commit()
+            if trajectory.is_waiting:
+                flash(_("De koppeling is beëindigd. %(name)s staat weer op de wachtlijst.",
+                        name=trajectory.participant.first_name), "success")
+            else:
+                flash(_("De koppeling is beëindigd."), "success")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
     return render_template("matching/end_match.html", match=match, trajectory=trajectory,
                            form=form)
@@ -366,12 +367,13 @@ def end_trajectory(trajectory_id: int):
             abort(404)
     if form.validate_on_submit():
         results = form.goal_results()
-        matching.end_trajectory(trajectory, outcome=form.outcome.data,
-                                end_reason=form.end_reason.data, goal_results=results,
-                                by=current_user, now=utcnow())
-        db.session.commit()
-        flash(_("Het traject van %(name)s is afgesloten.",
-                name=trajectory.participant.first_name), "success")
+        with domain_action():
+            matching.end_trajectory(trajectory, outcome=form.outcome.data,
+                                    end_reason=form.end_reason.data, goal_results=results,
+                                    by=current_user, now=utcnow())
+            db.session.commit()
+            flash(_("Het traject van %(name)s is afgesloten.",
+                    name=trajectory.participant.first_name), "success")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
     rows = [(entry, goals_by_id[int(entry.goal_id.data)]) for entry in form.goals]
     return render_template("matching/end_trajectory.html", trajectory=trajectory, form=form,

@@ -26,9 +26,11 @@ from wtforms.validators import (
 from app.core import choices
 from app.core.forms import one_line, select_choices
 from app.core.phone import PhoneField, PhoneNumber
+from app.core.records import version_field
 
 
 class ParticipantForm(FlaskForm):
+    version = version_field()
     first_name = StringField(_l("Voornaam"), validators=[
         DataRequired(_l("Vul de voornaam in.")), Length(max=80), one_line])
     last_name = StringField(_l("Achternaam"), validators=[Optional(), Length(max=120), one_line])
@@ -44,9 +46,10 @@ class ParticipantForm(FlaskForm):
     native_language = StringField(_l("Moedertaal"), validators=[Optional(), Length(max=80)])
     other_languages = StringField(_l("Andere talen die de deelnemer spreekt"),
                                   validators=[Optional(), Length(max=200)])
-    # Without SEX's empty choice, as this form has always shown it (the volunteer form has it).
-    sex = SelectField(_l("Geslacht (mag leeg blijven)"),
-                      choices=select_choices({c: label for c, label in choices.SEX.items() if c}))
+    # The empty choice first: without it a browser shows (and posts back) "man" for a person
+    # whose sex was never recorded.
+    sex = SelectField(_l("Geslacht (mag leeg blijven)"), choices=select_choices(choices.SEX),
+                      default="")
     postcode4 = StringField(_l("Postcode (alleen de 4 cijfers)"), validators=[
         Optional(),
         Regexp(r"^\d{4}$", message=_l(

@@ -23,6 +23,8 @@ from app.auth.permissions import (
     visible_trajectories,
 )
 from app.core import choices
+from app.core.errors import domain_action
+from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.intakes.forms import GoalStatusForm
@@ -173,14 +175,16 @@ def edit(participant_id: int):
         form.sex.data = participant.sex or ""
         form.found_via.data = participant.found_via or ""
     if form.validate_on_submit():
-        data = {name: form[name].data for name in PERSON_FIELDS}
-        changed = update_participant(participant, data, current_user, utcnow())
-        db.session.commit()
-        if changed:
-            flash(_("De gegevens zijn opgeslagen."), "success")
-        else:
-            flash(_("Er was niets veranderd."), "info")
-        return redirect(url_for("participants.show", participant_id=participant.id))
+        with domain_action(), unchanged_since_opened(participant, form):
+            data = {name: form[name].data for name in PERSON_FIELDS}
+            changed = update_participant(participant, data, current_user, utcnow())
+            db.session.commit()
+            if changed:
+                flash(_("De gegevens zijn opgeslagen."), "success")
+            else:
+                flash(_("Er was niets veranderd."), "info")
+            return redirect(url_for("participants.show", participant_id=participant.id))
+        show_newest_version(participant, form)
     if request.method == "GET":
         audit.record(current_user, "view", "participant", participant.id,
                      participant_id=participant.id, summary="bewerken")

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.core.forms import status_field
 from app.core.phone import PhoneField, PhoneNumber
+from app.core.records import version_field
 
 
 def _optional_email(label):
@@ -19,6 +20,7 @@ def _phone(label):
 
 
 class PartnerForm(FlaskForm):
+    version = version_field()
     """A partner organisation. `kind` choices come from the reference list (view fills them)."""
 
     name = StringField(_l("Naam van de organisatie"), validators=[

@@ -13,6 +13,10 @@ class Partner(db.Model):
     __tablename__ = "partners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking: every UPDATE checks and raises it, so a save over changes that
+    # someone else made after the form was opened is refused (app/core/records.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[str] = mapped_column(sa.String(160), unique=True)
     # A code from the reference list "partner_kind" (gemeente, uwv, ...).
     kind: Mapped[str] = mapped_column(sa.String(60))

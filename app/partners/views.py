@@ -7,7 +7,9 @@ from wtforms import SelectChoice
 
 from app.admin.service import reference_choices
 from app.auth.permissions import require
+from app.core.errors import domain_action
 from app.core.forms import select_choices, where_status
+from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.partners import bp, service
@@ -101,13 +103,15 @@ def edit(partner_id: int):
         if service.name_taken(form.name.data, exclude_id=partner.id):
             form.name.errors.append(_("Er is al een partner met deze naam."))
         else:
-            service.save_partner(
-                partner, name=form.name.data, kind=form.kind.data, phone=form.phone.data,
-                email=form.email.data, signals_enabled=form.signals_enabled.data,
-                by=current_user, now=utcnow())
-            db.session.commit()
-            flash(_("Partner %(name)s is opgeslagen.", name=partner.name), "success")
-            return redirect(url_for("partners.detail", partner_id=partner.id))
+            with domain_action(), unchanged_since_opened(partner, form):
+                service.save_partner(
+                    partner, name=form.name.data, kind=form.kind.data, phone=form.phone.data,
+                    email=form.email.data, signals_enabled=form.signals_enabled.data,
+                    by=current_user, now=utcnow())
+                db.session.commit()
+                flash(_("Partner %(name)s is opgeslagen.", name=partner.name), "success")
+                return redirect(url_for("partners.detail", partner_id=partner.id))
+            show_newest_version(partner, form)
     return render_template("partners/form.html", form=form, partner=partner)
 
 

@@ -99,6 +99,9 @@ class ReferralForm(FlaskForm):
 
     # What the user chose after the duplicate warning: "new" or "attach:<participant id>".
     decision = HiddenField(validators=[Optional(), Regexp(r"^(new|attach:\d+)$")])
+    # One per opened form (the view fills it): a second post of the same form is the same
+    # referral, not a new one.
+    form_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     submit = SubmitField(_l("Aanmelding opslaan"))
 
     today: date

@@ -58,6 +58,9 @@ class Referral(db.Model):
     intake_scheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one-time key of the staff form this referral came from: the same form posted twice
+    # (a double click) finds it, also when both posts arrive at once (unique).
+    form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     trajectory: Mapped["Trajectory"] = relationship(back_populates="referral")
     partner: Mapped["Partner | None"] = relationship()

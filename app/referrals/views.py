@@ -1,3 +1,5 @@
+import secrets
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime
@@ -111,6 +113,21 @@ def _inputs(form: ReferralForm) -> tuple[PersonInput, ReferralInput]:
     return person, referral
 
 
+def _saved_from(form_key: str | None) -> Referral | None:
+    """The referral this user already saved from the form with `form_key`."""
+    if not form_key:
+        return None
+    return db.session.scalar(sa.select(Referral).where(Referral.form_key == form_key,
+                                                       Referral.created_by_id == current_user.id))
+
+
+def _saved_referral(referral: Referral):
+    flash(_("De aanmelding van %(name)s is opgeslagen. Neem uiterlijk %(due)s contact op.",
+            name=referral.trajectory.participant.full_name,
+            due=format_date(referral.first_contact_due, "EEEE d MMMM")), "success")
+    return redirect(participant_url(referral.trajectory.participant_id))
+
+
 @bp.route("/nieuw", methods=["GET", "POST"])
 @require("referrals.create")
 def new():
@@ -121,6 +138,7 @@ def new():
     _fill_referral_choices(form, locations)
     if request.method == "GET":
         form.referred_on.data = form.today
+        form.form_key.data = secrets.token_urlsafe(24)
         if len(locations) == 1:
             form.location_id.data = locations[0].id
 
@@ -136,7 +154,11 @@ def new():
         if not person_id.isdigit():
             abort(404)
         existing = get_participant_or_404(current_user, int(person_id))
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and (earlier := _saved_from(form.form_key.data)):
+        # The same form again (a double click, or back and send): what the first one made.
+        return _saved_referral(earlier)
+    if valid:
         person, referral = _inputs(form)
         if existing is None and decision != "new":
             duplicates = find_possible_duplicates(
@@ -156,12 +178,22 @@ def new():
                 if refused.participant not in duplicates:
                     duplicates.insert(0, refused.participant)
             else:
-                db.session.commit()
-                flash(_("De aanmelding van %(name)s is opgeslagen. Neem uiterlijk %(due)s "
-                        "contact op.", name=trajectory.participant.full_name,
-                        due=format_date(trajectory.referral.first_contact_due,
-                                        "EEEE d MMMM")), "success")
-                return redirect(participant_url(trajectory.participant_id))
+                trajectory.referral.form_key = form.form_key.data or None
+                try:
+                    db.session.commit()
+                except sa.exc.IntegrityError:
+                    # Both posts of a double click at once: the other one saved first.
+                    db.session.rollback()
+                    earlier = _saved_from(form.form_key.data)
+                    if earlier is not None:
+                        return _saved_referral(earlier)
+                    # Only a tampered form carries the key of another user's referral: a new
+                    # key, and the form again with what was typed.
+                    form.form_key.data = secrets.token_urlsafe(24)
+                    flash(_("Dit formulier kon niet worden opgeslagen. Kijk de gegevens na en "
+                            "verstuur het opnieuw."), "error")
+                else:
+                    return _saved_referral(trajectory.referral)
         # Showing possible matches shows other people's data: that is a view to log.
         for match in duplicates:
             audit.record(current_user, "view", "participant", match.id,

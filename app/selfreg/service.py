@@ -15,6 +15,7 @@ from app.api.service import over_limit
 from app.audit import service as audit
 from app.core.errors import DomainError
 from app.core.phone import clean_phone
+from app.core.records import change_status
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.partners.models import Partner
@@ -116,7 +117,9 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
     after the duplicate check); raises OpenTrajectoryError when they already have an open
     trajectory at the location.
     """
-    if not registration.is_pending:
+    if not registration.is_pending or not change_status(
+            registration, SelfRegistrationStatus.ACCEPTED,
+            SelfRegistration.status == SelfRegistrationStatus.PENDING):
         raise SelfRegError()
     moment = MOMENTS.get(registration.best_moment or "", registration.best_moment)
     if moment is not None:
@@ -129,7 +132,6 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
             consent_method="digital", partner_id=self_referral_partner().id,
             referrer_name=registration.helped_by, best_moment=moment),
         user=user, now=now, existing_participant=existing_participant)
-    registration.status = SelfRegistrationStatus.ACCEPTED
     registration.decided_at = now
     registration.decided_by_id = getattr(user, "id", None)
     registration.trajectory_id = trajectory.id

@@ -111,6 +111,11 @@ def handle(registration_id: int):
                 db.session.rollback()
                 refused = error.trajectory
                 matches = search()
+            except selfreg.SelfRegError as error:
+                # Someone else decided on it a moment ago.
+                db.session.rollback()
+                flash(str(error), "info")
+                return redirect(url_for("selfreg.queue"))
             else:
                 db.session.commit()
                 if existing is not None:

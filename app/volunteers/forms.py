@@ -29,11 +29,13 @@ from wtforms.validators import (
 from app.core import choices
 from app.core.forms import MultiCheckboxField, one_line, select_choices, strip
 from app.core.phone import PhoneField, PhoneNumber
+from app.core.records import version_field
 from app.core.timeutil import local_date, utcnow
 from app.volunteers.models import VolunteerStatus
 
 
 class VolunteerForm(FlaskForm):
+    version = version_field()
     """The profile. Location and domain choices come from the view."""
 
     first_name = StringField(_l("Voornaam"), filters=[strip], validators=[

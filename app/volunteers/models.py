@@ -58,6 +58,10 @@ class Volunteer(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking: every UPDATE checks and raises it, so a save over changes that
+    # someone else made after the form was opened is refused (app/core/records.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     first_name: Mapped[str] = mapped_column(sa.String(80))
     last_name: Mapped[str] = mapped_column(sa.String(120), default="")
     email: Mapped[str | None] = mapped_column(sa.String(254))

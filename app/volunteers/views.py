@@ -27,6 +27,7 @@ from app.auth.permissions import (
 from app.core.errors import domain_action
 from app.core.forms import select_choices
 from app.core.mail import MailError
+from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.matching import scoring
@@ -91,24 +92,26 @@ def _volunteer_form(volunteer: Volunteer | None) -> VolunteerForm:
 def _save(volunteer: Volunteer | None):
     form = _volunteer_form(volunteer)
     if form.validate_on_submit():
-        chosen = set(form.locations.data)
-        locations = [loc for loc in allowed_locations(current_user) if loc.id in chosen]
-        if volunteer is not None:
-            # Keep locations this user cannot manage (another coordinator's).
-            locations += [loc for loc in volunteer.locations
-                          if loc.id not in {a.id for a in allowed_locations(current_user)}]
-        volunteer = volunteers.save_volunteer(
-            volunteer, first_name=form.first_name.data, last_name=form.last_name.data,
-            email=form.email.data, phone=form.phone.data, sex=form.sex.data,
-            locations=locations,
-            availability=[s for s in form.availability.data or []],
-            capacity=form.capacity.data, domains=form.domains.data or [],
-            languages=scoring.split_languages(form.languages.data), vog_on=form.vog_on.data,
-            by=current_user, now=utcnow())
-        db.session.commit()
-        flash(_("De gegevens van %(name)s zijn opgeslagen.", name=volunteer.full_name),
-              "success")
-        return redirect(url_for("volunteers.show", volunteer_id=volunteer.id))
+        with domain_action(), unchanged_since_opened(volunteer, form):
+            chosen = set(form.locations.data)
+            locations = [loc for loc in allowed_locations(current_user) if loc.id in chosen]
+            if volunteer is not None:
+                # Keep locations this user cannot manage (another coordinator's).
+                locations += [loc for loc in volunteer.locations
+                              if loc.id not in {a.id for a in allowed_locations(current_user)}]
+            saved = volunteers.save_volunteer(
+                volunteer, first_name=form.first_name.data, last_name=form.last_name.data,
+                email=form.email.data, phone=form.phone.data, sex=form.sex.data,
+                locations=locations,
+                availability=[s for s in form.availability.data or []],
+                capacity=form.capacity.data, domains=form.domains.data or [],
+                languages=scoring.split_languages(form.languages.data),
+                vog_on=form.vog_on.data, by=current_user, now=utcnow())
+            db.session.commit()
+            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=saved.full_name),
+                  "success")
+            return redirect(url_for("volunteers.show", volunteer_id=saved.id))
+        show_newest_version(volunteer, form)
     return render_template("volunteers/form.html", form=form, volunteer=volunteer)
 
 
