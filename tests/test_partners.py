@@ -83,6 +83,16 @@ def test_duplicate_partner_name_is_refused_in_dutch(client, auth, db):
     assert 'value="uwv utrecht"' in html
 
 
+def test_a_partner_name_on_two_lines_is_refused_in_dutch(client, auth, db):
+    """The partner's name goes into the subject of every signal mail, where no line break
+    can go."""
+    auth.as_role("admin")
+    response = client.post("/partners/nieuw", data={"name": "UWV\nUtrecht", "kind": "uwv"})
+    assert response.status_code == 200
+    assert "Schrijf dit op één regel, zonder Enter." in response.get_data(as_text=True)
+    assert _partner(db, "UWV\nUtrecht") is None
+
+
 def test_partner_needs_a_known_kind(client, auth, db):
     auth.as_role("admin")
     response = client.post("/partners/nieuw", data={"name": "Iets", "kind": "bestaat_niet"})

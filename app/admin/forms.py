@@ -23,7 +23,7 @@ from wtforms.validators import (
 from app.admin.calendar import ClosedDaysError, parse_days
 from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
-from app.core.forms import MultiCheckboxField, status_field
+from app.core.forms import MultiCheckboxField, one_line, status_field
 from app.core.timeutil import LIBERATION_LUSTRUM, LIBERATION_YEARLY, PUBLIC_HOLIDAYS
 
 # Roles that work inside one or more locations: without a location they would see nothing.
@@ -39,7 +39,7 @@ def int_or_none(value):
 class UserForm(FlaskForm):
     """Invite a user, or change one. Choices of locations and partner come from the view."""
 
-    name = StringField(_l("Naam"), validators=[
+    name = StringField(_l("Naam"), validators=[one_line,
         DataRequired(_l("Vul de naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
     email = EmailField(_l("E-mailadres"), validators=[
         DataRequired(_l("Vul het e-mailadres in.")),
@@ -83,16 +83,16 @@ class UserFilterForm(FlaskForm):
 
 
 class LocationForm(FlaskForm):
-    name = StringField(_l("Naam van de vestiging"), validators=[
+    name = StringField(_l("Naam van de vestiging"), validators=[one_line,
         DataRequired(_l("Vul de naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
-    municipality = StringField(_l("Gemeente"), validators=[
+    municipality = StringField(_l("Gemeente"), validators=[one_line,
         DataRequired(_l("Vul de gemeente in.")),
         Length(max=120, message=_l("Maximaal 120 tekens."))])
     submit = SubmitField(_l("Opslaan"))
 
 
 class ReferenceItemForm(FlaskForm):
-    label = StringField(_l("Naam"), validators=[
+    label = StringField(_l("Naam"), validators=[one_line,
         DataRequired(_l("Vul een naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
     sort_order = IntegerField(
         _l("Volgorde"), validators=[Optional(), NumberRange(min=0, max=100000, message=_l(

@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 
 from app.core.choices import CHECKIN_KIND, FOLLOWUP_EVENT, OFFSET_UNIT, RULE_ASSIGNEE
-from app.core.forms import select_choices
+from app.core.forms import one_line, select_choices
 
 
 class CompleteCheckInForm(FlaskForm):
@@ -41,7 +41,7 @@ EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")
 class RuleForm(FlaskForm):
     """`event`: the event of the rule being edited (a rule's event does not change)."""
 
-    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")),
+    name = StringField(_l("Naam"), validators=[one_line, DataRequired(_l("Vul een naam in.")),
                                                Length(max=160)])
     offset = IntegerField(
         _l("Hoe lang erna"),

@@ -24,7 +24,7 @@ from wtforms.validators import (
 )
 
 from app.core import choices
-from app.core.forms import select_choices, strip
+from app.core.forms import one_line, select_choices, strip
 
 
 class MatchForm(FlaskForm):
@@ -71,7 +71,7 @@ class OfferForm(FlaskForm):
                               validators=[InputRequired(_l("Kies een locatie."))])
     kind = SelectField(_l("Soort aanbod"), choices=[],
                        validators=[InputRequired(_l("Kies de soort."))])
-    name = StringField(_l("Naam"), filters=[strip], validators=[
+    name = StringField(_l("Naam"), filters=[strip], validators=[one_line,
         DataRequired(_l("Vul een naam in, bijvoorbeeld: Klik & Tik dinsdagochtend.")),
         Length(max=120)])
     domain = SelectField(_l("Gaat over"), choices=select_choices(choices.OFFER_DOMAIN))

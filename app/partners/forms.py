@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import status_field
+from app.core.forms import one_line, status_field
 from app.core.phone import PhoneField, PhoneNumber
 from app.core.records import version_field
 
@@ -23,7 +23,7 @@ class PartnerForm(FlaskForm):
     version = version_field()
     """A partner organisation. `kind` choices come from the reference list (view fills them)."""
 
-    name = StringField(_l("Naam van de organisatie"), validators=[
+    name = StringField(_l("Naam van de organisatie"), validators=[one_line,
         DataRequired(_l("Vul de naam in.")), Length(max=160, message=_l("Maximaal 160 tekens."))])
     kind = SelectField(_l("Soort organisatie"),
                        validators=[DataRequired(_l("Kies de soort organisatie."))])
@@ -38,9 +38,9 @@ class PartnerForm(FlaskForm):
 class NewPartnerForm(PartnerForm):
     """Creating a partner usually starts from one person there: add them in the same step."""
 
-    contact_name = StringField(_l("Naam"), validators=[
+    contact_name = StringField(_l("Naam"), validators=[one_line,
         Optional(), Length(max=120, message=_l("Maximaal 120 tekens."))])
-    contact_role = StringField(_l("Functie"), validators=[
+    contact_role = StringField(_l("Functie"), validators=[one_line,
         Optional(), Length(max=120, message=_l("Maximaal 120 tekens."))])
     contact_email = _optional_email(_l("E-mailadres"))
     contact_phone = _phone(_l("Telefoonnummer"))
@@ -55,9 +55,9 @@ class NewPartnerForm(PartnerForm):
 
 
 class ContactForm(FlaskForm):
-    name = StringField(_l("Naam"), validators=[
+    name = StringField(_l("Naam"), validators=[one_line,
         DataRequired(_l("Vul de naam in.")), Length(max=120, message=_l("Maximaal 120 tekens."))])
-    role = StringField(_l("Functie"), validators=[
+    role = StringField(_l("Functie"), validators=[one_line,
         Optional(), Length(max=120, message=_l("Maximaal 120 tekens."))])
     email = _optional_email(_l("E-mailadres"))
     phone = _phone(_l("Telefoonnummer"))

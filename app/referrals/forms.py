@@ -170,7 +170,7 @@ class ContactAttemptForm(FlaskForm):
     channel = SelectField(_l("Hoe?"), choices=select_choices(choices.CONTACT_CHANNEL),
                           default="phone")
     forwarded_to = StringField(_l("Naar welke organisatie?"), filters=[strip],
-                               validators=[Length(max=200)])
+                               validators=[one_line, Length(max=200)])
     note = TextAreaField(_l("Notitie (kort)"), filters=[strip], validators=[Length(max=2000)])
     submit = SubmitField(_l("Opslaan"))
 

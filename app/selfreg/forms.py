@@ -38,7 +38,7 @@ class SelfRegistrationForm(FlaskForm):
                              filters=[strip], validators=[
                                  Length(max=500, message=_l("Te lang. Hoogstens 500 tekens."))])
     helped_by = StringField(_l("Helpt iemand u met dit formulier? Schrijf dan hier de naam."),
-                            filters=[strip], validators=[Length(max=120,
+                            filters=[strip], validators=[one_line, Length(max=120,
                                                                  message=_l("Te lang."))])
     # Honeypot: hidden from people, filled in by bots.
     website = StringField(_l("Laat dit veld leeg"), filters=[strip])
