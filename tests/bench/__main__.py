@@ -38,6 +38,8 @@ def _fresh_app(url: str):
 
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     config["SQLALCHEMY_DATABASE_URI"] = url
+    # Filling a million rows is one long statement: no per-statement limit while filling.
+    config["DB_STATEMENT_TIMEOUT"] = 0
     os.environ.setdefault("HOUVAST_INSTANCE_PATH", tempfile.mkdtemp())
     app = create_app(config)
     with app.app_context():
