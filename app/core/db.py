@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic can drop and alter them on every database.
@@ -31,6 +32,20 @@ def sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def status_in(group, doc: str | None = None) -> hybrid_property:
+    """A model property "the status is one of `group`" that also works in a query
+    (`Match.is_open` in a WHERE clause): one rule for Python and SQL."""
+
+    def in_python(self) -> bool:
+        return self.status in group
+
+    def in_sql(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(group)
+
+    in_python.__doc__ = doc
+    return hybrid_property(in_python, expr=in_sql)
 
 
 def utcnow() -> datetime:

@@ -5,10 +5,9 @@ from enum import StrEnum, nonmember
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, status_in, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -79,14 +78,7 @@ class LearningGoal(db.Model):
 
     trajectory: Mapped["Trajectory"] = relationship(back_populates="goals")
 
-    @hybrid_property
-    def is_workable(self) -> bool:
-        return self.status in GoalStatus.WORKABLE
-
-    @is_workable.inplace.expression
-    @classmethod
-    def _is_workable_expression(cls) -> sa.ColumnElement[bool]:
-        return cls.status.in_(GoalStatus.WORKABLE)
+    is_workable = status_in(GoalStatus.WORKABLE)
 
     @property
     def is_achieved(self) -> bool:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, status_in, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -129,24 +129,8 @@ class Match(db.Model):
     sessions: Mapped[list["MatchSession"]] = relationship(
         back_populates="match", order_by="MatchSession.held_on.desc()")
 
-    @hybrid_property
-    def is_open(self) -> bool:
-        return self.status in MatchStatus.OPEN
-
-    @is_open.inplace.expression
-    @classmethod
-    def _is_open_expression(cls) -> sa.ColumnElement[bool]:
-        return cls.status.in_(MatchStatus.OPEN)
-
-    @hybrid_property
-    def takes_place(self) -> bool:
-        """Counts against the volunteer's capacity."""
-        return self.status in MatchStatus.LOAD
-
-    @takes_place.inplace.expression
-    @classmethod
-    def _takes_place_expression(cls) -> sa.ColumnElement[bool]:
-        return cls.status.in_(MatchStatus.LOAD)
+    is_open = status_in(MatchStatus.OPEN)
+    takes_place = status_in(MatchStatus.LOAD, "Counts against the volunteer's capacity.")
 
     @hybrid_property
     def is_active(self) -> bool:
