@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser_support import axe_violations, sign_in
@@ -27,7 +28,7 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):
 
     page = browser_page(DESKTOP)
     sign_in(page, live_server, staff_email, factories.PASSWORD)
-    assert page.get_by_role("heading", name="Nieuwe aanmeldingen").is_visible()
+    expect(page.get_by_role("heading", name="Nieuwe aanmeldingen")).to_be_visible()
 
     # Register the referral.
     page.get_by_role("link", name="Aanmelden", exact=True).first.click()
@@ -44,13 +45,13 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):
     page.get_by_role("button", name="Aanmelding opslaan").click()
 
     # The participant page shows the new person and the referral.
-    assert page.get_by_role("heading", name="Samira Bakkali").is_visible()
-    assert page.get_by_text("UWV Utrecht").first.is_visible()
-    assert page.get_by_text("Wil brieven van de gemeente zelf kunnen lezen.").first.is_visible()
+    expect(page.get_by_role("heading", name="Samira Bakkali")).to_be_visible()
+    expect(page.get_by_text("UWV Utrecht").first).to_be_visible()
+    expect(page.get_by_text("Wil brieven van de gemeente zelf kunnen lezen.").first).to_be_visible()
 
     # The referral waits in the work queue.
     page.goto(live_server("/aanmeldingen/"))
-    assert page.get_by_text("Samira Bakkali").first.is_visible()
+    expect(page.get_by_text("Samira Bakkali").first).to_be_visible()
     page.get_by_role("link", name="Contact vastleggen").first.click()
 
     # First contact: reached.
@@ -68,7 +69,7 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):
     page.get_by_label("Tijd").fill("10:00")
     page.get_by_role("button", name="Intake plannen").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Intake gepland").first.is_visible()
+    expect(page.get_by_text("Intake gepland").first).to_be_visible()
 
     # Intake from the participant page.
     page.goto(live_server("/deelnemers/"))
@@ -91,11 +92,11 @@ def test_referral_contact_intake_in_the_browser(live_server, browser_page):
     errors = page.locator(".field-error").all_inner_texts()
     assert errors == [], errors
     # Everything is visible on the participant page.
-    assert page.get_by_role("heading", name="Samira Bakkali").is_visible()
-    assert page.get_by_text("Wacht op aanbod").first.is_visible()
-    assert page.get_by_text("Brieven van de gemeente kunnen lezen").first.is_visible()
+    expect(page.get_by_role("heading", name="Samira Bakkali")).to_be_visible()
+    expect(page.get_by_text("Wacht op aanbod").first).to_be_visible()
+    expect(page.get_by_text("Brieven van de gemeente kunnen lezen").first).to_be_visible()
     timeline = page.locator("#tijdlijn ~ *").first
-    assert timeline.is_visible()
+    expect(timeline).to_be_visible()
     body = page.content()
     assert "Intakegesprek" in body
     assert "bereikt" in body.lower()
@@ -123,6 +124,7 @@ def test_the_referral_form_is_sent_once_however_often_it_is_clicked(live_server,
     }""")
     button = page.get_by_role("button", name="Aanmelding opslaan")
     button.click()
-    assert button.is_disabled()
+    # The buttons are switched off just after the submit, so wait for it rather than race it.
+    expect(button).to_be_disabled(timeout=2000)
     page.locator("form[data-submit-once]").evaluate("form => form.requestSubmit()")
     assert page.evaluate("window.sent") == 1
