@@ -4,7 +4,7 @@ from app.admin.models import CalendarSettings, ClosedDay, Location, ReferenceIte
 from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.audit.models import AuditEvent
 from app.auth.models import User, user_locations
-from app.checkins.models import CheckIn, FollowUpRule
+from app.checkins.models import CheckIn, FollowUpRule, FollowUpSetting
 from app.intakes.models import Intake, LearningGoal
 from app.matching.models import Enrollment, Match, MatchSession, Offer, SessionGoal
 from app.notifications.models import Notification
@@ -18,7 +18,7 @@ from app.volunteers.models import Volunteer, VolunteerTraining, volunteer_locati
 __all__ = [
     "AuditEvent", "CheckIn", "Consent", "ContactAttempt", "Intake", "LearningGoal", "Location",
     "CalendarSettings", "ClosedDay",
-    "FollowUpRule", "Notification",
+    "FollowUpRule", "FollowUpSetting", "Notification",
     "Participant", "Partner", "PartnerContact", "ReferenceItem", "Referral", "Trajectory",
     "User", "user_locations",
     "Enrollment", "Match", "MatchSession", "Offer", "SessionGoal",

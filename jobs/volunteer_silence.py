@@ -18,7 +18,7 @@ from app.auth.permissions import (
     responsible_users,
     unowned_locations,
 )
-from app.core.followup import VOLUNTEER_SILENCE_ALERT_DAYS, VOLUNTEER_SILENCE_REMINDER_DAYS
+from app.core.followup import thresholds
 from app.extensions import db
 from app.matching import service as matching
 from app.notifications.links import settings_link
@@ -97,8 +97,11 @@ def job(now: datetime) -> list[Notification]:
     """Claim the silence reminders that are due at `now`; safe to run any number of times."""
     if not digest_due(now):
         return []
-    messages = _volunteer_messages(matching.silent_matches(now, VOLUNTEER_SILENCE_REMINDER_DAYS))
-    messages += _coordinator_messages(matching.silent_matches(now, VOLUNTEER_SILENCE_ALERT_DAYS))
+    limits = thresholds()
+    messages = _volunteer_messages(
+        matching.silent_matches(now, limits.volunteer_silence_reminder_days))
+    messages += _coordinator_messages(
+        matching.silent_matches(now, limits.volunteer_silence_alert_days))
     claimed = notify_many(messages, now) if messages else []
     db.session.commit()
     return claimed

@@ -36,6 +36,17 @@ def test_42_days_without_contact_flags_41_does_not(db):
     assert quiet.out_of_view_since == NOW
 
 
+def test_a_changed_out_of_view_setting_moves_the_scan(db):
+    from app.checkins.models import FollowUpSetting
+
+    thirty = silent_for(30)
+    db.session.commit()
+    assert service.scan_out_of_view(NOW) == []
+    db.session.add(FollowUpSetting(key="out_of_view_days", value=28))
+    db.session.commit()
+    assert service.scan_out_of_view(NOW + timedelta(hours=1)) == [thirty]
+
+
 def test_never_contacted_counts_from_the_referral(db):
     never = factories.trajectory(status="referred", referred_on=date(2026, 10, 13))
     fresh = factories.trajectory(status="referred", referred_on=date(2026, 10, 15))
@@ -103,7 +114,8 @@ def test_the_scan_is_set_based(db, count_queries):
         assert len(flagged) == 2 * n
         return len(statements)
 
-    assert statements_for(2) == statements_for(20) == 3
+    # The thresholds, the flagging and the clearing: the same few statements at any size.
+    assert statements_for(2) == statements_for(20) == 4
 
 
 def test_waiting_too_long_after_21_days(db):

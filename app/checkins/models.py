@@ -58,6 +58,17 @@ class FollowUpRule(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
 
 
+class FollowUpSetting(db.Model):
+    """A threshold of the follow-up table that an admin changed (app/core/followup.py)."""
+
+    __tablename__ = "followup_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
 class CheckIn(db.Model):
     """A planned contact moment (contactmoment) and, once done, its outcome."""
 

@@ -20,7 +20,7 @@ from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus, FollowUp
 from app.core.choices import CHECKIN_KIND
 from app.core.errors import DomainError
 from app.core.events import emit
-from app.core.followup import NOT_REACHED_IN_A_ROW, OUT_OF_VIEW_DAYS, WAITING_TOO_LONG_DAYS
+from app.core.followup import thresholds
 from app.core.records import change_status
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
@@ -490,7 +490,7 @@ def checkins_with_concerns(since: datetime, scope=None) -> list[CheckIn]:
 
 
 def _silent_since(now: datetime) -> sa.ColumnElement[bool]:
-    cutoff = now - timedelta(days=OUT_OF_VIEW_DAYS)
+    cutoff = now - timedelta(days=thresholds().out_of_view_days)
     return sa.or_(
         Trajectory.last_contact_at < cutoff,
         # Never any contact: the clock runs from the referral.
@@ -511,11 +511,11 @@ def _not_reached_in_a_row(now: datetime) -> sa.Select:
         sa.select(CheckIn.trajectory_id)
         .join(t, t.id == CheckIn.trajectory_id)
         .where(CheckIn.status == CheckInStatus.NOT_REACHED,
-               CheckIn.done_at > now - timedelta(days=OUT_OF_VIEW_DAYS),
+               CheckIn.done_at > now - timedelta(days=thresholds().out_of_view_days),
                t.is_open, t.out_of_view_since.is_(None),
                sa.or_(t.last_contact_at.is_(None), CheckIn.done_at > t.last_contact_at))
         .group_by(CheckIn.trajectory_id)
-        .having(sa.func.count() >= NOT_REACHED_IN_A_ROW)
+        .having(sa.func.count() >= thresholds().not_reached_in_a_row)
     )
 
 
@@ -562,7 +562,7 @@ def out_of_view_query(scope=None) -> sa.Select:
 
 
 def waiting_too_long_query(now: datetime, scope=None) -> sa.Select:
-    cutoff = local_date(now) - timedelta(days=WAITING_TOO_LONG_DAYS)
+    cutoff = local_date(now) - timedelta(days=thresholds().waiting_too_long_days)
     query = sa.select(Trajectory).where(Trajectory.status == TrajectoryStatus.WAITING,
                                         Trajectory.waiting_since < cutoff)
     condition = _scope_condition(scope)

@@ -16,8 +16,8 @@ from app.auth.permissions import (
 from app.checkins import bp, service
 from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
 from app.checkins.models import FollowUpRule
-from app.core import followup
 from app.core.errors import domain_action
+from app.core.followup import thresholds
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 
@@ -100,7 +100,7 @@ def out_of_view():
                           per_page=_per_page(), error_out=False)
     return render_template("checkins/out_of_view.html", flagged=flagged, waiting=waiting,
                            today=local_date(now), now=now, days_silent=service.days_silent,
-                           followup=followup)
+                           limits=thresholds())
 
 
 @bp.get("/beheer/opvolgregels")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import has, session_scope, trajectory_scope
-from app.core.followup import VOLUNTEER_SILENCE_ALERT_DAYS
+from app.core.followup import thresholds
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.matching import service as matching
@@ -38,7 +38,7 @@ def silent_matches_section(user, now: datetime) -> DigestSection | None:
     """Active matches in the user's locations without a session for too long."""
     if not has(user, "matches.manage"):
         return None
-    cutoff = local_date(now) - timedelta(days=VOLUNTEER_SILENCE_ALERT_DAYS)
+    cutoff = local_date(now) - timedelta(days=thresholds().volunteer_silence_alert_days)
     matches = db.session.scalars(
         sa.select(Match)
         .where(Match.status == MatchStatus.ACTIVE,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.admin.service import reference_label
 from app.auth.permissions import has
 from app.core import choices
-from app.core.followup import VOLUNTEER_SILENCE_REMINDER_DAYS
+from app.core.followup import thresholds
 from app.extensions import db
 from app.matching.models import Enrollment, Match, MatchSession, MatchStatus
 from app.participants.timeline import DueItem, TimelineItem, at_date
@@ -98,8 +98,9 @@ def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
         ):
             anchor = match.last_session_on or match.started_on
             if anchor is not None:
+                silence = timedelta(days=thresholds().volunteer_silence_reminder_days)
                 items.append(DueItem(
-                    match.trajectory_id, anchor + timedelta(days=VOLUNTEER_SILENCE_REMINDER_DAYS),
+                    match.trajectory_id, anchor + silence,
                     _("Bijeenkomst verwacht met %(name)s", name=match.volunteer.full_name),
                     url=_begeleiding(match.trajectory_id)))
             if match.planned_end_on:

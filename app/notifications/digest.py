@@ -15,7 +15,7 @@ from app.auth.permissions import has, trajectory_scope
 from app.checkins import service as checkins
 from app.checkins.models import CheckIn
 from app.core.choices import CHECKIN_OUTCOME, label
-from app.core.followup import WAITING_TOO_LONG_DAYS
+from app.core.followup import thresholds
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.notifications.links import checkin_link, participant_link, referral_contact_link
@@ -137,8 +137,8 @@ def waiting_section(user, now: datetime) -> DigestSection | None:
            days=(today - t.waiting_since).days), participant_link(t))
         for t in trajectories
     ]
-    return DigestSection(
-        _("Wachten te lang (meer dan %(days)s dagen)", days=WAITING_TOO_LONG_DAYS), items)
+    days = thresholds().waiting_too_long_days
+    return DigestSection(_("Wachten te lang (meer dan %(days)s dagen)", days=days), items)
 
 
 def checkin_concerns_section(user, now: datetime) -> DigestSection | None:
