@@ -91,6 +91,7 @@ def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
                 _("Koppel een vrijwilliger of kies een groep"),
                 url=url_for("matching.candidates", trajectory_id=trajectory.id)))
     if has(viewer, "enrollments.manage"):
+        silence = timedelta(days=thresholds().volunteer_silence_reminder_days)
         for match in db.session.scalars(
             sa.select(Match).where(Match.trajectory_id.in_(open_ids),
                               Match.status == MatchStatus.ACTIVE)
@@ -98,7 +99,6 @@ def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
         ):
             anchor = match.last_session_on or match.started_on
             if anchor is not None:
-                silence = timedelta(days=thresholds().volunteer_silence_reminder_days)
                 items.append(DueItem(
                     match.trajectory_id, anchor + silence,
                     _("Bijeenkomst verwacht met %(name)s", name=match.volunteer.full_name),
