@@ -164,6 +164,10 @@ def new():
             duplicates = find_possible_duplicates(
                 visible_participants(current_user), person.first_name, person.last_name,
                 person.phone, person.birth_year)
+            if duplicates and (earlier := _saved_from(form.form_key.data)):
+                # The other post of a double click was saved while this one searched: the
+                # "possible duplicate" it found is the person that post just registered.
+                return _saved_referral(earlier)
         if not duplicates:
             try:
                 trajectory = register_referral(person=person, referral=referral,
