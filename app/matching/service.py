@@ -475,7 +475,11 @@ def end_enrollment(enrollment: Enrollment, *, by, now: datetime,
     audit.record(by, "update", "enrollment", enrollment.id,
                  participant_id=trajectory.participant_id, now=now, summary="deelname gestopt")
     db.session.flush()
-    if not trajectory_ends and _back_to_waiting_if_nothing_left(trajectory, local_date(now)):
+    waiting = not trajectory_ends and _back_to_waiting_if_nothing_left(trajectory,
+                                                                       local_date(now))
+    # The evaluation of the group place, as a match has its end interview.
+    emit("enrollment_ended", trajectory, now, enrollment=enrollment)
+    if waiting:
         # The last group place ended: waiting again, with the waiting check-ins, exactly as
         # when the last match ends.
         emit("waiting", trajectory, now)

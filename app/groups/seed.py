@@ -1,0 +1,2 @@
+def seed_group_meetings(ctx):
+    pass

@@ -1,0 +1,1 @@
+from app.groups import bp  # noqa: F401
