@@ -271,7 +271,7 @@ def record_attendance(meeting: GroupMeeting, enrollment: Enrollment, status: str
     Presence is contact with the person; absence without notice N meetings in a row plans
     one check-in for the trajectory's owner.
     """
-    if status not in AttendanceStatus:
+    if status not in tuple(AttendanceStatus):
         raise ValueError(f"unknown attendance status {status!r}")
     if meeting.cancelled:
         raise GroupError(_("Deze bijeenkomst is afgelast."))

@@ -82,9 +82,9 @@ def group(offer_id: int):
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     upcoming = groups.next_meetings(offer, today)
     counts = groups.attendance_counts([m.id for m in past.items])
-    for enrollment in enrollments:
-        audit.record(current_user, "view", "enrollment", enrollment.id,
-                     participant_id=enrollment.trajectory.participant_id, summary="groep")
+    audit.record_views(current_user, "enrollment",
+                       [(e.id, e.trajectory.participant_id) for e in enrollments],
+                       summary="groep")
     manage = can_manage_group(current_user, offer)
     html = render_template(
         "groups/group.html", offer=offer, enrollments=enrollments, past=past,
@@ -231,10 +231,9 @@ def _row_anchor(enrollment_id: int) -> str:
 def meeting(meeting_id: int):
     meeting = get_meeting_or_404(current_user, meeting_id)
     rows = groups.register(meeting)
-    for row in rows:
-        audit.record(current_user, "view", "enrollment", row.enrollment.id,
-                     participant_id=row.enrollment.trajectory.participant_id,
-                     summary=f"presentielijst {meeting.held_on}")
+    audit.record_views(current_user, "enrollment",
+                       [(row.enrollment.id, row.enrollment.trajectory.participant_id)
+                        for row in rows], summary=f"presentielijst {meeting.held_on}")
     today = local_date(utcnow())
     html = render_template(
         "groups/meeting.html", meeting=meeting, offer=meeting.offer, rows=rows,
