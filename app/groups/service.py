@@ -35,6 +35,10 @@ MAX_SCHEDULE_DAYS = 2 * 366
 STREAK_LOOKBACK = 50
 
 
+# How the audit log says it (the log is read in Dutch, not translated).
+_AUDIT_WORDS = {"present": "aanwezig", "excused": "afgemeld", "absent": "niet gekomen"}
+
+
 class GroupError(DomainError):
     """A group action that breaks a rule; `field` names the form field it is about."""
 
@@ -297,7 +301,7 @@ def record_attendance(meeting: GroupMeeting, enrollment: Enrollment, status: str
     trajectory = enrollment.trajectory
     audit.record(by, "update", "attendance", attendance.id,
                  participant_id=trajectory.participant_id, now=now,
-                 summary=f"aanwezigheid {meeting.held_on}: {status}")
+                 summary=f"aanwezigheid {meeting.held_on}: {_AUDIT_WORDS[status]}")
     back_in_view = False
     if status == AttendanceStatus.PRESENT:
         back_in_view = record_contact(trajectory, _contact_moment(meeting, now))
