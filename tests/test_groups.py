@@ -408,3 +408,20 @@ def test_the_register_costs_the_same_queries_for_a_small_or_a_big_group(client, 
         enrollment = member(offer, first_name=f"Groot{i}")
         groups.record_attendance(meeting, enrollment, "excused", by=me, now=NOW)
     assert queries() == few
+
+
+def test_the_demo_has_groups_with_a_schedule_and_kept_registers(demo_data, db):
+    from app.auth.models import User
+
+    meetings = factories.count(GroupMeeting)
+    assert meetings > 100
+    assert factories.count(GroupMeeting, GroupMeeting.cancelled.is_(True)) >= 2
+    assert factories.count(Attendance, Attendance.status == "present") > 100
+    # Someone stopped coming two weeks ago: the owner has the call to make.
+    assert factories.count(CheckIn, CheckIn.kind == "group_absent",
+                           CheckIn.status == "planned") == 1
+    # The demo volunteer keeps the register of one group.
+    from app.auth.permissions import own_group_ids
+
+    volunteer = db.session.scalar(sa.select(User).where(User.email == "volunteer@houvast.demo"))
+    assert len(db.session.scalars(own_group_ids(volunteer)).all()) == 1
