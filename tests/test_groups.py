@@ -157,6 +157,29 @@ def test_the_same_upsert_twice_in_one_transaction_keeps_one_row(db):
     assert [a.status for a in db.session.scalars(sa.select(Attendance))] == ["present"]
 
 
+def test_two_taps_at_once_from_two_phones_leave_one_row(app, db):
+    """Both phones loaded the register before either tap was saved: the second tap becomes
+    an update of the first one's row, not a second row (SQLite and PostgreSQL)."""
+    from app.matching.models import Enrollment
+
+    offer = a_group()
+    enrollment = member(offer)
+    meeting = meeting_on(offer, TODAY)
+    db.session.commit()
+    assert groups.register(meeting)[0].status is None  # this phone saw an empty row
+
+    with app.app_context():
+        groups.record_attendance(db.session.get(GroupMeeting, meeting.id),
+                                 db.session.get(Enrollment, enrollment.id), "present",
+                                 by=None, now=NOW)
+        db.session.commit()
+        db.session.remove()
+
+    groups.record_attendance(meeting, enrollment, "excused", by=None, now=NOW)
+    db.session.commit()
+    assert [a.status for a in db.session.scalars(sa.select(Attendance))] == ["excused"]
+
+
 def test_only_meetings_that_took_place_and_people_enrolled_that_day(client, auth, db, frozen):
     me = auth.as_role("staff")
     offer = a_group(me.locations[0])
