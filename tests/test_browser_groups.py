@@ -51,6 +51,13 @@ def test_attendance_of_a_meeting_on_a_small_phone(live_server, browser_page):
     page.get_by_role("link", name="Aanbod").click()
     page.get_by_role("link", name="Klik & Tik vandaag").click()
     assert axe_violations(page) == []
+    # The schedule page, with a date before the group's start: the message at the field.
+    page.get_by_role("button", name="Rooster en data").click()
+    page.get_by_label("Datum van de extra bijeenkomst").fill("2020-01-07")
+    page.get_by_role("button", name="Bijeenkomst toevoegen").click()
+    expect(page.locator("#extra-held_on-error")).to_contain_text("voor de start van de groep")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Terug naar de groep").click()
     page.get_by_role("button", name="Aanwezigheid bijhouden").click()
     assert page.get_by_role("heading", name="Klik & Tik vandaag").is_visible()
     assert axe_violations(page) == []
