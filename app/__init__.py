@@ -122,7 +122,7 @@ def register_extensions(app: Flask) -> None:
 
 
 FEATURES = ("main", "auth", "admin", "audit", "partners", "participants", "referrals",
-            "intakes", "volunteers", "matching", "checkins", "notifications",
+            "intakes", "volunteers", "matching", "groups", "checkins", "notifications",
             "reports", "portal", "api", "selfreg")
 
 

@@ -5,6 +5,7 @@ from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.audit.models import AuditEvent
 from app.auth.models import User, user_locations
 from app.checkins.models import CheckIn, FollowUpRule, FollowUpSetting
+from app.groups.models import Attendance, GroupMeeting, offer_volunteers
 from app.intakes.models import Intake, LearningGoal
 from app.matching.models import Enrollment, Match, MatchSession, Offer, SessionGoal
 from app.notifications.models import Notification
@@ -24,4 +25,5 @@ __all__ = [
     "Enrollment", "Match", "MatchSession", "Offer", "SessionGoal",
     "Volunteer", "VolunteerTraining", "volunteer_locations",
     "ApiToken", "IdempotencyRecord", "RateLimitHit", "SelfRegistration",
+    "Attendance", "GroupMeeting", "offer_volunteers",
 ]

@@ -246,12 +246,13 @@ def test_back_to_waiting_after_the_last_group_place_ends_plans_waiting_checkins(
     emit("waiting", trajectory, NOW)
     enrollment = enroll(trajectory, factories.offer(trajectory.location),
                         start_on=date(2026, 11, 23), by=owner, now=NOW)
-    assert planned(trajectory) == [], "active in a group: no waiting check-ins"
+    assert [c.kind for c in planned(trajectory)] == ["group_fit"], \
+        "active in a group: no waiting check-ins"
 
     end_enrollment(enrollment, by=owner, now=aware(2027, 1, 11, 10, 0))
 
     assert trajectory.status == "waiting" and trajectory.waiting_since == date(2027, 1, 11)
-    [waiting] = planned(trajectory)
+    [waiting] = planned(trajectory, kind="waiting")
     assert (waiting.kind, waiting.due_on, waiting.assignee_id) == (
         "waiting", date(2027, 1, 25), owner.id)
 

@@ -334,12 +334,14 @@ def test_offer_form_keeps_input_on_error(client, auth, db):
     assert "Vul een naam in" in html and 'value="woensdag"' in html
 
 
-def test_coordinator_cannot_manage_offers(client, auth, db):
-    auth.as_role("coordinator")
-    assert client.get("/aanbod/").status_code == 403
-    offer = factories.offer()
+def test_coordinator_sees_offers_but_cannot_manage_them(client, auth, db):
+    me = auth.as_role("coordinator")
+    own = factories.offer(me.locations[0])
     db.session.commit()
-    assert client.get(f"/aanbod/{offer.id}").status_code == 404
+    page = client.get("/aanbod/").get_data(as_text=True)
+    assert "Klik &amp; Tik dinsdag" in page and "Nieuw aanbod" not in page
+    assert client.get("/aanbod/nieuw").status_code == 403
+    assert client.get(f"/aanbod/{own.id}").status_code == 404
 
 
 def test_staff_enrol_a_waiting_trajectory(client, auth, db, frozen, emitted):
@@ -389,9 +391,12 @@ def test_ending_the_last_enrolment_puts_the_person_back_on_the_waiting_list(
     # Back on the list means a waiting check-in again, as after the last match.
     from app.checkins.models import CheckIn
 
-    [waiting] = db.session.scalars(sa.select(CheckIn).where(
-        CheckIn.trajectory_id == trajectory.id, CheckIn.status == "planned")).all()
+    # And the evaluation of the group place, as a match has its end interview.
+    [evaluation, waiting] = db.session.scalars(sa.select(CheckIn).where(
+        CheckIn.trajectory_id == trajectory.id, CheckIn.status == "planned")
+        .order_by(CheckIn.due_on)).all()
     assert waiting.kind == "waiting" and waiting.due_on == date(2026, 12, 7)
+    assert evaluation.kind == "group_end" and evaluation.enrollment_id == enrollment.id
 
 
 def test_offer_of_another_location_cannot_be_posted(client, auth, db, frozen):
@@ -435,7 +440,7 @@ def test_ending_a_trajectory_records_outcome_and_goal_results(client, auth, db, 
     assert match.status == "ended" and match.end_reason == "doel_behaald"
     assert proposal.status == "ended"
     assert enrollment.status == "ended"
-    assert [e[0] for e in emitted] == ["match_ended", "trajectory_ended"]
+    assert [e[0] for e in emitted] == ["match_ended", "enrollment_ended", "trajectory_ended"]
 
 
 def test_ending_a_trajectory_needs_every_goal_and_an_outcome(client, auth, db, frozen):

@@ -81,6 +81,13 @@ def foreign_world(db):
     enrollment = Enrollment(trajectory=trajectory, offer=offer, status="active",
                             started_on=date(2026, 11, 2))
     db.session.add(enrollment)
+    from app.groups.models import Attendance, GroupMeeting
+
+    meeting = GroupMeeting(offer=offer, held_on=date(2026, 11, 17))
+    db.session.add(meeting)
+    db.session.flush()
+    db.session.add(Attendance(meeting_id=meeting.id, enrollment_id=enrollment.id,
+                              status="present"))
     note = Notification(kind="test", subject_key="x", recipient_key=f"user:{other_user.id}",
                         period_key="1", user_id=other_user.id, channel="app",
                         subject=f"Over {SECRET_NAME}", body=SECRET_NAME, status="sent")
@@ -109,7 +116,7 @@ def foreign_world(db):
         "enrollment_id": enrollment.id, "rule_id": rule.id if rule else 1,
         "list_name": "goal_subject", "item_id": item.id, "token": "ongeldig",
         "referral_id": trajectory.referral.id, "registration_id": registration.id,
-        "token_id": token.id,
+        "token_id": token.id, "meeting_id": meeting.id,
     }
 
 
@@ -117,7 +124,7 @@ ARGUMENTS = {
     "participant_id", "trajectory_id", "goal_id", "checkin_id", "user_id", "location_id",
     "partner_id", "contact_id", "notification_id", "match_id", "session_id", "volunteer_id",
     "training_id", "offer_id", "enrollment_id", "rule_id", "list_name", "item_id", "token",
-    "referral_id", "registration_id", "token_id",
+    "referral_id", "registration_id", "token_id", "meeting_id",
 }
 
 

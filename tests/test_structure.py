@@ -58,17 +58,19 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
     assert _names(timeline._timeline_providers) == [
         "app.participants.timeline.consent_timeline", "app.referrals.timeline.referral_timeline",
         "app.intakes.timeline.intake_timeline", "app.matching.timeline.matching_timeline",
-        "app.checkins.timeline.checkin_timeline"]
+        "app.groups.timeline.attendance_timeline", "app.checkins.timeline.checkin_timeline"]
     assert _names(timeline._due_providers) == [
         "app.referrals.timeline.referral_due", "app.intakes.timeline.goal_target_dates",
-        "app.matching.timeline.matching_due", "app.checkins.timeline.checkin_due"]
+        "app.matching.timeline.matching_due", "app.groups.timeline.next_meeting_due",
+        "app.checkins.timeline.checkin_due"]
     # Matching's concerns come before the waiting list: equal order, earlier feature.
     assert [(r.fn.__name__, r.order) for r in notifications._sections] == [
         ("checkins_section", 10), ("volunteer_checkins_section", 10),
         ("late_referrals_section", 20), ("out_of_view_section", 30),
         ("concerns_section", 40), ("waiting_section", 40), ("checkin_concerns_section", 42),
         ("silent_matches_section", 45)]
-    assert _names(SEED_STEPS)[-1] == "app.volunteers.seed.seed_volunteers_and_matches"
+    assert _names(SEED_STEPS)[-2:] == ["app.volunteers.seed.seed_volunteers_and_matches",
+                                       "app.groups.seed.seed_group_meetings"]
     assert list(notifications._delivery_guards) == ["referrer_signal"]
 
 

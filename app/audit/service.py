@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from app.audit.models import AuditEvent
+from app.core.db import utcnow
 from app.extensions import db
 
 
@@ -24,6 +26,19 @@ def record(user, action: str, object_type: str, object_id: int | None = None, *,
         event.at = now
     db.session.add(event)
     return event
+
+
+def record_views(user, object_type: str, items, *, summary: str,
+                 now: datetime | None = None) -> None:
+    """One "view" event per (object_id, participant_id) of a list page, in one statement
+    whatever the length of the list."""
+    rows = [{"user_id": getattr(user, "id", None), "action": "view",
+             "object_type": object_type, "object_id": object_id,
+             "participant_id": participant_id, "summary": summary[:300] or None,
+             "ip": request.remote_addr if has_request_context() else None,
+             "at": now or utcnow()} for object_id, participant_id in items]
+    if rows:
+        db.session.execute(sa.insert(AuditEvent), rows)
 
 
 def set_active(obj, active: bool, object_type: str, *, by, now: datetime,

@@ -18,13 +18,14 @@ from app.admin.models import Location
 from app.auth.models import Role, User, user_locations
 from app.checkins.models import CheckIn
 from app.extensions import db
+from app.groups.models import GroupMeeting, offer_volunteers
 from app.intakes.models import LearningGoal
 from app.matching.models import Enrollment, Match, MatchSession, Offer
 from app.notifications.models import Notification
 from app.participants.models import Participant, Trajectory
 from app.referrals.models import Referral
 from app.selfreg.models import SelfRegistration
-from app.volunteers.models import Volunteer, volunteer_locations
+from app.volunteers.models import Volunteer, VolunteerStatus, volunteer_locations
 
 _STAFF_WORK = {
     "participants.view", "participants.edit", "referrals.create", "referrals.contact",
@@ -38,16 +39,18 @@ CAPABILITIES: dict[Role, set[str]] = {
         "trajectories.assign", "tasks.location", "followup.overview", "rules.manage",
         "volunteers.manage", "matches.manage", "offers.manage", "enrollments.manage",
         "trajectories.end", "concerns.view", "reports.view", "reports.export_personal",
-        "mail.manage",
+        "mail.manage", "offers.view", "groups.manage", "groups.run",
     },
     Role.COORDINATOR: _STAFF_WORK | {
         "trajectories.own", "tasks.location", "followup.overview", "volunteers.manage",
         "matches.manage", "enrollments.manage", "trajectories.end", "concerns.view",
-        "reports.view", "reports.export_personal",
+        "reports.view", "reports.export_personal", "offers.view", "groups.manage",
+        "groups.run",
     },
-    Role.STAFF: _STAFF_WORK | {"enrollments.manage"},
-    # Volunteers see their own matched participants only (through their own pages).
-    Role.VOLUNTEER: {"tasks.view", "volunteer.own"},
+    Role.STAFF: _STAFF_WORK | {"enrollments.manage", "offers.view", "groups.run"},
+    # Volunteers see their own matched participants only (through their own pages), and
+    # keep the register of the groups they are linked to.
+    Role.VOLUNTEER: {"tasks.view", "volunteer.own", "groups.run"},
     # Partners see the status of their own referrals only (through the partner portal).
     Role.PARTNER: {"portal.view", "portal.refer"},
 }
@@ -453,7 +456,8 @@ def get_volunteer_or_404(user, volunteer_id: int):
 def offer_scope(user) -> sa.ColumnElement[bool]:
     """SQL condition on Offer: offers at the user's locations (admins: all)."""
 
-    if not (has(user, "offers.manage") or has(user, "enrollments.manage")):
+    if not (has(user, "offers.manage") or has(user, "enrollments.manage")
+            or has(user, "offers.view")):
         return sa.false()
     if has(user, "participants.all_locations"):
         return sa.true()
@@ -464,6 +468,49 @@ def offer_scope(user) -> sa.ColumnElement[bool]:
 def get_offer_or_404(user, offer_id: int):
 
     return _one_or_404(sa.select(Offer).where(Offer.id == offer_id, offer_scope(user)))
+
+
+# --- Groups: who runs a group and keeps its register -------------------------------------------
+# Staff and coordinators run the groups of their locations (an admin: all); a volunteer only
+# the groups they are linked to (offer_volunteers), and sees nothing else of them.
+
+def own_group_ids(user) -> sa.Select:
+    """Ids of the offers volunteer `user` is linked to (a stopped volunteer runs none)."""
+    return (sa.select(offer_volunteers.c.offer_id)
+            .join(Volunteer, Volunteer.id == offer_volunteers.c.volunteer_id)
+            .where(Volunteer.user_id == user.id, Volunteer.status != VolunteerStatus.STOPPED))
+
+
+def group_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Offer: the groups `user` may run (open the register of)."""
+    if not has(user, "groups.run"):
+        return sa.false()
+    if has(user, "volunteer.own"):
+        return Offer.id.in_(own_group_ids(user))
+    return offer_scope(user)
+
+
+def get_group_or_404(user, offer_id: int):
+    return _one_or_404(sa.select(Offer).where(Offer.id == offer_id, group_scope(user)))
+
+
+def can_manage_group(user, offer) -> bool:
+    """Change a group's schedule, dates and volunteers: an admin, or a coordinator there."""
+    return has(user, "groups.manage") and (
+        has(user, "participants.all_locations") or offer.location_id in user.location_ids)
+
+
+def get_managed_group_or_404(user, offer_id: int):
+    offer = get_group_or_404(user, offer_id)
+    if not can_manage_group(user, offer):
+        abort(404)
+    return offer
+
+
+def get_meeting_or_404(user, meeting_id: int):
+    return _one_or_404(
+        sa.select(GroupMeeting).join(Offer, Offer.id == GroupMeeting.offer_id)
+        .where(GroupMeeting.id == meeting_id, group_scope(user)))
 
 
 def get_editable_match_or_404(user, match_id: int):

@@ -91,6 +91,9 @@ class CheckIn(db.Model):
     match_id: Mapped[int | None] = mapped_column(sa.ForeignKey("matches.id"), index=True)
     rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followup_rules.id"))
     goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("learning_goals.id"))
+    # The group place it is about (the group rules, "komt niet meer naar de groep").
+    enrollment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrollments.id"),
+                                                      index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     due_on: Mapped[date]
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

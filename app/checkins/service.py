@@ -34,7 +34,11 @@ OFFSET_UNITS = ("days", "working_days")
 ASSIGNEES = ("owner", "volunteer")
 # Events a rule can fire on (a subset of app.core.events.EVENTS).
 RULE_EVENTS = ("referral_registered", "intake_done", "waiting", "match_started",
-               "match_ended", "goal_target_set", "trajectory_ended")
+               "match_ended", "goal_target_set", "trajectory_ended", "enrolled",
+               "enrollment_ended")
+# Rules whose check-in is still worth having when the whole trajectory ends: the end
+# interview of a match, the evaluation of a group place.
+_END_TALK_EVENTS = ("match_ended", "enrollment_ended")
 
 
 
@@ -122,7 +126,7 @@ def _of_events(*events: str) -> sa.ColumnElement[bool]:
 
 
 def _plan(rule: FollowUpRule, trajectory: Trajectory, due_on: date, now: datetime, *,
-          match=None, goal_id: int | None = None,
+          match=None, goal_id: int | None = None, enrollment=None,
           assignee_id: int | None = None) -> CheckIn | None:
     if assignee_id is None:
         if rule.assignee == "volunteer":
@@ -135,7 +139,9 @@ def _plan(rule: FollowUpRule, trajectory: Trajectory, due_on: date, now: datetim
             # No owner yet: unassigned, on the location's task list until someone takes it.
             assignee_id = _owner_id(trajectory)
     checkin = CheckIn(trajectory_id=trajectory.id, match_id=getattr(match, "id", None),
-                      rule_id=rule.id, goal_id=goal_id, kind=rule.checkin_kind, due_on=due_on,
+                      rule_id=rule.id, goal_id=goal_id,
+                      enrollment_id=getattr(enrollment, "id", None),
+                      kind=rule.checkin_kind, due_on=due_on,
                       assignee_id=assignee_id, status=CheckInStatus.PLANNED, created_at=now)
     db.session.add(checkin)
     return checkin
@@ -148,6 +154,9 @@ def _plan_once(rule: FollowUpRule, trajectory: Trajectory, base: date, now: date
     conditions = [CheckIn.rule_id == rule.id]
     if match is not None:
         conditions.append(CheckIn.match_id == match.id)
+    enrollment = kwargs.get("enrollment")
+    if enrollment is not None:
+        conditions.append(CheckIn.enrollment_id == enrollment.id)
     if _open(trajectory, *conditions):
         return None
     return _plan(rule, trajectory, due_date(rule, base), now, **kwargs)
@@ -230,6 +239,25 @@ def _on_match_ended(trajectory, now, match=None, **context):
     # Back on the waiting list is its own event ("waiting"), emitted by the matching service.
 
 
+def _on_enrolled(trajectory, now, enrollment=None, **context):
+    _on_now_active(trajectory, now)
+    if enrollment is None or trajectory.is_ended:
+        return
+    for rule in rules_for("enrolled"):
+        _plan_once(rule, trajectory, enrollment.started_on, now, enrollment=enrollment)
+
+
+def _on_enrollment_ended(trajectory, now, enrollment=None, **context):
+    if enrollment is None:
+        return
+    # What was planned for this group place lapses; the evaluation of its end replaces it.
+    _close(_open(trajectory, CheckIn.enrollment_id == enrollment.id), CheckInStatus.CANCELLED,
+           now)
+    base = enrollment.ended_on or local_date(now)
+    for rule in rules_for("enrollment_ended"):
+        _plan_once(rule, trajectory, base, now, enrollment=enrollment)
+
+
 def _on_goal_target_set(trajectory, now, goal=None, **context):
     if goal is None or trajectory.is_ended:
         return
@@ -248,9 +276,10 @@ def _on_goal_target_set(trajectory, now, goal=None, **context):
 
 
 def _on_trajectory_ended(trajectory, now, **context):
-    # Everything still planned lapses, except the end interview of a match: that
+    # Everything still planned lapses, except the end interview of a match or group: that
     # conversation is worth having also (especially) when the trajectory ends.
-    lapsed = _open(trajectory, sa.or_(CheckIn.rule_id.is_(None), ~_of_events("match_ended")))
+    lapsed = _open(trajectory, sa.or_(CheckIn.rule_id.is_(None),
+                                      ~_of_events(*_END_TALK_EVENTS)))
     _close(lapsed, CheckInStatus.CANCELLED, now)
     trajectory.out_of_view_since = None
     base = trajectory.ended_on or local_date(now)
@@ -272,7 +301,8 @@ _HANDLERS = {
     "match_started": _on_match_started,
     "match_paused": _on_match_paused,
     "match_ended": _on_match_ended,
-    "enrolled": _on_now_active,
+    "enrolled": _on_enrolled,
+    "enrollment_ended": _on_enrollment_ended,
     "goal_target_set": _on_goal_target_set,
     "trajectory_ended": _on_trajectory_ended,
     "owner_changed": _on_owner_changed,
@@ -311,10 +341,19 @@ def _match_is_active(match_id: int) -> bool:
     return match is not None and match.is_active
 
 
+def _enrollment_is_active(enrollment_id: int) -> bool:
+    from app.matching.models import Enrollment
+
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    return enrollment is not None and enrollment.is_active
+
+
 def _still_applies(rule: FollowUpRule, checkin: CheckIn, trajectory: Trajectory) -> bool:
     if trajectory.is_ended and rule.event != "trajectory_ended":
         return False
     if rule.event == "waiting" and not trajectory.is_waiting:
+        return False
+    if checkin.enrollment_id is not None and not _enrollment_is_active(checkin.enrollment_id):
         return False
     return checkin.match_id is None or _match_is_active(checkin.match_id)
 
@@ -329,13 +368,15 @@ def _plan_repeat(checkin: CheckIn, now: datetime) -> CheckIn | None:
     conditions = [CheckIn.rule_id == rule.id]
     if checkin.match_id is not None:
         conditions.append(CheckIn.match_id == checkin.match_id)
+    if checkin.enrollment_id is not None:
+        conditions.append(CheckIn.enrollment_id == checkin.enrollment_id)
     if _open(trajectory, *conditions):
         return None
     # From the day it was done, not from the old due date: a late check-in does not
     # make the next one come early.
     next_checkin = CheckIn(
         trajectory_id=trajectory.id, match_id=checkin.match_id, rule_id=rule.id,
-        goal_id=checkin.goal_id, kind=rule.checkin_kind,
+        goal_id=checkin.goal_id, enrollment_id=checkin.enrollment_id, kind=rule.checkin_kind,
         due_on=local_date(now) + timedelta(days=rule.repeat_every),
         # The owner may have changed since; a volunteer's check-in stays theirs.
         assignee_id=_owner_id(trajectory) if rule.assignee == "owner" else checkin.assignee_id,

@@ -200,6 +200,9 @@ CHECKIN_KIND = {
     "match_end": _l("Eindgesprek koppeling"),
     "goal_evaluation": _l("Leerdoel bespreken"),
     "aftercare": _l("Nazorg"),
+    "group_fit": _l("Bevalt de groep?"),
+    "group_end": _l("Evaluatie groep"),
+    "group_absent": _l("Komt niet meer naar de groep"),
 }
 FOLLOWUP_EVENT = {
     "referral_registered": _l("Aanmelding binnen"),
@@ -209,6 +212,8 @@ FOLLOWUP_EVENT = {
     "match_ended": _l("Koppeling gestopt"),
     "goal_target_set": _l("Streefdatum van een leerdoel"),
     "trajectory_ended": _l("Traject afgesloten"),
+    "enrolled": _l("Ingeschreven voor een groep"),
+    "enrollment_ended": _l("Gestopt met een groep"),
 }
 OFFSET_UNIT = {"days": _l("dagen"), "working_days": _l("werkdagen")}
 RULE_ASSIGNEE = {

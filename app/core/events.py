@@ -18,6 +18,7 @@ EVENTS = (
     "match_paused",
     "match_ended",          # (context: match)
     "enrolled",             # enrolled in a group offer (context: enrollment)
+    "enrollment_ended",     # a group place ended (context: enrollment)
     "goal_target_set",      # a learning goal got or changed its target date (context: goal)
     "trajectory_ended",
     "owner_changed",        # another coordinator (or nobody) owns it (context: previous_owner_id)

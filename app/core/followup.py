@@ -37,6 +37,8 @@ THRESHOLDS: tuple[Threshold, ...] = (
     # coordinator.
     Threshold("volunteer_silence_reminder_days", 21, "days", 1, 365),
     Threshold("volunteer_silence_alert_days", 42, "days", 1, 365),
+    # This many group meetings in a row absent without notice: a check-in for the owner.
+    Threshold("group_absent_in_a_row", 2, "times", 1, 10),
 )
 
 _CACHE_KEY = "houvast_followup_thresholds"

@@ -1,6 +1,6 @@
 """Offers and enrolments, volunteer matches and the sessions logged on them."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum, nonmember
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,12 @@ class Offer(db.Model):
     formal: Mapped[bool] = mapped_column(default=False)
     capacity: Mapped[int] = mapped_column(default=10)
     schedule: Mapped[str | None] = mapped_column(sa.String(200))
+    # The meeting rhythm of a group (app/groups): a weekday (0 = Monday) and a time, from the
+    # first to the last date; the meetings themselves are rows of their own (GroupMeeting).
+    schedule_weekday: Mapped[int | None]
+    schedule_time: Mapped[time | None]
+    schedule_starts_on: Mapped[date | None]
+    schedule_ends_on: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

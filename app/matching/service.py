@@ -475,7 +475,14 @@ def end_enrollment(enrollment: Enrollment, *, by, now: datetime,
     audit.record(by, "update", "enrollment", enrollment.id,
                  participant_id=trajectory.participant_id, now=now, summary="deelname gestopt")
     db.session.flush()
-    if not trajectory_ends and _back_to_waiting_if_nothing_left(trajectory, local_date(now)):
+    if trajectory_ends:
+        # end_trajectory emits "enrollment_ended" once the trajectory's outcome is set: a
+        # referrer signalled in between would hear "stopped" instead of the real outcome.
+        return
+    waiting = _back_to_waiting_if_nothing_left(trajectory, local_date(now))
+    # The evaluation of the group place, as a match has its end interview.
+    emit("enrollment_ended", trajectory, now, enrollment=enrollment)
+    if waiting:
         # The last group place ended: waiting again, with the waiting check-ins, exactly as
         # when the last match ends.
         emit("waiting", trajectory, now)
@@ -500,7 +507,8 @@ def end_trajectory(trajectory: Trajectory, *, outcome: str, end_reason: str,
                                Match.takes_place)
     ):
         end_match(match, reason=match_reason, note=None, by=by, now=now, trajectory_ends=True)
-    for enrollment in _active_enrollments(trajectory):
+    enrollments = _active_enrollments(trajectory)
+    for enrollment in enrollments:
         end_enrollment(enrollment, by=by, now=now, trajectory_ends=True)
     for goal_id, result in goal_results.items():
         goals[goal_id].status = result
@@ -511,6 +519,8 @@ def end_trajectory(trajectory: Trajectory, *, outcome: str, end_reason: str,
                  participant_id=trajectory.participant_id, now=now,
                  summary=f"traject afgesloten: {outcome}, {end_reason}")
     db.session.flush()
+    for enrollment in enrollments:
+        emit("enrollment_ended", trajectory, now, enrollment=enrollment)
     emit("trajectory_ended", trajectory, now)
 
 

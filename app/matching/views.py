@@ -297,7 +297,7 @@ def end_enrollment(enrollment_id: int):
 
 
 @bp.get("/aanbod/")
-@require("offers.manage")
+@require("offers.view")
 def offers():
     query = (sa.select(Offer).where(offer_scope(current_user))
              .options(selectinload(Offer.location))
