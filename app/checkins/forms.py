@@ -34,6 +34,9 @@ class CompleteCheckInForm(FlaskForm):
                          validators=[Optional(), Length(max=2000)])
 
 
+# "manual" is planned by hand ("Contactmoment plannen"), never by a rule.
+RULE_CHECKIN_KINDS = {k: v for k, v in CHECKIN_KIND.items() if k != "manual"}
+
 # Only these events have a match, and so a volunteer to give the check-in to.
 EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")
 
@@ -78,7 +81,7 @@ class NewRuleForm(RuleForm):
                         validators=[DataRequired(_l("Kies wanneer de regel een contactmoment "
                                                     "plant."))])
     checkin_kind = SelectField(_l("Soort contactmoment"),
-                               choices=select_choices(CHECKIN_KIND, blank=_l("Kies…")),
+                               choices=select_choices(RULE_CHECKIN_KINDS, blank=_l("Kies…")),
                                validators=[DataRequired(_l("Kies het soort contactmoment."))])
 
     def rule_event(self) -> str | None:

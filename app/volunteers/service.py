@@ -243,7 +243,7 @@ def my_participants(matches: Sequence[Match], user, today: date,
         sa.select(MatchSession.id, sa.func.row_number().over(
             partition_by=MatchSession.match_id,
             order_by=(MatchSession.held_on.desc(), MatchSession.id.desc())).label("n"))
-        .where(MatchSession.match_id.in_(match_ids)).subquery()
+        .where(MatchSession.match_id.in_(match_ids), MatchSession.was_held).subquery()
     )
     last_sessions = {s.match_id: s for s in db.session.scalars(
         sa.select(MatchSession).where(MatchSession.id.in_(

@@ -1,0 +1,72 @@
+""""Zonder volgende stap": open trajectories with nothing planned ahead.
+
+DESIGN.md: every open trajectory has a next step ahead (a check-in, an appointment, a session
+or a group meeting); those without are listed. The condition lives in `has_next_step()`
+alone, so the list, the digest section and anything else read the same rule, and a feature
+that adds a kind of next step (group meetings ahead, appointments ahead) adds one clause
+there.
+
+Every clause is an EXISTS on an indexed (trajectory_id, status) pair or a column of the
+trajectory itself, so the scan costs one index probe per clause and trajectory, and the list
+a fixed number of queries whatever the data size.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from app.auth.models import User
+from app.checkins.models import CheckIn, CheckInStatus
+from app.core.timeutil import local_date, to_utc
+from app.extensions import db
+from app.matching.models import Enrollment, EnrollmentStatus, Match, MatchStatus
+from app.participants.models import Trajectory, TrajectoryStatus
+
+
+def has_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool]:
+    """SQL condition on `trajectory` (the class or an alias): something is planned ahead.
+
+    - a planned check-in (also one that is late: it is on someone's task list);
+    - an intake planned for today or later (a passed one without a result is not ahead);
+    - an active match: the volunteer and the person meet, and the silence reminders watch it;
+    - an active group enrolment.
+    """
+    start_of_today = to_utc(local_date(now), 0)
+    return sa.or_(
+        sa.exists().where(CheckIn.trajectory_id == trajectory.id,
+                          CheckIn.status == CheckInStatus.PLANNED),
+        sa.and_(trajectory.status == TrajectoryStatus.INTAKE_PLANNED,
+                trajectory.intake_planned_at >= start_of_today),
+        sa.exists().where(Match.trajectory_id == trajectory.id,
+                          Match.status == MatchStatus.ACTIVE),
+        sa.exists().where(Enrollment.trajectory_id == trajectory.id,
+                          Enrollment.status == EnrollmentStatus.ACTIVE),
+    )
+
+
+def without_next_step_query(now: datetime, location_ids=None) -> sa.Select:
+    """Open trajectories without a next step, the longest without contact first.
+
+    `location_ids`: None for every location (admins), else only those.
+    """
+    query = sa.select(Trajectory).where(Trajectory.is_open, ~has_next_step(now))
+    if location_ids is not None:
+        query = query.where(Trajectory.location_id.in_(list(location_ids) or [-1]))
+    return (query.options(joinedload(Trajectory.participant), joinedload(Trajectory.location),
+                          joinedload(Trajectory.owner).lazyload(User.locations))
+            .order_by(Trajectory.last_contact_at.asc().nulls_first(), Trajectory.id))
+
+
+def last_steps(trajectories) -> dict[int, CheckIn]:
+    """Per trajectory, its most recent check-in that was done, not reached or lapsed: the
+    list says what happened last, so an entry explains itself. One query."""
+    ids = [t.id for t in trajectories]
+    if not ids:
+        return {}
+    newest = (sa.select(sa.func.max(CheckIn.id))
+              .where(CheckIn.trajectory_id.in_(ids), CheckIn.status != CheckInStatus.PLANNED)
+              .group_by(CheckIn.trajectory_id))
+    rows = db.session.scalars(sa.select(CheckIn).where(CheckIn.id.in_(newest))
+                              .options(joinedload(CheckIn.rule)))
+    return {c.trajectory_id: c for c in rows}
