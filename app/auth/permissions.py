@@ -395,7 +395,8 @@ def can_edit_session(user, session, now) -> bool:
 
     # A "ging niet door" is not corrected into a session: the volunteer logs the session.
     return (has(user, "volunteer.own") and session.created_by_id == user.id
-            and session.not_held_reason is None and now - session.created_at <= timedelta(days=SESSION_EDIT_DAYS))
+            and session.not_held_reason is None
+            and now - session.created_at <= timedelta(days=SESSION_EDIT_DAYS))
 
 
 def match_scope(user) -> sa.ColumnElement[bool]:

@@ -7,10 +7,13 @@ def connect_hooks() -> None:
     """Plan check-ins on trajectory events; show them on the participant page."""
     # Imported here: importing this package's models runs this file first, before the
     # services these modules import can load.
-    from app.checkins import service, timeline
+    from app.checkins import nextstep, service, timeline
     from app.core.events import subscribe
+    from app.notifications.service import digest_section
     from app.participants.timeline import due_provider, timeline_provider
 
     subscribe(service.on_event)
     timeline_provider(timeline.checkin_timeline)
     due_provider(timeline.checkin_due)
+    # Only coordinators (followup.overview) get it; staff get None from the section.
+    digest_section(nextstep.digest_section, order=35)

@@ -14,13 +14,18 @@ a fixed number of queries whatever the data size.
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
+from app.auth.permissions import next_step_locations
 from app.checkins.models import CheckIn, CheckInStatus
+from app.core.choices import TRAJECTORY_STATUS, label
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.matching.models import Enrollment, EnrollmentStatus, Match, MatchStatus
+from app.notifications.links import participant_link
+from app.notifications.service import DigestSection, absolute_url
 from app.participants.models import Trajectory, TrajectoryStatus
 
 
@@ -70,3 +75,30 @@ def last_steps(trajectories) -> dict[int, CheckIn]:
     rows = db.session.scalars(sa.select(CheckIn).where(CheckIn.id.in_(newest))
                               .options(joinedload(CheckIn.rule)))
     return {c.trajectory_id: c for c in rows}
+
+
+# The digest names at most this many; the rest is one line with a link to the full list.
+DIGEST_LIMIT = 20
+
+
+def digest_section(user, now: datetime):
+    """"Zonder volgende stap" in the coordinator's daily digest: the same query as the list
+    (its first rows), plus a count when there are more. Two queries, whatever the size."""
+    locations = next_step_locations(user)
+    if locations is not None and not locations:
+        return None
+    query = without_next_step_query(now, locations)
+    trajectories = db.session.scalars(query.limit(DIGEST_LIMIT + 1)).unique().all()
+    items = [(_("%(name)s: niets gepland (%(status)s)", name=t.participant.short_name,
+                status=_status(t)), participant_link(t))
+             for t in trajectories[:DIGEST_LIMIT]]
+    if len(trajectories) > DIGEST_LIMIT:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(
+            query.order_by(None).options().subquery()))
+        items.append((_("En nog %(n)s meer", n=total - DIGEST_LIMIT),
+                      absolute_url("checkins.without_next_step")))
+    return DigestSection(_("Zonder volgende stap"), items)
+
+
+def _status(trajectory) -> str:
+    return str(label(TRAJECTORY_STATUS, trajectory.status)).lower()
