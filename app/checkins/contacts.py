@@ -17,7 +17,7 @@ from app.checkins.models import CheckIn, CheckInStatus
 from app.core.choices import ANY_CONTACT_CHANNELS
 from app.core.errors import DomainError
 from app.core.events import emit
-from app.core.timeutil import local_date
+from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.participants.models import Trajectory
 from app.participants.service import record_contact
@@ -41,9 +41,19 @@ def saved_checkin(form_key: str | None) -> CheckIn | None:
     return db.session.scalar(sa.select(CheckIn).where(CheckIn.form_key == form_key))
 
 
+def contact_moment(on: date | None, now: datetime) -> datetime:
+    """A contact logged for a day: today counts as now, an earlier day as its noon (as for
+    sessions and intakes), so a call logged late sorts on the day it happened."""
+    if on is None or on >= local_date(now):
+        return now
+    return to_utc(on, 12)
+
+
 def log_contact(trajectory: Trajectory, *, channel: str, reached: bool, note: str | None,
-                user, now: datetime, form_key: str | None = None) -> ContactAttempt:
-    """A contact with the person (or a try) outside the first-contact step.
+                user, now: datetime, on: date | None = None,
+                form_key: str | None = None) -> ContactAttempt:
+    """A contact with the person (or a try) outside the first-contact step, on day `on`
+    (default today; a later day is refused).
 
     Reached: the last contact, and it brings the trajectory back into view when it is from
     the day it went out of view or later (`record_contact`, the one rule for every contact).
@@ -57,19 +67,22 @@ def log_contact(trajectory: Trajectory, *, channel: str, reached: bool, note: st
         raise ContactError(_("Dit traject is afgesloten."))
     if channel not in ANY_CONTACT_CHANNELS:
         raise ValueError(f"unknown contact channel {channel!r}")
+    if on is not None and on > local_date(now):
+        raise ContactError(_("Deze datum ligt in de toekomst."))
+    at = contact_moment(on, now)
     note = (note or "").strip() or None
     if trajectory.before_intake:
         attempt = log_contact_attempt(trajectory, reached=reached, channel=channel,
-                                      note=note, user=user, now=now)
+                                      note=note, user=user, now=at)
         attempt.form_key = form_key
         db.session.flush()
         return attempt
 
-    attempt = ContactAttempt(trajectory=trajectory, at=now, by_id=getattr(user, "id", None),
+    attempt = ContactAttempt(trajectory=trajectory, at=at, by_id=getattr(user, "id", None),
                              reached=reached, channel=channel, note=note, first_contact=False,
                              form_key=form_key)
     db.session.add(attempt)
-    back_in_view = record_contact(trajectory, now) if reached else False
+    back_in_view = record_contact(trajectory, at) if reached else False
     db.session.flush()
     audit.record(user, "create", "contact_attempt", attempt.id,
                  participant_id=trajectory.participant_id,

@@ -107,6 +107,8 @@ class LogContactForm(FlaskForm):
     """"Contact vastleggen" on any open trajectory."""
 
     form_key = HiddenField(validators=[Optional(), Regexp(FORM_KEY_PATTERN)])
+    on = DateField(_l("Wanneer was het contact?"),
+                   validators=[InputRequired(_l("Kies een datum."))])
     channel = RadioField(_l("Hoe was het contact?"),
                          choices=select_choices((code, CONTACT_CHANNEL[code])
                                                 for code in ANY_CONTACT_CHANNELS),
@@ -122,6 +124,15 @@ class LogContactForm(FlaskForm):
                          validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Opslaan"))
 
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_on(self, field):
+        if self._today is not None and field.data is not None and field.data > self._today:
+            raise ValidationError(_l("Deze datum ligt in de toekomst. Kies vandaag of een "
+                                     "dag eerder."))
+
 
 class PlanCheckInForm(FlaskForm):
     """"Contactmoment plannen": a check-in by hand. `today` refuses a date in the past."""
@@ -129,6 +140,7 @@ class PlanCheckInForm(FlaskForm):
     form_key = HiddenField(validators=[Optional(), Regexp(FORM_KEY_PATTERN)])
     due_on = DateField(_l("Wanneer?"), validators=[InputRequired(_l("Kies een datum."))])
     assignee = SelectField(_l("Voor wie?"), coerce=str,
+                           invalid_choice_message=_l("Kies iemand uit de lijst."),
                            validators=[DataRequired(_l("Kies voor wie het contactmoment is."))])
     topic = StringField(_l("Waarover?"), filters=[strip],
                         validators=[one_line,

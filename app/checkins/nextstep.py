@@ -83,18 +83,18 @@ DIGEST_LIMIT = 20
 
 def digest_section(user, now: datetime):
     """"Zonder volgende stap" in the coordinator's daily digest: the same query as the list
-    (its first rows), plus a count when there are more. Two queries, whatever the size."""
+    (its first rows) and its count. Two queries, whatever the size."""
     locations = next_step_locations(user)
     if locations is not None and not locations:
         return None
     query = without_next_step_query(now, locations)
-    trajectories = db.session.scalars(query.limit(DIGEST_LIMIT + 1)).unique().all()
+    trajectories = db.session.scalars(query.limit(DIGEST_LIMIT)).unique().all()
     items = [(_("%(name)s: niets gepland (%(status)s)", name=t.participant.short_name,
                 status=_status(t)), participant_link(t))
-             for t in trajectories[:DIGEST_LIMIT]]
-    if len(trajectories) > DIGEST_LIMIT:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(
-            query.order_by(None).options().subquery()))
+             for t in trajectories]
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery()))
+    if total > DIGEST_LIMIT:
         items.append((_("En nog %(n)s meer", n=total - DIGEST_LIMIT),
                       absolute_url("checkins.without_next_step")))
     return DigestSection(_("Zonder volgende stap"), items)

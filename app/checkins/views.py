@@ -206,9 +206,10 @@ def log_contact(trajectory_id: int):
     now = utcnow()
     trajectory = _contact_trajectory_or_404(trajectory_id)
     participant = trajectory.participant
-    form = LogContactForm()
+    form = LogContactForm(today=local_date(now))
     if request.method == "GET":
         _fresh_key(form)
+        form.on.data = local_date(now)
         if participant.preferred_channel in ANY_CONTACT_CHANNELS:
             form.channel.data = participant.preferred_channel
     if form.validate_on_submit():
@@ -216,9 +217,10 @@ def log_contact(trajectory_id: int):
             flash(_("Dit contact was al opgeslagen."), "info")
             return _participant_page(trajectory)
         reached = form.reached.data == "yes"
-        with domain_action():
+        with domain_action(field=form.on):
             contacts.log_contact(trajectory, channel=form.channel.data, reached=reached,
                                  note=form.note.data, user=current_user, now=now,
+                                 on=form.on.data,
                                  form_key=form.form_key.data or None)
             if not _commit_once():
                 flash(_("Dit contact was al opgeslagen."), "info")
@@ -231,7 +233,7 @@ def log_contact(trajectory_id: int):
                      participant_id=participant.id, summary="contact vastleggen", now=now)
         db.session.commit()
     return render_template("checkins/log_contact.html", form=form, trajectory=trajectory,
-                           participant=participant)
+                           participant=participant, today=local_date(now))
 
 
 def _assignee_options(trajectory, form: PlanCheckInForm) -> None:
