@@ -382,7 +382,7 @@ def test_list_and_digest_cost_the_same_queries_at_two_sizes(client, auth, db, fr
         with count_queries() as statements:
             assert client.get("/zonder-volgende-stap").status_code == 200
         with count_queries() as digest_statements:
-            nextstep.digest_section(me, NOW)
+            nextstep.without_next_step_section(me, NOW)
         return len(statements), len(digest_statements)
 
     _no_step_world(loc, 3, me)
@@ -392,5 +392,5 @@ def test_list_and_digest_cost_the_same_queries_at_two_sizes(client, auth, db, fr
     db.session.commit()
     many = queries()
     assert many == few
-    section = nextstep.digest_section(me, NOW)
+    section = nextstep.without_next_step_section(me, NOW)
     assert section.items[-1][0] == f"En nog {4 + 41 - nextstep.DIGEST_LIMIT} meer"

@@ -16,4 +16,4 @@ def connect_hooks() -> None:
     timeline_provider(timeline.checkin_timeline)
     due_provider(timeline.checkin_due)
     # Only coordinators (followup.overview) get it; staff get None from the section.
-    digest_section(nextstep.digest_section, order=35)
+    digest_section(nextstep.without_next_step_section, order=35)

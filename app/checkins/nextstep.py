@@ -33,6 +33,9 @@ def has_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool
     """SQL condition on `trajectory` (the class or an alias): something is planned ahead.
 
     - a planned check-in (also one that is late: it is on someone's task list);
+    - a first contact still to make (status "aangemeld"): the referral queue has its due
+      date, and the digest names it when late. Reached but no intake planned yet
+      ("contact gehad") has no date and is listed;
     - an intake planned for today or later (a passed one without a result is not ahead);
     - an active match: the volunteer and the person meet, and the silence reminders watch it;
     - an active group enrolment.
@@ -41,6 +44,7 @@ def has_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool
     return sa.or_(
         sa.exists().where(CheckIn.trajectory_id == trajectory.id,
                           CheckIn.status == CheckInStatus.PLANNED),
+        trajectory.status == TrajectoryStatus.REFERRED,
         sa.and_(trajectory.status == TrajectoryStatus.INTAKE_PLANNED,
                 trajectory.intake_planned_at >= start_of_today),
         sa.exists().where(Match.trajectory_id == trajectory.id,
@@ -81,7 +85,7 @@ def last_steps(trajectories) -> dict[int, CheckIn]:
 DIGEST_LIMIT = 20
 
 
-def digest_section(user, now: datetime):
+def without_next_step_section(user, now: datetime):
     """"Zonder volgende stap" in the coordinator's daily digest: the same query as the list
     (its first rows) and its count. Two queries, whatever the size."""
     locations = next_step_locations(user)
