@@ -279,7 +279,9 @@ def my_participants(matches: Sequence[Match], user, today: date,
 def _checkin_title(checkin) -> str:
 
     mapping = getattr(choices, "CHECKIN_KIND", {})
-    return _("Contactmoment: %(what)s", what=choices.label(mapping, checkin.kind))
+    # A check-in planned by hand says what it is about.
+    what = checkin.topic or choices.label(mapping, checkin.kind)
+    return _("Contactmoment: %(what)s", what=what)
 
 
 def own_open_matches(query: sa.Select) -> list[Match]:
