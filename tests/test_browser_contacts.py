@@ -44,7 +44,8 @@ def test_coordinator_logs_a_call_and_plans_a_check_in_on_a_phone(live_server, br
     page.goto(live_server(f"/deelnemers/{participant_id}"))
     expect(page.get_by_text("Buiten beeld sinds").first).to_be_visible()
     page.get_by_role("button", name="Contact vastleggen").click()
-    expect(page.get_by_role("heading", name="Contact met Samira Bakkali vastleggen")).to_be_visible()
+    heading = page.get_by_role("heading", name="Contact met Samira Bakkali vastleggen")
+    expect(heading).to_be_visible()
     assert axe_violations(page) == []
     _fits(page)
     page.get_by_label("Gebeld").check()
