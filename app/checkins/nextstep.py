@@ -29,8 +29,9 @@ from app.notifications.service import DigestSection, absolute_url
 from app.participants.models import Trajectory, TrajectoryStatus
 
 
-def has_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool]:
-    """SQL condition on `trajectory` (the class or an alias): something is planned ahead.
+def next_steps(now: datetime, trajectory=Trajectory) -> list[sa.ColumnElement[bool]]:
+    """The kinds of next step, each a SQL condition on `trajectory` (the class or an alias).
+    THE place to add one (a group meeting ahead, an appointment ahead):
 
     - a planned check-in (also one that is late: it is on someone's task list);
     - a first contact still to make (status "aangemeld"): the referral queue has its due
@@ -41,17 +42,30 @@ def has_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool
     - an active group enrolment.
     """
     start_of_today = to_utc(local_date(now), 0)
-    return sa.or_(
+    return [
         sa.exists().where(CheckIn.trajectory_id == trajectory.id,
                           CheckIn.status == CheckInStatus.PLANNED),
         trajectory.status == TrajectoryStatus.REFERRED,
         sa.and_(trajectory.status == TrajectoryStatus.INTAKE_PLANNED,
+                trajectory.intake_planned_at.is_not(None),
                 trajectory.intake_planned_at >= start_of_today),
         sa.exists().where(Match.trajectory_id == trajectory.id,
                           Match.status == MatchStatus.ACTIVE),
         sa.exists().where(Enrollment.trajectory_id == trajectory.id,
                           Enrollment.status == EnrollmentStatus.ACTIVE),
-    )
+    ]
+
+
+def has_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool]:
+    """SQL condition on `trajectory`: something is planned ahead (any of `next_steps`)."""
+    return sa.or_(*next_steps(now, trajectory))
+
+
+def lacks_next_step(now: datetime, trajectory=Trajectory) -> sa.ColumnElement[bool]:
+    """The negation of `has_next_step`, written as NOT EXISTS ... AND NOT ...: PostgreSQL
+    turns each NOT EXISTS into an anti-join (one pass over an index), where NOT (a OR b)
+    would test every trajectory against every clause in turn."""
+    return sa.and_(*(~step for step in next_steps(now, trajectory)))
 
 
 def without_next_step_query(now: datetime, location_ids=None) -> sa.Select:
@@ -59,7 +73,7 @@ def without_next_step_query(now: datetime, location_ids=None) -> sa.Select:
 
     `location_ids`: None for every location (admins), else only those.
     """
-    query = sa.select(Trajectory).where(Trajectory.is_open, ~has_next_step(now))
+    query = sa.select(Trajectory).where(Trajectory.is_open, lacks_next_step(now))
     if location_ids is not None:
         query = query.where(Trajectory.location_id.in_(list(location_ids) or [-1]))
     return (query.options(joinedload(Trajectory.participant), joinedload(Trajectory.location),
