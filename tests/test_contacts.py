@@ -394,3 +394,19 @@ def test_list_and_digest_cost_the_same_queries_at_two_sizes(client, auth, db, fr
     assert many == few
     section = nextstep.without_next_step_section(me, NOW)
     assert section.items[-1][0] == f"En nog {4 + 41 - nextstep.DIGEST_LIMIT} meer"
+
+
+def test_the_demo_shows_each_part_and_explains_every_entry_without_a_next_step(db, demo_data):
+    # The demo's moment (DEMO_NOW, 09:00 in Amsterdam).
+    demo_now = aware(2026, 11, 20, 8, 0)
+    rows = db.session.scalars(nextstep.without_next_step_query(demo_now)).unique().all()
+    # Only people who need a decision the list names ("Intake plannen", "Nog eens proberen
+    # of afsluiten"), each with the step that happened last.
+    assert rows and {t.status for t in rows} <= {"contacted", "unreachable"}
+    last = nextstep.last_steps(rows)
+    assert all(t.id in last for t in rows)
+
+    assert factories.count(ContactAttempt, ContactAttempt.first_contact.is_(False)) == 3
+    assert factories.count(CheckIn, CheckIn.kind == "manual") == 2
+    assert factories.count(MatchSession, MatchSession.not_held_reason == "no_show",
+                           MatchSession.concern.is_(True)) == 1
