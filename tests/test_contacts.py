@@ -410,3 +410,17 @@ def test_the_demo_shows_each_part_and_explains_every_entry_without_a_next_step(d
     assert factories.count(CheckIn, CheckIn.kind == "manual") == 2
     assert factories.count(MatchSession, MatchSession.not_held_reason == "no_show",
                            MatchSession.concern.is_(True)) == 1
+
+
+def test_the_number_of_no_shows_is_a_setting(client, auth, db, frozen):
+    from app.checkins.models import FollowUpSetting
+
+    _coordinator, volunteer_user, match = _volunteer_world(db)
+    db.session.add(FollowUpSetting(key="session_no_shows_in_a_row", value=3))
+    db.session.commit()
+    auth.login(volunteer_user)
+    for day in ("2026-11-18", "2026-11-24"):
+        _not_held(client, match, day, "no_show")
+    assert factories.count(MatchSession, MatchSession.concern.is_(True)) == 0
+    _not_held(client, match, "2026-11-25", "no_show")
+    assert factories.count(MatchSession, MatchSession.concern.is_(True)) == 1

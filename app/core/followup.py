@@ -37,6 +37,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
     # coordinator.
     Threshold("volunteer_silence_reminder_days", 21, "days", 1, 365),
     Threshold("volunteer_silence_alert_days", 42, "days", 1, 365),
+    # A volunteer reports this many sessions in a row where the participant did not come
+    # ("niet gekomen"): a concern for the coordinator.
+    Threshold("session_no_shows_in_a_row", 2, "times", 1, 10),
 )
 
 _CACHE_KEY = "houvast_followup_thresholds"

@@ -27,6 +27,7 @@ from app.auth.permissions import (
 from app.core.choices import SESSION_NOT_HELD
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.followup import thresholds
 from app.core.records import change_status, counts_by, existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
@@ -625,15 +626,13 @@ def update_session(session: MatchSession, *, held_on: date, minutes: int, practi
                    new_concern=raised_concern, by=by, now=now)
 
 
-NO_SHOWS_IN_A_ROW = 2
-
-
-def _no_shows_in_a_row(match: Match) -> int:
-    """How many of the match's newest reports, in a row, are "niet gekomen"."""
+def _no_shows_in_a_row(match: Match, limit: int) -> int:
+    """How many of the match's newest reports (at most `limit`), in a row, are "niet
+    gekomen"."""
     recent = db.session.scalars(
         sa.select(MatchSession.not_held_reason).where(MatchSession.match_id == match.id)
         .order_by(MatchSession.held_on.desc(), MatchSession.id.desc())
-        .limit(NO_SHOWS_IN_A_ROW)
+        .limit(limit)
     ).all()
     count = 0
     for reason in recent:
@@ -667,8 +666,10 @@ def log_session_not_held(match: Match, *, held_on: date, reason: str, remark: st
     match.last_not_held_on = db.session.scalar(
         sa.select(sa.func.max(MatchSession.held_on))
         .where(MatchSession.match_id == match.id, ~MatchSession.was_held))
-    no_shows = _no_shows_in_a_row(match) if reason == "no_show" else 0
-    session.concern = no_shows >= NO_SHOWS_IN_A_ROW
+    # Every further no-show in a row is news again: the coordinator hears each one.
+    needed = thresholds().session_no_shows_in_a_row
+    no_shows = _no_shows_in_a_row(match, needed) if reason == "no_show" else 0
+    session.concern = no_shows >= needed
     audit.record(by, "create", "session", session.id,
                  participant_id=match.trajectory.participant_id, now=now,
                  summary=f"bijeenkomst ging niet door ({reason})"
