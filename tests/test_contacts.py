@@ -424,3 +424,23 @@ def test_the_number_of_no_shows_is_a_setting(client, auth, db, frozen):
     assert factories.count(MatchSession, MatchSession.concern.is_(True)) == 0
     _not_held(client, match, "2026-11-25", "no_show")
     assert factories.count(MatchSession, MatchSession.concern.is_(True)) == 1
+
+
+def test_a_coordinator_of_two_locations_looks_at_one_at_a_time(client, auth, db, frozen):
+    me = auth.as_role("coordinator")
+    west = factories.location("Bibliotheek West")
+    me.locations.append(west)
+    active_trajectory(me.locations[0], first_name="Oost")
+    active_trajectory(west, first_name="West")
+    elsewhere = factories.location("Elders")
+    active_trajectory(elsewhere, first_name="Elders")
+    db.session.commit()
+
+    both = client.get("/zonder-volgende-stap").get_data(as_text=True)
+    assert "Oost Jansen" in both and "West Jansen" in both and "Elders Jansen" not in both
+    assert "Kies een locatie" in both
+    one = client.get(f"/zonder-volgende-stap?location={west.id}").get_data(as_text=True)
+    assert "West Jansen" in one and "Oost Jansen" not in one
+    # Another location's id is no way in: the whole own list instead.
+    other = client.get(f"/zonder-volgende-stap?location={elsewhere.id}").get_data(as_text=True)
+    assert "Elders Jansen" not in other and "Oost Jansen" in other

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    Form,
     HiddenField,
     IntegerField,
     RadioField,
@@ -156,3 +157,9 @@ class PlanCheckInForm(FlaskForm):
         if self._today is not None and field.data is not None and field.data < self._today:
             raise ValidationError(_l("Deze datum is al voorbij. Kies vandaag of een dag "
                                      "later."))
+
+
+class NextStepFilterForm(Form):
+    """Which location's "zonder volgende stap" (GET, so no CSRF)."""
+
+    location = SelectField(_l("Locatie"), choices=[], validate_choice=False)

@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from app.audit import service as audit
 from app.auth.permissions import (
+    allowed_locations,
     can_log_contact,
     checkin_assignees,
     get_checkin_or_404,
@@ -25,6 +26,7 @@ from app.checkins.forms import (
     CompleteCheckInForm,
     LogContactForm,
     NewRuleForm,
+    NextStepFilterForm,
     PlanCheckInForm,
     RuleForm,
 )
@@ -287,8 +289,21 @@ def without_next_step():
     audit.record(current_user, "view", "without_next_step_list", None, now=now,
                  summary=f"pagina {request.args.get('page', 1, type=int)}")
     db.session.commit()
-    page = db.paginate(nextstep.without_next_step_query(now, next_step_locations(current_user)),
+    # One location at a time when the coordinator has several (or an admin picks one); the
+    # choice is only ever one of the user's own locations.
+    scope = next_step_locations(current_user)
+    options = [loc for loc in allowed_locations(current_user)
+               if scope is None or loc.id in scope]
+    form = NextStepFilterForm(request.args)
+    form.location.choices = [SelectChoice(value="", label=_("Alle locaties"))] + [
+        SelectChoice(value=str(loc.id), label=loc.name) for loc in options]
+    chosen = next((loc.id for loc in options if str(loc.id) == form.location.data), None)
+    if chosen is not None:
+        scope = [chosen]
+    page = db.paginate(nextstep.without_next_step_query(now, scope),
                        per_page=_per_page(), error_out=False)
-    return render_template("checkins/without_next_step.html", page=page,
+    return render_template("checkins/without_next_step.html", page=page, form=form,
+                           filters={"location": str(chosen)} if chosen else {},
+                           show_filter=len(options) > 1,
                            last=nextstep.last_steps(page.items), now=now,
                            days_silent=service.days_silent)
