@@ -27,8 +27,8 @@ from app.notifications.service import Message, absolute_url, notify_many
 from jobs.digest import digest_due
 
 
-def _period(match) -> str:
-    return f"since:{matching.silence_anchor(match).isoformat()}"
+def _period(match, *, news: bool = False) -> str:
+    return f"since:{matching.silence_anchor(match, news=news).isoformat()}"
 
 
 def _told(kind: str, matches) -> set[tuple[str, str]]:
@@ -49,7 +49,9 @@ def _volunteer_messages(matches) -> list[Message]:
         user = match.volunteer.user
         if user is None or not user.active:
             continue
-        if (f"match:{match.id}", _period(match)) in told:
+        # A "ging niet door" is news from the volunteer: their silence starts again from it.
+        period = _period(match, news=True)
+        if (f"match:{match.id}", period) in told:
             continue
         name = match.trajectory.participant.first_name
         subject = _("Hoe gaat het met %(name)s?", name=name)
@@ -58,13 +60,13 @@ def _volunteer_messages(matches) -> list[Message]:
         owner = match.trajectory.owner
         context = {
             "subject": subject, "user": user, "participant": name, "link": link,
-            "day": format_date(matching.silence_anchor(match), "d MMMM"),
+            "day": format_date(matching.silence_anchor(match, news=True), "d MMMM"),
             "coordinator": owner.name if owner is not None and owner.active else None,
             "settings_link": settings_link(),
         }
         messages.append(Message(
             kind="volunteer_silent_21", subject_key=f"match:{match.id}", recipient=user,
-            period_key=_period(match), subject=subject,
+            period_key=period, subject=subject,
             body=render_template("mail/volunteer_silence.txt", **context),
             html=render_template("mail/volunteer_silence.html", **context),
             link=link))
@@ -99,7 +101,7 @@ def job(now: datetime) -> list[Notification]:
         return []
     limits = thresholds()
     messages = _volunteer_messages(
-        matching.silent_matches(now, limits.volunteer_silence_reminder_days))
+        matching.silent_matches(now, limits.volunteer_silence_reminder_days, news=True))
     messages += _coordinator_messages(
         matching.silent_matches(now, limits.volunteer_silence_alert_days))
     claimed = notify_many(messages, now) if messages else []

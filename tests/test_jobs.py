@@ -46,6 +46,12 @@ def _trajectory(loc, first: str, *, owner=None, status="active", with_referral=F
         last_contact_at=last_contact or to_utc(date(2026, 11, 16), 10), **kwargs)
 
 
+def _ahead(*trajectories):
+    """A check-in weeks ahead: a next step, so "Zonder volgende stap" leaves them out."""
+    for t in trajectories:
+        factories.checkin(t, due_on=MONDAY + timedelta(days=30), assignee=t.owner)
+
+
 class Desk:
     """A small Taalhuis: one location, a coordinator, staff member and volunteer."""
 
@@ -96,7 +102,10 @@ def test_digest_lists_every_kind_of_item_with_a_link_to_act_on(app, db):
                            waiting.participant_id, silent.participant_id):
         assert f"{BASE}/deelnemers/{participant_id}\n" in body
     assert f"{BASE}/aanmeldingen/{referral_t.id}/contact" in body
-    assert digest[c.id].subject == "Houvast: 5 dingen voor vandaag (maandag 23 november)"
+    # Yusuf and Maria have nothing planned ahead (no check-in, no match): "Zonder volgende stap".
+    assert "Yusuf J.: niets gepland (wacht op aanbod)" in body
+    assert "Maria J.: niets gepland (actief)" in body
+    assert digest[c.id].subject == "Houvast: 7 dingen voor vandaag (maandag 23 november)"
     assert digest[c.id].link == f"{BASE}/taken"
 
     # Staff: the location's referrals, buiten beeld and waiting, not the coordinator's tasks.
@@ -108,7 +117,8 @@ def test_digest_lists_every_kind_of_item_with_a_link_to_act_on(app, db):
 
 def test_nothing_to_report_means_no_digest(app, db, smtp_server):
     desk = Desk()
-    _trajectory(desk.loc, "Rustig", owner=desk.coordinator)
+    # A next step ahead, not due yet: otherwise "Zonder volgende stap" would report it.
+    _ahead(_trajectory(desk.loc, "Rustig", owner=desk.coordinator))
     db.session.commit()
 
     assert run_all(MONDAY_0700) == []
@@ -126,6 +136,7 @@ def test_an_empty_morning_means_no_digest_later_that_day(app, db, client, auth, 
     digest, not in a second "daily" mail at 11:00."""
     desk = Desk()
     t = _trajectory(desk.loc, "Fatima", owner=desk.coordinator)
+    _ahead(t)
     db.session.commit()
     assert run_all(MONDAY_0700) == []
 
@@ -361,6 +372,7 @@ def test_concerns_from_checkins_are_in_the_coordinators_digest_once(app, db, smt
     stopping = _trajectory(desk.loc, "Ahmed", owner=desk.coordinator)
     fine = _trajectory(desk.loc, "Piet", owner=desk.coordinator)
     elsewhere = _trajectory(factories.location(), "Elders")
+    _ahead(worried, stopping, fine)
     # Something for staff too, so they do get a digest this morning.
     _trajectory(desk.loc, "Yusuf", owner=desk.coordinator, status="waiting",
                 waiting_since=date(2026, 10, 20))
@@ -497,8 +509,8 @@ def test_out_of_view_again_after_contact_is_a_new_alert(app, db):
 
 def test_new_out_of_view_is_in_one_digest_only(app, db):
     desk = Desk()
-    _trajectory(desk.loc, "Maria", owner=desk.coordinator,
-                last_contact=MONDAY_0700 - timedelta(days=50))
+    _ahead(_trajectory(desk.loc, "Maria", owner=desk.coordinator,
+                       last_contact=MONDAY_0700 - timedelta(days=50)))
     desk.overdue_checkin("Fatima")
     db.session.commit()
 

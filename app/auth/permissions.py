@@ -396,7 +396,9 @@ def get_own_session_or_404(user, session_id: int):
 def can_edit_session(user, session, now) -> bool:
     """Volunteers correct their own sessions for 7 days after logging them."""
 
+    # A "ging niet door" is not corrected into a session: the volunteer logs the session.
     return (has(user, "volunteer.own") and session.created_by_id == user.id
+            and session.not_held_reason is None
             and now - session.created_at <= timedelta(days=SESSION_EDIT_DAYS))
 
 
@@ -575,3 +577,45 @@ def get_partner_referral_or_404(user, referral_id: int):
 
     return _one_or_404(
         visible_partner_referrals(user).where(Referral.id == referral_id))
+
+
+# --- Contacts and check-ins planned by hand (issue 11) -----------------------------------------
+
+def can_log_contact(user, trajectory: Trajectory) -> bool:
+    """"Contact vastleggen" and "Contactmoment plannen": the staff of the trajectory's
+    location (volunteers log sessions on their own pages; partners never)."""
+    return trajectory.is_open and can_edit_trajectory(user, trajectory)
+
+
+def checkin_assignees(trajectory: Trajectory) -> list[tuple[User, int | None]]:
+    """Whom a check-in planned by hand may be for: an active staff member, coordinator or
+    admin of the trajectory's location, or the volunteer of its active match (with that
+    match's id). Two queries."""
+    staff_roles = [role for role, caps in CAPABILITIES.items() if "participants.view" in caps]
+    users = db.session.scalars(
+        sa.select(User).join(user_locations, user_locations.c.user_id == User.id)
+        .where(user_locations.c.location_id == trajectory.location_id,
+               User.active.is_(True), User.role.in_(staff_roles))
+        .options(lazyload(User.locations))
+        .order_by(User.name, User.id)
+    ).unique().all()
+    result: list[tuple[User, int | None]] = [(u, None) for u in users]
+    volunteers = db.session.execute(
+        sa.select(User, Match.id)
+        .join(Volunteer, Volunteer.user_id == User.id)
+        .join(Match, Match.volunteer_id == Volunteer.id)
+        .where(Match.trajectory_id == trajectory.id, Match.is_active, User.active.is_(True))
+        .options(lazyload(User.locations))
+        .order_by(Match.id)
+    ).all()
+    result += [(u, match_id) for u, match_id in volunteers]
+    return result
+
+
+def next_step_locations(user) -> list[int] | None:
+    """Locations whose "zonder volgende stap" list `user` sees: None for all (admins)."""
+    if not has(user, "followup.overview"):
+        return []
+    if has(user, "participants.all_locations"):
+        return None
+    return sorted(user.location_ids)

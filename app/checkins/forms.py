@@ -2,9 +2,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
+    Form,
+    HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -13,11 +18,19 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
-from app.core.choices import CHECKIN_KIND, FOLLOWUP_EVENT, OFFSET_UNIT, RULE_ASSIGNEE
-from app.core.forms import one_line, select_choices
+from app.core.choices import (
+    ANY_CONTACT_CHANNELS,
+    CHECKIN_KIND,
+    CONTACT_CHANNEL,
+    FOLLOWUP_EVENT,
+    OFFSET_UNIT,
+    RULE_ASSIGNEE,
+)
+from app.core.forms import one_line, select_choices, strip
 
 
 class CompleteCheckInForm(FlaskForm):
@@ -33,6 +46,9 @@ class CompleteCheckInForm(FlaskForm):
     note = TextAreaField(_l("Notitie (mag leeg blijven)"),
                          validators=[Optional(), Length(max=2000)])
 
+
+# "manual" is planned by hand ("Contactmoment plannen"), never by a rule.
+RULE_CHECKIN_KINDS = {k: v for k, v in CHECKIN_KIND.items() if k != "manual"}
 
 # Only these events have a match, and so a volunteer to give the check-in to.
 EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")
@@ -78,8 +94,72 @@ class NewRuleForm(RuleForm):
                         validators=[DataRequired(_l("Kies wanneer de regel een contactmoment "
                                                     "plant."))])
     checkin_kind = SelectField(_l("Soort contactmoment"),
-                               choices=select_choices(CHECKIN_KIND, blank=_l("Kies…")),
+                               choices=select_choices(RULE_CHECKIN_KINDS, blank=_l("Kies…")),
                                validators=[DataRequired(_l("Kies het soort contactmoment."))])
 
     def rule_event(self) -> str | None:
         return self.event.data
+
+
+FORM_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+class LogContactForm(FlaskForm):
+    """"Contact vastleggen" on any open trajectory."""
+
+    form_key = HiddenField(validators=[Optional(), Regexp(FORM_KEY_PATTERN)])
+    on = DateField(_l("Wanneer was het contact?"),
+                   validators=[InputRequired(_l("Kies een datum."))])
+    channel = RadioField(_l("Hoe was het contact?"),
+                         choices=select_choices((code, CONTACT_CHANNEL[code])
+                                                for code in ANY_CONTACT_CHANNELS),
+                         validators=[InputRequired(_l("Kies hoe het contact was."))],
+                         invalid_choice_message=_l("Kies hoe het contact was."))
+    reached = RadioField(_l("Hebt u de deelnemer gesproken?"),
+                         choices=select_choices({"yes": _l("Ja, gesproken"),
+                                                 "no": _l("Nee, niet bereikt")}),
+                         validators=[InputRequired(_l("Kies of u de deelnemer hebt "
+                                                      "gesproken."))],
+                         invalid_choice_message=_l("Kies of u de deelnemer hebt gesproken."))
+    note = TextAreaField(_l("Notitie (kort, mag leeg blijven)"), filters=[strip],
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Opslaan"))
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_on(self, field):
+        if self._today is not None and field.data is not None and field.data > self._today:
+            raise ValidationError(_l("Deze datum ligt in de toekomst. Kies vandaag of een "
+                                     "dag eerder."))
+
+
+class PlanCheckInForm(FlaskForm):
+    """"Contactmoment plannen": a check-in by hand. `today` refuses a date in the past."""
+
+    form_key = HiddenField(validators=[Optional(), Regexp(FORM_KEY_PATTERN)])
+    due_on = DateField(_l("Wanneer?"), validators=[InputRequired(_l("Kies een datum."))])
+    assignee = SelectField(_l("Voor wie?"), coerce=str,
+                           invalid_choice_message=_l("Kies iemand uit de lijst."),
+                           validators=[DataRequired(_l("Kies voor wie het contactmoment is."))])
+    topic = StringField(_l("Waarover?"), filters=[strip],
+                        validators=[one_line,
+                                    DataRequired(_l("Schrijf kort op waarover het gaat.")),
+                                    Length(max=200, message=_l("Maximaal 200 tekens."))])
+    submit = SubmitField(_l("Contactmoment plannen"))
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_due_on(self, field):
+        if self._today is not None and field.data is not None and field.data < self._today:
+            raise ValidationError(_l("Deze datum is al voorbij. Kies vandaag of een dag "
+                                     "later."))
+
+
+class NextStepFilterForm(Form):
+    """Which location's "zonder volgende stap" (GET, so no CSRF)."""
+
+    location = SelectField(_l("Locatie"), choices=[], validate_choice=False)

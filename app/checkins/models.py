@@ -102,6 +102,11 @@ class CheckIn(db.Model):
     # going_well (gaat goed), concerns (zorgen), may_stop (dreigt te stoppen).
     outcome: Mapped[str | None] = mapped_column(sa.String(20))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # What a check-in planned by hand (kind "manual") is about, in the planner's words.
+    topic: Mapped[str | None] = mapped_column(sa.String(200))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The one-time key of the form that planned it by hand: no duplicate on a double submit.
+    form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -110,13 +115,16 @@ class CheckIn(db.Model):
     rule: Mapped["FollowUpRule | None"] = relationship()
     assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])
     done_by: Mapped["User | None"] = relationship(foreign_keys=[done_by_id])
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])
 
     @property
     def title(self) -> str:
         """The rule's name (what the admin called it), else the label of the kind."""
         from app.core.choices import CHECKIN_KIND, label
 
-        return self.rule.name if self.rule is not None else label(CHECKIN_KIND, self.kind)
+        if self.rule is not None:
+            return self.rule.name
+        return self.topic or label(CHECKIN_KIND, self.kind)
 
     @hybrid_property
     def is_open(self) -> bool:

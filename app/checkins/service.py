@@ -27,6 +27,7 @@ from app.extensions import db
 from app.matching.models import Match
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.service import record_contact
+from app.referrals.models import ContactAttempt
 
 # The four answers of the two-tap completion; "not_reached" is a status, the rest outcomes.
 RESULTS = (*CheckInOutcome, CheckInStatus.NOT_REACHED)
@@ -541,21 +542,29 @@ def _silent_since(now: datetime) -> sa.ColumnElement[bool]:
 
 
 def _not_reached_in_a_row(now: datetime) -> sa.Select:
-    """Ids of trajectories whose check-ins since the last contact were not reached twice.
+    """Ids of trajectories not reached twice (the setting) since the last contact: check-ins
+    not reached and contacts logged as not reached ("Contact vastleggen" after the first
+    contact step; that step has its own count of attempts).
 
-    Every check-in done counts as contact, so "since the last contact" is "in a row".
-    Only the last 42 days matter: anyone without contact for longer is flagged as silent
-    anyway, and leaving out the old history keeps this scan small.
+    Every check-in done and every contact reached counts as contact, so "since the last
+    contact" is "in a row". Only the last 42 days matter: anyone without contact for longer
+    is flagged as silent anyway, and leaving out the old history keeps this scan small.
     """
+    since = now - timedelta(days=thresholds().out_of_view_days)
+    misses = sa.union_all(
+        sa.select(CheckIn.trajectory_id.label("trajectory_id"), CheckIn.done_at.label("at"))
+        .where(CheckIn.status == CheckInStatus.NOT_REACHED, CheckIn.done_at > since),
+        sa.select(ContactAttempt.trajectory_id, ContactAttempt.at)
+        .where(ContactAttempt.reached.is_(False), ContactAttempt.at > since,
+               ContactAttempt.first_contact.is_(False)),
+    ).subquery()
     t = aliased(Trajectory)
     return (
-        sa.select(CheckIn.trajectory_id)
-        .join(t, t.id == CheckIn.trajectory_id)
-        .where(CheckIn.status == CheckInStatus.NOT_REACHED,
-               CheckIn.done_at > now - timedelta(days=thresholds().out_of_view_days),
-               t.is_open, t.out_of_view_since.is_(None),
-               sa.or_(t.last_contact_at.is_(None), CheckIn.done_at > t.last_contact_at))
-        .group_by(CheckIn.trajectory_id)
+        sa.select(misses.c.trajectory_id)
+        .join(t, t.id == misses.c.trajectory_id)
+        .where(t.is_open, t.out_of_view_since.is_(None),
+               sa.or_(t.last_contact_at.is_(None), misses.c.at > t.last_contact_at))
+        .group_by(misses.c.trajectory_id)
         .having(sa.func.count() >= thresholds().not_reached_in_a_row)
     )
 

@@ -1,21 +1,37 @@
+import secrets
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from app.audit import service as audit
 from app.auth.permissions import (
+    allowed_locations,
+    can_log_contact,
+    checkin_assignees,
     get_checkin_or_404,
+    get_editable_trajectory_or_404,
     has,
     location_checkins,
     my_checkins,
+    next_step_locations,
     require,
     trajectory_scope,
 )
-from app.checkins import bp, service
-from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
+from app.checkins import bp, contacts, nextstep, service
+from app.checkins.forms import (
+    CompleteCheckInForm,
+    LogContactForm,
+    NewRuleForm,
+    NextStepFilterForm,
+    PlanCheckInForm,
+    RuleForm,
+)
 from app.checkins.models import FollowUpRule
+from app.core.choices import ANY_CONTACT_CHANNELS
 from app.core.errors import domain_action
 from app.core.followup import thresholds
 from app.core.timeutil import local_date, utcnow
@@ -153,3 +169,141 @@ def edit_rule(rule_id: int):
               if changed else _("Er was niets veranderd."), "success")
         return redirect(url_for("checkins.rules"))
     return render_template("checkins/rule_form.html", form=form, rule=rule)
+
+
+# --- Any contact, any time (issue 11) ----------------------------------------------------------
+
+def _participant_page(trajectory):
+    return redirect(url_for("participants.show", participant_id=trajectory.participant_id,
+                            _anchor=f"traject-{trajectory.id}"))
+
+
+def _contact_trajectory_or_404(trajectory_id: int):
+    """An open trajectory the user may log contacts on (their location's staff)."""
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
+    if not can_log_contact(current_user, trajectory):
+        abort(404)
+    return trajectory
+
+
+def _fresh_key(form) -> None:
+    if not form.form_key.data:
+        form.form_key.data = secrets.token_urlsafe(24)
+
+
+def _commit_once() -> bool:
+    """Commit; False when the form's one-time key was saved meanwhile (a double submit that
+    raced the first one): nothing of this second one is kept."""
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+@bp.route("/traject/<int:trajectory_id>/contact", methods=["GET", "POST"])
+@require("participants.edit")
+def log_contact(trajectory_id: int):
+    now = utcnow()
+    trajectory = _contact_trajectory_or_404(trajectory_id)
+    participant = trajectory.participant
+    form = LogContactForm(today=local_date(now))
+    if request.method == "GET":
+        _fresh_key(form)
+        form.on.data = local_date(now)
+        if participant.preferred_channel in ANY_CONTACT_CHANNELS:
+            form.channel.data = participant.preferred_channel
+    if form.validate_on_submit():
+        if contacts.saved_attempt(form.form_key.data) is not None:
+            flash(_("Dit contact was al opgeslagen."), "info")
+            return _participant_page(trajectory)
+        reached = form.reached.data == "yes"
+        with domain_action(field=form.on):
+            contacts.log_contact(trajectory, channel=form.channel.data, reached=reached,
+                                 note=form.note.data, user=current_user, now=now,
+                                 on=form.on.data,
+                                 form_key=form.form_key.data or None)
+            if not _commit_once():
+                flash(_("Dit contact was al opgeslagen."), "info")
+                return _participant_page(trajectory)
+            flash(_("Contact met %(name)s vastgelegd.", name=participant.full_name)
+                  if reached else _("Niet bereikt vastgelegd."), "success")
+            return _participant_page(trajectory)
+    if request.method == "GET":
+        audit.record(current_user, "view", "trajectory", trajectory.id,
+                     participant_id=participant.id, summary="contact vastleggen", now=now)
+        db.session.commit()
+    return render_template("checkins/log_contact.html", form=form, trajectory=trajectory,
+                           participant=participant, today=local_date(now))
+
+
+def _assignee_options(trajectory, form: PlanCheckInForm) -> None:
+    options = [SelectChoice(value="", label=_("Kies…"))]
+    for user, match_id in checkin_assignees(trajectory):
+        label = (_("%(name)s (vrijwilliger van de koppeling)", name=user.name)
+                 if match_id is not None else user.name)
+        options.append(SelectChoice(value=str(user.id), label=label))
+    form.assignee.choices = options
+
+
+@bp.route("/traject/<int:trajectory_id>/contactmoment", methods=["GET", "POST"])
+@require("participants.edit")
+def plan_checkin(trajectory_id: int):
+    now = utcnow()
+    today = local_date(now)
+    trajectory = _contact_trajectory_or_404(trajectory_id)
+    participant = trajectory.participant
+    form = PlanCheckInForm(today=today)
+    _assignee_options(trajectory, form)
+    if request.method == "GET":
+        _fresh_key(form)
+        form.assignee.data = str(trajectory.owner_id or current_user.id)
+    if form.validate_on_submit():
+        if contacts.saved_checkin(form.form_key.data) is not None:
+            flash(_("Dit contactmoment was al gepland."), "info")
+            return _participant_page(trajectory)
+        with domain_action(field=form.due_on):
+            checkin = contacts.plan_checkin(
+                trajectory, due_on=form.due_on.data, assignee_id=int(form.assignee.data),
+                topic=form.topic.data, user=current_user, now=now,
+                form_key=form.form_key.data or None)
+            day = format_date(checkin.due_on, "EEEE d MMMM")
+            if not _commit_once():
+                flash(_("Dit contactmoment was al gepland."), "info")
+                return _participant_page(trajectory)
+            flash(_("Contactmoment gepland op %(day)s.", day=day), "success")
+            return _participant_page(trajectory)
+    if request.method == "GET":
+        audit.record(current_user, "view", "trajectory", trajectory.id,
+                     participant_id=participant.id, summary="contactmoment plannen", now=now)
+        db.session.commit()
+    return render_template("checkins/plan_checkin.html", form=form, trajectory=trajectory,
+                           participant=participant, today=today)
+
+
+@bp.get("/zonder-volgende-stap")
+@require("followup.overview")
+def without_next_step():
+    now = utcnow()
+    audit.record(current_user, "view", "without_next_step_list", None, now=now,
+                 summary=f"pagina {request.args.get('page', 1, type=int)}")
+    db.session.commit()
+    # One location at a time when the coordinator has several (or an admin picks one); the
+    # choice is only ever one of the user's own locations.
+    scope = next_step_locations(current_user)
+    options = [loc for loc in allowed_locations(current_user)
+               if scope is None or loc.id in scope]
+    form = NextStepFilterForm(request.args)
+    form.location.choices = [SelectChoice(value="", label=_("Alle locaties"))] + [
+        SelectChoice(value=str(loc.id), label=loc.name) for loc in options]
+    chosen = next((loc.id for loc in options if str(loc.id) == form.location.data), None)
+    if chosen is not None:
+        scope = [chosen]
+    page = db.paginate(nextstep.without_next_step_query(now, scope),
+                       per_page=_per_page(), error_out=False)
+    return render_template("checkins/without_next_step.html", page=page, form=form,
+                           filters={"location": str(chosen)} if chosen else {},
+                           show_filter=len(options) > 1,
+                           last=nextstep.last_steps(page.items), now=now,
+                           days_silent=service.days_silent)

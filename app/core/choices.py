@@ -127,7 +127,11 @@ CONTACT_CHANNEL = {
     "in_person": _l("Persoonlijk (aan de balie of langs geweest)"),
     "via_referrer": _l("Via de verwijzer"),
     "letter": _l("Brief"),
+    "message": _l("Bericht (sms, WhatsApp of e-mail)"),
+    "via_volunteer": _l("Via de vrijwilliger"),
 }
+# The ways "Contact vastleggen" offers on any open trajectory (labels in CONTACT_CHANNEL).
+ANY_CONTACT_CHANNELS = ("phone", "in_person", "message", "via_referrer", "via_volunteer")
 
 
 # --- Volunteers and matching ---------------------------------------------------------------
@@ -150,6 +154,12 @@ OFFER_DOMAIN = {
     "digital": _l("Digitale vaardigheden"),
 }
 # How a session went for one learning goal, as the volunteer sees it.
+# Why a volunteer's session did not happen ("ging niet door").
+SESSION_NOT_HELD = {
+    "cancelled_by_participant": _l("Afgezegd door de deelnemer"),
+    "cancelled_by_volunteer": _l("Afgezegd door mij"),
+    "no_show": _l("Niet gekomen"),
+}
 SESSION_PROGRESS = {
     "hard": _l("Nog moeilijk"),
     "some": _l("Een beetje vooruit"),
@@ -203,6 +213,7 @@ CHECKIN_KIND = {
     "group_fit": _l("Bevalt de groep?"),
     "group_end": _l("Evaluatie groep"),
     "group_absent": _l("Komt niet meer naar de groep"),
+    "manual": _l("Zelf gepland"),
 }
 FOLLOWUP_EVENT = {
     "referral_registered": _l("Aanmelding binnen"),

@@ -39,6 +39,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("volunteer_silence_alert_days", 42, "days", 1, 365),
     # This many group meetings in a row absent without notice: a check-in for the owner.
     Threshold("group_absent_in_a_row", 2, "times", 1, 10),
+    # A volunteer reports this many sessions in a row where the participant did not come
+    # ("niet gekomen"): a concern for the coordinator.
+    Threshold("session_no_shows_in_a_row", 2, "times", 1, 10),
 )
 
 _CACHE_KEY = "houvast_followup_thresholds"

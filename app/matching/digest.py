@@ -25,7 +25,11 @@ def concerns_section(user, now: datetime) -> DigestSection | None:
     sessions = db.session.scalars(matching.open_concerns(session_scope(user))).all()
     link = absolute_url("matching.concerns")
     items = [
-        (_("%(name)s: zorgen van %(volunteer)s na de bijeenkomst van %(day)s",
+        (_("%(name)s: twee keer achter elkaar niet gekomen, meldt %(volunteer)s (%(day)s)",
+           name=s.match.trajectory.participant.short_name,
+           volunteer=s.match.volunteer.first_name, day=format_date(s.held_on, "d MMMM"))
+         if s.not_held_reason == "no_show" else
+         _("%(name)s: zorgen van %(volunteer)s na de bijeenkomst van %(day)s",
            name=s.match.trajectory.participant.short_name,
            volunteer=s.match.volunteer.first_name, day=format_date(s.held_on, "d MMMM")),
          link)

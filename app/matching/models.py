@@ -125,6 +125,9 @@ class Match(db.Model):
     end_note: Mapped[str | None] = mapped_column(sa.Text)
     # Kept up to date by every session, so the silence scan needs no join.
     last_session_on: Mapped[date | None]
+    # The newest "ging niet door" the volunteer reported: news from them, so the reminder to
+    # the volunteer counts from it; the coordinator's alert still counts from the last session.
+    last_not_held_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -172,9 +175,9 @@ class MatchSession(db.Model):
     __tablename__ = "match_sessions"
     __table_args__ = (
         sa.Index("ix_match_sessions_match_held", "match_id", "held_on"),
-        # Reports: sessions and hours per month of a period; with the minutes, so the
-        # hours are read from the index alone.
-        sa.Index("ix_match_sessions_held_on", "held_on", "minutes"),
+        # Reports: sessions and hours per month of a period; with the minutes (and whether
+        # it took place), so the hours are read from the index alone.
+        sa.Index("ix_match_sessions_held_on", "held_on", "minutes", "not_held_reason"),
         # The coordinators' "Zorgen" list: concerns nobody has handled yet.
         sa.Index("ix_match_sessions_concern_open", "concern", "concern_handled_at"),
         sa.CheckConstraint("minutes >= 0", name="minutes"),
@@ -187,6 +190,11 @@ class MatchSession(db.Model):
     practised: Mapped[str] = mapped_column(sa.Text)
     remark: Mapped[str | None] = mapped_column(sa.Text)
     concern: Mapped[bool] = mapped_column(default=False)
+    # Set when the session did not happen (choices.SESSION_NOT_HELD): not a contact and no
+    # hours, but news from the volunteer. None: the session took place.
+    not_held_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    # The one-time key of the "ging niet door" form: a double submit saves nothing twice.
+    form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     concern_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     concern_handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -198,6 +206,15 @@ class MatchSession(db.Model):
     concern_handled_by: Mapped["User | None"] = relationship(foreign_keys=[concern_handled_by_id])
     goal_marks: Mapped[list["SessionGoal"]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="SessionGoal.goal_id")
+
+    @hybrid_property
+    def was_held(self) -> bool:
+        return self.not_held_reason is None
+
+    @was_held.inplace.expression
+    @classmethod
+    def _was_held_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.not_held_reason.is_(None)
 
 
 class SessionGoal(db.Model):

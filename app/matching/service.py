@@ -24,8 +24,10 @@ from app.auth.permissions import (
     responsible_users,
     unowned_locations,
 )
+from app.core.choices import SESSION_NOT_HELD
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.followup import thresholds
 from app.core.records import change_status, counts_by, existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
@@ -557,7 +559,8 @@ def _check_goals(match: Match, goal_marks: Mapping[int, str]) -> dict[int, Learn
 
 def _refresh_last_session(match: Match) -> None:
     match.last_session_on = db.session.scalar(
-        sa.select(sa.func.max(MatchSession.held_on)).where(MatchSession.match_id == match.id))
+        sa.select(sa.func.max(MatchSession.held_on))
+        .where(MatchSession.match_id == match.id, MatchSession.was_held))
 
 
 def _session_saved(session: MatchSession, goals: Mapping[int, LearningGoal], action: str,
@@ -633,6 +636,59 @@ def update_session(session: MatchSession, *, held_on: date, minutes: int, practi
                    new_concern=raised_concern, by=by, now=now)
 
 
+def _no_shows_in_a_row(match: Match, limit: int) -> int:
+    """How many of the match's newest reports (at most `limit`), in a row, are "niet
+    gekomen"."""
+    recent = db.session.scalars(
+        sa.select(MatchSession.not_held_reason).where(MatchSession.match_id == match.id)
+        .order_by(MatchSession.held_on.desc(), MatchSession.id.desc())
+        .limit(limit)
+    ).all()
+    count = 0
+    for reason in recent:
+        if reason != "no_show":
+            break
+        count += 1
+    return count
+
+
+def log_session_not_held(match: Match, *, held_on: date, reason: str, remark: str | None,
+                         by, now: datetime, form_key: str | None = None) -> MatchSession:
+    """The volunteer reports that a session did not happen.
+
+    Not a contact with the participant (the last contact stays), no hours in the reports;
+    but news from the volunteer, so the 21-day reminder to them counts from it. The second
+    "niet gekomen" in a row is a concern for the coordinator, like a session with worries.
+    """
+    if reason not in SESSION_NOT_HELD:
+        raise ValueError(f"unknown reason {reason!r}")
+    if not match.is_active:
+        raise MatchingError(_("Deze koppeling is niet actief. Vraag de coördinator om hem "
+                              "weer te starten."))
+    if held_on > local_date(now):
+        raise MatchingError(_("De datum ligt in de toekomst."))
+    session = MatchSession(match=match, held_on=held_on, minutes=0, practised="",
+                           remark=(remark or "").strip() or None, concern=False,
+                           not_held_reason=reason, form_key=form_key, created_by_id=by.id,
+                           created_at=now, updated_at=now)
+    db.session.add(session)
+    db.session.flush()
+    match.last_not_held_on = db.session.scalar(
+        sa.select(sa.func.max(MatchSession.held_on))
+        .where(MatchSession.match_id == match.id, ~MatchSession.was_held))
+    # Every further no-show in a row is news again: the coordinator hears each one.
+    needed = thresholds().session_no_shows_in_a_row
+    no_shows = _no_shows_in_a_row(match, needed) if reason == "no_show" else 0
+    session.concern = no_shows >= needed
+    audit.record(by, "create", "session", session.id,
+                 participant_id=match.trajectory.participant_id, now=now,
+                 summary=f"bijeenkomst ging niet door ({reason})"
+                         + ("; twee keer niet gekomen" if session.concern else ""))
+    if session.concern:
+        _signal_concern(session, now)
+    return session
+
+
 def handle_concern(session: MatchSession, *, by, now: datetime) -> None:
     """The coordinator has picked the concern up; it leaves the "Zorgen" list."""
     if not session.concern or session.concern_handled_at is not None:
@@ -654,12 +710,15 @@ def _signal_concern(session: MatchSession, now: datetime) -> None:
 
     trajectory = session.match.trajectory
     name = trajectory.participant.short_name
+    body = (_("%(name)s is twee keer achter elkaar niet gekomen, meldt de vrijwilliger.",
+              name=name) if session.not_held_reason == "no_show"
+            else _("De vrijwilliger heeft zorgen gemeld na een bijeenkomst met %(name)s.",
+                   name=name))
     for user in concern_recipients(trajectory):
         notify(kind="session_concern", subject_key=f"session:{session.id}", recipient=user,
                period_key="once",
                subject=_("Zorgen over %(name)s", name=name),
-               body=_("De vrijwilliger heeft zorgen gemeld na een bijeenkomst met %(name)s.",
-                      name=name),
+               body=body,
                link=absolute_url("matching.concerns"), now=now, allow_email=False)
 
 
@@ -677,23 +736,35 @@ def open_concerns(scope: sa.ColumnElement[bool]) -> sa.Select:
 
 # --- Silence ---------------------------------------------------------------------------------
 
-def silence_anchor(match: Match) -> date | None:
-    """The day the current silence started: the last session, or the start without any."""
-    return match.last_session_on or match.started_on
+def silence_anchor(match: Match, *, news: bool = False) -> date | None:
+    """The day the current silence started: the last session, or the start without any.
+
+    `news`: a "ging niet door" report counts too (the volunteer's own reminder: they did
+    report; the coordinator's alert is about sessions that happened).
+    """
+    anchor = match.last_session_on
+    if news and match.last_not_held_on and (anchor is None or match.last_not_held_on > anchor):
+        anchor = match.last_not_held_on
+    return anchor or match.started_on
 
 
-def silent_matches(now: datetime, days: int) -> list[Match]:
-    """Active matches with no session for `days` days (counted from the start when none).
+def silent_matches(now: datetime, days: int, *, news: bool = False) -> list[Match]:
+    """Active matches with no session for `days` days (counted from the start when none);
+    with `news`, nor a "ging niet door" report (see `silence_anchor`).
 
     Served by the (status, last_session_on) index; volunteer and participant come along in
     two more queries.
     """
     cutoff = local_date(now) - timedelta(days=days)
+    conditions = [Match.status == MatchStatus.ACTIVE,
+                  sa.or_(Match.last_session_on <= cutoff,
+                         sa.and_(Match.last_session_on.is_(None), Match.started_on <= cutoff))]
+    if news:
+        conditions.append(sa.or_(Match.last_not_held_on.is_(None),
+                                 Match.last_not_held_on <= cutoff))
     return list(db.session.scalars(
         sa.select(Match)
-        .where(Match.status == MatchStatus.ACTIVE,
-               sa.or_(Match.last_session_on <= cutoff,
-                      sa.and_(Match.last_session_on.is_(None), Match.started_on <= cutoff)))
+        .where(*conditions)
         .options(selectinload(Match.volunteer).selectinload(Volunteer.user),
                  selectinload(Match.trajectory).selectinload(Trajectory.participant),
                  selectinload(Match.trajectory).selectinload(Trajectory.owner))

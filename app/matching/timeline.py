@@ -69,6 +69,17 @@ def matching_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
         .limit(SESSIONS_ON_TIMELINE)
     ).all()
     for session, trajectory_id in sessions:
+        if session.not_held_reason:
+            # Not a contact with the person, but worth seeing: a pattern of cancellations.
+            title = _("Bijeenkomst ging niet door: %(reason)s",
+                      reason=choices.label(choices.SESSION_NOT_HELD,
+                                           session.not_held_reason).lower())
+            if session.concern:
+                title = _("Bijeenkomst ging niet door: twee keer niet gekomen")
+            items.append(TimelineItem(trajectory_id, at_date(session.held_on), "session_not_held",
+                                      title, detail=session.remark,
+                                      url=_begeleiding(trajectory_id)))
+            continue
         title = _("Bijeenkomst (%(num)s minuten)", num=session.minutes)
         if session.concern:
             title = _("Bijeenkomst met zorgen (%(num)s minuten)", num=session.minutes)

@@ -112,6 +112,13 @@ def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
                         if trajectory.status == TrajectoryStatus.INTAKE_PLANNED
                         else _("Intake plannen"),
                         _link("referrals.plan_intake", trajectory_id=trajectory.id)))
+    elif has(current_user, "participants.edit"):
+        # After the first-contact step: any contact, on any open trajectory.
+        actions.append((_("Contact vastleggen"),
+                        _link("checkins.log_contact", trajectory_id=trajectory.id)))
+    if has(current_user, "participants.edit"):
+        actions.append((_("Contactmoment plannen"),
+                        _link("checkins.plan_checkin", trajectory_id=trajectory.id)))
     if has(current_user, "intakes.edit"):
         actions.append((_("Intake bijwerken") if trajectory.intake else _("Intake invullen"),
                         _link("intakes.edit", trajectory_id=trajectory.id)))

@@ -78,7 +78,14 @@ class Referral(db.Model):
 
 
 class ContactAttempt(db.Model):
+    """A try to reach the person: in the first-contact step (`first_contact`) or later, on any
+    open trajectory ("Contact vastleggen"). Reached counts as last contact."""
+
     __tablename__ = "contact_attempts"
+    __table_args__ = (
+        # The out-of-view scan: recent attempts after the first contact that did not reach.
+        sa.Index("ix_contact_attempts_reached_at", "reached", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), index=True)
@@ -89,6 +96,11 @@ class ContactAttempt(db.Model):
     note: Mapped[str | None] = mapped_column(sa.Text)
     # Only for reached attempts that ended the trajectory: one of ReferralResult.ENDING.
     outcome: Mapped[str | None] = mapped_column(sa.String(20))
+    # False for contacts logged after the first-contact step: those do not count towards
+    # the referral's attempts, but a "not reached" counts for "not reached in a row".
+    first_contact: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The one-time key of the form that saved it: a double submit saves nothing twice.
+    form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     trajectory: Mapped["Trajectory"] = relationship(back_populates="contact_attempts")
     by: Mapped["User | None"] = relationship()

@@ -307,7 +307,8 @@ def volunteers(period: Period) -> dict:
     # Per day (at most one row per day of the period), read in index order; months in Python.
     sessions = (sa.select(MatchSession.held_on, sa.func.count(),
                           sa.func.sum(MatchSession.minutes))
-                .where(MatchSession.held_on.between(period.start, period.end))
+                .where(MatchSession.held_on.between(period.start, period.end),
+                       MatchSession.was_held)
                 .group_by(MatchSession.held_on))
     if not period.all_locations:
         sessions = (sessions.join(Match, Match.id == MatchSession.match_id)

@@ -23,6 +23,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -140,3 +141,16 @@ class SessionForm(FlaskForm):
     def goal_marks(self) -> dict[int, str]:
         return {int(entry.goal_id.data): entry.progress.data
                 for entry in self.goals if entry.progress.data}
+
+
+class SessionNotHeldForm(FlaskForm):
+    """"Ging niet door": the volunteer reports a session that did not happen."""
+
+    form_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
+    held_on = DateField(_l("Welke dag?"), validators=[InputRequired(_l("Vul de datum in."))])
+    reason = RadioField(_l("Wat gebeurde er?"), choices=select_choices(choices.SESSION_NOT_HELD),
+                        validators=[InputRequired(_l("Kies wat er gebeurde."))],
+                        invalid_choice_message=_l("Kies wat er gebeurde."))
+    remark = TextAreaField(_l("Opmerking (mag leeg blijven)"), filters=[strip],
+                           validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Opslaan"))

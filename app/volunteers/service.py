@@ -243,7 +243,7 @@ def my_participants(matches: Sequence[Match], user, today: date,
         sa.select(MatchSession.id, sa.func.row_number().over(
             partition_by=MatchSession.match_id,
             order_by=(MatchSession.held_on.desc(), MatchSession.id.desc())).label("n"))
-        .where(MatchSession.match_id.in_(match_ids)).subquery()
+        .where(MatchSession.match_id.in_(match_ids), MatchSession.was_held).subquery()
     )
     last_sessions = {s.match_id: s for s in db.session.scalars(
         sa.select(MatchSession).where(MatchSession.id.in_(
@@ -279,7 +279,9 @@ def my_participants(matches: Sequence[Match], user, today: date,
 def _checkin_title(checkin) -> str:
 
     mapping = getattr(choices, "CHECKIN_KIND", {})
-    return _("Contactmoment: %(what)s", what=choices.label(mapping, checkin.kind))
+    # A check-in planned by hand says what it is about.
+    what = checkin.topic or choices.label(mapping, checkin.kind)
+    return _("Contactmoment: %(what)s", what=what)
 
 
 def own_open_matches(query: sa.Select) -> list[Match]:

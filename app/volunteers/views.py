@@ -1,3 +1,4 @@
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -40,6 +41,7 @@ from app.volunteers.forms import (
     ButtonForm,
     LinkAccountForm,
     SessionForm,
+    SessionNotHeldForm,
     StatusForm,
     TrainingForm,
     VolunteerForm,
@@ -390,6 +392,43 @@ def log_session(match_id: int):
     return render_template("volunteers/session_form.html", form=form, match=match,
                            rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=None)
+
+
+@bp.route("/mijn/koppelingen/<int:match_id>/ging-niet-door", methods=["GET", "POST"])
+@require("volunteer.own")
+def session_not_held(match_id: int):
+    """The volunteer reports that a session did not happen (their own matches only)."""
+    match = get_own_match_or_404(current_user, match_id)
+    form = SessionNotHeldForm()
+    now = utcnow()
+    if request.method == "GET":
+        form.held_on.data = local_date(now)
+        form.form_key.data = secrets.token_urlsafe(24)
+    if form.validate_on_submit():
+        key = form.form_key.data or None
+        if key and db.session.scalar(sa.select(MatchSession.id)
+                                     .where(MatchSession.form_key == key)) is not None:
+            flash(_("Dit was al opgeslagen."), "info")
+            return redirect(url_for("volunteers.my_match", match_id=match.id))
+        with domain_action(field=form.held_on):
+            session = matching.log_session_not_held(
+                match, held_on=form.held_on.data, reason=form.reason.data,
+                remark=form.remark.data, by=current_user, now=now, form_key=key)
+            concern = session.concern
+            try:
+                db.session.commit()
+            except sa.exc.IntegrityError:
+                # The same form sent twice at once: the first one is kept.
+                db.session.rollback()
+                flash(_("Dit was al opgeslagen."), "info")
+                return redirect(url_for("volunteers.my_match", match_id=match.id))
+            if concern:
+                flash(_("Opgeslagen. Twee keer achter elkaar niet gekomen: de coördinator "
+                        "hoort het en neemt contact op."), "success")
+            else:
+                flash(_("Opgeslagen. Dank u wel voor het doorgeven."), "success")
+            return redirect(url_for("volunteers.my_match", match_id=match.id))
+    return render_template("volunteers/session_not_held.html", form=form, match=match)
 
 
 @bp.route("/mijn/bijeenkomsten/<int:session_id>", methods=["GET", "POST"])

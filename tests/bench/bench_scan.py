@@ -118,6 +118,32 @@ def _count_digest_queries(db, user_id: int) -> tuple[int, int, float]:
     return len(statements), sum(len(p.items) for p in parts), elapsed
 
 
+def _without_next_step(db) -> list[str]:
+    """"Zonder volgende stap" (issue 11): one page and its count, for one location and for
+    all 50, after 1% of the open trajectories lost their planned check-in."""
+    from app.checkins.nextstep import without_next_step_query
+
+    db.session.execute(sa.text(
+        "UPDATE checkins SET status = 'cancelled' WHERE status = 'planned' "
+        "AND trajectory_id % 100 = 1"))
+    db.session.execute(sa.text("ANALYZE checkins"))
+    db.session.commit()
+    lines = []
+    for label, locations in (("one location", [2]), ("all 50 locations", None)):
+        timings, total = [], 0
+        for _run in range(5):
+            started = time.perf_counter()
+            page = db.paginate(without_next_step_query(NOW, locations), page=1, per_page=25,
+                               error_out=False)
+            total = page.total
+            timings.append(time.perf_counter() - started)
+            db.session.rollback()
+        lines.append(f"zonder volgende stap, {label}: {total:,} listed, first page and count "
+                     f"median {statistics.median(timings) * 1000:.0f} ms "
+                     f"(max {max(timings) * 1000:.0f} ms over {len(timings)} runs)")
+    return lines
+
+
 def run(app) -> list[str]:
     from app.extensions import db
     from jobs.scan import out_of_view_scan
@@ -149,6 +175,8 @@ def run(app) -> list[str]:
     lines.append(f"hourly scan over {counts[0]:,} trajectories / {counts[1]:,} check-ins: "
                  f"median {statistics.median(timings):.2f} s of {len(timings)} runs "
                  f"(max {max(timings):.2f} s; alerts per run {raised}) — target < 2 s")
+
+    lines += _without_next_step(db)
 
     small_q, small_items, small_t = _count_digest_queries(db, small)
     big_q, big_items, big_t = _count_digest_queries(db, big)
