@@ -15,4 +15,4 @@ def connect_hooks() -> None:
     subscribe(service.on_event)
     timeline_provider(timeline.appointment_timeline)
     # Right after the check-ins: both are "what to do today".
-    digest_section(service.digest_section, order=12)
+    digest_section(service.intakes_section, order=12)

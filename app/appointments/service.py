@@ -196,7 +196,7 @@ def task_lists(user, now: datetime) -> tuple[list[Appointment], list[Appointment
     return today, late
 
 
-def digest_section(user, now: datetime):
+def intakes_section(user, now: datetime):
     from app.notifications.links import participant_link
     from app.notifications.service import DigestSection
 
