@@ -354,3 +354,19 @@ def test_staff_of_another_location_cannot_record_a_no_show(client, auth, db):
         assert client.post(
             f"/agenda/afspraak/{appointment.id}/niet-gekomen").status_code == 404
     assert _appointments(db, trajectory)[0].status == "planned"
+
+
+def test_ending_the_trajectory_cancels_the_planned_intake(app, db):
+    from app.referrals.service import log_contact_attempt
+
+    staff = factories.user("staff")
+    trajectory = _contacted(staff.locations[0])
+    appointment = plan_intake(trajectory, datetime(2026, 12, 1, 9, 30, tzinfo=UTC), staff,
+                              NOW)
+    # On the phone before the day: the person does not want help after all.
+    log_contact_attempt(trajectory, reached=True, channel="phone", note=None, user=staff,
+                        now=NOW + timedelta(days=1), outcome="declined")
+    assert appointment.status == "cancelled"
+    assert "Intake van dinsdag 1 december 2026 om 10:30 gaat niet door" in [
+        i.title for i in timeline([trajectory], staff)]
+    assert task_lists(staff, datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) == ([], [])
