@@ -370,3 +370,28 @@ def test_ending_the_trajectory_cancels_the_planned_intake(app, db):
     assert "Intake van dinsdag 1 december 2026 om 10:30 gaat niet door" in [
         i.title for i in timeline([trajectory], staff)]
     assert task_lists(staff, datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) == ([], [])
+
+
+def test_the_agenda_and_mijn_taken_cost_the_same_queries_for_1_or_6_intakes(
+        client, auth, db, frozen, count_queries):
+    staff = auth.as_role("staff")
+
+    def plan(n):
+        for i in range(n):
+            trajectory = _contacted(staff.locations[0], f"Persoon{i}")
+            # Today, from 11:00 on: on the agenda and under Mijn taken.
+            plan_intake(trajectory, NOW + timedelta(hours=1 + i), staff, NOW)
+        db.session.commit()
+
+    def cost():
+        with count_queries() as statements:
+            agenda = html_of(client.get("/agenda/?weergave=week"))
+            tasks = html_of(client.get("/taken"))
+        return len(statements), agenda.count('class="task"'), tasks.count('class="task"')
+
+    plan(1)
+    small = cost()
+    plan(5)
+    large = cost()
+    assert small[1:] == (1, 1) and large[1:] == (6, 6)
+    assert small[0] == large[0]

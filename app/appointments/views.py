@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -63,7 +64,8 @@ def agenda():
         "appointments/agenda.html", page=page, by_day=by_day, location=location,
         locations=locations, view=view, first=first, last=first + step - timedelta(days=1),
         previous=first - step, next=first + step, today=today, now=now,
-        no_show_form=NoShowForm(), local_datetime=local_datetime)
+        no_show_form=NoShowForm(), local_datetime=local_datetime,
+        long_day=lambda d: format_date(d, "EEEE d MMMM yyyy"))
 
 
 @bp.post("/afspraak/<int:appointment_id>/niet-gekomen")
