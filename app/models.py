@@ -2,6 +2,7 @@
 
 from app.admin.models import CalendarSettings, ClosedDay, Location, ReferenceItem
 from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
+from app.appointments.models import Appointment
 from app.audit.models import AuditEvent
 from app.auth.models import User, user_locations
 from app.checkins.models import CheckIn, FollowUpRule, FollowUpSetting
@@ -17,6 +18,7 @@ from app.selfreg.models import SelfRegistration
 from app.volunteers.models import Volunteer, VolunteerTraining, volunteer_locations
 
 __all__ = [
+    "Appointment",
     "AuditEvent", "CheckIn", "Consent", "ContactAttempt", "Intake", "LearningGoal", "Location",
     "CalendarSettings", "ClosedDay",
     "FollowUpRule", "FollowUpSetting", "Notification",

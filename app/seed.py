@@ -30,10 +30,11 @@ from faker import Faker
 from flask import Flask
 
 from app.admin.models import Location
+from app.appointments.service import last_working_day
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password, verify_password
 from app.auth.service import create_user
-from app.core.timeutil import local_date, local_tz, to_utc, utcnow
+from app.core.timeutil import local_date, local_tz, next_working_day, to_utc, utcnow
 from app.extensions import db
 from app.intakes.models import GoalStatus
 from app.intakes.service import save_intake
@@ -473,11 +474,21 @@ def seed_participants(ctx: SeedContext) -> None:
                 _attempt(ctx, trajectory, days_ago, reached=True)
             elif status == TrajectoryStatus.INTAKE_PLANNED:
                 days_ago = rng.randint(2, 7)
+                if i == 1:
+                    days_ago = 8
                 trajectory = _register(ctx, location_key, days_ago + rng.randint(1, 3))
                 _attempt(ctx, trajectory, days_ago, reached=True)
-                intake_day = ctx.today + timedelta(days=rng.randint(1, 10))
-                plan_intake(trajectory, to_utc(intake_day, rng.choice([10, 11, 14])),
-                            _worker(ctx, trajectory), ctx.moment(days_ago, 15))
+                intake_day = next_working_day(ctx.today + timedelta(days=rng.randint(1, 10)))
+                hour = rng.choice([10, 11, 14])
+                # For the agenda and Mijn taken: one intake today, and one whose day passed
+                # without "Intake invullen" or "Niet gekomen" (a task for who planned it).
+                if i == 0:
+                    intake_day, hour = ctx.today, 15
+                elif i == 1:
+                    intake_day = last_working_day(ctx.today - timedelta(days=3))
+                plan_intake(trajectory, to_utc(intake_day, hour), _worker(ctx, trajectory),
+                            ctx.moment(days_ago, 15), room=rng.choice(
+                                ["Spreekkamer 1", "Spreekkamer 2", "Leestafel bij de balie"]))
             elif status == TrajectoryStatus.UNREACHABLE:
                 days_ago = rng.randint(12, 25)
                 trajectory = _register(ctx, location_key, days_ago)

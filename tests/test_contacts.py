@@ -332,9 +332,8 @@ def _no_step_world(loc, n: int, owner):
     volunteer = factories.volunteer(locations=[loc], capacity=50)
     factories.match(active_trajectory(loc, first_name="MetKoppeling", owner=owner), volunteer)
     grouped = active_trajectory(loc, first_name="MetGroep", owner=owner)
-    from app.matching.models import Enrollment
-
     from app.groups.models import GroupMeeting
+    from app.matching.models import Enrollment
 
     group = factories.offer(loc)
     factories.db.session.add_all([
@@ -346,8 +345,14 @@ def _no_step_world(loc, n: int, owner):
         Enrollment(trajectory=active_trajectory(loc, first_name="GroepVoorbij", owner=owner),
                    offer=ended_group, started_on=date(2026, 9, 1)),
         GroupMeeting(offer=ended_group, held_on=date(2026, 11, 20))])
-    factories.trajectory(factories.participant(first_name="MetIntake"), location_obj=loc,
-                         status="intake_planned", intake_planned_at=aware(2026, 11, 26, 9, 0))
+    from app.appointments.models import Appointment
+
+    with_intake = factories.trajectory(factories.participant(first_name="MetIntake"),
+                                       location_obj=loc, status="intake_planned",
+                                       intake_planned_at=aware(2026, 11, 26, 9, 0))
+    factories.db.session.add(Appointment(trajectory=with_intake, location=loc, with_user=owner,
+                                         starts_at=aware(2026, 11, 26, 9, 0)))
+    # Marked "intake gepland" but without an appointment (nobody holds it): listed.
     factories.trajectory(factories.participant(first_name="IntakeVoorbij"), location_obj=loc,
                          status="intake_planned", intake_planned_at=aware(2026, 11, 24, 9, 0))
     factories.trajectory(factories.participant(first_name="Afgesloten"), location_obj=loc,

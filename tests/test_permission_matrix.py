@@ -105,9 +105,16 @@ def foreign_world(db):
                                     status="pending")
     token = ApiToken(partner=other_partner, name="Systeem daar", token_hash="0" * 64,
                      prefix="hv_0000")
-    db.session.add_all([registration, token])
+    from app.appointments.models import Appointment
+
+    appointment = Appointment(trajectory=trajectory, kind="intake", location=there,
+                              starts_at=factories.aware(2026, 11, 20, 9, 0),
+                              with_user_id=other_user.id, planned_by_id=other_user.id,
+                              status="planned")
+    db.session.add_all([registration, token, appointment])
     db.session.flush()
     return here, {
+        "appointment_id": appointment.id,
         "participant_id": participant.id, "trajectory_id": trajectory.id, "goal_id": goal.id,
         "checkin_id": checkin.id, "user_id": other_user.id, "location_id": there.id,
         "partner_id": other_partner.id, "contact_id": contact.id,
@@ -124,7 +131,7 @@ ARGUMENTS = {
     "participant_id", "trajectory_id", "goal_id", "checkin_id", "user_id", "location_id",
     "partner_id", "contact_id", "notification_id", "match_id", "session_id", "volunteer_id",
     "training_id", "offer_id", "enrollment_id", "rule_id", "list_name", "item_id", "token",
-    "referral_id", "registration_id", "token_id", "meeting_id",
+    "referral_id", "registration_id", "token_id", "meeting_id", "appointment_id",
 }
 
 

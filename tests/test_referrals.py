@@ -770,7 +770,9 @@ def _plan_intake(client, auth, db, day: str, time: str, status: str = "contacted
     trajectory = _referred(staff.locations[0], "Ahmed", TODAY, status=status)
     db.session.commit()
     response = client.post(f"/aanmeldingen/{trajectory.id}/intake",
-                           data={"day": day, "time": time})
+                           data={"day": day, "time": time, "room": "Spreekkamer 2",
+                                 "location_id": staff.locations[0].id,
+                                 "with_user_id": staff.id})
     db.session.expire_all()
     return staff, response, trajectory
 

@@ -54,11 +54,13 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
     create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
 
     assert _names(events._subscribers) == [
-        "app.checkins.service.on_event", "app.portal.service.on_trajectory_event"]
+        "app.checkins.service.on_event", "app.portal.service.on_trajectory_event",
+        "app.appointments.service.on_event"]
     assert _names(timeline._timeline_providers) == [
         "app.participants.timeline.consent_timeline", "app.referrals.timeline.referral_timeline",
         "app.intakes.timeline.intake_timeline", "app.matching.timeline.matching_timeline",
-        "app.groups.timeline.attendance_timeline", "app.checkins.timeline.checkin_timeline"]
+        "app.groups.timeline.attendance_timeline", "app.checkins.timeline.checkin_timeline",
+        "app.appointments.timeline.appointment_timeline"]
     assert _names(timeline._due_providers) == [
         "app.referrals.timeline.referral_due", "app.intakes.timeline.goal_target_dates",
         "app.matching.timeline.matching_due", "app.groups.timeline.next_meeting_due",
@@ -66,7 +68,7 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
     # Matching's concerns come before the waiting list: equal order, earlier feature.
     assert [(r.fn.__name__, r.order) for r in notifications._sections] == [
         ("checkins_section", 10), ("volunteer_checkins_section", 10),
-        ("late_referrals_section", 20), ("out_of_view_section", 30),
+        ("intakes_section", 12), ("late_referrals_section", 20), ("out_of_view_section", 30),
         ("without_next_step_section", 35), ("concerns_section", 40), ("waiting_section", 40),
         ("checkin_concerns_section", 42), ("silent_matches_section", 45)]
     # Contacts and sessions that did not happen report on the volunteers' matches: after them.

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm import lazyload
 
 from app.admin.models import Location
+from app.appointments.models import Appointment
 from app.auth.models import Role, User, user_locations
 from app.checkins.models import CheckIn
 from app.extensions import db
@@ -29,7 +30,7 @@ from app.volunteers.models import Volunteer, VolunteerStatus, volunteer_location
 
 _STAFF_WORK = {
     "participants.view", "participants.edit", "referrals.create", "referrals.contact",
-    "intakes.edit", "consents.edit", "partners.view", "tasks.view",
+    "intakes.edit", "consents.edit", "partners.view", "tasks.view", "agenda.view",
 }
 
 CAPABILITIES: dict[Role, set[str]] = {
@@ -249,6 +250,58 @@ def owner_on_registration(user):
     """Who owns a trajectory `user` registers: a coordinator takes it on; when staff or an
     admin registers, the coordinator of the location picks it up later."""
     return user if getattr(user, "role", None) == Role.COORDINATOR else None
+
+
+# --- Appointments (the agenda) -----------------------------------------------------------------
+
+APPOINTMENT_HOST_ROLES = (Role.STAFF, Role.COORDINATOR)
+
+
+def appointment_hosts(location_ids: Iterable[int]) -> dict[int, list[User]]:
+    """Who may hold an appointment at each location: its active staff and coordinators
+    (one query). An intake is done at the desk, so by the people who work there."""
+    result: dict[int, list[User]] = defaultdict(list)
+    location_ids = set(location_ids)
+    if not location_ids:
+        return result
+    rows = db.session.execute(
+        sa.select(user_locations.c.location_id, User)
+        .join(user_locations, user_locations.c.user_id == User.id)
+        .where(User.active.is_(True), User.role.in_(APPOINTMENT_HOST_ROLES),
+               user_locations.c.location_id.in_(location_ids))
+        .options(lazyload(User.locations))
+        .order_by(User.name, User.id)
+    ).all()
+    for location_id, host in rows:
+        result[location_id].append(host)
+    return result
+
+
+def agenda_locations(user):
+    """The locations whose agenda `user` may see: where they work (an admin: all)."""
+    if not has(user, "agenda.view"):
+        return []
+    return allowed_locations(user)
+
+
+def appointment_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Appointment: appointments at a location `user` works at, of a
+    trajectory they may see."""
+    if not has(user, "agenda.view"):
+        return sa.false()
+    at_location = (sa.true() if has(user, "participants.all_locations")
+                   else Appointment.location_id.in_(user.location_ids or {-1}))
+    return sa.and_(at_location, Appointment.trajectory_id.in_(
+        sa.select(Trajectory.id).where(trajectory_scope(user))))
+
+
+def get_appointment_or_404(user, appointment_id: int):
+    appointment = _one_or_404(sa.select(Appointment).where(
+        Appointment.id == appointment_id, appointment_scope(user)))
+    # Recording what came of it changes the trajectory: only for who may change that.
+    if not can_edit_trajectory(user, appointment.trajectory):
+        abort(404)
+    return appointment
 
 
 # --- User accounts ------------------------------------------------------------------------------

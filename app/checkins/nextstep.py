@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from app.appointments.service import has_planned_appointment
 from app.auth.models import User
 from app.auth.permissions import next_step_locations
 from app.checkins.models import CheckIn, CheckInStatus
 from app.core.choices import TRAJECTORY_STATUS, label
-from app.core.timeutil import local_date, to_utc
+from app.core.timeutil import local_date
 from app.extensions import db
 from app.groups.service import has_meeting_ahead
 from app.matching.models import Match, MatchStatus
@@ -38,18 +39,16 @@ def next_steps(now: datetime, trajectory=Trajectory) -> list[sa.ColumnElement[bo
     - a first contact still to make (status "aangemeld"): the referral queue has its due
       date, and the digest names it when late. Reached but no intake planned yet
       ("contact gehad") has no date and is listed;
-    - an intake planned for today or later (a passed one without a result is not ahead);
+    - a planned appointment (intake): ahead, or passed without an outcome, which is then a
+      task for the one who planned it;
     - an active match: the volunteer and the person meet, and the silence reminders watch it;
     - a group place with a meeting of that group ahead.
     """
-    start_of_today = to_utc(local_date(now), 0)
     return [
         sa.exists().where(CheckIn.trajectory_id == trajectory.id,
                           CheckIn.status == CheckInStatus.PLANNED),
         trajectory.status == TrajectoryStatus.REFERRED,
-        sa.and_(trajectory.status == TrajectoryStatus.INTAKE_PLANNED,
-                trajectory.intake_planned_at.is_not(None),
-                trajectory.intake_planned_at >= start_of_today),
+        has_planned_appointment(trajectory),
         sa.exists().where(Match.trajectory_id == trajectory.id,
                           Match.status == MatchStatus.ACTIVE),
         # A group place counts only while its group has a meeting ahead: a place in a group

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app.appointments import service as appointments
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
@@ -34,7 +35,7 @@ from app.checkins.models import FollowUpRule
 from app.core.choices import ANY_CONTACT_CHANNELS
 from app.core.errors import domain_action
 from app.core.followup import thresholds
-from app.core.timeutil import local_date, utcnow
+from app.core.timeutil import local_date, local_datetime, utcnow
 from app.extensions import db
 
 
@@ -61,8 +62,13 @@ def tasks():
                  summary=f"{scope}, pagina {request.args.get('page', 1, type=int)}")
     db.session.commit()
     page = db.paginate(query, per_page=_per_page(), error_out=False)
+    # Appointments are tasks too: today's intakes to hold, and passed ones still to record.
+    intakes_today, intakes_late = (appointments.task_lists(current_user, now)
+                                   if scope == "mij" else ([], []))
     return render_template(
-        "checkins/tasks.html", page=page, scope=scope,
+        "checkins/tasks.html", page=page, scope=scope, now=now,
+        intakes_today=intakes_today, intakes_late=intakes_late,
+        local_datetime=local_datetime,
         groups=service.group_tasks(page.items, today), today=today,
         full_view=has(current_user, "participants.view"),
     )

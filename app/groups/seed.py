@@ -68,8 +68,10 @@ def _keep_register(ctx: SeedContext, meeting: GroupMeeting, *, stopped_coming: b
                                     groups.enrolled_on(meeting.held_on))
         .order_by(Enrollment.id)).all()
     now = min(to_utc(meeting.held_on, meeting.starts_at.hour + 2), ctx.now)
-    for i, enrollment in enumerate(enrollments):
-        if stopped_coming and i == len(enrollments) - 1 and \
+    # The last one still in the group: one whose place ended gets no check-in.
+    quitter = next((e for e in reversed(enrollments) if e.ended_on is None), None)
+    for enrollment in enrollments:
+        if stopped_coming and enrollment is quitter and \
                 (ctx.today - meeting.held_on).days <= 14:
             status = AttendanceStatus.ABSENT
         else:

@@ -186,6 +186,26 @@ class AttachForm(FlaskForm):
 
 
 class PlanIntakeForm(FlaskForm):
+    """The view fills the choices and `hosts` ({location id: user ids}) before validating."""
+
     day = DateField(_l("Datum"), validators=[InputRequired(_l("Kies een datum."))])
     time = TimeField(_l("Tijd"), validators=[InputRequired(_l("Kies een tijd."))])
+    location_id = SelectField(_l("Vestiging"), coerce=int, choices=[],
+                              invalid_choice_message=_l("Kies een vestiging."),
+                              invalid_value_message=_l("Kies een vestiging."))
+    room = StringField(_l("Ruimte (bijvoorbeeld: spreekkamer 2, bij de balie)"),
+                       filters=[strip], validators=[Length(max=120), one_line])
+    with_user_id = SelectField(_l("Wie doet de intake?"), coerce=int, choices=[],
+                               invalid_choice_message=_l("Kies wie de intake doet."),
+                               invalid_value_message=_l("Kies wie de intake doet."))
+    # One per opened form: the same form posted twice is one appointment.
+    form_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     submit = SubmitField(_l("Intake plannen"))
+
+    hosts: dict[int, set[int]]
+
+    def validate_with_user_id(self, field):
+        if field.data and self.location_id.data and (
+                field.data not in self.hosts.get(self.location_id.data, set())):
+            raise ValidationError(_("Deze persoon werkt niet op de gekozen vestiging. Kies "
+                                    "een medewerker of coördinator van die vestiging."))

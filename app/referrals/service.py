@@ -12,8 +12,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, selectinload
 
+from app.appointments.models import Appointment, AppointmentKind, AppointmentStatus
 from app.audit import service as audit
-from app.auth.permissions import owner_on_registration, participant_scope
+from app.auth.permissions import (
+    appointment_hosts,
+    owner_on_registration,
+    participant_scope,
+)
 from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.phone import clean_phone, display_phone, normalise_phone
@@ -431,13 +436,44 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
     return attempt
 
 
-def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime) -> None:
-    """Plan (or move) the intake conversation; `at` is an aware datetime."""
+def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime, *,
+                location_id: int | None = None, room: str | None = None, with_user=None,
+                form_key: str | None = None) -> Appointment:
+    """Plan (or move) the intake conversation; `at` is an aware datetime.
+
+    It becomes an appointment (place, who holds it); Trajectory.intake_planned_at keeps a
+    copy of the moment for the pages that show it. Moving keeps the old appointment as
+    "moved", so the timeline shows the history. Defaults: the trajectory's location, and
+    the one who plans it holds it.
+    """
     if not trajectory.before_intake:
         raise ReferralError(_("Voor dit traject kan geen intake meer worden gepland."))
     if at <= now:
         raise ReferralError(_("Een intake kan niet in het verleden worden gepland."))
-    moved = trajectory.intake_planned_at is not None
+    location_id = location_id or trajectory.location_id
+    with_user = with_user or user
+    if with_user not in appointment_hosts([location_id]).get(location_id, []):
+        raise ReferralError(_("%(name)s werkt niet op deze vestiging. Kies een medewerker of "
+                              "coördinator van de vestiging.", name=with_user.name))
+    current = db.session.scalar(sa.select(Appointment).where(
+        Appointment.trajectory_id == trajectory.id, Appointment.kind == AppointmentKind.INTAKE,
+        Appointment.status == AppointmentStatus.PLANNED))
+    moved = current is not None or trajectory.intake_planned_at is not None
+    if current is not None:
+        current.status = AppointmentStatus.MOVED
+        current.closed_at = now
+        current.closed_by_id = getattr(user, "id", None)
+        # Before the new one exists: one planned intake per trajectory (a unique index).
+        db.session.flush()
+    appointment = Appointment(trajectory=trajectory, kind=AppointmentKind.INTAKE, starts_at=at,
+                              location_id=location_id, room=(room or "").strip() or None,
+                              with_user_id=with_user.id, status=AppointmentStatus.PLANNED,
+                              planned_by_id=getattr(user, "id", None), created_at=now,
+                              form_key=form_key or None)
+    db.session.add(appointment)
+    db.session.flush()
+    if current is not None:
+        current.moved_to_id = appointment.id
     # Straight from the queue: making the appointment with the person is the first contact.
     first_contact = trajectory.not_yet_reached
     trajectory.intake_planned_at = at
@@ -458,3 +494,4 @@ def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime) -> No
         emit("back_in_view", trajectory, now)
     if first_contact:
         emit("contact_made", trajectory, now)
+    return appointment

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
-from flask_babel import format_datetime, format_time
+from flask_babel import format_time
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
@@ -58,7 +58,6 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
     ids = [t.id for t in trajectories]
     if not ids:
         return []
-    by_id = {t.id: t for t in trajectories}
     # Partners see how it goes, never what was said (DESIGN.md, data protection).
     show_notes = has(viewer, "participants.view")
     items: list[TimelineItem] = []
@@ -72,15 +71,8 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
             title=referral_title(referral),
             detail=referral.question if show_notes else None,
         ))
-        planned_for = by_id[referral.trajectory_id].intake_planned_at
-        if referral.intake_scheduled_at and planned_for:
-            items.append(TimelineItem(
-                trajectory_id=referral.trajectory_id, at=referral.intake_scheduled_at,
-                kind="intake_planned",
-                title=_("Intake gepland op %(moment)s",
-                        moment=format_datetime(planned_for, "EEEE d MMMM yyyy 'om' HH:mm")),
-                url=_url(viewer, "referrals.plan_intake", referral.trajectory_id),
-            ))
+        # The planned intake itself is on the timeline through its appointment
+        # (app/appointments/timeline.py), with every move and no-show.
     attempts = db.session.scalars(
         sa.select(ContactAttempt).where(ContactAttempt.trajectory_id.in_(ids))
         .order_by(ContactAttempt.at)

@@ -1,4 +1,5 @@
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -9,9 +10,12 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.admin.service import reference_choices
+from app.appointments.models import Appointment
+from app.appointments.service import last_intake, planned_intake
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
+    appointment_hosts,
     get_editable_trajectory_or_404,
     get_participant_or_404,
     posted_ids_or_404,
@@ -408,6 +412,45 @@ def contact(trajectory_id: int):
 
 # ---- Planning the intake -----------------------------------------------------------------
 
+def _fill_intake_choices(form: PlanIntakeForm, trajectory: Trajectory) -> dict:
+    """Places and people to choose from: the user's locations (and the trajectory's own),
+    and their staff and coordinators. Returns {user id: User}."""
+    locations = list(allowed_locations(current_user))
+    if trajectory.location_id not in {loc.id for loc in locations}:
+        locations.insert(0, trajectory.location)
+    form.location_id.choices = select_choices((loc.id, loc.name) for loc in locations)
+    hosts = appointment_hosts([loc.id for loc in locations])
+    names = {loc.id: loc.name for loc in locations}
+    people: dict[int, object] = {}
+    where: dict[int, list[str]] = {}
+    for location_id, users in hosts.items():
+        for user in users:
+            people[user.id] = user
+            where.setdefault(user.id, []).append(names[location_id])
+    form.with_user_id.choices = select_choices(
+        [(0, _("Kies wie de intake doet"))]
+        + [(u.id, f"{u.name} ({', '.join(sorted(where[u.id]))})")
+           for u in sorted(people.values(), key=lambda u: (u.name, u.id))])
+    form.hosts = {location_id: {u.id for u in users} for location_id, users in hosts.items()}
+    return people
+
+
+def _planned_intake(appointment: Appointment):
+    trajectory = appointment.trajectory
+    flash(_("Intake met %(name)s gepland op %(moment)s, %(place)s, met %(who)s.",
+            name=trajectory.participant.full_name,
+            moment=format_datetime(appointment.starts_at, "EEEE d MMMM 'om' HH:mm"),
+            place=appointment.place, who=appointment.with_user.name), "success")
+    return redirect(url_for("referrals.queue"))
+
+
+def _saved_intake(form_key: str | None) -> Appointment | None:
+    if not form_key:
+        return None
+    return db.session.scalar(sa.select(Appointment).where(
+        Appointment.form_key == form_key, Appointment.planned_by_id == current_user.id))
+
+
 @bp.route("/<int:trajectory_id>/intake", methods=["GET", "POST"], endpoint="plan_intake")
 @require("referrals.contact")
 def plan_intake_view(trajectory_id: int):
@@ -415,28 +458,66 @@ def plan_intake_view(trajectory_id: int):
     trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
     can_plan = trajectory.before_intake
     form = PlanIntakeForm()
-    if request.method == "GET" and trajectory.intake_planned_at:
-        planned = local_datetime(trajectory.intake_planned_at)
-        form.day.data, form.time.data = planned.date(), planned.time()
+    people = _fill_intake_choices(form, trajectory)
+    current = planned_intake(trajectory)
+    if request.method == "GET":
+        form.form_key.data = secrets.token_urlsafe(24)
+        # Moving: what is planned; planning again after "niet gekomen": the same place and
+        # person, a week later at the same time.
+        earlier = current or last_intake(trajectory)
+        if current is not None or trajectory.intake_planned_at:
+            planned = local_datetime(current.starts_at if current else
+                                     trajectory.intake_planned_at)
+            form.day.data, form.time.data = planned.date(), planned.time()
+        elif earlier is not None:
+            planned = local_datetime(earlier.starts_at)
+            form.time.data = planned.time()
+            day = planned.date() + timedelta(days=7)
+            while day <= local_date(now):
+                day += timedelta(days=7)
+            form.day.data = day
+        if earlier is not None:
+            form.location_id.data, form.room.data = earlier.location_id, earlier.room
+            form.with_user_id.data = earlier.with_user_id
+        else:
+            form.location_id.data = trajectory.location_id
+            if current_user.id in form.hosts.get(trajectory.location_id, set()):
+                form.with_user_id.data = current_user.id
 
     if request.method == "POST" and not can_plan:
         flash(_("Voor dit traject kunt u geen intake meer plannen."), "warning")
         return redirect(url_for("referrals.plan_intake", trajectory_id=trajectory.id))
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and (earlier := _saved_intake(form.form_key.data)):
+        # The same form again (a double click): the appointment the first one made.
+        return _planned_intake(earlier)
+    if valid:
         at = to_utc(form.day.data, form.time.data.hour, form.time.data.minute)
         if at <= now:
             form.day.errors.append(_("Dit moment is al voorbij. Kies een datum en tijd in de "
                                      "toekomst."))
+        elif not form.with_user_id.data:
+            form.with_user_id.errors.append(_("Kies wie de intake doet."))
         else:
             try:
-                plan_intake(trajectory, at, current_user, now)
-            except ReferralError:  # pragma: no cover (status was checked above)
+                appointment = plan_intake(
+                    trajectory, at, current_user, now, location_id=form.location_id.data,
+                    room=form.room.data, with_user=people[form.with_user_id.data],
+                    form_key=form.form_key.data)
+                db.session.commit()
+            except ReferralError:  # pragma: no cover (status and person were checked above)
                 abort(409)
-            db.session.commit()
-            flash(_("Intake met %(name)s gepland op %(moment)s.",
-                    name=trajectory.participant.full_name,
-                    moment=format_datetime(at, "EEEE d MMMM 'om' HH:mm")), "success")
-            return redirect(url_for("referrals.queue"))
+            except sa.exc.IntegrityError:
+                # Both posts of a double click at once, or a colleague planned it meanwhile.
+                db.session.rollback()
+                earlier = _saved_intake(form.form_key.data)
+                if earlier is not None:
+                    return _planned_intake(earlier)
+                form.form_key.data = secrets.token_urlsafe(24)
+                flash(_("Iemand anders heeft deze intake net gepland. Bekijk de planning en "
+                        "verstuur het opnieuw als het nog nodig is."), "error")
+            else:
+                return _planned_intake(appointment)
 
     if request.method == "GET":
         audit.record(current_user, "view", "trajectory", trajectory.id,
@@ -445,6 +526,5 @@ def plan_intake_view(trajectory_id: int):
         db.session.commit()
     return render_template("referrals/plan_intake.html", form=form, trajectory=trajectory,
                            participant=trajectory.participant, referral=trajectory.referral,
-                           can_plan=can_plan,
+                           can_plan=can_plan, current=planned_intake(trajectory),
                            participant_url=participant_url)
-
