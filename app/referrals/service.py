@@ -13,13 +13,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, selectinload
 
 from app.audit import service as audit
-from app.auth.permissions import owner_on_registration, participant_scope
+from app.auth.permissions import participant_scope
 from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.phone import clean_phone, display_phone, normalise_phone
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
+from app.participants.owners import owner_for_new_trajectory
 from app.participants.service import record_contact
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
@@ -251,7 +252,8 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
     trajectory = Trajectory(
         participant=participant,
         location_id=referral.location_id,
-        owner=owner_on_registration(user),
+        # Set before "referral_registered", so the first-contact check-in is the owner's.
+        owner=owner_for_new_trajectory(referral.location_id, user),
         status=TrajectoryStatus.REFERRED,
         referred_on=referral.referred_on,
     )
