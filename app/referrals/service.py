@@ -232,6 +232,39 @@ def _fill_blanks(participant: Participant, person: PersonInput) -> list[str]:
     return filled
 
 
+def _new_referral(trajectory: Trajectory, referral: ReferralInput, user, now: datetime,
+                  *, primary: bool = True) -> Referral:
+    record = Referral(
+        trajectory=trajectory,
+        is_primary=primary,
+        partner_id=referral.partner_id,
+        partner_contact_id=referral.partner_contact_id,
+        referrer_name=referral.referrer_name or None,
+        referrer_phone=clean_phone(referral.referrer_phone),
+        referrer_email=referral.referrer_email or None,
+        referred_on=referral.referred_on,
+        question=referral.question.strip(),
+        channel=referral.channel,
+        best_moment=referral.best_moment or None,
+        first_contact_due=first_contact_due(referral.referred_on),
+        result=ReferralResult.PENDING,
+        created_by_id=getattr(user, "id", None),
+        created_at=now,
+    )
+    return record
+
+
+def _record_consents(participant: Participant, referral: ReferralInput, user,
+                     now: datetime) -> None:
+    for kind, given in (("processing", True),
+                        ("share_with_referrer", referral.share_with_referrer)):
+        if given is None:
+            continue
+        db.session.add(Consent(participant=participant, kind=kind, given=given,
+                               method=referral.consent_method, recorded_at=now,
+                               recorded_by_id=getattr(user, "id", None)))
+
+
 def register_referral(*, person: PersonInput, referral: ReferralInput, user, now: datetime,
                       existing_participant: Participant | None = None) -> Trajectory:
     """A new trajectory with its referral, for a new person or one already known.
@@ -258,30 +291,9 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
         referred_on=referral.referred_on,
     )
     db.session.add(trajectory)
-    record = Referral(
-        trajectory=trajectory,
-        partner_id=referral.partner_id,
-        partner_contact_id=referral.partner_contact_id,
-        referrer_name=referral.referrer_name or None,
-        referrer_phone=clean_phone(referral.referrer_phone),
-        referrer_email=referral.referrer_email or None,
-        referred_on=referral.referred_on,
-        question=referral.question.strip(),
-        channel=referral.channel,
-        best_moment=referral.best_moment or None,
-        first_contact_due=first_contact_due(referral.referred_on),
-        result=ReferralResult.PENDING,
-        created_by_id=getattr(user, "id", None),
-        created_at=now,
-    )
+    record = _new_referral(trajectory, referral, user, now)
     db.session.add(record)
-    for kind, given in (("processing", True),
-                        ("share_with_referrer", referral.share_with_referrer)):
-        if given is None:
-            continue
-        db.session.add(Consent(participant=participant, kind=kind, given=given,
-                               method=referral.consent_method, recorded_at=now,
-                               recorded_by_id=getattr(user, "id", None)))
+    _record_consents(participant, referral, user, now)
     db.session.flush()
 
     if existing_participant is not None:
@@ -294,6 +306,33 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
                  summary=summary, now=now)
     emit("referral_registered", trajectory, now)
     return trajectory
+
+
+def add_referral_to_trajectory(trajectory: Trajectory, *, person: PersonInput,
+                               referral: ReferralInput, user, now: datetime) -> Referral:
+    """A second referrer for a person who already has this open trajectory: their referral
+    (partner, contact person, question) is kept on it, next to the first one.
+
+    The first referral stays the primary one: the first-contact deadline, the work queue,
+    the reports and the signals go by it; this one is on the participant page and the
+    timeline. The consent given with it is recorded as with any referral.
+    """
+    if not trajectory.is_open:
+        raise ReferralError(_("Dit traject is afgesloten. Maak een nieuwe aanmelding."))
+    if trajectory.location_id != referral.location_id:
+        raise ReferralError(_("Dit traject hoort bij een andere vestiging."))
+    participant = trajectory.participant
+    filled = _fill_blanks(participant, person)
+    record = _new_referral(trajectory, referral, user, now, primary=False)
+    db.session.add(record)
+    _record_consents(participant, referral, user, now)
+    db.session.flush()
+    summary = f"tweede aanmelding bij traject {trajectory.id}"
+    if filled:
+        summary += f"; aangevuld: {', '.join(filled)}"
+    audit.record(user, "create", "referral", record.id, participant_id=participant.id,
+                 summary=summary, now=now)
+    return record
 
 
 class MergeError(ReferralError):
