@@ -3,9 +3,9 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    HiddenField,
     EmailField,
     Form,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,

@@ -101,7 +101,8 @@ def index():
     handover = None
     if has(current_user, "trajectories.own"):
         handover = HandoverForm()
-        handover.new_owner_id.choices = [SelectChoice(value="", label=_("Kies een coördinator"))] + [
+        handover.new_owner_id.choices = [
+            SelectChoice(value="", label=_("Kies een coördinator"))] + [
             SelectChoice(value=str(u.id), label=u.name) for u in owners]
         handover.ids = {t.id for t in newest.values()
                         if t.is_open and can_edit_trajectory(current_user, t)}
