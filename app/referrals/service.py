@@ -378,10 +378,12 @@ def attach_to_known_person(trajectory: Trajectory, known: Participant, *, user,
     if trajectory.is_open:
         current = open_trajectory_at(known, trajectory.location_id)
         if current is not None and current.id != trajectory.id:
-            raise MergeError(_(
-                "%(name)s heeft al een open traject bij %(location)s. Twee open trajecten "
-                "voor één persoon op één vestiging kan niet. Werk verder in het traject dat "
-                "er al is.", name=known.full_name, location=current.location.name))
+            if not _still_fresh(trajectory):
+                raise MergeError(_(
+                    "%(name)s heeft al een open traject bij %(location)s. Twee open trajecten "
+                    "voor één persoon op één vestiging kan niet. Werk verder in het traject "
+                    "dat er al is.", name=known.full_name, location=current.location.name))
+            return _fold_into_open_trajectory(trajectory, current, user=user, now=now)
 
     filled = _fill_blanks(known, _person_of(duplicate))
     # The consents recorded with this referral belong to the same person; they move too.
@@ -399,6 +401,51 @@ def attach_to_known_person(trajectory: Trajectory, known: Participant, *, user,
     audit.record(user, "update", "participant", known.id, participant_id=known.id,
                  summary=summary, now=now)
     # Under the old id too, so the log of the removed record says where it went.
+    audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
+                 summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
+    return filled
+
+
+def _still_fresh(trajectory: Trajectory) -> bool:
+    """Nothing happened on it yet but the registration: it may become a second referral."""
+    return (trajectory.status == TrajectoryStatus.REFERRED and not trajectory.contact_attempts
+            and trajectory.intake is None and len(trajectory.referrals) == 1)
+
+
+def _fold_into_open_trajectory(trajectory: Trajectory, current: Trajectory, *, user,
+                               now: datetime) -> list[str]:
+    """The person registered twice already has `current` open at this location: the new
+    referral (from the portal, the API or self-registration) becomes a second referral on
+    `current`, the same as a second referrer registered by staff; the duplicate trajectory
+    and person, which nothing else happened to, are removed."""
+    from app.checkins.models import CheckIn
+    from app.selfreg.models import SelfRegistration
+
+    duplicate = trajectory.participant
+    known = current.participant
+    referral = trajectory.referral
+    filled = _fill_blanks(known, _person_of(duplicate))
+    for consent in list(duplicate.consents):
+        consent.participant = known
+    referral.is_primary = False
+    referral.trajectory = current
+    db.session.flush()
+    # Its first-contact check-in: the open trajectory has its own follow-up already.
+    db.session.execute(sa.delete(CheckIn).where(CheckIn.trajectory_id == trajectory.id))
+    db.session.execute(sa.update(SelfRegistration)
+                       .where(SelfRegistration.trajectory_id == trajectory.id)
+                       .values(trajectory_id=current.id))
+    trajectory_id, duplicate_id = trajectory.id, duplicate.id
+    db.session.delete(trajectory)
+    db.session.flush()
+    db.session.delete(duplicate)
+    db.session.flush()
+    summary = (f"aanmelding {referral.id} als tweede aanmelding bij traject {current.id}; "
+               f"dubbel traject {trajectory_id} en deelnemer {duplicate_id} verwijderd")
+    if filled:
+        summary += f"; aangevuld: {', '.join(filled)}"
+    audit.record(user, "update", "participant", known.id, participant_id=known.id,
+                 summary=summary, now=now)
     audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
                  summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
     return filled

@@ -339,6 +339,8 @@ def known_person(trajectory_id: int):
         chosen = int(form.participant_id.data)
         known = next(m for m in matches if m.id == chosen)
         name = known.full_name
+        folded = any(t.is_open and t.location_id == trajectory.location_id
+                     for t in known.trajectories)
         try:
             attach_to_known_person(trajectory, known, user=current_user, now=now)
         except MergeError as error:
@@ -347,6 +349,11 @@ def known_person(trajectory_id: int):
             matches = search()
         else:
             db.session.commit()
+            if folded:
+                flash(_("De aanmelding staat nu als tweede aanmelding bij het open traject van "
+                        "%(name)s. De dubbele inschrijving is verwijderd.", name=name),
+                      "success")
+                return redirect(participant_url(known.id))
             flash(_("De aanmelding hoort nu bij %(name)s. De dubbele inschrijving is "
                     "verwijderd.", name=name), "success")
             return redirect(url_for("referrals.queue"))
@@ -367,7 +374,7 @@ def known_person(trajectory_id: int):
     db.session.commit()
     return render_template("referrals/known.html", trajectory=trajectory,
                            participant=participant, referral=trajectory.referral,
-                           matches=matches, open_here=open_here,
+                           matches=matches, open_here=open_here, add_to_open="participant",
                            latest_of=newest_visible_trajectories(matches, current_user),
                            elsewhere=elsewhere, refusal=refusal, form=form,
                            mask_phone=mask_phone, participant_url=participant_url)
