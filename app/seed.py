@@ -509,9 +509,10 @@ def seed_participants(ctx: SeedContext) -> None:
                                goal_results=goal_results, by=_coordinator(ctx, trajectory),
                                now=ctx.moment(end_ago, 14))
             ctx.add_trajectory(trajectory)
+    _second_referrer(ctx)
 
 
-def seed_second_referrer(ctx: SeedContext) -> None:
+def _second_referrer(ctx: SeedContext) -> None:
     """A second referrer for someone who already waits at Centrum: recorded on that
     trajectory (participant page: "Ook aangemeld door")."""
     trajectory = next((t for t in ctx.trajectories.get(TrajectoryStatus.WAITING, [])
@@ -535,7 +536,7 @@ def seed_second_referrer(ctx: SeedContext) -> None:
         user=ctx.users["staff"], now=ctx.moment(3, 11))
 
 
-SEED_STEPS: list[SeedStep] = [seed_organisation, seed_participants, seed_second_referrer]
+SEED_STEPS: list[SeedStep] = [seed_organisation, seed_participants]
 
 
 # --- The command -----------------------------------------------------------------------------

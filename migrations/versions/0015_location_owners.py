@@ -36,12 +36,18 @@ def upgrade():
     with op.batch_alter_table('trajectory_moves', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_trajectory_moves_trajectory_id'), ['trajectory_id'], unique=False)
 
-    with op.batch_alter_table('locations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('owner_mode', sa.String(length=20), server_default='none', nullable=False))
-        batch_op.add_column(sa.Column('default_owner_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('last_owner_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_locations_last_owner_id_users'), 'users', ['last_owner_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_locations_default_owner_id_users'), 'users', ['default_owner_id'], ['id'])
+    # Plain ADD COLUMN, also on SQLite: a batch copy of `locations` would drop the table
+    # that users, trajectories and offers point at, which the foreign keys refuse. SQLite
+    # cannot add a constraint to a table, but it takes a (named) one on a new column.
+    op.add_column('locations', sa.Column('owner_mode', sa.String(length=20), server_default='none', nullable=False))
+    for column in ('default_owner_id', 'last_owner_id'):
+        name = f'fk_locations_{column}_users'
+        if op.get_bind().dialect.name == 'sqlite':
+            op.execute(f'ALTER TABLE locations ADD COLUMN {column} INTEGER '
+                       f'CONSTRAINT {name} REFERENCES users (id)')
+        else:
+            op.add_column('locations', sa.Column(column, sa.Integer(), nullable=True))
+            op.create_foreign_key(name, 'locations', 'users', [column], ['id'])
 
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_primary', sa.Boolean(), server_default=sa.true(), nullable=False))
@@ -51,14 +57,24 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        # As in 0005: the batch copy of `locations` drops the table others point at; the
+        # pragma lets it, and only works before the first data change opens a transaction
+        # (the app turns the keys on again for every new connection).
+        op.execute("PRAGMA foreign_keys=OFF")
+    # One referral per trajectory again: the second referrers' referrals cannot stay.
+    referrals = sa.table("referrals", sa.column("is_primary", sa.Boolean))
+    op.execute(referrals.delete().where(referrals.c.is_primary.is_(sa.false())))
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referrals_trajectory_id'))
         batch_op.create_unique_constraint(batch_op.f('uq_referrals_trajectory_id'), ['trajectory_id'])
         batch_op.drop_column('is_primary')
 
     with op.batch_alter_table('locations', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_locations_default_owner_id_users'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('fk_locations_last_owner_id_users'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':
+            # (SQLite: the copy without the columns has no such keys either.)
+            batch_op.drop_constraint('fk_locations_default_owner_id_users', type_='foreignkey')
+            batch_op.drop_constraint('fk_locations_last_owner_id_users', type_='foreignkey')
         batch_op.drop_column('last_owner_id')
         batch_op.drop_column('default_owner_id')
         batch_op.drop_column('owner_mode')
