@@ -56,7 +56,8 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
     assert _names(events._subscribers) == [
         "app.checkins.service.on_event", "app.portal.service.on_trajectory_event"]
     assert _names(timeline._timeline_providers) == [
-        "app.participants.timeline.consent_timeline", "app.referrals.timeline.referral_timeline",
+        "app.participants.timeline.consent_timeline", "app.participants.timeline.move_timeline",
+        "app.referrals.timeline.referral_timeline",
         "app.intakes.timeline.intake_timeline", "app.matching.timeline.matching_timeline",
         "app.checkins.timeline.checkin_timeline"]
     assert _names(timeline._due_providers) == [
