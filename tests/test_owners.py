@@ -388,3 +388,23 @@ def test_only_coordinators_of_the_location_and_admins_may_move(client, auth, db)
         client.get(f"/deelnemers/{trajectory.participant_id}"))
     db.session.expire_all()
     assert db.session.get(Trajectory, trajectory.id).location_id == old.id
+
+
+def test_rotation_read_by_two_at_once_gives_each_their_own_turn(app, db):
+    """Two registrations at the same moment: the second reads the pointer again under the
+    row lock, so it does not give the same coordinator a second turn."""
+    from app.participants.owners import owner_for_new_trajectory
+
+    location, (anna, bram, _c) = _location_with_coordinators(mode="rotation")
+    db.session.commit()
+    assert db.session.get(Location, location.id).last_owner_id is None  # read while fresh
+
+    with app.app_context():
+        first = owner_for_new_trajectory(location.id, None)
+        db.session.commit()
+        first_id = first.id
+        db.session.remove()
+
+    second = owner_for_new_trajectory(location.id, None)
+    db.session.commit()
+    assert (first_id, second.id) == (anna.id, bram.id)
