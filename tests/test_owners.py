@@ -408,3 +408,28 @@ def test_rotation_read_by_two_at_once_gives_each_their_own_turn(app, db):
     second = owner_for_new_trajectory(location.id, None)
     db.session.commit()
     assert (first_id, second.id) == (anna.id, bram.id)
+
+
+def test_self_registration_of_someone_open_here_becomes_a_second_referral(client, auth, db):
+    location, (_a, bram, _c) = _location_with_coordinators(mode="fixed")
+    known = factories.participant("Fatima", "El Amrani", phone="06-12345678")
+    open_trajectory = factories.trajectory(known, location_obj=location, status="waiting")
+    client.post("/aanmelden", data={
+        "first_name": "Fatima", "phone": "06-12345678", "best_moment": "ochtend",
+        "topics": ["lezen"], "question": "Ik wil brieven lezen", "helped_by": "",
+        "website": ""})
+    auth.as_role("staff", locations=[location])
+    registration = db.session.scalar(sa.select(SelfRegistration))
+    refused = html_of(client.post(f"/zelfmeldingen/{registration.id}/", data={
+        "accept-location_id": str(location.id), "accept-decision": f"attach:{known.id}"}))
+    assert "Aannemen als tweede aanmelding bij dat traject" in refused
+
+    response = client.post(f"/zelfmeldingen/{registration.id}/", data={
+        "accept-location_id": str(location.id),
+        "accept-decision": f"add_to:{open_trajectory.id}"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    trajectory = db.session.get(Trajectory, open_trajectory.id)
+    assert [r.is_primary for r in trajectory.referrals] == [True, False]
+    assert factories.count(Trajectory) == 1 and factories.count(Participant) == 1
+    assert db.session.get(SelfRegistration, registration.id).trajectory_id == trajectory.id
