@@ -65,6 +65,7 @@ def test_admin_sets_a_fixed_owner_on_the_location_form(client, auth, db):
     db.session.expire_all()
     location = db.session.get(Location, location.id)
     assert location.owner_mode == "fixed" and location.default_owner_id == bram.id
+    assert bram.name in html_of(client.get("/beheer/vestigingen/"))
 
     # A coordinator of another location is no choice: nothing is saved.
     client.post(f"/beheer/vestigingen/{location.id}/", data={

@@ -235,7 +235,8 @@ def failed_mail_retry():
 @bp.get("/vestigingen/")
 @require("locations.manage")
 def locations():
-    query = sa.select(Location).order_by(Location.active.desc(), Location.name)
+    query = (sa.select(Location).order_by(Location.active.desc(), Location.name)
+             .options(joinedload(Location.default_owner).lazyload(User.locations)))
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/locations.html", page=page)
 
