@@ -290,6 +290,7 @@ def test_second_referrer_is_recorded_on_the_open_trajectory(client, auth, db):
     trajectory = db.session.get(Trajectory, trajectory.id)
     assert len(trajectory.referrals) == 2
     assert trajectory.referral.partner_id is None  # the first one stays the primary one
+    assert trajectory.partner_id is None  # and the reports' copy stays the first one's
     extra = trajectory.referrals[1]
     assert not extra.is_primary and extra.partner_contact_id == joris.id
     assert factories.count(Trajectory) == 1
