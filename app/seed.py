@@ -46,6 +46,7 @@ from app.partners.service import save_contact, save_partner
 from app.referrals.service import (
     PersonInput,
     ReferralInput,
+    add_referral_to_trajectory,
     log_contact_attempt,
     plan_intake,
     register_referral,
@@ -204,6 +205,10 @@ def seed_organisation(ctx: SeedContext) -> None:
         user.created_at = ctx.moment(365)
         ctx.users[key] = user
     db.session.flush()
+    # Every referral gets an owner from the start: Centrum always its coordinator, Noord and
+    # Leidsche Rijn their coordinators in turn (Beheer > Vestigingen shows the choice).
+    centrum.owner_mode, centrum.default_owner_id = "fixed", ctx.users["coordinator"].id
+    noord.owner_mode = lr.owner_mode = "rotation"
 
 
 # --- Step 2: participants in every stage -----------------------------------------------------
@@ -515,6 +520,31 @@ def seed_participants(ctx: SeedContext) -> None:
                                goal_results=goal_results, by=_coordinator(ctx, trajectory),
                                now=ctx.moment(end_ago, 14))
             ctx.add_trajectory(trajectory)
+    _second_referrer(ctx)
+
+
+def _second_referrer(ctx: SeedContext) -> None:
+    """A second referrer for someone who already waits at Centrum: recorded on that
+    trajectory (participant page: "Ook aangemeld door")."""
+    trajectory = next((t for t in ctx.trajectories.get(TrajectoryStatus.WAITING, [])
+                       if t.location_id == ctx.locations["centrum"].id), None)
+    if trajectory is None:
+        return
+    first_partner = trajectory.referral.partner_id if trajectory.referral else None
+    partner = next((p for p in ctx.partners if p.id != first_partner and p.contacts), None)
+    if partner is None:
+        return
+    participant = trajectory.participant
+    add_referral_to_trajectory(
+        trajectory,
+        person=PersonInput(first_name=participant.first_name, last_name=participant.last_name),
+        referral=ReferralInput(
+            location_id=trajectory.location_id, question="Wil de brieven van de "
+            "schuldhulpverlening zelf kunnen lezen.", channel="phone",
+            referred_on=ctx.today - timedelta(days=3), share_with_referrer=None,
+            consent_method="verbal", partner_id=partner.id,
+            partner_contact_id=partner.contacts[0].id),
+        user=ctx.users["staff"], now=ctx.moment(3, 11))
 
 
 SEED_STEPS: list[SeedStep] = [seed_organisation, seed_participants]

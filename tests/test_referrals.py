@@ -564,16 +564,37 @@ def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db,
     assert "Mogelijk al bekend" not in html_of(client.get("/aanmeldingen/"))
 
 
-def test_attach_is_refused_when_it_gives_two_open_trajectories_at_one_desk(client, auth, db,
-                                                                           frozen):
+def test_attach_to_an_open_trajectory_at_the_desk_makes_it_a_second_referral(
+        client, auth, db, frozen):
+    """A portal or API referral of someone already open here: not a second trajectory, but
+    a second referral on the one there is (issue 11, "a second referrer")."""
     staff = auth.as_role("staff")
     known, new = _twice(staff.locations[0], known_status="waiting")
-    duplicate_id = new.participant_id
+    duplicate_id, new_id = new.participant_id, new.id
+    open_id = known.trajectories[0].id
     db.session.commit()
     page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
     assert "Heeft al een open traject op deze vestiging" in page
-    assert f'name="participant_id" value="{known.id}"' not in page
+    assert "Voeg deze aanmelding toe aan dat traject" in page
 
+    response = client.post(f"/aanmeldingen/{new.id}/bekend",
+                           data={"participant_id": str(known.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Trajectory, new_id) is None
+    assert db.session.get(Participant, duplicate_id) is None
+    trajectory = db.session.get(Trajectory, open_id)
+    assert [r.is_primary for r in trajectory.referrals] == [True, False]
+    assert db.session.get(Participant, known.id).email == "fatima@example.org"  # filled in
+
+
+def test_attach_is_refused_when_the_duplicate_has_a_history_at_the_desk(client, auth, db,
+                                                                        frozen):
+    staff = auth.as_role("staff")
+    known, new = _twice(staff.locations[0], known_status="waiting")
+    duplicate_id = new.participant_id
+    log_contact_attempt(new, reached=False, channel="phone", note=None, user=staff, now=NOW)
+    db.session.commit()
     response = client.post(f"/aanmeldingen/{new.id}/bekend",
                            data={"participant_id": str(known.id)})
     html = html_of(response)

@@ -57,7 +57,8 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
         "app.checkins.service.on_event", "app.portal.service.on_trajectory_event",
         "app.appointments.service.on_event"]
     assert _names(timeline._timeline_providers) == [
-        "app.participants.timeline.consent_timeline", "app.referrals.timeline.referral_timeline",
+        "app.participants.timeline.consent_timeline", "app.participants.timeline.move_timeline",
+        "app.referrals.timeline.referral_timeline",
         "app.intakes.timeline.intake_timeline", "app.matching.timeline.matching_timeline",
         "app.groups.timeline.attendance_timeline", "app.checkins.timeline.checkin_timeline",
         "app.appointments.timeline.appointment_timeline"]

@@ -88,7 +88,21 @@ class LocationForm(FlaskForm):
     municipality = StringField(_l("Gemeente"), validators=[one_line,
         DataRequired(_l("Vul de gemeente in.")),
         Length(max=120, message=_l("Maximaal 120 tekens."))])
+    # Who owns a new trajectory here (Location.owner_mode).
+    owner_mode = RadioField(_l("Wie wordt eigenaar van een nieuwe aanmelding?"), choices=[
+        SelectChoice("none", _l("Niemand vast: een coördinator neemt het traject op")),
+        SelectChoice("fixed", _l("Vaste eigenaar")),
+        SelectChoice("rotation", _l("Om de beurt: de coördinatoren van deze vestiging")),
+    ], default="none")
+    default_owner_id = SelectField(_l("Vaste eigenaar"), choices=[], coerce=str,
+                                   validate_choice=False)
     submit = SubmitField(_l("Opslaan"))
+
+    def validate_default_owner_id(self, field):
+        if self.owner_mode.data != "fixed":
+            return
+        if field.data not in {choice.value for choice in field.choices if choice.value}:
+            raise ValidationError(_l("Kies de coördinator die vaste eigenaar wordt."))
 
 
 class ReferenceItemForm(FlaskForm):

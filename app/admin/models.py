@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
@@ -17,9 +17,27 @@ class Location(db.Model):
     municipality: Mapped[str] = mapped_column(sa.String(120))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who owns a new trajectory here (OwnerMode): nobody until a coordinator claims it, one
+    # fixed coordinator, or the coordinators in turn.
+    owner_mode: Mapped[str] = mapped_column(sa.String(20), default="none",
+                                            server_default="none")
+    default_owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The rotation's pointer: the coordinator who got the last trajectory. It is read and
+    # moved with the location row locked, so two registrations at once get the next two.
+    last_owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    default_owner = relationship("User", foreign_keys=[default_owner_id])
 
     def __repr__(self) -> str:
         return f"<Location {self.name}>"
+
+
+class OwnerMode:
+    """Location.owner_mode values."""
+
+    NONE = "none"
+    FIXED = "fixed"
+    ROTATION = "rotation"
 
 
 class ReferenceItem(db.Model):

@@ -146,13 +146,19 @@ def location_name_taken(name: str, *, exclude_id: int | None = None) -> bool:
     return value_taken(Location.name, name, exclude_id=exclude_id)
 
 
-def save_location(location, *, name: str, municipality: str, by, now: datetime):
-    """Create (location=None) or change a location."""
+def save_location(location, *, name: str, municipality: str, by, now: datetime,
+                  owner_mode: str = "none", default_owner=None):
+    """Create (location=None) or change a location, and who owns its new trajectories:
+    `default_owner` only counts for the "fixed" mode."""
     location, action = existing_or_added(location, Location)
     location.name = name.strip()
     location.municipality = municipality.strip()
+    location.owner_mode = owner_mode
+    location.default_owner_id = default_owner.id if (
+        owner_mode == "fixed" and default_owner is not None) else None
     db.session.flush()
-    audit.record(by, action, "location", location.id, now=now, summary=location.name)
+    audit.record(by, action, "location", location.id, now=now,
+                 summary=f"{location.name}; eigenaar nieuwe aanmeldingen: {owner_mode}")
     return location
 
 

@@ -5,6 +5,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
 from app.admin import bp, calendar, service
 from app.admin.forms import (
@@ -17,7 +18,7 @@ from app.admin.forms import (
 from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
 from app.auth.models import Role, User
-from app.auth.permissions import require
+from app.auth.permissions import coordinators_at, require
 from app.core.errors import domain_action
 from app.core.forms import select_choices, where_status
 from app.core.mail import MailError
@@ -234,7 +235,8 @@ def failed_mail_retry():
 @bp.get("/vestigingen/")
 @require("locations.manage")
 def locations():
-    query = sa.select(Location).order_by(Location.active.desc(), Location.name)
+    query = (sa.select(Location).order_by(Location.active.desc(), Location.name)
+             .options(joinedload(Location.default_owner).lazyload(User.locations)))
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/locations.html", page=page)
 
@@ -247,17 +249,27 @@ def location_edit(location_id: int | None):
     if location_id is not None:
         location = db.session.get(Location, location_id) or abort(404)
     form = LocationForm(obj=location)
+    # Only its own coordinators can own its trajectories; a new location has none yet.
+    coordinators = coordinators_at([location.id]) if location is not None else []
+    form.default_owner_id.choices = [SelectChoice("", _("Kies een coördinator"))] + [
+        SelectChoice(str(c.id), c.name) for c in coordinators]
+    if request.method == "GET" and location is not None:
+        form.default_owner_id.data = str(location.default_owner_id or "")
     if form.validate_on_submit():
         if service.location_name_taken(form.name.data, exclude_id=location_id):
             form.name.errors.append(_("Er is al een vestiging met deze naam."))
         else:
+            chosen = {str(c.id): c for c in coordinators}.get(form.default_owner_id.data)
             location = service.save_location(location, name=form.name.data,
                                              municipality=form.municipality.data,
+                                             owner_mode=form.owner_mode.data,
+                                             default_owner=chosen,
                                              by=current_user, now=utcnow())
             db.session.commit()
             flash(_("Vestiging %(name)s is opgeslagen.", name=location.name), "success")
             return redirect(url_for("admin.locations"))
-    return render_template("admin/location_form.html", form=form, location=location)
+    return render_template("admin/location_form.html", form=form, location=location,
+                           coordinators=coordinators)
 
 
 @bp.post("/vestigingen/<int:location_id>/uitzetten", defaults={"active": False},

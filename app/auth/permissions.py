@@ -247,8 +247,9 @@ def owner_candidates(user, trajectory: Trajectory) -> list[User]:
 
 
 def owner_on_registration(user):
-    """Who owns a trajectory `user` registers: a coordinator takes it on; when staff or an
-    admin registers, the coordinator of the location picks it up later."""
+    """Who owns a trajectory `user` registers when the location names no owner
+    (app/participants/owners.py): a coordinator takes it on; when staff or an admin
+    registers, the coordinator of the location picks it up later."""
     return user if getattr(user, "role", None) == Role.COORDINATOR else None
 
 
@@ -302,6 +303,19 @@ def get_appointment_or_404(user, appointment_id: int):
     if not can_edit_trajectory(user, appointment.trajectory):
         abort(404)
     return appointment
+
+
+def handover_candidates(user, trajectory: Trajectory) -> list[User]:
+    """To whom `user` may hand `trajectory` over (the bulk "Overdragen aan", a move): any
+    coordinator of its location, for a coordinator or admin who may change it."""
+    if not has(user, "trajectories.own") or not can_edit_trajectory(user, trajectory):
+        return []
+    return coordinators_at([trajectory.location_id])
+
+
+def can_move_trajectory(user, trajectory: Trajectory) -> bool:
+    """Moving a trajectory out of its location: its coordinators and admins."""
+    return has(user, "trajectories.own") and can_edit_trajectory(user, trajectory)
 
 
 # --- User accounts ------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ def late_referrals_section(user, now: datetime) -> DigestSection | None:
     referrals = db.session.scalars(
         sa.select(Referral)
         .join(Referral.trajectory)
-        .where(Referral.result == ReferralResult.PENDING, Referral.first_contact_due < today,
+        .where(Referral.is_primary, Referral.result == ReferralResult.PENDING,
+               Referral.first_contact_due < today,
                Trajectory.status == TrajectoryStatus.REFERRED,
                Trajectory.location_id.in_(locations))
         .options(contains_eager(Referral.trajectory).joinedload(Trajectory.participant))

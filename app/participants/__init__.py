@@ -4,9 +4,10 @@ bp = Blueprint("participants", __name__, url_prefix="/deelnemers")
 
 
 def connect_hooks() -> None:
-    """Show consent decisions on the participant page."""
+    """Show consent decisions and moves to another location on the participant page."""
     # Imported here: importing this package's models runs this file first, before the
     # services these modules import can load.
-    from app.participants.timeline import consent_timeline, timeline_provider
+    from app.participants.timeline import consent_timeline, move_timeline, timeline_provider
 
     timeline_provider(consent_timeline)
+    timeline_provider(move_timeline)

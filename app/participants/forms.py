@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     Form,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -86,6 +87,29 @@ class ConsentForm(FlaskForm):
 class OwnerForm(FlaskForm):
     owner_id = SelectField(_l("Eigenaar"), choices=[])
     submit = SubmitField(_l("Eigenaar opslaan"))
+
+
+class HandoverForm(FlaskForm):
+    """The participant list's bulk action: the ticked trajectories to one coordinator."""
+
+    new_owner_id = SelectField(_l("Overdragen aan"), choices=[],
+                               validators=[InputRequired(_l("Kies aan wie u overdraagt."))])
+    submit = SubmitField(_l("Overdragen"))
+
+
+class MoveForm(FlaskForm):
+    """Moving a trajectory to another location."""
+
+    # Where the trajectory was when the form was opened: a second post of the same form
+    # (a double click) finds it moved already and does nothing more.
+    from_location_id = HiddenField()
+    location_id = SelectField(_l("Nieuwe locatie"), choices=[],
+                              validators=[InputRequired(_l("Kies de nieuwe locatie."))])
+    owner_id = SelectField(_l("Eigenaar op de nieuwe locatie"), choices=[],
+                           validate_choice=False)
+    reason = TextAreaField(_l("Waarom verhuist het traject?"), validators=[
+        DataRequired(_l("Schrijf op waarom het traject verhuist.")), Length(max=500)])
+    submit = SubmitField(_l("Traject verhuizen"))
 
 
 class ListFilterForm(Form):

@@ -37,6 +37,9 @@ def _sync_milestones(session: Session, _context, _instances) -> None:
     with session.no_autoflush:
         for record in [*session.new, *session.dirty]:
             if isinstance(record, Referral):
+                if record.is_primary is False:
+                    # A second referrer: the reports count the first one (Referral.is_primary).
+                    continue
                 trajectory = _trajectory_of(session, record)
                 if trajectory is not None:
                     _copy(trajectory, partner_id=record.partner_id,

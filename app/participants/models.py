@@ -134,7 +134,12 @@ class Trajectory(db.Model):
     participant: Mapped["Participant"] = relationship(back_populates="trajectories")
     location: Mapped["Location"] = relationship()
     owner: Mapped["User | None"] = relationship()
-    referral: Mapped["Referral | None"] = relationship(back_populates="trajectory")
+    # The primary referral (see Referral.is_primary); `referrals` is all of them, first first.
+    referral: Mapped["Referral | None"] = relationship(
+        primaryjoin="and_(Referral.trajectory_id == Trajectory.id, Referral.is_primary)",
+        viewonly=True, uselist=False)
+    referrals: Mapped[list["Referral"]] = relationship(
+        back_populates="trajectory", order_by="Referral.id")
     intake: Mapped["Intake | None"] = relationship(back_populates="trajectory")
     goals: Mapped[list["LearningGoal"]] = relationship(
         back_populates="trajectory", order_by="LearningGoal.id")
@@ -181,6 +186,24 @@ class Trajectory(db.Model):
 
     def __repr__(self) -> str:
         return f"<Trajectory {self.id} {self.status}>"
+
+
+class TrajectoryMove(db.Model):
+    """A trajectory moved to another location (the person moved, or prefers another desk)."""
+
+    __tablename__ = "trajectory_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), index=True)
+    from_location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    to_location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    moved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    from_location: Mapped["Location"] = relationship(foreign_keys=[from_location_id])
+    to_location: Mapped["Location"] = relationship(foreign_keys=[to_location_id])
+    moved_by: Mapped["User | None"] = relationship()
 
 
 class Consent(db.Model):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.models import User
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, label
 from app.extensions import db
-from app.participants.models import Consent
+from app.participants.models import Consent, TrajectoryMove
 
 
 @dataclass(frozen=True)
@@ -101,4 +101,28 @@ def consent_timeline(trajectories, viewer) -> list[TimelineItem]:
                        name=c.recorded_by.name)
         items.append(TimelineItem(trajectory_id=newest[c.participant_id], at=c.recorded_at,
                                   kind="consent", title=title, detail=detail))
+    return items
+
+
+def move_timeline(trajectories, viewer) -> list[TimelineItem]:
+    """Moves to another location, with the reason (staff only: it can say where someone lives)."""
+    ids = [t.id for t in trajectories]
+    if not ids:
+        return []
+    moves = db.session.scalars(
+        sa.select(TrajectoryMove).where(TrajectoryMove.trajectory_id.in_(ids))
+        .options(joinedload(TrajectoryMove.from_location), joinedload(TrajectoryMove.to_location),
+                 joinedload(TrajectoryMove.moved_by).lazyload(User.locations))
+    ).all()
+    show_reason = getattr(viewer, "role", None) not in ("partner", "volunteer")
+    items = []
+    for move in moves:
+        detail = move.reason if show_reason else None
+        if detail and move.moved_by is not None:
+            detail = _("%(reason)s (door %(name)s)", reason=detail, name=move.moved_by.name)
+        items.append(TimelineItem(
+            trajectory_id=move.trajectory_id, at=move.moved_at, kind="move",
+            title=_("Verhuisd van %(old)s naar %(new)s", old=move.from_location.name,
+                    new=move.to_location.name),
+            detail=detail))
     return items

@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -5,15 +6,19 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
+from app.admin.models import Location
 from app.admin.service import reference_choices
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import (
     allowed_locations,
     can_edit_trajectory,
+    can_move_trajectory,
     coordinators_at,
+    coordinators_by_location,
     get_editable_trajectory_or_404,
     get_participant_or_404,
+    handover_candidates,
     has,
     owner_candidates,
     posted_ids_or_404,
@@ -29,8 +34,16 @@ from app.core.timeutil import utcnow
 from app.extensions import db
 from app.intakes.forms import GoalStatusForm
 from app.participants import bp
-from app.participants.forms import ConsentForm, ListFilterForm, OwnerForm, ParticipantForm
+from app.participants.forms import (
+    ConsentForm,
+    HandoverForm,
+    ListFilterForm,
+    MoveForm,
+    OwnerForm,
+    ParticipantForm,
+)
 from app.participants.models import Trajectory, TrajectoryStatus
+from app.participants.owners import OwnershipError, hand_over, move_trajectory
 from app.participants.service import (
     PERSON_FIELDS,
     consent_history,
@@ -84,11 +97,20 @@ def index():
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     newest = newest_trajectories_for([p.id for p in page.items], scope)
+    # The bulk hand-over: the rows whose trajectory this user may hand to a colleague.
+    handover = None
+    if has(current_user, "trajectories.own"):
+        handover = HandoverForm()
+        handover.new_owner_id.choices = [
+            SelectChoice(value="", label=_("Kies een coördinator"))] + [
+            SelectChoice(value=str(u.id), label=u.name) for u in owners]
+        handover.ids = {t.id for t in newest.values()
+                        if t.is_open and can_edit_trajectory(current_user, t)}
     # The list shows names and phone numbers, so looking at it is logged too.
     audit.record(current_user, "view", "participant_list",
                  summary=f"pagina {page.page}" + (", gezocht" if filters["q"] else ""))
     html = render_template("participants/index.html", page=page, newest=newest, form=form,
-                           filters={k: v for k, v in filters.items() if v})
+                           filters={k: v for k, v in filters.items() if v}, handover=handover)
     db.session.commit()
     return html
 
@@ -128,6 +150,9 @@ def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
     if trajectory.can_enroll and has(current_user, "enrollments.manage"):
         actions.append((_("Begeleiding en groepen"),
                         _link("matching.trajectory", trajectory_id=trajectory.id)))
+    if can_move_trajectory(current_user, trajectory):
+        actions.append((_("Naar een andere locatie"),
+                        _link("participants.move", trajectory_id=trajectory.id)))
     if has(current_user, "trajectories.end"):
         actions.append((_("Traject afsluiten"),
                         _link("matching.end_trajectory", trajectory_id=trajectory.id)))
@@ -145,6 +170,8 @@ def show(participant_id: int):
             joinedload(Trajectory.location),
             joinedload(Trajectory.owner).lazyload(User.locations),
             joinedload(Trajectory.referral).joinedload(Referral.partner),
+            selectinload(Trajectory.referrals).joinedload(Referral.partner),
+            selectinload(Trajectory.referrals).joinedload(Referral.partner_contact),
             joinedload(Trajectory.intake),
             selectinload(Trajectory.goals),
             lazyload(Trajectory.participant),
@@ -250,6 +277,129 @@ def set_trajectory_owner(trajectory_id: int):
         flash(_("Kies een coördinator van deze locatie."), "error")
     return redirect(url_for("participants.show", participant_id=trajectory.participant_id,
                             _anchor=f"traject-{trajectory.id}"))
+
+
+LIST_FILTERS = ("q", "status", "location", "owner", "page")
+
+
+@bp.post("/overdragen")
+@require("trajectories.own")
+def hand_over_many():
+    """The bulk action of the list: the ticked trajectories to one coordinator, all or none."""
+    back = url_for("participants.index", **{
+        k: v for k in LIST_FILTERS if (v := (request.form.get(k) or "").strip()[:100])})
+    form = HandoverForm()
+    posted = request.form.getlist("trajectory_ids")
+    if not all(value.isdigit() for value in posted):
+        abort(404)
+    ids = sorted({int(value) for value in posted})
+    # Locked, so a second hand-over at the same moment waits and then sees this one's result.
+    trajectories = db.session.scalars(
+        visible_trajectories(current_user).where(Trajectory.id.in_(ids or [-1]))
+        .options(joinedload(Trajectory.location), joinedload(Trajectory.owner))
+        .order_by(Trajectory.id).with_for_update(of=Trajectory)
+    ).unique().all()
+    # One that this user may not change (another location, ended) is refused: nothing moves.
+    if len(trajectories) != len(ids) or not all(
+            t.is_open and can_edit_trajectory(current_user, t) for t in trajectories):
+        abort(404)
+    candidates = {}
+    for trajectory in trajectories:
+        candidates[trajectory.id] = {str(u.id): u for u in
+                                     handover_candidates(current_user, trajectory)}
+    everyone = {key: u for c in candidates.values() for key, u in c.items()}
+    form.new_owner_id.choices = [SelectChoice(value=key) for key in everyone]
+    if not ids:
+        flash(_("Kies eerst een of meer deelnemers in de lijst."), "error")
+        return redirect(back)
+    if not form.validate_on_submit():
+        flash(_("Kies een coördinator aan wie u de trajecten overdraagt."), "error")
+        return redirect(back)
+    new_owner = everyone[form.new_owner_id.data]
+    elsewhere = [t for t in trajectories if form.new_owner_id.data not in candidates[t.id]]
+    if elsewhere:
+        flash(_("%(name)s is geen coördinator van %(location)s. Er is niets overgedragen.",
+                name=new_owner.name, location=elsewhere[0].location.name), "error")
+        return redirect(back)
+    changed = hand_over(trajectories, new_owner, current_user, utcnow())
+    db.session.commit()
+    flash(_("%(n)s traject(en) overgedragen aan %(name)s.", n=changed, name=new_owner.name)
+          if changed else _("%(name)s was al eigenaar van deze trajecten.", name=new_owner.name),
+          "success")
+    return redirect(back)
+
+
+def _move_choices(form: MoveForm, trajectory: Trajectory):
+    """Every open location (the current one too: choosing it gets a message at the field),
+    and the coordinators grouped per location, so the form works without JavaScript (the
+    view checks that the coordinator belongs to the chosen location)."""
+    locations = [loc for loc in db.session.scalars(
+        sa.select(Location).where(Location.active.is_(True)).order_by(Location.name))]
+    form.location_id.choices = [SelectChoice(value="", label=_("Kies een locatie"))] + [
+        SelectChoice(value=str(loc.id), label=loc.name) for loc in locations]
+    by_location = coordinators_by_location([loc.id for loc in locations])
+    owners = [SelectChoice(value="", label=_("De vaste eigenaar of wie aan de beurt is"))]
+    for loc in locations:
+        for coordinator in by_location.get(loc.id, []):
+            owners.append(SelectChoice(value=f"{loc.id}:{coordinator.id}",
+                                       label=coordinator.name, optgroup=loc.name))
+    form.owner_id.choices = owners
+    return {str(loc.id): loc for loc in locations}, by_location
+
+
+@bp.route("/traject/<int:trajectory_id>/verhuizen", methods=["GET", "POST"])
+@require("trajectories.own")
+def move(trajectory_id: int):
+    trajectory = get_editable_trajectory_or_404(current_user, trajectory_id)
+    if not can_move_trajectory(current_user, trajectory) or not trajectory.is_open:
+        abort(404)
+    participant_page = url_for("participants.show", participant_id=trajectory.participant_id,
+                               _anchor=f"traject-{trajectory.id}")
+    form = MoveForm()
+    locations, by_location = _move_choices(form, trajectory)
+    if request.method == "GET":
+        form.from_location_id.data = str(trajectory.location_id)
+    if form.validate_on_submit():
+        target = locations.get(form.location_id.data)
+        if (form.from_location_id.data and form.from_location_id.data != str(
+                trajectory.location_id) and target is not None
+                and target.id == trajectory.location_id):
+            # The same form sent twice: the first post moved it.
+            return redirect(participant_page)
+        owner = None
+        loc_key, _sep, owner_key = (form.owner_id.data or "").partition(":")
+        if owner_key:
+            owner = next((c for c in by_location.get(int(loc_key), [])
+                          if str(c.id) == owner_key), None) if loc_key.isdigit() else None
+            if owner is None or target is None or int(loc_key) != target.id:
+                form.owner_id.errors.append(_(
+                    "Kies een coördinator van de nieuwe locatie, of laat dit leeg."))
+        if target is None:
+            form.location_id.errors.append(_("Kies de nieuwe locatie."))
+        if not form.errors:
+            try:
+                result = move_trajectory(trajectory, target, reason=form.reason.data,
+                                         owner=owner, user=current_user, now=utcnow())
+            except OwnershipError as error:
+                db.session.rollback()
+                getattr(form, error.field or "location_id").errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(_("Het traject is verhuisd naar %(location)s.", location=target.name)
+                      + " " + (_("Eigenaar: %(name)s.", name=result.owner.name)
+                               if result.owner else _("Er is daar nog geen eigenaar.")),
+                      "success")
+                if db.session.scalar(visible_trajectories(current_user).where(
+                        Trajectory.id == trajectory.id)) is None:
+                    # Moved out of this coordinator's locations: no longer theirs to see.
+                    return redirect(url_for("participants.index"))
+                return redirect(participant_page)
+    if request.method == "GET":
+        audit.record(current_user, "view", "trajectory", trajectory.id,
+                     participant_id=trajectory.participant_id, summary="verhuizen")
+        db.session.commit()
+    return render_template("participants/move.html", form=form, trajectory=trajectory,
+                           participant=trajectory.participant, back=participant_page)
 
 
 @bp.app_template_filter("status_class")

@@ -266,7 +266,7 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
     )
     trajectories = db.session.scalars(
         sa.select(Trajectory)
-        .join(Referral, Referral.trajectory_id == Trajectory.id)
+        .join(Referral, sa.and_(Referral.trajectory_id == Trajectory.id, Referral.is_primary))
         .join(Partner, Partner.id == Referral.partner_id)
         .where(Trajectory.is_open, Trajectory.out_of_view_since.is_not(None),
                Partner.signals_enabled.is_(True), Partner.active.is_(True),

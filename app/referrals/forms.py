@@ -97,8 +97,9 @@ class ReferralForm(FlaskForm):
         validators=[DataRequired(_l("Vraag eerst of de persoon dit goed vindt. Zonder "
                                     "toestemming kunnen we de aanmelding niet opslaan."))])
 
-    # What the user chose after the duplicate warning: "new" or "attach:<participant id>".
-    decision = HiddenField(validators=[Optional(), Regexp(r"^(new|attach:\d+)$")])
+    # What the user chose after the duplicate warning: "new", "attach:<participant id>" or
+    # "add_to:<trajectory id>" (a second referral on the person's open trajectory here).
+    decision = HiddenField(validators=[Optional(), Regexp(r"^(new|attach:\d+|add_to:\d+)$")])
     # One per opened form (the view fills it): a second post of the same form is the same
     # referral, not a new one.
     form_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])

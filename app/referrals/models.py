@@ -39,7 +39,11 @@ class Referral(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), unique=True)
+    trajectory_id: Mapped[int] = mapped_column(sa.ForeignKey("trajectories.id"), index=True)
+    # A trajectory has one primary referral (the one that opened it: the work queue, the
+    # first-contact deadline, the reports and the referrer signals read it) and may get
+    # more: a second referrer for a person who already has an open trajectory here.
+    is_primary: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"), index=True)
     partner_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner_contacts.id"))
     # Free-text referrer, for when the person is not (yet) a known contact of the partner.
@@ -62,11 +66,19 @@ class Referral(db.Model):
     # (a double click) finds it, also when both posts arrive at once (unique).
     form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
-    trajectory: Mapped["Trajectory"] = relationship(back_populates="referral")
+    trajectory: Mapped["Trajectory"] = relationship(back_populates="referrals")
     partner: Mapped["Partner | None"] = relationship()
     partner_contact: Mapped["PartnerContact | None"] = relationship()
     created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])
     intake_scheduled_by: Mapped["User | None"] = relationship(foreign_keys=[intake_scheduled_by_id])
+
+    @property
+    def referrer_label(self) -> str | None:
+        """The partner and, when known, the contact person: who referred."""
+        contact = self.partner_contact.name if self.partner_contact is not None else None
+        person = contact or self.referrer_name
+        partner = self.partner.name if self.partner is not None else None
+        return " – ".join(part for part in (partner, person) if part) or None
 
     @property
     def first_contact_made(self) -> bool:

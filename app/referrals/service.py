@@ -16,7 +16,6 @@ from app.appointments.models import Appointment, AppointmentKind, AppointmentSta
 from app.audit import service as audit
 from app.auth.permissions import (
     appointment_hosts,
-    owner_on_registration,
     participant_scope,
 )
 from app.core.errors import DomainError
@@ -25,6 +24,7 @@ from app.core.phone import clean_phone, display_phone, normalise_phone
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
+from app.participants.owners import owner_for_new_trajectory
 from app.participants.service import record_contact
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
@@ -236,6 +236,39 @@ def _fill_blanks(participant: Participant, person: PersonInput) -> list[str]:
     return filled
 
 
+def _new_referral(trajectory: Trajectory, referral: ReferralInput, user, now: datetime,
+                  *, primary: bool = True) -> Referral:
+    record = Referral(
+        trajectory=trajectory,
+        is_primary=primary,
+        partner_id=referral.partner_id,
+        partner_contact_id=referral.partner_contact_id,
+        referrer_name=referral.referrer_name or None,
+        referrer_phone=clean_phone(referral.referrer_phone),
+        referrer_email=referral.referrer_email or None,
+        referred_on=referral.referred_on,
+        question=referral.question.strip(),
+        channel=referral.channel,
+        best_moment=referral.best_moment or None,
+        first_contact_due=first_contact_due(referral.referred_on),
+        result=ReferralResult.PENDING,
+        created_by_id=getattr(user, "id", None),
+        created_at=now,
+    )
+    return record
+
+
+def _record_consents(participant: Participant, referral: ReferralInput, user,
+                     now: datetime) -> None:
+    for kind, given in (("processing", True),
+                        ("share_with_referrer", referral.share_with_referrer)):
+        if given is None:
+            continue
+        db.session.add(Consent(participant=participant, kind=kind, given=given,
+                               method=referral.consent_method, recorded_at=now,
+                               recorded_by_id=getattr(user, "id", None)))
+
+
 def register_referral(*, person: PersonInput, referral: ReferralInput, user, now: datetime,
                       existing_participant: Participant | None = None) -> Trajectory:
     """A new trajectory with its referral, for a new person or one already known.
@@ -256,35 +289,15 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
     trajectory = Trajectory(
         participant=participant,
         location_id=referral.location_id,
-        owner=owner_on_registration(user),
+        # Set before "referral_registered", so the first-contact check-in is the owner's.
+        owner=owner_for_new_trajectory(referral.location_id, user),
         status=TrajectoryStatus.REFERRED,
         referred_on=referral.referred_on,
     )
     db.session.add(trajectory)
-    record = Referral(
-        trajectory=trajectory,
-        partner_id=referral.partner_id,
-        partner_contact_id=referral.partner_contact_id,
-        referrer_name=referral.referrer_name or None,
-        referrer_phone=clean_phone(referral.referrer_phone),
-        referrer_email=referral.referrer_email or None,
-        referred_on=referral.referred_on,
-        question=referral.question.strip(),
-        channel=referral.channel,
-        best_moment=referral.best_moment or None,
-        first_contact_due=first_contact_due(referral.referred_on),
-        result=ReferralResult.PENDING,
-        created_by_id=getattr(user, "id", None),
-        created_at=now,
-    )
+    record = _new_referral(trajectory, referral, user, now)
     db.session.add(record)
-    for kind, given in (("processing", True),
-                        ("share_with_referrer", referral.share_with_referrer)):
-        if given is None:
-            continue
-        db.session.add(Consent(participant=participant, kind=kind, given=given,
-                               method=referral.consent_method, recorded_at=now,
-                               recorded_by_id=getattr(user, "id", None)))
+    _record_consents(participant, referral, user, now)
     db.session.flush()
 
     if existing_participant is not None:
@@ -297,6 +310,33 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
                  summary=summary, now=now)
     emit("referral_registered", trajectory, now)
     return trajectory
+
+
+def add_referral_to_trajectory(trajectory: Trajectory, *, person: PersonInput,
+                               referral: ReferralInput, user, now: datetime) -> Referral:
+    """A second referrer for a person who already has this open trajectory: their referral
+    (partner, contact person, question) is kept on it, next to the first one.
+
+    The first referral stays the primary one: the first-contact deadline, the work queue,
+    the reports and the signals go by it; this one is on the participant page and the
+    timeline. The consent given with it is recorded as with any referral.
+    """
+    if not trajectory.is_open:
+        raise ReferralError(_("Dit traject is afgesloten. Maak een nieuwe aanmelding."))
+    if trajectory.location_id != referral.location_id:
+        raise ReferralError(_("Dit traject hoort bij een andere vestiging."))
+    participant = trajectory.participant
+    filled = _fill_blanks(participant, person)
+    record = _new_referral(trajectory, referral, user, now, primary=False)
+    db.session.add(record)
+    _record_consents(participant, referral, user, now)
+    db.session.flush()
+    summary = f"tweede aanmelding bij traject {trajectory.id}"
+    if filled:
+        summary += f"; aangevuld: {', '.join(filled)}"
+    audit.record(user, "create", "referral", record.id, participant_id=participant.id,
+                 summary=summary, now=now)
+    return record
 
 
 class MergeError(ReferralError):
@@ -342,10 +382,12 @@ def attach_to_known_person(trajectory: Trajectory, known: Participant, *, user,
     if trajectory.is_open:
         current = open_trajectory_at(known, trajectory.location_id)
         if current is not None and current.id != trajectory.id:
-            raise MergeError(_(
-                "%(name)s heeft al een open traject bij %(location)s. Twee open trajecten "
-                "voor één persoon op één vestiging kan niet. Werk verder in het traject dat "
-                "er al is.", name=known.full_name, location=current.location.name))
+            if not _still_fresh(trajectory):
+                raise MergeError(_(
+                    "%(name)s heeft al een open traject bij %(location)s. Twee open trajecten "
+                    "voor één persoon op één vestiging kan niet. Werk verder in het traject "
+                    "dat er al is.", name=known.full_name, location=current.location.name))
+            return _fold_into_open_trajectory(trajectory, current, user=user, now=now)
 
     filled = _fill_blanks(known, _person_of(duplicate))
     # The consents recorded with this referral belong to the same person; they move too.
@@ -363,6 +405,51 @@ def attach_to_known_person(trajectory: Trajectory, known: Participant, *, user,
     audit.record(user, "update", "participant", known.id, participant_id=known.id,
                  summary=summary, now=now)
     # Under the old id too, so the log of the removed record says where it went.
+    audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
+                 summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
+    return filled
+
+
+def _still_fresh(trajectory: Trajectory) -> bool:
+    """Nothing happened on it yet but the registration: it may become a second referral."""
+    return (trajectory.status == TrajectoryStatus.REFERRED and not trajectory.contact_attempts
+            and trajectory.intake is None and len(trajectory.referrals) == 1)
+
+
+def _fold_into_open_trajectory(trajectory: Trajectory, current: Trajectory, *, user,
+                               now: datetime) -> list[str]:
+    """The person registered twice already has `current` open at this location: the new
+    referral (from the portal, the API or self-registration) becomes a second referral on
+    `current`, the same as a second referrer registered by staff; the duplicate trajectory
+    and person, which nothing else happened to, are removed."""
+    from app.checkins.models import CheckIn
+    from app.selfreg.models import SelfRegistration
+
+    duplicate = trajectory.participant
+    known = current.participant
+    referral = trajectory.referral
+    filled = _fill_blanks(known, _person_of(duplicate))
+    for consent in list(duplicate.consents):
+        consent.participant = known
+    referral.is_primary = False
+    referral.trajectory = current
+    db.session.flush()
+    # Its first-contact check-in: the open trajectory has its own follow-up already.
+    db.session.execute(sa.delete(CheckIn).where(CheckIn.trajectory_id == trajectory.id))
+    db.session.execute(sa.update(SelfRegistration)
+                       .where(SelfRegistration.trajectory_id == trajectory.id)
+                       .values(trajectory_id=current.id))
+    trajectory_id, duplicate_id = trajectory.id, duplicate.id
+    db.session.delete(trajectory)
+    db.session.flush()
+    db.session.delete(duplicate)
+    db.session.flush()
+    summary = (f"aanmelding {referral.id} als tweede aanmelding bij traject {current.id}; "
+               f"dubbel traject {trajectory_id} en deelnemer {duplicate_id} verwijderd")
+    if filled:
+        summary += f"; aangevuld: {', '.join(filled)}"
+    audit.record(user, "update", "participant", known.id, participant_id=known.id,
+                 summary=summary, now=now)
     audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
                  summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
     return filled

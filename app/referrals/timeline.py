@@ -24,17 +24,22 @@ def _url(viewer, endpoint: str, trajectory_id: int) -> str | None:
     return url_for(endpoint, trajectory_id=trajectory_id)
 
 
-def _referrals(trajectories: Sequence) -> list[Referral]:
+def _referrals(trajectories: Sequence, primary_only: bool = False) -> list[Referral]:
     ids = [t.id for t in trajectories]
     if not ids:
         return []
+    query = sa.select(Referral).where(Referral.trajectory_id.in_(ids))
+    if primary_only:
+        query = query.where(Referral.is_primary)
     return list(db.session.scalars(
-        sa.select(Referral).where(Referral.trajectory_id.in_(ids))
-        .options(joinedload(Referral.partner))
+        query.options(joinedload(Referral.partner), joinedload(Referral.partner_contact))
+        .order_by(Referral.id)
     ))
 
 
 def referral_title(referral: Referral) -> str:
+    if not referral.is_primary:
+        return _("Ook aangemeld door %(who)s", who=referral.referrer_label or _("een verwijzer"))
     if referral.partner is not None and referral.partner.kind != "zelfmelder":
         return _("Aangemeld door %(partner)s", partner=referral.partner.name)
     if referral.partner is None and referral.referrer_name:
@@ -89,7 +94,7 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
 def referral_due(trajectories: Sequence, viewer) -> list[DueItem]:
     waiting = [t for t in trajectories if t.not_yet_reached]
     items: list[DueItem] = []
-    for referral in _referrals(waiting):
+    for referral in _referrals(waiting, primary_only=True):
         items.append(DueItem(
             trajectory_id=referral.trajectory_id, due_on=referral.first_contact_due,
             title=_("Eerste contact met de deelnemer"),

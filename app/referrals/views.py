@@ -46,6 +46,7 @@ from app.referrals.service import (
     PersonInput,
     ReferralError,
     ReferralInput,
+    add_referral_to_trajectory,
     attach_to_known_person,
     duplicate_hints,
     failed_attempts_since_success,
@@ -126,6 +127,10 @@ def _saved_from(form_key: str | None) -> Referral | None:
 
 
 def _saved_referral(referral: Referral):
+    if not referral.is_primary:
+        flash(_("De aanmelding is toegevoegd aan het open traject van %(name)s.",
+                name=referral.trajectory.participant.full_name), "success")
+        return redirect(participant_url(referral.trajectory.participant_id))
     flash(_("De aanmelding van %(name)s is opgeslagen. Neem uiterlijk %(due)s contact op.",
             name=referral.trajectory.participant.full_name,
             due=format_date(referral.first_contact_due, "EEEE d MMMM")), "success")
@@ -158,11 +163,38 @@ def new():
         if not person_id.isdigit():
             abort(404)
         existing = get_participant_or_404(current_user, int(person_id))
+    open_trajectory = None
+    if request.method == "POST" and decision.startswith("add_to:"):
+        # A second referrer for someone with an open trajectory here: recorded on that one.
+        trajectory_id = decision.removeprefix("add_to:")
+        if not trajectory_id.isdigit():
+            abort(404)
+        open_trajectory = get_editable_trajectory_or_404(current_user, int(trajectory_id))
     valid = form.validate_on_submit()
     if valid and (earlier := _saved_from(form.form_key.data)):
         # The same form again (a double click, or back and send): what the first one made.
         return _saved_referral(earlier)
-    if valid:
+    if valid and open_trajectory is not None:
+        person, referral = _inputs(form)
+        try:
+            added = add_referral_to_trajectory(open_trajectory, person=person,
+                                               referral=referral, user=current_user, now=now)
+            added.form_key = form.form_key.data or None
+            db.session.commit()
+        except ReferralError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            earlier = _saved_from(form.form_key.data)
+            if earlier is not None:
+                return _saved_referral(earlier)
+            form.form_key.data = secrets.token_urlsafe(24)
+            flash(_("Dit formulier kon niet worden opgeslagen. Kijk de gegevens na en "
+                    "verstuur het opnieuw."), "error")
+        else:
+            return _saved_referral(added)
+    elif valid:
         person, referral = _inputs(form)
         if existing is None and decision != "new":
             duplicates = find_possible_duplicates(
@@ -217,6 +249,7 @@ def new():
                  if t.is_open and t.location_id == form.location_id.data), None)
     return render_template("referrals/new.html", form=form, locations=locations,
                            duplicates=duplicates, refused=refused, open_here=open_here,
+                           add_to_open=True,
                            latest_of=newest_visible_trajectories(duplicates, current_user),
                            mask_phone=mask_phone, participant_url=participant_url)
 
@@ -267,7 +300,8 @@ def queue():
     }[status]
     query = (
         scope.where(Trajectory.status == status)
-        .outerjoin(Referral, Referral.trajectory_id == Trajectory.id)
+        .outerjoin(Referral, sa.and_(Referral.trajectory_id == Trajectory.id,
+                                     Referral.is_primary))
         .options(
             joinedload(Trajectory.participant),
             joinedload(Trajectory.location),
@@ -313,6 +347,8 @@ def known_person(trajectory_id: int):
         chosen = int(form.participant_id.data)
         known = next(m for m in matches if m.id == chosen)
         name = known.full_name
+        folded = any(t.is_open and t.location_id == trajectory.location_id
+                     for t in known.trajectories)
         try:
             attach_to_known_person(trajectory, known, user=current_user, now=now)
         except MergeError as error:
@@ -321,6 +357,11 @@ def known_person(trajectory_id: int):
             matches = search()
         else:
             db.session.commit()
+            if folded:
+                flash(_("De aanmelding staat nu als tweede aanmelding bij het open traject van "
+                        "%(name)s. De dubbele inschrijving is verwijderd.", name=name),
+                      "success")
+                return redirect(participant_url(known.id))
             flash(_("De aanmelding hoort nu bij %(name)s. De dubbele inschrijving is "
                     "verwijderd.", name=name), "success")
             return redirect(url_for("referrals.queue"))
@@ -341,7 +382,7 @@ def known_person(trajectory_id: int):
     db.session.commit()
     return render_template("referrals/known.html", trajectory=trajectory,
                            participant=participant, referral=trajectory.referral,
-                           matches=matches, open_here=open_here,
+                           matches=matches, open_here=open_here, add_to_open="participant",
                            latest_of=newest_visible_trajectories(matches, current_user),
                            elsewhere=elsewhere, refusal=refusal, form=form,
                            mask_phone=mask_phone, participant_url=participant_url)

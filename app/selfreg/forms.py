@@ -51,7 +51,8 @@ class AcceptForm(FlaskForm):
     location_id = SelectField(_l("Vestiging"), coerce=int,
                               validators=[InputRequired(_l("Kies een vestiging."))])
     # After the duplicate check: "new" or "attach:<participant id>" (the buttons carry it).
-    decision = HiddenField(validators=[Optional(), Regexp(r"^(new|attach:\d{1,10})$")])
+    decision = HiddenField(validators=[
+        Optional(), Regexp(r"^(new|attach:\d{1,10}|add_to:\d{1,10})$")])
     accept = SubmitField(_l("Aannemen"))
 
 

@@ -22,6 +22,7 @@ from app.partners.models import Partner
 from app.referrals.service import (
     PersonInput,
     ReferralInput,
+    add_referral_to_trajectory,
     find_possible_duplicates,
     hidden_duplicate_exists,
     register_referral,
@@ -110,12 +111,13 @@ def known_elsewhere(registration: SelfRegistration, user) -> bool:
 
 
 def accept(registration: SelfRegistration, *, location_id: int, user, now: datetime,
-           existing_participant=None):
+           existing_participant=None, into_trajectory=None):
     """Turn the registration into a referral (source zelfmelder); returns the trajectory.
 
     With `existing_participant` the referral is added to that known person (staff chose so
     after the duplicate check); raises OpenTrajectoryError when they already have an open
-    trajectory at the location.
+    trajectory at the location. With `into_trajectory` (that open trajectory) the referral
+    is added to it as a second referral instead.
     """
     if not registration.is_pending or not change_status(
             registration, SelfRegistrationStatus.ACCEPTED,
@@ -124,14 +126,20 @@ def accept(registration: SelfRegistration, *, location_id: int, user, now: datet
     moment = MOMENTS.get(registration.best_moment or "", registration.best_moment)
     if moment is not None:
         moment = str(moment)
-    trajectory = register_referral(
-        person=person_of(registration),
-        referral=ReferralInput(
-            location_id=location_id, question=question_text(registration), channel="form",
-            referred_on=local_date(registration.created_at), share_with_referrer=None,
-            consent_method="digital", partner_id=self_referral_partner().id,
-            referrer_name=registration.helped_by, best_moment=moment),
-        user=user, now=now, existing_participant=existing_participant)
+    referral = ReferralInput(
+        location_id=location_id, question=question_text(registration), channel="form",
+        referred_on=local_date(registration.created_at), share_with_referrer=None,
+        consent_method="digital", partner_id=self_referral_partner().id,
+        referrer_name=registration.helped_by, best_moment=moment)
+    if into_trajectory is not None:
+        # The person already has this open trajectory here: a second referral on it.
+        add_referral_to_trajectory(into_trajectory, person=person_of(registration),
+                                   referral=referral, user=user, now=now)
+        trajectory = into_trajectory
+    else:
+        trajectory = register_referral(person=person_of(registration), referral=referral,
+                                       user=user, now=now,
+                                       existing_participant=existing_participant)
     registration.decided_at = now
     registration.decided_by_id = getattr(user, "id", None)
     registration.trajectory_id = trajectory.id

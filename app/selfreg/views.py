@@ -5,6 +5,7 @@ from flask_login import current_user
 from app.audit import service as audit
 from app.auth.permissions import (
     allowed_locations,
+    get_editable_trajectory_or_404,
     get_self_registration_or_404,
     posted_ids_or_404,
     require,
@@ -99,14 +100,24 @@ def handle(registration_id: int):
             chosen, = posted_ids_or_404([decision.removeprefix("attach:") or "x"],
                                         [m.id for m in matches])
             existing = next(m for m in matches if m.id == chosen)
+    into = None
+    if accepting and (request.form.get("accept-decision") or "").startswith("add_to:"):
+        # Only an open trajectory of one of the people offered here, at the chosen location.
+        wanted = request.form["accept-decision"].removeprefix("add_to:")
+        location = request.form.get("accept-location_id")
+        open_ones = {t.id: t for m in matches for t in m.trajectories
+                     if t.is_open and str(t.location_id) == location}
+        chosen, = posted_ids_or_404([wanted or "x"], list(open_ones))
+        into = get_editable_trajectory_or_404(current_user, chosen)
     if accepting and accept_form.validate_on_submit():
         decision = accept_form.decision.data or ""
         # With possible matches and no choice yet, nothing is saved: the page asks first.
-        if existing is not None or decision == "new" or not matches:
+        if existing is not None or into is not None or decision == "new" or not matches:
             try:
                 trajectory = selfreg.accept(
                     registration, location_id=accept_form.location_id.data,
-                    user=current_user, now=now, existing_participant=existing)
+                    user=current_user, now=now, existing_participant=existing,
+                    into_trajectory=into)
             except OpenTrajectoryError as error:
                 db.session.rollback()
                 refused = error.trajectory
@@ -118,7 +129,11 @@ def handle(registration_id: int):
                 return redirect(url_for("selfreg.queue"))
             else:
                 db.session.commit()
-                if existing is not None:
+                if into is not None:
+                    flash(_("De zelfmelding staat nu als tweede aanmelding bij het open "
+                            "traject van %(name)s.", name=trajectory.participant.full_name),
+                          "success")
+                elif existing is not None:
                     flash(_("De aanmelding is toegevoegd aan %(name)s en staat nu bij de "
                             "nieuwe aanmeldingen.", name=trajectory.participant.full_name),
                           "success")
