@@ -46,7 +46,7 @@ def _newest_trajectory(db) -> Trajectory:
 # --- The admin's choice -------------------------------------------------------------------------
 
 def test_admin_sets_a_fixed_owner_on_the_location_form(client, auth, db):
-    location, (anna, bram, _c) = _location_with_coordinators(mode="none")
+    location, (anna, bram, _c) = _location_with_coordinators(mode="registrar")
     other_location_coordinator = factories.user("coordinator")
     auth.as_role("admin")
     page = html_of(client.get(f"/beheer/vestigingen/{location.id}/"))
@@ -170,10 +170,24 @@ def test_accepted_self_registration_gets_the_fixed_owner(client, auth, db):
 
 
 def test_without_a_setting_a_coordinator_who_registers_owns_it(client, auth, db):
-    location, _coordinators = _location_with_coordinators(mode="none")
+    location, _coordinators = _location_with_coordinators(mode="registrar")
     me = auth.as_role("coordinator", locations=[location])
     client.post("/aanmeldingen/nieuw", data=referral_form(location))
     assert _newest_trajectory(db).owner_id == me.id
+
+
+def test_without_a_setting_what_staff_register_goes_to_the_coordinators_in_turn(client, auth,
+                                                                                db):
+    location, (anna, bram, _c) = _location_with_coordinators(mode="registrar")
+    auth.as_role("staff", locations=[location])
+    owners = []
+    for i in range(2):
+        client.post("/aanmeldingen/nieuw", data=referral_form(
+            location, first_name=f"Persoon{i}", phone=f"06-3000000{i}"))
+        trajectory = _newest_trajectory(db)
+        owners.append(trajectory.owner_id)
+        assert _first_contact_checkin(trajectory).assignee_id == trajectory.owner_id
+    assert owners == [anna.id, bram.id]
 
 
 
@@ -191,7 +205,7 @@ def _owned(location, owner, n, rule_code="first_contact"):
 
 
 def test_coordinator_hands_several_over_at_once_with_their_checkins(client, auth, db):
-    location, (anna, bram, _c) = _location_with_coordinators(mode="none")
+    location, (anna, bram, _c) = _location_with_coordinators(mode="registrar")
     mine = _owned(location, anna, 3)
     volunteer_user = factories.user("volunteer")
     volunteer_checkin = factories.checkin(mine[0], due_on=date(2026, 12, 2),
@@ -220,8 +234,8 @@ def test_coordinator_hands_several_over_at_once_with_their_checkins(client, auth
 
 
 def test_hand_over_refuses_a_trajectory_outside_the_users_scope(client, auth, db):
-    location, (anna, bram, _c) = _location_with_coordinators(mode="none")
-    elsewhere, (other,) = _location_with_coordinators(n=1, mode="none")
+    location, (anna, bram, _c) = _location_with_coordinators(mode="registrar")
+    elsewhere, (other,) = _location_with_coordinators(n=1, mode="registrar")
     (mine,) = _owned(location, anna, 1)
     (theirs,) = _owned(elsewhere, other, 1)
     db.session.commit()
@@ -235,8 +249,8 @@ def test_hand_over_refuses_a_trajectory_outside_the_users_scope(client, auth, db
 
 
 def test_hand_over_to_a_coordinator_of_another_location_moves_nothing(client, auth, db):
-    location, (anna, _b, _c) = _location_with_coordinators(mode="none")
-    second, (dirk,) = _location_with_coordinators(n=1, mode="none")
+    location, (anna, _b, _c) = _location_with_coordinators(mode="registrar")
+    second, (dirk,) = _location_with_coordinators(n=1, mode="registrar")
     anna.locations = [location, second]
     (here,) = _owned(location, anna, 1)
     (there,) = _owned(second, anna, 1)
@@ -251,7 +265,7 @@ def test_hand_over_to_a_coordinator_of_another_location_moves_nothing(client, au
 
 
 def test_staff_cannot_hand_over(client, auth, db):
-    location, (anna, bram, _c) = _location_with_coordinators(mode="none")
+    location, (anna, bram, _c) = _location_with_coordinators(mode="registrar")
     (mine,) = _owned(location, anna, 1)
     db.session.commit()
     auth.as_role("staff", locations=[location])
@@ -301,7 +315,7 @@ def test_second_referrer_is_recorded_on_the_open_trajectory(client, auth, db):
 
 
 def test_second_referral_to_a_trajectory_of_another_location_is_not_found(client, auth, db):
-    location, _cs = _location_with_coordinators(mode="none")
+    location, _cs = _location_with_coordinators(mode="registrar")
     elsewhere = factories.location()
     other = factories.trajectory(location_obj=elsewhere)
     auth.as_role("staff", locations=[location])
@@ -319,7 +333,7 @@ def _move(client, trajectory, **data):
 
 
 def test_move_with_a_reason_goes_to_the_new_default_owner_with_its_checkins(client, auth, db):
-    old, (anna, _b, _c) = _location_with_coordinators(mode="none")
+    old, (anna, _b, _c) = _location_with_coordinators(mode="registrar")
     new, (_d, erik, _f) = _location_with_coordinators(mode="fixed")
     (trajectory,) = _owned(old, anna, 1)
     volunteer_user = factories.user("volunteer")
@@ -357,7 +371,7 @@ def test_move_with_a_reason_goes_to_the_new_default_owner_with_its_checkins(clie
 
 
 def test_move_to_a_chosen_coordinator_of_the_new_location(client, auth, db):
-    old, (anna, _b, _c) = _location_with_coordinators(mode="none")
+    old, (anna, _b, _c) = _location_with_coordinators(mode="registrar")
     new, (dirk, _e, _f) = _location_with_coordinators(mode="rotation")
     (trajectory,) = _owned(old, anna, 1)
     db.session.commit()
@@ -373,8 +387,8 @@ def test_move_to_a_chosen_coordinator_of_the_new_location(client, auth, db):
 
 
 def test_only_coordinators_of_the_location_and_admins_may_move(client, auth, db):
-    old, (anna, _b, _c) = _location_with_coordinators(mode="none")
-    new, _cs = _location_with_coordinators(n=1, mode="none")
+    old, (anna, _b, _c) = _location_with_coordinators(mode="registrar")
+    new, _cs = _location_with_coordinators(n=1, mode="registrar")
     (trajectory,) = _owned(old, anna, 1)
     db.session.commit()
     auth.as_role("staff", locations=[old])

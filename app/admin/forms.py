@@ -90,10 +90,11 @@ class LocationForm(FlaskForm):
         Length(max=120, message=_l("Maximaal 120 tekens."))])
     # Who owns a new trajectory here (Location.owner_mode).
     owner_mode = RadioField(_l("Wie wordt eigenaar van een nieuwe aanmelding?"), choices=[
-        SelectChoice("none", _l("Niemand vast: een coördinator neemt het traject op")),
+        SelectChoice("registrar", _l("Wie aanmeldt, als dat een coördinator is. Meldt iemand "
+                                     "anders aan, dan de coördinatoren om de beurt")),
         SelectChoice("fixed", _l("Vaste eigenaar")),
         SelectChoice("rotation", _l("Om de beurt: de coördinatoren van deze vestiging")),
-    ], default="none")
+    ], default="registrar")
     default_owner_id = SelectField(_l("Vaste eigenaar"), choices=[], coerce=str,
                                    validate_choice=False)
     submit = SubmitField(_l("Opslaan"))

@@ -19,8 +19,8 @@ class Location(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who owns a new trajectory here (OwnerMode): nobody until a coordinator claims it, one
     # fixed coordinator, or the coordinators in turn.
-    owner_mode: Mapped[str] = mapped_column(sa.String(20), default="none",
-                                            server_default="none")
+    owner_mode: Mapped[str] = mapped_column(sa.String(20), default="registrar",
+                                            server_default="registrar")
     default_owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # The rotation's pointer: the coordinator who got the last trajectory. It is read and
     # moved with the location row locked, so two registrations at once get the next two.
@@ -35,7 +35,7 @@ class Location(db.Model):
 class OwnerMode:
     """Location.owner_mode values."""
 
-    NONE = "none"
+    REGISTRAR = "registrar"
     FIXED = "fixed"
     ROTATION = "rotation"
 

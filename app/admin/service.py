@@ -147,7 +147,7 @@ def location_name_taken(name: str, *, exclude_id: int | None = None) -> bool:
 
 
 def save_location(location, *, name: str, municipality: str, by, now: datetime,
-                  owner_mode: str = "none", default_owner=None):
+                  owner_mode: str = "registrar", default_owner=None):
     """Create (location=None) or change a location, and who owns its new trajectories:
     `default_owner` only counts for the "fixed" mode."""
     location, action = existing_or_added(location, Location)

@@ -41,11 +41,12 @@ def owner_for_new_trajectory(location_id: int, registrar) -> User | None:
     """The owner a trajectory registered at `location_id` gets, by the location's setting.
 
     "fixed": the chosen coordinator, while they are an active coordinator of the location.
-    "rotation": the next active coordinator of the location in turn; the pointer is moved
-    with the location row locked (FOR UPDATE on PostgreSQL; SQLite writes one at a time),
-    so two registrations at once never get the same turn. Otherwise, or when the setting
-    finds nobody, a coordinator who registers takes it on and anyone else leaves it to the
-    location's coordinators.
+    "registrar": a coordinator of the location who registers it takes it on.
+    "rotation", and whenever the above finds nobody: the next active coordinator of the
+    location in turn; the pointer is moved with the location row locked (FOR UPDATE on
+    PostgreSQL; SQLite writes one at a time), so two registrations at once never get the
+    same turn. Only a location without coordinators leaves it to whoever registers (a
+    coordinator working elsewhere) or to nobody.
     """
     location = db.session.scalar(
         sa.select(Location).where(Location.id == location_id).with_for_update()
@@ -56,11 +57,15 @@ def owner_for_new_trajectory(location_id: int, registrar) -> User | None:
             chosen = next((c for c in coordinators if c.id == location.default_owner_id), None)
             if chosen is not None:
                 return chosen
-        elif location.owner_mode == OwnerMode.ROTATION:
-            chosen = _next_in_turn(coordinators, location.last_owner_id)
-            location.last_owner_id = chosen.id
-            db.session.flush()
-            return chosen
+        registering = owner_on_registration(registrar)
+        if location.owner_mode == OwnerMode.REGISTRAR and registering in coordinators:
+            return registering
+        # Rotation, and the fallback of the other modes: nobody is left without an owner
+        # while the location has a coordinator.
+        chosen = _next_in_turn(coordinators, location.last_owner_id)
+        location.last_owner_id = chosen.id
+        db.session.flush()
+        return chosen
     return owner_on_registration(registrar)
 
 

@@ -39,7 +39,7 @@ def upgrade():
     # Plain ADD COLUMN, also on SQLite: a batch copy of `locations` would drop the table
     # that users, trajectories and offers point at, which the foreign keys refuse. SQLite
     # cannot add a constraint to a table, but it takes a (named) one on a new column.
-    op.add_column('locations', sa.Column('owner_mode', sa.String(length=20), server_default='none', nullable=False))
+    op.add_column('locations', sa.Column('owner_mode', sa.String(length=20), server_default='registrar', nullable=False))
     for column in ('default_owner_id', 'last_owner_id'):
         name = f'fk_locations_{column}_users'
         if op.get_bind().dialect.name == 'sqlite':
