@@ -14,10 +14,17 @@ from app.auth.permissions import (
     trajectory_scope,
 )
 from app.checkins import bp, service
-from app.checkins.forms import CompleteCheckInForm, NewRuleForm, RuleForm
+from app.checkins.forms import (
+    CompleteCheckInForm,
+    NewRuleForm,
+    RuleForm,
+    ThresholdsForm,
+    decode_values,
+    encode_values,
+)
 from app.checkins.models import FollowUpRule
 from app.core.errors import domain_action
-from app.core.followup import thresholds
+from app.core.followup import THRESHOLDS, amount_text, thresholds
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 
@@ -153,3 +160,28 @@ def edit_rule(rule_id: int):
               if changed else _("Er was niets veranderd."), "success")
         return redirect(url_for("checkins.rules"))
     return render_template("checkins/rule_form.html", form=form, rule=rule)
+
+
+@bp.route("/beheer/opvolgregels/termijnen", methods=["GET", "POST"])
+@require("rules.manage")
+def thresholds_page():
+    in_force = vars(thresholds()).copy()
+    form = ThresholdsForm(data=in_force if request.method == "GET" else None)
+    if request.method == "GET":
+        form.opened.data = encode_values(in_force)
+    if form.validate_on_submit():
+        values = {t.key: form[t.key].data for t in THRESHOLDS}
+        with domain_action():
+            changed = service.save_thresholds(values, decode_values(form.opened.data),
+                                              current_user, utcnow())
+            db.session.commit()
+            flash(_("De termijnen zijn opgeslagen. Ze gelden vanaf nu.") if changed
+                  else _("Er was niets veranderd."), "success")
+            return redirect(url_for("checkins.thresholds_page"))
+        # Saved by someone else meanwhile: what was typed stays, the page shows the values
+        # now in force, and saving again is a deliberate choice.
+        in_force = vars(thresholds()).copy()
+        form.opened.data = encode_values(in_force)
+    return render_template("checkins/thresholds.html", form=form, thresholds=THRESHOLDS,
+                           in_force=in_force, amount_text=amount_text,
+                           first_contact=service.first_contact_rule())

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +25,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.followup import thresholds
 from app.core.records import change_status, counts_by, existing_or_added
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
@@ -59,7 +59,7 @@ class MatchingError(DomainError):
 
 
 def vog_max_age_years() -> int:
-    return int(current_app.config.get("VOG_MAX_AGE_YEARS", 3))
+    return thresholds().vog_max_age_years
 
 
 # --- Ranking ---------------------------------------------------------------------------------
