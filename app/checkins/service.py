@@ -562,7 +562,7 @@ def _not_reached_in_a_row(now: datetime) -> sa.Select:
     """Ids of trajectories whose check-ins since the last contact were not reached twice.
 
     Every check-in done counts as contact, so "since the last contact" is "in a row".
-    Only the last 42 days matter: anyone without contact for longer is flagged as silent
+    Only the out-of-view period matters: anyone without contact for longer is flagged as silent
     anyway, and leaving out the old history keeps this scan small.
     """
     t = aliased(Trajectory)
@@ -621,17 +621,20 @@ def out_of_view_query(scope=None) -> sa.Select:
 
 
 def waiting_too_long_query(now: datetime, scope=None) -> sa.Select:
+    # Counted from the first day of waiting: someone whose match ended waits again, but has
+    # not been waiting for only a day.
     cutoff = local_date(now) - timedelta(days=thresholds().waiting_too_long_days)
     query = sa.select(Trajectory).where(Trajectory.status == TrajectoryStatus.WAITING,
-                                        Trajectory.waiting_since < cutoff)
+                                        Trajectory.first_waiting_since < cutoff)
     condition = _scope_condition(scope)
     if condition is not None:
         query = query.where(condition)
-    return _trajectory_details(query).order_by(Trajectory.waiting_since, Trajectory.id)
+    return _trajectory_details(query).order_by(Trajectory.first_waiting_since, Trajectory.id)
 
 
 def waiting_too_long(now: datetime, scope=None) -> list[Trajectory]:
-    """Trajectories waiting for an offer for more than 21 days, the longest waiting first.
+    """Trajectories waiting for an offer for longer than the threshold (21 days by default),
+    counted from the first day of waiting, the longest waiting first.
 
     `scope`: None (all), location ids, or a SQL condition on Trajectory.
     """
