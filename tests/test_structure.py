@@ -68,7 +68,8 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
         ("late_referrals_section", 20), ("out_of_view_section", 30),
         ("concerns_section", 40), ("waiting_section", 40), ("checkin_concerns_section", 42),
         ("silent_matches_section", 45)]
-    assert _names(SEED_STEPS)[-1] == "app.volunteers.seed.seed_volunteers_and_matches"
+    assert _names(SEED_STEPS)[-2:] == ["app.volunteers.seed.seed_volunteers_and_matches",
+                                       "app.checkins.seed.seed_waiting_again"]
     assert list(notifications._delivery_guards) == ["referrer_signal"]
 
 
