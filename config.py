@@ -139,12 +139,8 @@ class Config:
     # log need the visitor's address, not the proxy's. 0: no proxy, headers ignored (a
     # visitor could otherwise choose their own address).
     HOUVAST_PROXY_HOPS = _number("HOUVAST_PROXY_HOPS", 0, minimum=0)
-    # Follow-up default: first contact within this many working days after a referral.
-    FIRST_CONTACT_WORKING_DAYS = 5
-    # After this many failed attempts a referral counts as "niet bereikt".
-    MAX_CONTACT_ATTEMPTS = 3
-    # A VOG (certificate of conduct) older than this many years no longer counts for matching.
-    VOG_MAX_AGE_YEARS = _number("HOUVAST_VOG_MAX_AGE_YEARS", 3, minimum=1)
+    # The follow-up thresholds (first-contact deadline, attempts, VOG age, ...) are settings
+    # an admin changes under Beheer, stored in the database: app/core/followup.py.
     PASSWORD_LINK_HOURS = _number("HOUVAST_PASSWORD_LINK_HOURS", 72, minimum=1)
     PER_PAGE = 25
     # Partner API: requests per token per window (seconds); the public "Aanmelden" form:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.auth.models import User
 from app.auth.permissions import (
@@ -12,6 +13,7 @@ from app.auth.permissions import (
     unowned_locations,
 )
 from app.checkins import service as checkins
+from app.core.followup import period_text, thresholds
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.links import participant_link
@@ -56,6 +58,8 @@ def _load_owners(trajectories) -> None:
 
 
 def _out_of_view_messages(flagged) -> list[Message]:
+    limits = thresholds()
+    period = period_text(limits.out_of_view_days)
     coordinators = coordinators_by_location(unowned_locations(flagged))
     messages = []
     for trajectory in flagged:
@@ -69,8 +73,10 @@ def _out_of_view_messages(flagged) -> list[Message]:
                 # One alert per time a trajectory goes out of view.
                 period_key=since.isoformat(),
                 subject=_("Buiten beeld: %(name)s", name=name),
-                body=_("%(name)s is buiten beeld. Er is te lang geen contact geweest. "
-                       "Neem contact op, of vraag een collega dat te doen.", name=name),
+                body=_("%(name)s is buiten beeld: al %(period)s geen contact, of %(times)s "
+                       "keer achter elkaar niet bereikt. Neem contact op, of vraag een "
+                       "collega dat te doen.", name=name, period=period,
+                       times=limits.not_reached_in_a_row),
                 link=participant_link(trajectory), allow_email=False,
             ))
     return messages
@@ -84,15 +90,17 @@ def _waiting_messages(waiting, now: datetime) -> list[Message]:
         if trajectory.waiting_since is None:
             continue
         name = trajectory.participant.short_name
-        days = (today - trajectory.waiting_since).days
+        # The total, from the first day of waiting; one alert per wait (a new wait after a
+        # match or group ended may alert again).
+        days = ngettext("%(num)s dag", "%(num)s dagen", trajectory.waiting_days(today))
         for user in responsible_users(trajectory, coordinators):
             messages.append(Message(
                 kind="waiting_too_long", subject_key=f"trajectory:{trajectory.id}",
                 recipient=user,
                 # One alert per waiting episode: a new wait starts a new period.
                 period_key=trajectory.waiting_since.isoformat(),
-                subject=_("%(name)s wacht al %(days)s dagen", name=name, days=days),
-                body=_("%(name)s wacht al %(days)s dagen op een aanbod. Zorg dat mensen "
+                subject=_("%(name)s wacht al %(days)s", name=name, days=days),
+                body=_("%(name)s wacht al %(days)s op een aanbod. Zorg dat mensen "
                        "niet lang hoeven te wachten: zoek een taalmaatje of een groep.",
                        name=name, days=days),
                 link=participant_link(trajectory), allow_email=False,

@@ -1,9 +1,10 @@
 """No session logged for a while: a reminder to the volunteer, later an alert to the coordinator.
 
 DESIGN.md: 21 days without a session → reminder to the volunteer; 42 days → alert to the
-coordinator. The silence is counted from the last session, or from the start of the match
-when there is none. Each reminder goes once per match per silence: the period key is the day
-the silence began, so a new session starts a new silence (and a new reminder 21 days later).
+coordinator (both thresholds an admin can change, app/core/followup.py). The silence is
+counted from the last session, or from the start of the match when there is none. Each
+reminder goes once per match per silence: the period key is the day the silence began, so a
+new session starts a new silence (and a new reminder as long after).
 """
 
 from datetime import datetime
@@ -18,7 +19,7 @@ from app.auth.permissions import (
     responsible_users,
     unowned_locations,
 )
-from app.core.followup import thresholds
+from app.core.followup import period_text, thresholds
 from app.extensions import db
 from app.matching import service as matching
 from app.notifications.links import settings_link
@@ -74,6 +75,7 @@ def _volunteer_messages(matches) -> list[Message]:
 
 
 def _coordinator_messages(matches) -> list[Message]:
+    period = period_text(thresholds().volunteer_silence_alert_days)
     coordinators = coordinators_by_location(unowned_locations(m.trajectory for m in matches))
     messages = []
     for match in matches:
@@ -85,7 +87,7 @@ def _coordinator_messages(matches) -> list[Message]:
             messages.append(Message(
                 kind="volunteer_silent_42", subject_key=f"match:{match.id}", recipient=user,
                 period_key=_period(match),
-                subject=_("Al 6 weken geen bijeenkomst: %(name)s", name=name),
+                subject=_("Al %(period)s geen bijeenkomst: %(name)s", period=period, name=name),
                 body=_("%(volunteer)s heeft sinds %(day)s geen bijeenkomst met %(name)s "
                        "vastgelegd. Bel even om te horen hoe het gaat.",
                        volunteer=match.volunteer.full_name, day=day, name=name),

@@ -89,6 +89,9 @@ def trajectory(participant_obj: Participant | None = None, *, location_obj=None,
                status: str = "referred", referred_on: date | None = None, owner=None,
                with_referral: bool = True, **kwargs) -> Trajectory:
     referred_on = referred_on or date(2026, 11, 2)
+    # A trajectory made waiting here waits for the first time, unless the test says otherwise.
+    if kwargs.get("waiting_since") is not None:
+        kwargs.setdefault("first_waiting_since", kwargs["waiting_since"])
     t = Trajectory(participant=participant_obj or participant(),
                    location=location_obj or location(), status=status,
                    referred_on=referred_on, owner=owner, **kwargs)

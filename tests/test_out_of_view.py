@@ -145,7 +145,7 @@ def test_coordinator_sees_the_out_of_view_list_of_their_locations(client, auth, 
     assert "<td>50</td>" in html
     assert "Elders" not in html and "Recent" not in html
     # Waiting for 28 days is on the same page.
-    assert "Wachter" in html and "<td>28</td>" in html
+    assert "Wachter" in html and "28 okt 2026, in totaal 28 dagen" in html
 
 
 @pytest.mark.parametrize("role", ["staff", "volunteer", "partner"])

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.checkins.models import FollowUpSetting
 from app.matching.models import Match
 from app.volunteers.models import Volunteer
 
@@ -93,16 +94,14 @@ def test_vog_warning(client, auth, db, frozen, vog_on, warning):
         assert "VOG is ouder" not in html and "geen VOG" not in html
 
 
-def test_vog_limit_follows_the_configuration(client, auth, db, app, frozen):
+def test_vog_limit_follows_the_setting(client, auth, db, frozen):
     coordinator = auth.as_role("coordinator")
     volunteer = factories.volunteer(locations=coordinator.locations, vog_on=date(2024, 6, 1))
     db.session.commit()
     assert "ouder dan" not in client.get(f"/vrijwilligers/{volunteer.id}").get_data(as_text=True)
-    app.config["VOG_MAX_AGE_YEARS"] = 2
-    try:
-        html = client.get(f"/vrijwilligers/{volunteer.id}").get_data(as_text=True)
-    finally:
-        app.config["VOG_MAX_AGE_YEARS"] = 3
+    db.session.add(FollowUpSetting(key="vog_max_age_years", value=2))
+    db.session.commit()
+    html = client.get(f"/vrijwilligers/{volunteer.id}").get_data(as_text=True)
     assert "De VOG is ouder dan 2 jaar" in html
 
 

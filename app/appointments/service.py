@@ -7,7 +7,6 @@ referral. Functions add and flush; the caller commits once (one transaction per 
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +18,7 @@ from app.auth.models import User
 from app.auth.permissions import has, trajectory_scope
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.followup import thresholds
 from app.core.records import change_status
 from app.core.timeutil import closed_days, is_working_day, local_date, to_utc
 from app.extensions import db
@@ -61,8 +61,8 @@ def last_intake(trajectory: Trajectory) -> Appointment | None:
 def mark_no_show(appointment: Appointment, user, now: datetime) -> ContactAttempt:
     """The person did not come: a failed contact attempt, like an unanswered call.
 
-    It counts towards the attempts limit (MAX_CONTACT_ATTEMPTS failures in a row and the
-    trajectory goes to "Niet bereikt"); otherwise it is back at "contact gehad, nog geen
+    It counts towards the attempts limit (that many failures in a row, the setting
+    max_contact_attempts, and the trajectory goes to "Niet bereikt"); otherwise it is back at "contact gehad, nog geen
     intake gepland", so the queue shows it until the intake is planned again.
     """
     if appointment.starts_at > now:
@@ -83,7 +83,7 @@ def mark_no_show(appointment: Appointment, user, now: datetime) -> ContactAttemp
         trajectory.intake_planned_at = None
     failed = failed_attempts_since_success(trajectory)
     if trajectory.status == TrajectoryStatus.INTAKE_PLANNED:
-        if failed >= current_app.config["MAX_CONTACT_ATTEMPTS"]:
+        if failed >= thresholds().max_contact_attempts:
             trajectory.status = TrajectoryStatus.UNREACHABLE
             if trajectory.referral is not None:
                 trajectory.referral.result = ReferralResult.NOT_REACHED

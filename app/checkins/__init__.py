@@ -8,7 +8,7 @@ def connect_hooks() -> None:
     # Imported here: importing this package's models runs this file first, before the
     # services these modules import can load.
     from app.checkins import nextstep, service, timeline
-    from app.checkins.seed import seed_contacts
+    from app.checkins.seed import seed_contacts, seed_waiting_again
     from app.core.events import subscribe
     from app.notifications.service import digest_section
     from app.participants.timeline import due_provider, timeline_provider
@@ -21,3 +21,4 @@ def connect_hooks() -> None:
     digest_section(nextstep.without_next_step_section, order=35)
     # After the volunteers' step: it reports on their matches.
     seed_step(seed_contacts)
+    seed_step(seed_waiting_again)

@@ -163,3 +163,46 @@ class NextStepFilterForm(Form):
     """Which location's "zonder volgende stap" (GET, so no CSRF)."""
 
     location = SelectField(_l("Locatie"), choices=[], validate_choice=False)
+
+
+def _threshold_field(threshold) -> IntegerField:
+    from app.core.choices import THRESHOLD_UNIT
+
+    unit = THRESHOLD_UNIT[threshold.unit]
+    return IntegerField(
+        threshold.label,
+        validators=[
+            InputRequired(_l("Vul een getal in.")),
+            NumberRange(min=threshold.minimum, max=threshold.maximum,
+                        message=_l("Kies een getal van %(min)s tot %(max)s %(unit)s.",
+                                   min=threshold.minimum, max=threshold.maximum, unit=unit)),
+        ],
+    )
+
+
+class ThresholdsForm(FlaskForm):
+    """One number field per threshold of app.core.followup.THRESHOLDS (added below), and the
+    values in force when the page was opened: a save does not overwrite what another admin
+    saved in between."""
+
+    opened = HiddenField(validators=[Optional(), Regexp(r"^[a-z_]+=\d+(;[a-z_]+=\d+)*$")])
+
+
+def _add_threshold_fields() -> None:
+    from app.core.followup import THRESHOLDS
+
+    for threshold in THRESHOLDS:
+        setattr(ThresholdsForm, threshold.key, _threshold_field(threshold))
+
+
+_add_threshold_fields()
+
+
+def encode_values(values: dict[str, int]) -> str:
+    return ";".join(f"{key}={value}" for key, value in sorted(values.items()))
+
+
+def decode_values(text: str | None) -> dict[str, int] | None:
+    if not text:
+        return None
+    return {key: int(value) for key, value in (pair.split("=") for pair in text.split(";"))}

@@ -1,6 +1,8 @@
 """Demo data for issue 11's "any contact, any time": contacts logged after the first-contact
 step, check-ins planned by hand, and sessions that did not happen (one pair of no-shows, so
-the coordinator's "Zorgen" list shows what that looks like)."""
+the coordinator's "Zorgen" list shows what that looks like); and someone who waits again
+after a group place ended, so the waiting list shows "in totaal N dagen" since the first
+wait."""
 
 from datetime import timedelta
 
@@ -9,7 +11,8 @@ import sqlalchemy as sa
 from app.checkins import contacts
 from app.extensions import db
 from app.matching import service as matching
-from app.matching.models import Match, MatchStatus
+from app.matching.models import Enrollment, Match, MatchStatus
+from app.matching.service import end_enrollment
 from app.participants.models import TrajectoryStatus
 from app.seed import SeedContext
 
@@ -57,3 +60,21 @@ def seed_contacts(ctx: SeedContext) -> None:
                                           reason="no_show", remark=None, by=by,
                                           now=ctx.moment(ago, 18))
     db.session.flush()
+
+
+def seed_waiting_again(ctx) -> None:
+    # After the volunteers' step: only a group place ends, nobody's match is undone, and the
+    # random choices of the steps before stay the same.
+    for trajectory in sorted(ctx.trajectories.get(TrajectoryStatus.ACTIVE, []),
+                             key=lambda t: t.id):
+        if not trajectory.is_active:
+            continue
+        enrollments = db.session.scalars(
+            sa.select(Enrollment).where(Enrollment.trajectory_id == trajectory.id,
+                                        Enrollment.is_active)).all()
+        matched = db.session.scalar(
+            sa.select(sa.func.count(Match.id)).where(Match.trajectory_id == trajectory.id))
+        if len(enrollments) == 1 and not matched:
+            by = trajectory.owner or ctx.users["coordinator"]
+            end_enrollment(enrollments[0], by=by, now=ctx.moment(5, 11))
+            return

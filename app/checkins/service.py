@@ -16,12 +16,18 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 from app.audit import service as audit
 from app.auth.models import User
 from app.auth.permissions import my_checkins
-from app.checkins.models import CheckIn, CheckInOutcome, CheckInStatus, FollowUpRule
+from app.checkins.models import (
+    CheckIn,
+    CheckInOutcome,
+    CheckInStatus,
+    FollowUpRule,
+    FollowUpSetting,
+)
 from app.core.choices import CHECKIN_KIND
 from app.core.errors import DomainError
 from app.core.events import emit
-from app.core.followup import thresholds
-from app.core.records import change_status
+from app.core.followup import BY_KEY, amount_text, stored_values, thresholds
+from app.core.records import ChangedMeanwhileError, change_status
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.matching.models import Match
@@ -98,6 +104,59 @@ def update_rule(rule: FollowUpRule, data: dict, user, now: datetime) -> list[str
     if changed:
         audit.record(user, "update", "followup_rule", rule.id,
                      summary="gewijzigd: " + ", ".join(changed), now=now)
+    return changed
+
+
+def first_contact_rule() -> FollowUpRule | None:
+    """The rule that plans the first contact after a referral: its offset is also the
+    deadline in the queue. Switched off, it still says the deadline (nothing else does)."""
+    return db.session.scalar(
+        sa.select(FollowUpRule)
+        .where(FollowUpRule.event == "referral_registered",
+               FollowUpRule.checkin_kind == "first_contact")
+        .order_by(FollowUpRule.active.desc(), FollowUpRule.sort_order, FollowUpRule.id)
+        .limit(1))
+
+
+def save_thresholds(values: dict[str, int], opened: dict[str, int] | None, user,
+                    now: datetime) -> list[str]:
+    """Save an admin's thresholds; the keys changed, in the order of the page.
+
+    `opened`: the values in force when the form was opened. When another admin saved since,
+    ChangedMeanwhileError and nothing is saved: checked against the values now, and again by
+    each write (an UPDATE guarded by the old value; an INSERT that meets a row another save
+    just made fails on the key), so two saves at once cannot overwrite each other silently.
+    """
+    for key, value in values.items():
+        threshold = BY_KEY[key]
+        if not threshold.minimum <= value <= threshold.maximum:
+            raise ValueError(f"{key}={value} outside {threshold.minimum}..{threshold.maximum}")
+    stored = stored_values()
+    current = {key: stored.get(key, BY_KEY[key].default) for key in values}
+    if opened is not None and any(opened.get(key, current[key]) != current[key]
+                                  for key in values):
+        raise ChangedMeanwhileError()
+    changed = [key for key in BY_KEY if key in values and values[key] != current[key]]
+    for key in changed:
+        if key in stored:
+            result = db.session.execute(
+                sa.update(FollowUpSetting)
+                .where(FollowUpSetting.key == key, FollowUpSetting.value == stored[key])
+                .values(value=values[key], updated_at=now, updated_by_id=getattr(user, "id", None))
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                raise ChangedMeanwhileError()
+        else:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(FollowUpSetting(key=key, value=values[key], updated_at=now,
+                                                   updated_by_id=getattr(user, "id", None)))
+            except sa.exc.IntegrityError:
+                raise ChangedMeanwhileError() from None
+    if changed:
+        audit.record(user, "update", "followup_settings", None, now=now, summary="; ".join(
+            f"{BY_KEY[key].label}: {amount_text(BY_KEY[key], current[key])} → "
+            f"{amount_text(BY_KEY[key], values[key])}" for key in changed))
     return changed
 
 
@@ -547,8 +606,8 @@ def _not_reached_in_a_row(now: datetime) -> sa.Select:
     contact step; that step has its own count of attempts).
 
     Every check-in done and every contact reached counts as contact, so "since the last
-    contact" is "in a row". Only the last 42 days matter: anyone without contact for longer
-    is flagged as silent anyway, and leaving out the old history keeps this scan small.
+    contact" is "in a row". Only the out-of-view period matters: anyone without contact for
+    longer is flagged as silent anyway, and leaving out the old history keeps this scan small.
     """
     since = now - timedelta(days=thresholds().out_of_view_days)
     misses = sa.union_all(
@@ -612,17 +671,20 @@ def out_of_view_query(scope=None) -> sa.Select:
 
 
 def waiting_too_long_query(now: datetime, scope=None) -> sa.Select:
+    # Counted from the first day of waiting: someone whose match ended waits again, but has
+    # not been waiting for only a day.
     cutoff = local_date(now) - timedelta(days=thresholds().waiting_too_long_days)
     query = sa.select(Trajectory).where(Trajectory.status == TrajectoryStatus.WAITING,
-                                        Trajectory.waiting_since < cutoff)
+                                        Trajectory.first_waiting_since < cutoff)
     condition = _scope_condition(scope)
     if condition is not None:
         query = query.where(condition)
-    return _trajectory_details(query).order_by(Trajectory.waiting_since, Trajectory.id)
+    return _trajectory_details(query).order_by(Trajectory.first_waiting_since, Trajectory.id)
 
 
 def waiting_too_long(now: datetime, scope=None) -> list[Trajectory]:
-    """Trajectories waiting for an offer for more than 21 days, the longest waiting first.
+    """Trajectories waiting for an offer for longer than the threshold (21 days by default),
+    counted from the first day of waiting, the longest waiting first.
 
     `scope`: None (all), location ids, or a SQL condition on Trajectory.
     """

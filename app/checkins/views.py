@@ -30,11 +30,14 @@ from app.checkins.forms import (
     NextStepFilterForm,
     PlanCheckInForm,
     RuleForm,
+    ThresholdsForm,
+    decode_values,
+    encode_values,
 )
 from app.checkins.models import FollowUpRule
 from app.core.choices import ANY_CONTACT_CHANNELS
 from app.core.errors import domain_action
-from app.core.followup import thresholds
+from app.core.followup import THRESHOLDS, amount_text, thresholds
 from app.core.timeutil import local_date, local_datetime, utcnow
 from app.extensions import db
 
@@ -313,3 +316,28 @@ def without_next_step():
                            show_filter=len(options) > 1,
                            last=nextstep.last_steps(page.items), now=now,
                            days_silent=service.days_silent)
+
+
+@bp.route("/beheer/opvolgregels/termijnen", methods=["GET", "POST"])
+@require("rules.manage")
+def thresholds_page():
+    in_force = vars(thresholds()).copy()
+    form = ThresholdsForm(data=in_force if request.method == "GET" else None)
+    if request.method == "GET":
+        form.opened.data = encode_values(in_force)
+    if form.validate_on_submit():
+        values = {t.key: form[t.key].data for t in THRESHOLDS}
+        with domain_action():
+            changed = service.save_thresholds(values, decode_values(form.opened.data),
+                                              current_user, utcnow())
+            db.session.commit()
+            flash(_("De termijnen zijn opgeslagen. Ze gelden vanaf nu.") if changed
+                  else _("Er was niets veranderd."), "success")
+            return redirect(url_for("checkins.thresholds_page"))
+        # Saved by someone else meanwhile: what was typed stays, the page shows the values
+        # now in force, and saving again is a deliberate choice.
+        in_force = vars(thresholds()).copy()
+        form.opened.data = encode_values(in_force)
+    return render_template("checkins/thresholds.html", form=form, thresholds=THRESHOLDS,
+                           in_force=in_force, amount_text=amount_text,
+                           first_contact=service.first_contact_rule())

@@ -227,6 +227,8 @@ FOLLOWUP_EVENT = {
     "enrollment_ended": _l("Gestopt met een groep"),
 }
 OFFSET_UNIT = {"days": _l("dagen"), "working_days": _l("werkdagen")}
+# The unit of a follow-up threshold (app/core/followup.py), next to its number field.
+THRESHOLD_UNIT = {"days": _l("dagen"), "times": _l("keer"), "years": _l("jaar")}
 RULE_ASSIGNEE = {
     "owner": _l("Eigenaar van het traject (coördinator)"),
     "volunteer": _l("Vrijwilliger van de koppeling"),

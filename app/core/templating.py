@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.auth.permissions import has
 from app.core import choices
+from app.core.followup import period_text, thresholds
 from app.core.phone import display_phone, tel_href
 from app.core.timeutil import local_date, utcnow
 from app.participants.models import TrajectoryStatus
@@ -32,6 +33,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(display_phone, "phone")
     app.add_template_filter(tel_href, "tel")
 
+    # `{{ 42|period }}`: "6 weken"; a period named in a text comes from a setting.
+    app.add_template_filter(period_text, "period")
+
     @app.template_filter("label")
     def label_filter(code: str | None, mapping_name: str) -> str:
         return choices.label(getattr(choices, mapping_name), code)
@@ -48,6 +52,8 @@ def register(app: Flask) -> None:
             "can": lambda capability: has(current_user, capability),
             "today": local_date(utcnow()),
             "choices": choices,
+            # Called only by the templates that name a threshold (one query per transaction).
+            "thresholds": thresholds,
             # For the few template checks on one stage that no model property names.
             "TrajectoryStatus": TrajectoryStatus,
         }

@@ -78,7 +78,12 @@ def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now
     if moved_on:
         trajectory.status = TrajectoryStatus.WAITING
         trajectory.waiting_since = intake.held_on
+        trajectory.first_waiting_since = trajectory.first_waiting_since or intake.held_on
     elif trajectory.is_waiting and intake.held_on != old_held_on:
+        # A corrected intake date moves the first wait too, unless the person waits again
+        # after a match or group (then the first wait was long before).
+        if trajectory.first_waiting_since in (None, trajectory.waiting_since):
+            trajectory.first_waiting_since = intake.held_on
         trajectory.waiting_since = intake.held_on
     back_in_view = created and record_contact(trajectory, contact_moment(intake.held_on, now))
     referral = trajectory.referral

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import has, session_scope, trajectory_scope
-from app.core.followup import thresholds
+from app.core.followup import period_text, thresholds
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.matching import service as matching
@@ -66,4 +66,6 @@ def silent_matches_section(user, now: datetime) -> DigestSection | None:
                      volunteer=match.volunteer.first_name, day=format_date(anchor, "d MMMM"))
         items.append((text, absolute_url("matching.trajectory",
                                          trajectory_id=match.trajectory_id)))
-    return DigestSection(_("Koppelingen zonder bijeenkomst (6 weken of langer)"), items)
+    period = period_text(thresholds().volunteer_silence_alert_days)
+    return DigestSection(_("Koppelingen zonder bijeenkomst (%(period)s of langer)",
+                           period=period), items)

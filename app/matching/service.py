@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -61,7 +60,7 @@ class MatchingError(DomainError):
 
 
 def vog_max_age_years() -> int:
-    return int(current_app.config.get("VOG_MAX_AGE_YEARS", 3))
+    return thresholds().vog_max_age_years
 
 
 # --- Ranking ---------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ def trajectory_needs(trajectories: Sequence[Trajectory], today: date) -> dict[in
         beginner = intake is not None and scoring.is_nt2_beginner(
             intake.scale, (intake.level_speaking, intake.level_listening),
             intake.knows_latin_alphabet)
-        waiting = (today - trajectory.waiting_since).days if trajectory.waiting_since else 0
+        waiting = trajectory.waiting_days(today) or 0
         earlier = matched.get(trajectory.id, [])
         needs[trajectory.id] = scoring.Need(
             location_id=trajectory.location_id,
@@ -257,7 +256,7 @@ def rank_waiting_for_volunteer(volunteer: Volunteer, trajectories: Sequence[Traj
     needs = trajectory_needs(trajectories, today)
     scored = [(t, scoring.score(needs[t.id], candidates[0], today=today,
                                 vog_max_age_years=years)) for t in trajectories]
-    scored.sort(key=lambda pair: (-pair[1].score, pair[0].waiting_since or today, pair[0].id))
+    scored.sort(key=lambda pair: (-pair[1].score, pair[0].waited_from or today, pair[0].id))
     return scored
 
 
@@ -295,7 +294,9 @@ def _back_to_waiting_if_nothing_left(trajectory: Trajectory, today: date) -> boo
     if _open_matches(trajectory) or _active_enrollments(trajectory):
         return False
     trajectory.status = TrajectoryStatus.WAITING
+    # A new wait for the waiting check-ins; the total keeps counting from the first one.
     trajectory.waiting_since = today
+    trajectory.first_waiting_since = trajectory.first_waiting_since or today
     return True
 
 

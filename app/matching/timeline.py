@@ -98,7 +98,7 @@ def matching_due(trajectories: Sequence, viewer) -> list[DueItem]:
     for trajectory in trajectories:
         if trajectory.is_waiting and has(viewer, "matches.manage"):
             items.append(DueItem(
-                trajectory.id, trajectory.waiting_since or trajectory.referred_on,
+                trajectory.id, trajectory.waited_from or trajectory.referred_on,
                 _("Koppel een vrijwilliger of kies een groep"),
                 url=url_for("matching.candidates", trajectory_id=trajectory.id)))
     if has(viewer, "enrollments.manage"):

@@ -28,6 +28,7 @@ from app.auth.permissions import (
     volunteer_scope,
 )
 from app.core.errors import domain_action
+from app.core.followup import thresholds
 from app.core.forms import select_choices
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
@@ -96,10 +97,11 @@ def waiting():
         visible_trajectories(current_user)
         .where(Trajectory.status == TrajectoryStatus.WAITING)
         .options(selectinload(Trajectory.participant), selectinload(Trajectory.location))
-        .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
+        .order_by(Trajectory.first_waiting_since.asc().nulls_last(), Trajectory.id)
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("matching/waiting.html", page=page, today=local_date(utcnow()))
+    return render_template("matching/waiting.html", page=page, today=local_date(utcnow()),
+                           limit=thresholds().waiting_too_long_days)
 
 
 @bp.get("/trajecten/<int:trajectory_id>/koppelen")

@@ -7,7 +7,7 @@ named by first name and initial only: a mail can end up anywhere.
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -15,7 +15,7 @@ from app.auth.permissions import has, trajectory_scope
 from app.checkins import service as checkins
 from app.checkins.models import CheckIn
 from app.core.choices import CHECKIN_OUTCOME, label
-from app.core.followup import thresholds
+from app.core.followup import period_text, thresholds
 from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.notifications.links import checkin_link, participant_link, referral_contact_link
@@ -123,7 +123,9 @@ def out_of_view_section(user, now: datetime) -> DigestSection | None:
            day=_day(local_date(t.out_of_view_since))), participant_link(t))
         for t in trajectories
     ]
-    return DigestSection(_("Nieuw buiten beeld"), items)
+    period = period_text(thresholds().out_of_view_days)
+    return DigestSection(_("Nieuw buiten beeld (%(period)s geen contact, of niet bereikt)",
+                           period=period), items)
 
 
 def waiting_section(user, now: datetime) -> DigestSection | None:
@@ -134,12 +136,13 @@ def waiting_section(user, now: datetime) -> DigestSection | None:
     today = local_date(now)
     trajectories = checkins.waiting_too_long(now, scope=locations)
     items = [
-        (_("%(name)s: wacht al %(days)s dagen op een aanbod", name=t.participant.short_name,
-           days=(today - t.waiting_since).days), participant_link(t))
+        (_("%(name)s: wacht al %(days)s op een aanbod", name=t.participant.short_name,
+           days=ngettext("%(num)s dag", "%(num)s dagen", t.waiting_days(today))),
+         participant_link(t))
         for t in trajectories
     ]
-    days = thresholds().waiting_too_long_days
-    return DigestSection(_("Wachten te lang (meer dan %(days)s dagen)", days=days), items)
+    period = period_text(thresholds().waiting_too_long_days)
+    return DigestSection(_("Wachten te lang (meer dan %(period)s)", period=period), items)
 
 
 def checkin_concerns_section(user, now: datetime) -> DigestSection | None:

@@ -103,8 +103,10 @@ class Trajectory(db.Model):
         # Reports: the cohort of a period (referral date) and what ended in a period.
         sa.Index("ix_trajectories_referred_on", "referred_on"),
         sa.Index("ix_trajectories_ended_on", "ended_on"),
-        # Who waits longest: the waiting list, its alerts and the dashboard's top ten.
-        sa.Index("ix_trajectories_status_waiting_since", "status", "waiting_since"),
+        # Who waits longest: the waiting list, its alerts and the dashboard's top ten (all
+        # counted from the first day of waiting).
+        sa.Index("ix_trajectories_status_first_waiting_since", "status",
+                 "first_waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,7 +116,13 @@ class Trajectory(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), default=TrajectoryStatus.REFERRED)
     referred_on: Mapped[date]
     intake_planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day the current wait began (the waiting check-ins count from it); None when not
+    # waiting.
     waiting_since: Mapped[date | None]
+    # The day this trajectory first began waiting for an offer. Kept when a match or group
+    # ends and the person waits again: the waiting time, its alert and "langst wachtend"
+    # count from here.
+    first_waiting_since: Mapped[date | None]
     started_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     outcome: Mapped[str | None] = mapped_column(sa.String(60))
@@ -175,6 +183,16 @@ class Trajectory(db.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status == TrajectoryStatus.WAITING
+
+    @property
+    def waited_from(self) -> date | None:
+        """The first day of waiting (older rows: the current wait)."""
+        return self.first_waiting_since or self.waiting_since
+
+    def waiting_days(self, today: date) -> int | None:
+        """Days waited in total, counted from the first day of waiting."""
+        start = self.waited_from
+        return (today - start).days if start is not None else None
 
     @property
     def is_active(self) -> bool:

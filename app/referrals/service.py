@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, selectinload
@@ -18,8 +17,10 @@ from app.auth.permissions import (
     appointment_hosts,
     participant_scope,
 )
+from app.checkins.service import due_date, first_contact_rule
 from app.core.errors import DomainError
 from app.core.events import emit
+from app.core.followup import thresholds
 from app.core.phone import clean_phone, display_phone, normalise_phone
 from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
@@ -196,7 +197,12 @@ def mask_phone(phone: str | None) -> str:
 
 
 def first_contact_due(referred_on: date) -> date:
-    return add_working_days(referred_on, current_app.config["FIRST_CONTACT_WORKING_DAYS"])
+    """The deadline of the first contact: the same offset as the check-in its rule plans, so
+    the queue and the task list agree. Without any such rule: DESIGN.md's 5 working days."""
+    rule = first_contact_rule()
+    if rule is None:
+        return add_working_days(referred_on, 5)
+    return due_date(rule, referred_on)
 
 
 def _new_participant(person: PersonInput) -> Participant:
@@ -512,7 +518,7 @@ def log_contact_attempt(trajectory: Trajectory, *, reached: bool, channel: str,
     elif not reached and searching:
         failed = failed_attempts_since_success(trajectory)
         if (trajectory.status == TrajectoryStatus.REFERRED
-                and failed >= current_app.config["MAX_CONTACT_ATTEMPTS"]):
+                and failed >= thresholds().max_contact_attempts):
             trajectory.status = TrajectoryStatus.UNREACHABLE
             if referral is not None:
                 referral.result = ReferralResult.NOT_REACHED

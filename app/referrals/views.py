@@ -24,6 +24,7 @@ from app.auth.permissions import (
     visible_trajectories,
 )
 from app.core import choices
+from app.core.followup import thresholds
 from app.core.forms import select_choices
 from app.core.timeutil import local_date, local_datetime, to_utc, utcnow
 from app.extensions import db
@@ -400,7 +401,7 @@ def contact(trajectory_id: int):
     if request.method == "GET" and participant.preferred_channel in choices.CONTACT_CHANNEL:
         form.channel.data = participant.preferred_channel
     can_log = trajectory.before_intake
-    max_attempts = current_app.config["MAX_CONTACT_ATTEMPTS"]
+    max_attempts = thresholds().max_contact_attempts
 
     if request.method == "POST" and not can_log:
         flash(_("Dit traject is al verder of afgesloten. Contact vastleggen kan hier niet "

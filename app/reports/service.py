@@ -202,20 +202,26 @@ def current_state(period: Period, today: date) -> dict:
     )).one()
     top = db.session.execute(
         sa.select(Trajectory.id, Trajectory.participant_id, Participant.first_name,
-                  Participant.last_name, Trajectory.waiting_since, Location.name)
+                  Participant.last_name, Trajectory.waiting_since,
+                  Trajectory.first_waiting_since, Location.name)
         .join(Participant, Participant.id == Trajectory.participant_id)
         .join(Location, Location.id == Trajectory.location_id)
         .where(in_loc, Trajectory.status == TrajectoryStatus.WAITING)
-        .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
+        .order_by(Trajectory.first_waiting_since.asc().nulls_last(), Trajectory.id)
         .limit(WAITING_TOP)
     ).all()
-    waiting_list = [{
-        "participant_id": r.participant_id,
-        "name": f"{r.first_name} {r.last_name}".strip(),
-        "location": r.name,
-        "since": r.waiting_since,
-        "days": (today - r.waiting_since).days if r.waiting_since else None,
-    } for r in top]
+    waiting_list = []
+    for r in top:
+        # The total waiting time counts from the first day of waiting in this trajectory.
+        first = r.first_waiting_since or r.waiting_since
+        waiting_list.append({
+            "participant_id": r.participant_id,
+            "name": f"{r.first_name} {r.last_name}".strip(),
+            "location": r.name,
+            "since": r.waiting_since,
+            "first_since": first,
+            "days": (today - first).days if first else None,
+        })
     # Per owner of the trajectory, not per assignee: the owner answers for the trajectory,
     # also when the late check-in is the volunteer's.
     overdue = db.session.execute(

@@ -270,7 +270,7 @@ def suggestions(volunteer_id: int):
                                     Trajectory.status == TrajectoryStatus.WAITING,
                                     Trajectory.location_id.in_(location_ids or {-1}))
         .options(selectinload(Trajectory.participant))
-        .order_by(Trajectory.waiting_since.asc().nulls_last(), Trajectory.id)
+        .order_by(Trajectory.first_waiting_since.asc().nulls_last(), Trajectory.id)
         .limit(SUGGESTION_POOL)
     ).all()
     ranked = matching.rank_waiting_for_volunteer(volunteer, waiting, today)[:SUGGESTIONS_SHOWN]
