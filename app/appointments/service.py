@@ -62,8 +62,9 @@ def mark_no_show(appointment: Appointment, user, now: datetime) -> ContactAttemp
     """The person did not come: a failed contact attempt, like an unanswered call.
 
     It counts towards the attempts limit (that many failures in a row, the setting
-    max_contact_attempts, and the trajectory goes to "Niet bereikt"); otherwise it is back at "contact gehad, nog geen
-    intake gepland", so the queue shows it until the intake is planned again.
+    max_contact_attempts, and the trajectory goes to "Niet bereikt"); otherwise it is back
+    at "contact gehad, nog geen intake gepland", so the queue shows it until the intake is
+    planned again.
     """
     if appointment.starts_at > now:
         raise AppointmentError(_("Deze afspraak is nog niet begonnen. 'Niet gekomen' kan pas "
