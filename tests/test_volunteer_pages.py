@@ -94,6 +94,26 @@ def test_logging_a_session_with_a_concern(client, setup, db):
     assert "zorgen gemeld" in client.get("/mijn/deelnemers").get_data(as_text=True)
 
 
+def test_a_session_form_sent_twice_saves_one_session(client, setup, db):
+    """A double tap on a slow phone, or back and send again: the form's key saves it once."""
+    match = setup["match"]
+    form = client.get(f"/mijn/koppelingen/{match.id}/bijeenkomst").get_data(as_text=True)
+    key = form.split('name="form_key" type="hidden" value="')[1].split('"')[0]
+    data = {"held_on": "2026-11-23", "minutes": "60", "practised": "Lezen", "form_key": key}
+    first = client.post(f"/mijn/koppelingen/{match.id}/bijeenkomst", data=data)
+    again = client.post(f"/mijn/koppelingen/{match.id}/bijeenkomst", data=data,
+                        follow_redirects=True)
+    assert first.status_code == 302
+    assert "Dit was al opgeslagen." in again.get_data(as_text=True)
+    assert factories.count(MatchSession) == 1
+    # A new form has a new key: the next session is saved as well.
+    form = client.get(f"/mijn/koppelingen/{match.id}/bijeenkomst").get_data(as_text=True)
+    assert key not in form
+    client.post(f"/mijn/koppelingen/{match.id}/bijeenkomst", data={
+        "held_on": "2026-11-22", "minutes": "60", "practised": "Schrijven"})
+    assert factories.count(MatchSession) == 2
+
+
 def test_session_form_errors_are_dutch_and_keep_input(client, setup, db):
     match = setup["match"]
     response = client.post(f"/mijn/koppelingen/{match.id}/bijeenkomst", data={

@@ -585,7 +585,7 @@ def _session_saved(session: MatchSession, goals: Mapping[int, LearningGoal], act
 
 def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
                 goal_marks: Mapping[int, str], remark: str | None, concern: bool, by,
-                now: datetime) -> MatchSession:
+                now: datetime, form_key: str | None = None) -> MatchSession:
     """A session took place: it counts as contact, moves the goals worked on to "bezig" and
     keeps the match's last session date for the silence reminders."""
     if match.is_paused:
@@ -598,7 +598,8 @@ def log_session(match: Match, *, held_on: date, minutes: int, practised: str,
     goals = _check_goals(match, goal_marks)
     session = MatchSession(match=match, held_on=held_on, minutes=minutes,
                            practised=practised.strip(), remark=(remark or "").strip() or None,
-                           concern=concern, created_by_id=by.id, created_at=now, updated_at=now)
+                           concern=concern, created_by_id=by.id, created_at=now, updated_at=now,
+                           form_key=form_key)
     session.goal_marks = [SessionGoal(goal_id=gid, progress=mark)
                           for gid, mark in sorted(goal_marks.items())]
     db.session.add(session)

@@ -126,6 +126,8 @@ class GoalMarkForm(Form):
 
 
 class SessionForm(FlaskForm):
+    # One-time key of a new session's form: a double tap on a slow phone saves it once.
+    form_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     held_on = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
     minutes = SelectField(_l("Hoe lang?"), coerce=int, default=60,
                           choices=select_choices((m, _l("%(num)s minuten", num=m))

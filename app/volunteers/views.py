@@ -367,20 +367,40 @@ def _goal_rows(form: SessionForm, goals: dict) -> list:
     return rows
 
 
+def _saved_session(key: str | None) -> bool:
+    """A session (or "ging niet door") was already saved from the form with this key."""
+    return bool(key) and db.session.scalar(
+        sa.select(MatchSession.id).where(MatchSession.form_key == key)) is not None
+
+
 @bp.route("/mijn/koppelingen/<int:match_id>/bijeenkomst", methods=["GET", "POST"])
 @require("volunteer.own")
 def log_session(match_id: int):
     match = get_own_match_or_404(current_user, match_id)
     form, goals = _session_form(match, None)
+    if request.method == "GET":
+        form.form_key.data = secrets.token_urlsafe(24)
     _check_posted_goals(form, match)
     if form.validate_on_submit():
+        key = form.form_key.data or None
+        if _saved_session(key):
+            flash(_("Dit was al opgeslagen."), "info")
+            return redirect(url_for("volunteers.mine"))
         with domain_action(field=form.held_on), _foreign_goal_is_404():
-            matching.log_session(
-                match, held_on=form.held_on.data, minutes=form.minutes.data,
-                practised=form.practised.data, goal_marks=form.goal_marks(),
-                remark=form.remark.data, concern=form.concern.data, by=current_user,
-                now=utcnow())
-            db.session.commit()
+            try:
+                matching.log_session(
+                    match, held_on=form.held_on.data, minutes=form.minutes.data,
+                    practised=form.practised.data, goal_marks=form.goal_marks(),
+                    remark=form.remark.data, concern=form.concern.data, by=current_user,
+                    now=utcnow(), form_key=key)
+                db.session.commit()
+            except sa.exc.IntegrityError:
+                # The same form sent twice at once: the first one is kept.
+                db.session.rollback()
+                if not _saved_session(key):
+                    raise
+                flash(_("Dit was al opgeslagen."), "info")
+                return redirect(url_for("volunteers.mine"))
             if form.concern.data:
                 flash(_("Opgeslagen. De coördinator ziet uw zorgen en neemt contact op."),
                       "success")
@@ -406,8 +426,7 @@ def session_not_held(match_id: int):
         form.form_key.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
         key = form.form_key.data or None
-        if key and db.session.scalar(sa.select(MatchSession.id)
-                                     .where(MatchSession.form_key == key)) is not None:
+        if _saved_session(key):
             flash(_("Dit was al opgeslagen."), "info")
             return redirect(url_for("volunteers.my_match", match_id=match.id))
         with domain_action(field=form.held_on):
