@@ -193,7 +193,11 @@ class AuthActions:
         return self._client.post("/inloggen", data={"email": email, "password": password})
 
     def logout(self):
-        return self._client.post("/uitloggen")
+        # Followed to the sign-in page: a sign-out that did not happen (a session the clock
+        # of the test had made stale) would leave the next sign-in silently undone.
+        response = self._client.post("/uitloggen", follow_redirects=True)
+        assert "U bent uitgelogd." in response.get_data(as_text=True), "sign-out failed"
+        return response
 
     def as_role(self, role: str, **kwargs):
         """Create a user with `role` (in a fresh location unless given) and sign in."""
