@@ -224,8 +224,8 @@ def test_the_one_who_holds_it_has_it_under_mijn_taken_on_that_day(client, auth, 
         auth.login(host)
         html = html_of(client.get("/taken"))
         assert "Niet gekomen" in html and "Intake invullen" in html
-    # The planner does not get it on that day: it is the host's. (Signing out inside the
-    # same day: a form token from a later moment than the clock's is refused.)
+    # The planner does not get it on that day: it is the host's. (Signing out on that day:
+    # a session signed in at a later moment than the clock's does not sign out.)
     with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False):
         auth.logout()
         auth.login(staff)
