@@ -110,13 +110,18 @@ def complete(checkin_id: int):
     return _back_to_tasks()
 
 
+def _record_list_view(kind: str, now) -> None:
+    """A list of participants was seen: log which page, by whom."""
+    audit.record(current_user, "view", kind, None, now=now,
+                 summary=f"pagina {request.args.get('page', 1, type=int)}")
+    db.session.commit()
+
+
 @bp.get("/buiten-beeld")
 @require("followup.overview")
 def out_of_view():
     now = utcnow()
-    audit.record(current_user, "view", "out_of_view_list", None, now=now,
-                 summary=f"pagina {request.args.get('page', 1, type=int)}")
-    db.session.commit()
+    _record_list_view("out_of_view_list", now)
     scope = trajectory_scope(current_user)
     flagged = db.paginate(service.out_of_view_query(scope), per_page=_per_page(),
                           error_out=False)
@@ -295,9 +300,7 @@ def plan_checkin(trajectory_id: int):
 @require("followup.overview")
 def without_next_step():
     now = utcnow()
-    audit.record(current_user, "view", "without_next_step_list", None, now=now,
-                 summary=f"pagina {request.args.get('page', 1, type=int)}")
-    db.session.commit()
+    _record_list_view("without_next_step_list", now)
     # One location at a time when the coordinator has several (or an admin picks one); the
     # choice is only ever one of the user's own locations.
     scope = next_step_locations(current_user)

@@ -405,15 +405,22 @@ def attach_to_known_person(trajectory: Trajectory, known: Participant, *, user,
     db.session.delete(duplicate)
     db.session.flush()
 
-    summary = f"traject {trajectory.id} toegevoegd; dubbele deelnemer {duplicate_id} verwijderd"
+    _record_merge(user, known, duplicate_id, filled, now,
+                  f"traject {trajectory.id} toegevoegd; dubbele deelnemer {duplicate_id} "
+                  "verwijderd")
+    return filled
+
+
+def _record_merge(user, known: Participant, duplicate_id: int, filled: list[str],
+                  now: datetime, summary: str) -> None:
+    """Log a duplicate folded into the known person, also under the removed record's id, so
+    its log says where it went."""
     if filled:
         summary += f"; aangevuld: {', '.join(filled)}"
     audit.record(user, "update", "participant", known.id, participant_id=known.id,
                  summary=summary, now=now)
-    # Under the old id too, so the log of the removed record says where it went.
     audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
                  summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
-    return filled
 
 
 def _still_fresh(trajectory: Trajectory) -> bool:
@@ -450,14 +457,9 @@ def _fold_into_open_trajectory(trajectory: Trajectory, current: Trajectory, *, u
     db.session.flush()
     db.session.delete(duplicate)
     db.session.flush()
-    summary = (f"aanmelding {referral.id} als tweede aanmelding bij traject {current.id}; "
-               f"dubbel traject {trajectory_id} en deelnemer {duplicate_id} verwijderd")
-    if filled:
-        summary += f"; aangevuld: {', '.join(filled)}"
-    audit.record(user, "update", "participant", known.id, participant_id=known.id,
-                 summary=summary, now=now)
-    audit.record(user, "delete", "participant", duplicate_id, participant_id=duplicate_id,
-                 summary=f"dubbel; samengevoegd met deelnemer {known.id}", now=now)
+    _record_merge(user, known, duplicate_id, filled, now,
+                  f"aanmelding {referral.id} als tweede aanmelding bij traject {current.id}; "
+                  f"dubbel traject {trajectory_id} en deelnemer {duplicate_id} verwijderd")
     return filled
 
 
