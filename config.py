@@ -173,6 +173,12 @@ class Config:
     MAIL_TIMEOUT = _number("HOUVAST_MAIL_TIMEOUT", 10.0, minimum=0.1, kind=float)
     MAIL_RUN_BUDGET = _number("HOUVAST_MAIL_RUN_BUDGET", 60.0, minimum=1, kind=float)
 
+    # Messages to participants (SMS, WhatsApp): "outbox" writes them to <instance>/outbox/
+    # (development, demos: nothing leaves the machine); "twilio" sends them through Twilio
+    # with the TWILIO_* settings (README, "Berichten aan deelnemers").
+    MESSAGE_GATEWAY = (_setting("HOUVAST_MESSAGE_GATEWAY") or "outbox").lower()
+    MESSAGE_TIMEOUT = _number("HOUVAST_MESSAGE_TIMEOUT", 10.0, minimum=0.1, kind=float)
+
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
@@ -202,6 +208,7 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     SCHEDULER_IN_WEB = False
     MAIL_SERVER = None
+    MESSAGE_GATEWAY = "outbox"
     # Links in the tests' messages are fixed, whatever the environment of the test run.
     HOUVAST_BASE_URL = "http://127.0.0.1:5000"
     PORT = None

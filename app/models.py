@@ -9,6 +9,7 @@ from app.checkins.models import CheckIn, FollowUpRule, FollowUpSetting
 from app.groups.models import Attendance, GroupMeeting, offer_volunteers
 from app.intakes.models import Intake, LearningGoal
 from app.matching.models import Enrollment, Match, MatchSession, Offer, SessionGoal
+from app.messaging.models import InboundMessage, MessageStop, MessageTemplate
 from app.notifications.models import Notification
 from app.participants import milestones  # noqa: F401  (keeps the trajectory's copies)
 from app.participants.models import Consent, Participant, Trajectory
@@ -28,4 +29,5 @@ __all__ = [
     "Volunteer", "VolunteerTraining", "volunteer_locations",
     "ApiToken", "IdempotencyRecord", "RateLimitHit", "SelfRegistration",
     "Attendance", "GroupMeeting", "offer_volunteers",
+    "InboundMessage", "MessageStop", "MessageTemplate",
 ]

@@ -23,7 +23,8 @@ def _values(**changed) -> dict:
     values = {"out_of_view_days": 42, "not_reached_in_a_row": 2, "max_contact_attempts": 3,
               "waiting_too_long_days": 21, "volunteer_silence_reminder_days": 21,
               "volunteer_silence_alert_days": 42, "vog_max_age_years": 3,
-              "group_absent_in_a_row": 2, "session_no_shows_in_a_row": 2}
+              "group_absent_in_a_row": 2, "session_no_shows_in_a_row": 2,
+              "quiet_hours_start": 21, "quiet_hours_end": 8}
     values.update(changed)
     return values
 

@@ -17,6 +17,11 @@ class Location(db.Model):
     municipality: Mapped[str] = mapped_column(sa.String(120))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What a message or appointment card to a participant says: the street address, the
+    # number to call, and how to find the door ("Ingang naast de bibliotheek, 1e etage").
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    directions: Mapped[str | None] = mapped_column(sa.String(300))
     # Who owns a new trajectory here (OwnerMode): nobody until a coordinator claims it, one
     # fixed coordinator, or the coordinators in turn.
     owner_mode: Mapped[str] = mapped_column(sa.String(20), default="registrar",

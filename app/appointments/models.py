@@ -63,6 +63,10 @@ class Appointment(db.Model):
     # When and by whom the status left "planned" (held, no-show, moved, cancelled).
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The participant answered the confirmation: "JA" (confirmed_at) or "NEE"
+    # (declined_at: the owner is asked to plan again).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     moved_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appointments.id"))
     # The one-time key of the planning form: the same form posted twice is one appointment.
     form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)

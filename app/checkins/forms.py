@@ -27,6 +27,7 @@ from app.core.choices import (
     CHECKIN_KIND,
     CONTACT_CHANNEL,
     FOLLOWUP_EVENT,
+    NOT_FOR_RULES,
     OFFSET_UNIT,
     RULE_ASSIGNEE,
 )
@@ -48,7 +49,7 @@ class CompleteCheckInForm(FlaskForm):
 
 
 # "manual" is planned by hand ("Contactmoment plannen"), never by a rule.
-RULE_CHECKIN_KINDS = {k: v for k, v in CHECKIN_KIND.items() if k != "manual"}
+RULE_CHECKIN_KINDS = {k: v for k, v in CHECKIN_KIND.items() if k not in NOT_FOR_RULES}
 
 # Only these events have a match, and so a volunteer to give the check-in to.
 EVENTS_WITH_A_VOLUNTEER = ("match_started", "match_ended")

@@ -25,6 +25,25 @@ PREFERRED_CHANNEL = {
     "via_referrer": _l("Via de verwijzer"),
 }
 
+# The languages a message template may have a translation in, besides the Dutch text that
+# is always sent. The languages Taalhuis participants speak most; codes are ISO 639.
+MESSAGE_LANGUAGE = {
+    "": _l("Alleen Nederlands"),
+    "en": _l("Engels"),
+    "ar": _l("Arabisch"),
+    "tr": _l("Turks"),
+    "pl": _l("Pools"),
+    "uk": _l("Oekraïens"),
+    "ti": _l("Tigrinya"),
+    "so": _l("Somalisch"),
+    "fa": _l("Perzisch (Farsi, Dari)"),
+    "ru": _l("Russisch"),
+    "es": _l("Spaans"),
+    "fr": _l("Frans"),
+    "pt": _l("Portugees"),
+    "zgh": _l("Berbers (Tamazight)"),
+}
+
 LANGUAGE_BACKGROUND = {
     "nt1": _l("NT1 (Nederlands is de eerste taal)"),
     "nt2": _l("NT2 (Nederlands is een tweede taal)"),
@@ -53,6 +72,8 @@ REFERRAL_RESULT = {
 CONSENT_KIND = {
     "processing": _l("Gegevens vastleggen door het Taalhuis"),
     "share_with_referrer": _l("Verwijzer hoort hoe het gaat"),
+    # A purpose of its own: without it no SMS, WhatsApp or e-mail goes to the person.
+    "messages": _l("Berichten sturen via sms, WhatsApp of e-mail"),
 }
 CONSENT_METHOD = {
     "verbal": _l("Mondeling"),
@@ -214,7 +235,13 @@ CHECKIN_KIND = {
     "group_end": _l("Evaluatie groep"),
     "group_absent": _l("Komt niet meer naar de groep"),
     "manual": _l("Zelf gepland"),
+    # Planned by app/messaging, never by a rule: the person prefers a call to a message,
+    # or answered "kan niet".
+    "call_instead": _l("Bellen in plaats van een bericht"),
+    "reschedule": _l("Afspraak opnieuw plannen"),
 }
+# Check-in kinds no follow-up rule may have: they are planned by hand or by messaging.
+NOT_FOR_RULES = ("manual", "call_instead", "reschedule")
 FOLLOWUP_EVENT = {
     "referral_registered": _l("Aanmelding binnen"),
     "intake_done": _l("Intake gedaan"),
@@ -228,7 +255,8 @@ FOLLOWUP_EVENT = {
 }
 OFFSET_UNIT = {"days": _l("dagen"), "working_days": _l("werkdagen")}
 # The unit of a follow-up threshold (app/core/followup.py), next to its number field.
-THRESHOLD_UNIT = {"days": _l("dagen"), "times": _l("keer"), "years": _l("jaar")}
+THRESHOLD_UNIT = {"days": _l("dagen"), "times": _l("keer"), "years": _l("jaar"),
+                  "hour": _l("uur van de dag")}
 RULE_ASSIGNEE = {
     "owner": _l("Eigenaar van het traject (coördinator)"),
     "volunteer": _l("Vrijwilliger van de koppeling"),

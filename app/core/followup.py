@@ -21,7 +21,7 @@ from app.extensions import db
 class Threshold:
     key: str
     default: int
-    # "days", "times" or "years": how the admin page and texts say it.
+    # "days", "times", "years" or "hour" (a time of day): how the admin page and texts say it.
     unit: str
     minimum: int
     maximum: int
@@ -74,6 +74,13 @@ THRESHOLDS: tuple[Threshold, ...] = (
               _l("Taalmaatje: keer niet gekomen"),
               _l("Zo vaak achter elkaar meldt de vrijwilliger dat de deelnemer niet kwam, en de "
                  "coördinator ziet het bij Zorgen.")),
+    # No SMS or WhatsApp to a participant from this hour until the end hour (local time);
+    # what falls in between waits.
+    Threshold("quiet_hours_start", 21, "hour", 18, 23, _l("Geen sms of WhatsApp vanaf"),
+              _l("Vanaf dit uur gaan er geen sms- en WhatsApp-berichten meer naar deelnemers. "
+                 "Wat dan klaarstaat, gaat de volgende ochtend.")),
+    Threshold("quiet_hours_end", 8, "hour", 6, 11, _l("Weer sms of WhatsApp vanaf"),
+              _l("Vanaf dit uur in de ochtend gaan berichten aan deelnemers weer weg.")),
 )
 
 BY_KEY = {t.key: t for t in THRESHOLDS}
@@ -113,6 +120,8 @@ def amount_text(threshold: Threshold, value: int) -> str:
         return period_text(value)
     if threshold.unit == "years":
         return ngettext("%(num)s jaar", "%(num)s jaar", value)
+    if threshold.unit == "hour":
+        return ngettext("%(num)s uur", "%(num)s uur", value)
     return ngettext("%(num)s keer", "%(num)s keer", value)
 
 

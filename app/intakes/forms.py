@@ -102,6 +102,10 @@ class IntakeForm(FlaskForm):
     consent_share_with_referrer = RadioField(
         choices.CONSENT_KIND["share_with_referrer"], choices=YES_NO,
         validators=[InputRequired(_l("Kies ja of nee."))])
+    # Asked here or at registration; not answering leaves it as it was ("nog niet gevraagd":
+    # then nothing is sent to the person).
+    consent_messages = RadioField(
+        choices.CONSENT_KIND["messages"], choices=YES_NO, validators=[Optional()])
     consent_method = SelectField(_l("Hoe is de toestemming gegeven?"),
                                  choices=select_choices(choices.CONSENT_METHOD, blank=_l("Kies")))
     goals = FieldList(FormField(GoalForm), min_entries=GOAL_ROWS, max_entries=30)

@@ -118,6 +118,10 @@ class Match(db.Model):
     proposed_on: Mapped[date]
     started_on: Mapped[date | None]
     planned_end_on: Mapped[date | None]
+    # The first meeting, as agreed when the match starts: the participant's confirmation
+    # says when and where.
+    first_meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_meeting_place: Mapped[str | None] = mapped_column(sa.String(200))
     paused_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     # Code of the reference list "match_end_reason".

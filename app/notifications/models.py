@@ -29,6 +29,11 @@ class Notification(db.Model):
         # The sender picks what is pending, and failures whose next attempt is due.
         sa.Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
         sa.Index("ix_notifications_user_created", "user_id", "created_at"),
+        # The participant page's messages, and the newest message to a number (answers).
+        sa.Index("ix_notifications_participant_created", "participant_id", "created_at"),
+        sa.Index("ix_notifications_phone_created", "phone", "created_at"),
+        # Delivery-status callbacks find their message by the provider's id.
+        sa.Index("ix_notifications_provider_message_id", "provider_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,8 +47,22 @@ class Notification(db.Model):
     period_key: Mapped[str] = mapped_column(sa.String(40))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     email: Mapped[str | None] = mapped_column(sa.String(254))
-    # "email" or "app" (in-app only, e.g. when the user chose no e-mail).
+    # "email" or "app" (in-app only, e.g. when the user chose no e-mail); for a message to
+    # a participant also "sms", "whatsapp", "letter" (to print) or "call" (a call task).
     channel: Mapped[str] = mapped_column(sa.String(10), default="email")
+    # Set for a message to a participant (app/messaging); None for staff and partners.
+    participant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participants.id"))
+    trajectory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trajectories.id"))
+    # E.164 number an SMS or WhatsApp goes to, fixed at the claim.
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    # Not sent before this moment: a reminder waits for a decent hour, and what is claimed
+    # in the quiet hours waits for their end.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The gateway's id of the sent message, and what its delivery-status callbacks said
+    # ("queued", "sent", "delivered", "read", "failed", "undelivered").
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(100))
+    delivery_status: Mapped[str | None] = mapped_column(sa.String(20))
+    delivery_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     # The HTML part of an e-mail, kept so a retry sends exactly what was claimed.

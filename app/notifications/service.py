@@ -221,22 +221,89 @@ def message_key(note: Notification) -> str:
                      note.period_key, note.created_at.isoformat()))
 
 
+class DeliveryError(Exception):
+    """A channel other than e-mail could not send. `permanent`: it never will (the message
+    is given up at once); otherwise it is tried again with the growing pause."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class _ChannelSender:
+    send: Callable[[Notification, datetime], None]
+    # True at moments this channel must not send (quiet hours): its messages wait.
+    quiet: Callable[[datetime], bool] | None
+
+
+# Channels besides e-mail that `deliver_pending` sends: the participant's SMS and WhatsApp
+# (app/messaging registers them, so this module needs no gateway).
+_channel_senders: dict[str, _ChannelSender] = {}
+# Checks for every message to a participant just before it goes (consent, STOP).
+_participant_guards: list[Callable[[Notification], bool]] = []
+
+# Every channel that is sent, and so can fail and be retried.
+SENT_CHANNELS = ("email", "sms", "whatsapp")
+
+
+def register_participant_channel(channel: str, send: Callable[[Notification, datetime], None],
+                                 quiet: Callable[[datetime], bool] | None = None) -> None:
+    _channel_senders[str(channel)] = _ChannelSender(send, quiet)
+
+
+def participant_delivery_guard(fn: Callable[[Notification], bool]) -> None:
+    if fn not in _participant_guards:
+        _participant_guards.append(fn)
+
+
+def _sendable_channels(now: datetime) -> list[str]:
+    return ["email"] + [channel for channel, sender in _channel_senders.items()
+                        if sender.quiet is None or not sender.quiet(now)]
+
+
+def _allowed(note: Notification) -> bool:
+    guard = _delivery_guards.get(note.kind)
+    if guard is not None and not guard(note):
+        return False
+    if note.participant_id is not None:
+        return all(g(note) for g in _participant_guards)
+    return True
+
+
+def _send_email(note: Notification, now: datetime) -> None:
+    try:
+        msg = build_message(note.email, note.subject, note.body, note.html,
+                            message_key=message_key(note))
+    except Exception as exc:
+        # A message that cannot be built (a line break in a header, a broken address)
+        # fails the same way on every try: given up at once, and the queue goes on.
+        log.exception("mail %s could not be built; given up", note.id)
+        raise DeliveryError(f"could not be built: {exc.__class__.__name__}: {exc}",
+                            permanent=True) from exc
+    send_message(msg)
+
+
 def deliver_pending(now: datetime) -> list[Notification]:
-    """Send every e-mail that is claimed but not sent yet, and every failed one whose next
-    attempt is due; commits per message.
+    """Send every message that is claimed but not sent yet (e-mail, and the participant's
+    SMS and WhatsApp outside their quiet hours), and every failed one whose next attempt is
+    due; commits per message.
 
     A message is claimed for an attempt by raising its attempt count with a conditional
-    UPDATE (only one process wins), and that is committed before the mail goes out. Outcome:
-    "sent" with `sent_at`, or "failed" with the error and `next_attempt_at` (none when it
-    has been tried for long enough: see RETRY_FOR). A crash between sending and recording
-    "sent" means the mail may go once more: better twice than never for a reminder.
+    UPDATE (only one process wins), and that is committed before the message goes out.
+    Outcome: "sent" with `sent_at`, or "failed" with the error and `next_attempt_at` (none
+    when it has been tried for long enough: see RETRY_FOR). A crash between sending and
+    recording "sent" means the message may go once more: better twice than never for a
+    reminder. A message with `not_before` waits until then.
     """
 
     db.session.commit()  # claims made earlier in this transaction are on disk first
     # Both halves are served by the (status, next_attempt_at) index.
     pending = db.session.execute(
         sa.select(Notification.id, Notification.attempts)
-        .where(Notification.channel == "email",
+        .where(Notification.channel.in_(_sendable_channels(now)),
+               sa.or_(Notification.not_before.is_(None),
+                      Notification.not_before <= now + RETRY_MARGIN),
                sa.or_(Notification.status == NotificationStatus.PENDING,
                       sa.and_(Notification.status == NotificationStatus.FAILED,
                               Notification.next_attempt_at <= now + RETRY_MARGIN)))
@@ -247,9 +314,9 @@ def deliver_pending(now: datetime) -> list[Notification]:
     started = time.monotonic()
     for position, (note_id, attempts) in enumerate(pending):
         if time.monotonic() - started >= budget:
-            # A slow or hanging mail server: the jobs lock is not held for long, and the
+            # A slow or hanging server: the jobs lock is not held for long, and the
             # untouched messages keep their place for the next run.
-            log.warning("mail delivery stopped after %.0f s; %d message(s) wait for the next "
+            log.warning("delivery stopped after %.0f s; %d message(s) wait for the next "
                         "run", budget, len(pending) - position)
             break
         won = db.session.execute(
@@ -265,8 +332,7 @@ def deliver_pending(now: datetime) -> list[Notification]:
         if not won:
             continue
         note = db.session.get(Notification, note_id)
-        guard = _delivery_guards.get(note.kind)
-        if guard is not None and not guard(note):
+        if not _allowed(note):
             note.status = NotificationStatus.SKIPPED
             note.last_error = None
             note.next_attempt_at = None
@@ -274,23 +340,17 @@ def deliver_pending(now: datetime) -> list[Notification]:
             done.append(note)
             continue
         try:
-            msg = build_message(note.email, note.subject, note.body, note.html,
-                                message_key=message_key(note))
-        except Exception as exc:
-            # A message that cannot be built (a line break in a header, a broken address)
-            # fails the same way on every try: given up at once, and the queue goes on.
-            log.exception("mail %s could not be built; given up", note.id)
+            if note.channel == "email":
+                _send_email(note, now)
+            else:
+                _channel_senders[note.channel].send(note, now)
+        except DeliveryError as exc:
             note.status = NotificationStatus.FAILED
-            note.last_error = f"could not be built: {exc.__class__.__name__}: {exc}"[:300]
-            note.next_attempt_at = None
-            db.session.commit()
-            done.append(note)
-            continue
-        try:
-            send_message(msg)
+            note.last_error = str(exc)[:300]
+            note.next_attempt_at = None if exc.permanent else next_attempt(note, now)
         except Exception as exc:
             if not isinstance(exc, MailError):
-                log.exception("mail %s failed unexpectedly; tried again later", note.id)
+                log.exception("message %s failed unexpectedly; tried again later", note.id)
             note.status = NotificationStatus.FAILED
             note.last_error = (str(exc) if isinstance(exc, MailError)
                                else f"{exc.__class__.__name__}: {exc}")[:300]
@@ -308,7 +368,7 @@ def deliver_pending(now: datetime) -> list[Notification]:
 def given_up_query() -> sa.Select:
     """E-mail that is failed for good: no next attempt is planned."""
     return (sa.select(Notification)
-            .where(Notification.channel == "email",
+            .where(Notification.channel.in_(SENT_CHANNELS),
                    Notification.status == NotificationStatus.FAILED,
                    Notification.next_attempt_at.is_(None))
             .order_by(Notification.id))
@@ -320,7 +380,7 @@ def retry_given_up(ids: Sequence[int] | None = None) -> int:
     The error stays until the next attempt, so the operator can still see why it failed.
     """
     query = (sa.update(Notification)
-             .where(Notification.channel == "email",
+             .where(Notification.channel.in_(SENT_CHANNELS),
                     Notification.status == NotificationStatus.FAILED,
                     Notification.next_attempt_at.is_(None))
              .values(status=NotificationStatus.PENDING, first_attempt_at=None)

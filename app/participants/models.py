@@ -61,6 +61,9 @@ class Participant(db.Model):
     phone_normalised: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     preferred_channel: Mapped[str] = mapped_column(sa.String(20), default="phone")
+    # The language of the translation added to a message (choices.MESSAGE_LANGUAGE); the
+    # Dutch text is always sent. None: Dutch only.
+    message_language: Mapped[str | None] = mapped_column(sa.String(10))
     # Indexed for the duplicate check on registering (same name and phone or birth year).
     birth_year: Mapped[int | None] = mapped_column(index=True)
     language_background: Mapped[str] = mapped_column(sa.String(10), default="unknown")

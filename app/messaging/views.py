@@ -1,0 +1,1 @@
+"""Pages and webhooks of participant messaging (filled in by its parts)."""
