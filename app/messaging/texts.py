@@ -15,6 +15,7 @@ from babel.dates import format_date, format_time
 from flask_babel import lazy_gettext as _l
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy.orm import Session
 
 from app.core.timeutil import local_datetime
 from app.extensions import db
@@ -115,10 +116,34 @@ def check_text(code: str, source: str) -> None:
     render_text(source, sample)
 
 
+_CACHE_KEY = "houvast.message_texts"
+
+
 def stored_texts(code: str) -> dict[str, MessageTemplate]:
-    """{language: row} of the admin's texts for `code` (one query)."""
-    rows = db.session.scalars(sa.select(MessageTemplate).where(MessageTemplate.code == code))
-    return {row.language: row for row in rows}
+    """{language: row} of the admin's texts for `code`.
+
+    Read once per transaction for all kinds (one small query): a job that queues a message
+    for each of a thousand waiting people must not read the texts a thousand times. A text
+    saved by an admin is seen from the next transaction on.
+    """
+    cache = db.session.info.get(_CACHE_KEY)
+    if cache is None:
+        cache = {}
+        for row in db.session.scalars(sa.select(MessageTemplate)):
+            cache.setdefault(row.code, {})[row.language] = row
+        db.session.info[_CACHE_KEY] = cache
+    return dict(cache.get(code, {}))
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_texts(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+def forget_texts() -> None:
+    """For the admin's save: the texts of this transaction are read again."""
+    db.session.info.pop(_CACHE_KEY, None)
 
 
 def source_for(code: str, language: str = DUTCH) -> str | None:
