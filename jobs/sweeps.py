@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.notifications.models import Notification, NotificationStatus
-from app.notifications.service import deliver_pending, sweep_lock
+from app.notifications.service import SENT_CHANNELS, deliver_pending, sweep_lock
 from app.portal.service import signal_out_of_view
 from jobs.digest import daily_digest, volunteer_reminders
 from jobs.scan import out_of_view_scan
@@ -39,7 +39,8 @@ JOBS: dict[str, Callable[[datetime], list[Notification]]] = {
 
 
 def describe(note: Notification) -> str:
-    who = note.email or f"user {note.user_id}"
+    who = note.email or note.phone or (f"user {note.user_id}" if note.user_id
+                                       else f"participant {note.participant_id}")
     if note.channel == "app":
         return f"in app: {note.kind} → {who}: {note.subject}"
     if note.status == NotificationStatus.SENT:
@@ -68,7 +69,7 @@ def run_jobs(now: datetime, names=None) -> list[str]:
         for name in selected:
             for note in JOBS[name](now):
                 # Claimed e-mail is reported once, when the delivery settles it.
-                if name != "deliver" and note.channel == "email":
+                if name != "deliver" and note.channel in SENT_CHANNELS:
                     continue
                 lines.append(describe(note))
     return lines

@@ -18,7 +18,8 @@ def failed_command():
     for note in notes:
         tried = local_datetime(note.first_attempt_at).strftime("%Y-%m-%d %H:%M") \
             if note.first_attempt_at else "-"
-        click.echo(f"{note.id}\t{note.kind}\t{note.email}\t{note.attempts} tries from "
+        to = note.email or note.phone
+        click.echo(f"{note.id}\t{note.kind}\t{to}\t{note.attempts} tries from "
                    f"{tried}\t{note.subject}\t{note.last_error or ''}")
     if not notes:
         click.echo("no given-up mail")
