@@ -53,6 +53,16 @@ def reminder_from(day: date) -> datetime:
     return to_utc(day - timedelta(days=1), REMINDER_HOUR)
 
 
+def reminder_not_before(day: date, now: datetime) -> datetime | None:
+    """When a reminder for `day` may go, claimed at `now`; None when it is too late: from
+    the start of the quiet hours the day before, it would wait until the day itself, and
+    "morgen" would be wrong."""
+    too_late = to_utc(day - timedelta(days=1), thresholds().quiet_hours_start)
+    if now >= too_late:
+        return None
+    return max(now, reminder_from(day))
+
+
 def _subject_id(note: Notification, prefix: str) -> int | None:
     head, _sep, tail = note.subject_key.partition(":")
     return int(tail) if head == prefix and tail.isdigit() else None
@@ -96,6 +106,9 @@ def claim_intake_reminders(now: datetime) -> list[Notification]:
                  joinedload(Appointment.trajectory).joinedload(Trajectory.participant)
                  .selectinload(Participant.consents))
         .order_by(Appointment.starts_at, Appointment.id)).unique().all()
+    not_before = reminder_not_before(tomorrow, now)
+    if not_before is None:
+        return []
     claimed = []
     for appointment in appointments:
         trajectory = appointment.trajectory
@@ -103,8 +116,7 @@ def claim_intake_reminders(now: datetime) -> list[Notification]:
         note = queue_message(
             participant=person, trajectory=trajectory, code="intake_reminder",
             subject_key=f"appointment:{appointment.id}", period_key="reminder",
-            values=_intake_values(appointment), now=now,
-            not_before=max(now, reminder_from(tomorrow)),
+            values=_intake_values(appointment), now=now, not_before=not_before,
             call_topic=_("Bel %(name)s: herinner aan de intake morgen %(time)s",
                          name=person.first_name, time=_short_time(appointment.starts_at)))
         if note is not None:
@@ -210,6 +222,9 @@ def claim_group_reminders(now: datetime) -> list[Notification]:
     """A reminder the day before the next meeting, for every active place whose newest
     recorded attendance is "absent" (without notice); once per place and meeting."""
     tomorrow = local_date(now) + timedelta(days=1)
+    not_before = reminder_not_before(tomorrow, now)
+    if not_before is None:
+        return []
     latest = (
         sa.select(Attendance.enrollment_id, Attendance.status,
                   sa.func.row_number().over(
@@ -247,8 +262,7 @@ def claim_group_reminders(now: datetime) -> list[Notification]:
         note = queue_message(
             participant=person, trajectory=trajectory, code="group_reminder",
             subject_key=f"enrollment:{enrollment.id}", period_key=f"meeting:{meeting.id}",
-            values=_group_values(offer, meeting), now=now,
-            not_before=max(now, reminder_from(tomorrow)),
+            values=_group_values(offer, meeting), now=now, not_before=not_before,
             call_topic=_("Bel %(name)s: de vorige les van %(group)s was %(name)s er niet; "
                          "herinner aan de les morgen", name=person.first_name,
                          group=offer.name))
