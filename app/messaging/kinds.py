@@ -329,9 +329,10 @@ def still_waiting(note: Notification) -> bool:
 # --- Hooks ------------------------------------------------------------------------------
 
 def on_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:
-    if event == "match_started" and not context.get("resumed"):
+    # The context is what the message is about; an event without it tells nothing to send.
+    if event == "match_started" and not context.get("resumed") and context.get("match"):
         match_first_meeting(context["match"], now)
-    elif event == "enrolled":
+    elif event == "enrolled" and context.get("enrollment") is not None:
         group_first_meeting(context["enrollment"], now)
 
 
