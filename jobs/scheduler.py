@@ -37,12 +37,14 @@ DELIVER_EVERY_MINUTES = 5
 # (id, job names run in order, cron trigger arguments)
 SCHEDULE = (
     # The daily mail, on time at 07:00 (the jobs themselves skip Dutch public holidays).
-    ("houvast-daily", ("out_of_view_scan", "daily_digest", "volunteer_reminders",
-                       "volunteer_silence", "referrer_signals", "deliver"),
+    ("houvast-daily", ("out_of_view_scan", "participant_messages", "daily_digest",
+                       "volunteer_reminders", "volunteer_silence", "referrer_signals",
+                       "deliver"),
      {"day_of_week": "mon-fri", "hour": 7, "minute": 0}),
     # Flags and alerts; also catches up a digest that was missed at 07:00 (server down).
-    ("houvast-hourly", ("out_of_view_scan", "daily_digest", "volunteer_reminders",
-                        "volunteer_silence", "referrer_signals", "deliver"),
+    ("houvast-hourly", ("out_of_view_scan", "participant_messages", "daily_digest",
+                        "volunteer_reminders", "volunteer_silence", "referrer_signals",
+                        "deliver"),
      {"hour": HOURS, "minute": 15}),
 )
 # Pending mail and retries of mail that could not be sent, every 5 minutes, day and night.

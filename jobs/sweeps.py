@@ -7,6 +7,7 @@ from app.notifications.models import Notification, NotificationStatus
 from app.notifications.service import SENT_CHANNELS, deliver_pending, sweep_lock
 from app.portal.service import signal_out_of_view
 from jobs.digest import daily_digest, volunteer_reminders
+from jobs.participant_messages import job as participant_messages
 from jobs.scan import out_of_view_scan
 from jobs.volunteer_silence import job as volunteer_silence
 
@@ -31,6 +32,10 @@ JOBS: dict[str, Callable[[datetime], list[Notification]]] = {
     "out_of_view_scan": out_of_view_scan,
     # After the scan: tells referrers (with consent) about people it just flagged.
     "referrer_signals": referrer_signals,
+    # Reminders and "niet vergeten" to participants, before the digest: a call task it
+    # makes for someone who prefers to be phoned is in the same morning's digest. The
+    # delivery of the same tick sends them (or lets them wait for the quiet hours' end).
+    "participant_messages": participant_messages,
     "daily_digest": daily_digest,
     "volunteer_reminders": volunteer_reminders,
     "volunteer_silence": volunteer_silence,
@@ -39,8 +44,8 @@ JOBS: dict[str, Callable[[datetime], list[Notification]]] = {
 
 
 def describe(note: Notification) -> str:
-    who = note.email or note.phone or (f"user {note.user_id}" if note.user_id
-                                       else f"participant {note.participant_id}")
+    who = note.email or (f"participant {note.participant_id} ({note.channel})"
+                         if note.participant_id is not None else f"user {note.user_id}")
     if note.channel == "app":
         return f"in app: {note.kind} → {who}: {note.subject}"
     if note.status == NotificationStatus.SENT:

@@ -55,7 +55,7 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
 
     assert _names(events._subscribers) == [
         "app.checkins.service.on_event", "app.portal.service.on_trajectory_event",
-        "app.appointments.service.on_event"]
+        "app.appointments.service.on_event", "app.messaging.kinds.on_event"]
     assert _names(timeline._timeline_providers) == [
         "app.participants.timeline.consent_timeline", "app.participants.timeline.move_timeline",
         "app.referrals.timeline.referral_timeline",
@@ -77,7 +77,10 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
                                        "app.groups.seed.seed_group_meetings",
                                        "app.checkins.seed.seed_contacts",
                                        "app.checkins.seed.seed_waiting_again"]
-    assert list(notifications._delivery_guards) == ["referrer_signal"]
+    assert list(notifications._delivery_guards) == [
+        "referrer_signal", "msg_intake_confirmation", "msg_intake_reminder",
+        "msg_match_first_meeting", "msg_group_first_meeting", "msg_group_reminder",
+        "msg_waiting_not_forgotten"]
 
 
 def test_participants_service_does_not_load_the_checkins_service():

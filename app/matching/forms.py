@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -25,6 +26,7 @@ from wtforms.validators import (
 
 from app.core import choices
 from app.core.forms import one_line, select_choices, strip
+from app.core.timeutil import to_utc, utcnow
 
 
 class MatchForm(FlaskForm):
@@ -51,7 +53,42 @@ class MatchForm(FlaskForm):
 
 class StartForm(FlaskForm):
     start_on = DateField(_l("Startdatum"), validators=[InputRequired(_l("Vul de startdatum in."))])
+    # The first meeting (may stay empty): the participant gets a message with when and where.
+    first_meeting_on = DateField(_l("Eerste afspraak: datum"), validators=[Optional()])
+    first_meeting_time = TimeField(_l("Tijd"), validators=[Optional()])
+    first_meeting_place = StringField(_l("Waar"), filters=[strip],
+                                      validators=[Optional(), one_line, Length(max=200)])
     submit = SubmitField(_l("Start de koppeling"))
+
+    def first_meeting_at(self):
+        """The first meeting as an aware UTC moment, or None when not filled in."""
+        day, at = self.first_meeting_on.data, self.first_meeting_time.data
+        if day is None or at is None:
+            return None
+        return to_utc(day, at.hour, at.minute)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        day, at = self.first_meeting_on.data, self.first_meeting_time.data
+        if self.first_meeting_on.errors or self.first_meeting_time.errors:
+            return False
+        if day is None and (at is not None or self.first_meeting_place.data):
+            self.first_meeting_on.errors.append(
+                _l("Vul ook de datum van de eerste afspraak in."))
+            return False
+        if day is not None and at is None:
+            self.first_meeting_time.errors.append(_l("Vul ook de tijd van de eerste afspraak in."))
+            return False
+        moment = self.first_meeting_at()
+        if moment is not None and moment <= utcnow():
+            self.first_meeting_on.errors.append(
+                _l("Deze datum en tijd zijn al voorbij. Kies een moment dat nog komt."))
+            return False
+        if moment is not None and self.start_on.data and day < self.start_on.data:
+            self.first_meeting_on.errors.append(
+                _l("De eerste afspraak ligt voor de startdatum."))
+            return False
+        return ok
 
 
 class EndMatchForm(FlaskForm):

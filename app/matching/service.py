@@ -349,10 +349,19 @@ def start_blockers(match: Match, today: date) -> list[tuple[str, object]]:
     return blockers
 
 
-def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
-    """Proposed → active, or paused → active again. The trajectory becomes active."""
+def start_match(match: Match, *, start_on: date, by, now: datetime,
+                first_meeting_at: datetime | None = None,
+                first_meeting_place: str | None = None) -> None:
+    """Proposed → active, or paused → active again. The trajectory becomes active.
+
+    The first meeting (when agreed) is kept on the match; the participant's confirmation
+    follows the "match_started" event (app/messaging/kinds.py).
+    """
     if not match.can_start:
         raise MatchingError(_("Deze koppeling is al gestart of beëindigd."))
+    if first_meeting_at is not None and first_meeting_at <= now:
+        raise MatchingError(_("De eerste afspraak ligt in het verleden. Kies een moment dat "
+                              "nog komt."))
     if not match.volunteer.is_available:
         raise MatchingError(_("De vrijwilliger is niet actief. Zet de vrijwilliger eerst "
                               "weer op actief."))
@@ -368,6 +377,9 @@ def start_match(match: Match, *, start_on: date, by, now: datetime) -> None:
     match.paused_on = None
     if not resumed:
         match.started_on = start_on
+    if first_meeting_at is not None:
+        match.first_meeting_at = first_meeting_at
+        match.first_meeting_place = (first_meeting_place or "").strip() or None
     trajectory = match.trajectory
     _make_active(trajectory, start_on)
     audit.record(by, "update", "match", match.id, participant_id=trajectory.participant_id,

@@ -45,6 +45,7 @@ from app.matching.forms import (
     StartForm,
 )
 from app.matching.models import Enrollment, Match, MatchSession, Offer
+from app.messaging.texts import place_text
 from app.participants.models import Trajectory, TrajectoryStatus
 
 RANKING_PER_PAGE = 20
@@ -166,6 +167,15 @@ def confirm(trajectory_id: int, volunteer_id: int):
 @require("enrollments.manage")
 def trajectory(trajectory_id: int):
     trajectory = get_trajectory_or_404(current_user, trajectory_id)
+    html = _trajectory_page(trajectory)
+    db.session.commit()
+    return html
+
+
+def _trajectory_page(trajectory: Trajectory, start_form: StartForm | None = None,
+                     start_match_id: int | None = None) -> str:
+    """The page of one trajectory's guidance; with `start_form`, the start form of match
+    `start_match_id` shows what was typed and its errors."""
     matches = db.session.scalars(
         sa.select(Match).where(Match.trajectory_id == trajectory.id)
         .options(selectinload(Match.volunteer))
@@ -187,13 +197,13 @@ def trajectory(trajectory_id: int):
     goals = {g.id: g for g in trajectory.goals}
     audit.record(current_user, "view", "trajectory", trajectory.id,
                  participant_id=trajectory.participant_id, summary="begeleiding")
-    html = render_template(
+    fresh = StartForm(formdata=None, start_on=local_date(utcnow()))
+    return render_template(
         "matching/trajectory.html", trajectory=trajectory, matches=matches,
         enrollments=enrollments, sessions=sessions, goals=goals,
         can_edit=can_edit_trajectory(current_user, trajectory), button=ButtonForm(),
-        start_form=StartForm(formdata=None, start_on=local_date(utcnow())))
-    db.session.commit()
-    return html
+        start_form=fresh, failed_form=start_form, failed_match_id=start_match_id,
+        default_place=place_text(trajectory.location))
 
 
 @bp.post("/koppelingen/<int:match_id>/starten")
@@ -202,13 +212,19 @@ def start(match_id: int):
     match = get_editable_match_or_404(current_user, match_id)
     form = StartForm()
     if not form.validate_on_submit():
-        flash(_("Vul de startdatum in."), "error")
-    else:
-        with domain_action():
-            matching.start_match(match, start_on=form.start_on.data, by=current_user,
-                                 now=utcnow())
-            db.session.commit()
-            flash(_("De koppeling is gestart."), "success")
+        # Shown again with what was typed and the message next to the field.
+        html = _trajectory_page(match.trajectory, form, match.id)
+        db.session.commit()
+        return html, 422
+    place = form.first_meeting_place.data
+    if place == place_text(match.trajectory.location):
+        place = None  # the default shown: the location itself
+    with domain_action():
+        matching.start_match(match, start_on=form.start_on.data, by=current_user,
+                             now=utcnow(), first_meeting_at=form.first_meeting_at(),
+                             first_meeting_place=place)
+        db.session.commit()
+        flash(_("De koppeling is gestart."), "success")
     return redirect(url_for("matching.trajectory", trajectory_id=match.trajectory_id))
 
 

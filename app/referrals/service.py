@@ -589,4 +589,9 @@ def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime, *,
         emit("back_in_view", trajectory, now)
     if first_contact:
         emit("contact_made", trajectory, now)
+    # The participant hears of it at once (or the owner gets a call task), in this same
+    # transaction. Imported here: messaging imports the appointments and this package.
+    from app.messaging.kinds import intake_planned
+
+    intake_planned(appointment, now, user)
     return appointment
