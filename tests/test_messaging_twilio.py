@@ -4,10 +4,14 @@ webhooks as Twilio calls them: a delivery status and an answer coming in."""
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -437,3 +441,20 @@ def test_a_twilio_setting_that_cannot_work_stops_with_its_name(database_url, tmp
 def test_an_alphanumeric_sms_sender_is_accepted(database_url, tmp_path):
     app = make_app(database_url, tmp_path, **{**TWILIO_SETTINGS, "TWILIO_SMS_FROM": "Taalhuis"})
     assert app.config["TWILIO_SMS_FROM"] == "Taalhuis"
+
+
+def test_the_cli_stops_with_one_line_when_twilio_lacks_its_token(tmp_path):
+    # As an operator starts it: settings from the environment, through wsgi.
+    own = ("MAIL_", "HOUVAST_", "FLASK_", "PORT", "DATABASE_URL", "SECRET_KEY", "TWILIO_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    env.update(FLASK_DEBUG="0", HOUVAST_INSTANCE_PATH=str(tmp_path),
+               HOUVAST_MESSAGE_GATEWAY="twilio", TWILIO_ACCOUNT_SID=SID,
+               TWILIO_WHATSAPP_FROM=WHATSAPP_FROM, HOUVAST_BASE_URL="https://houvast.example")
+    result = subprocess.run(  # noqa: S603 (this interpreter, our own fixed arguments)
+        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run", "--dry-run"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+        timeout=120, check=False)
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        "Houvast configuration error: HOUVAST_MESSAGE_GATEWAY=twilio needs TWILIO_AUTH_TOKEN "
+        '(README, "Berichten aan deelnemers")']

@@ -11,12 +11,13 @@ import hashlib
 from flask import Response, abort, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app.api.service import over_limit
 from app.auth.session import public
 from app.core.db import utcnow
 from app.extensions import csrf, db
-from app.messaging import answers, bp, service
-from app.messaging.gateway import get_gateway
+from app.messaging import bp
+
+# The services are imported in the views: this module is loaded with the package's models,
+# and the participants service must not pull in the check-ins and referrals services.
 
 
 def _address_bucket(address: str | None) -> str:
@@ -32,6 +33,9 @@ def _plain(text: str, status: int) -> Response:
 def _handle(provider: str, handle) -> Response:
     """Rate limit, signature, then `handle(gateway, now)`; one commit, whatever happened
     (the rate-limit count of a refused request counts too)."""
+    from app.api.service import over_limit
+    from app.messaging.gateway import get_gateway
+
     gateway = get_gateway()
     if gateway.name != provider:
         abort(404)  # this provider is not the one in use: its webhook does not exist
@@ -53,6 +57,8 @@ def _handle(provider: str, handle) -> Response:
 @csrf.exempt
 @public
 def twilio_status():
+    from app.messaging import service
+
     def handle(gateway, now):
         for update in gateway.parse_status(request):
             service.apply_status(update.provider_message_id, update.status, now, update.error)
@@ -65,6 +71,8 @@ def twilio_status():
 @csrf.exempt
 @public
 def twilio_inbound():
+    from app.messaging import answers
+
     def handle(gateway, now):
         for inbound in gateway.parse_inbound(request):
             answers.receive(inbound, "twilio", now)
