@@ -275,7 +275,7 @@ def test_undelivered_keeps_twilios_error_for_the_page(app, db, client, twilio):
 
 
 def test_a_forged_or_unsigned_status_callback_is_refused_and_changes_nothing(
-        app, db, client, twilio):
+        app, db, client, twilio, caplog):
     _person_, _trajectory, note = _sent_note(db, twilio)
     params = _status(note.provider_message_id, "failed")
 
@@ -289,6 +289,8 @@ def test_a_forged_or_unsigned_status_callback_is_refused_and_changes_nothing(
     assert [r.status_code for r in (forged, unsigned, tampered)] == [403, 403, 403]
     db.session.refresh(note)
     assert note.delivery_status == "queued"
+    # The operator's clue when every callback is refused: the address the signature is for.
+    assert f"no valid signature for {BASE}" in caplog.text
 
 
 # --- Inbound webhook ------------------------------------------------------------------------

@@ -136,9 +136,12 @@ class TwilioGateway:
         except requests.RequestException as exc:
             # Not reached, or no answer in time: Twilio may or may not have the message. A
             # retry can send it twice, which for a reminder beats never.
+            log.warning("Twilio not reached: %s", exc)
             raise GatewayError(f"Twilio not reached: {exc.__class__.__name__}") from exc
         if response.status_code not in (200, 201):
-            raise _error_of(response)
+            error = _error_of(response)
+            log.warning("Twilio refused a %s message: %s", message.channel, error)
+            raise error
         try:
             payload = response.json()
         except ValueError:

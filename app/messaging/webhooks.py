@@ -7,6 +7,7 @@ empty reply, so the webhook never tells whether a number belongs to somebody.
 """
 
 import hashlib
+import logging
 
 from flask import Response, abort, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -15,6 +16,8 @@ from app.auth.session import public
 from app.core.db import utcnow
 from app.extensions import csrf, db
 from app.messaging import bp
+
+log = logging.getLogger(__name__)
 
 # The services are imported in the views: this module is loaded with the package's models,
 # and the participants service must not pull in the check-ins and referrals services.
@@ -46,6 +49,10 @@ def _handle(provider: str, handle) -> Response:
         response = _plain("too many requests", 429)
         response.headers["Retry-After"] = str(wait)
     elif not gateway.verify(request):
+        # The usual cause when every callback is refused: HOUVAST_BASE_URL is not the address
+        # the provider calls (the signature covers that address).
+        log.warning("%s webhook %s refused: no valid signature for %s", provider,
+                    request.path, current_app.config.get("HOUVAST_BASE_URL"))
         response = _plain("invalid signature", 403)
     else:
         response = handle(gateway, now)
