@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 import sys
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -178,6 +179,17 @@ class Config:
     # with the TWILIO_* settings (README, "Berichten aan deelnemers").
     MESSAGE_GATEWAY = (_setting("HOUVAST_MESSAGE_GATEWAY") or "outbox").lower()
     MESSAGE_TIMEOUT = _number("HOUVAST_MESSAGE_TIMEOUT", 10.0, minimum=0.1, kind=float)
+    # Twilio (MESSAGE_GATEWAY "twilio"): the account, and the senders per channel (an SMS
+    # number or an alphanumeric sender such as "Taalhuis"; the WhatsApp Business number).
+    # TWILIO_API_BASE is only changed by the tests (a local server that speaks Twilio's API).
+    TWILIO_ACCOUNT_SID = _setting("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = _setting("TWILIO_AUTH_TOKEN")
+    TWILIO_SMS_FROM = _setting("TWILIO_SMS_FROM")
+    TWILIO_WHATSAPP_FROM = _setting("TWILIO_WHATSAPP_FROM")
+    TWILIO_API_BASE = _base_url("TWILIO_API_BASE") or "https://api.twilio.com"
+    # The provider's webhooks (delivery status, answers): requests per address per window.
+    MESSAGE_WEBHOOK_RATE_LIMIT = (_number("HOUVAST_MESSAGE_WEBHOOK_RATE_LIMIT", 300,
+                                          minimum=1), 60)
 
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -198,6 +210,42 @@ class Config:
     # this often in between; when the lock is gone (database restarted) it exits with 4.
     SCHEDULER_LOCK_CHECK_SECONDS = _number("HOUVAST_SCHEDULER_LOCK_CHECK_SECONDS", 30,
                                            minimum=1)
+
+
+MESSAGE_GATEWAYS = ("outbox", "twilio")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# Twilio's alphanumeric sender ID: at most 11 letters, digits and spaces, not only digits.
+_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
+def check_message_gateway(config) -> None:
+    """Stop at start when the chosen message gateway cannot work: better than every message
+    to a participant failing, unseen, in the night. `config` is the app's config mapping."""
+    gateway = config.get("MESSAGE_GATEWAY") or "outbox"
+    if gateway not in MESSAGE_GATEWAYS:
+        _stop(f"HOUVAST_MESSAGE_GATEWAY must be one of {', '.join(MESSAGE_GATEWAYS)} "
+              f"(got {gateway!r})")
+    if gateway != "twilio":
+        return
+    needed = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "HOUVAST_BASE_URL")
+    missing = [name for name in needed if not config.get(name)]
+    if not (config.get("TWILIO_SMS_FROM") or config.get("TWILIO_WHATSAPP_FROM")):
+        missing.append("TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM")
+    if missing:
+        # HOUVAST_BASE_URL: Twilio calls back on it, and signs the address it called.
+        _stop(f"HOUVAST_MESSAGE_GATEWAY=twilio needs {', '.join(missing)} (README, "
+              "\"Berichten aan deelnemers\")")
+    sid = config["TWILIO_ACCOUNT_SID"]
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+        _stop(f"TWILIO_ACCOUNT_SID must be the Account SID, AC and 32 characters (got {sid!r})")
+    sms_from = config.get("TWILIO_SMS_FROM")
+    if sms_from and not (_E164.match(sms_from) or _ALPHANUMERIC_SENDER.match(sms_from)):
+        _stop("TWILIO_SMS_FROM must be a number such as +3197010203040 or a name of at most "
+              f"11 letters and digits (got {sms_from!r})")
+    whatsapp_from = config.get("TWILIO_WHATSAPP_FROM")
+    if whatsapp_from and not _E164.match(whatsapp_from):
+        _stop(f"TWILIO_WHATSAPP_FROM must be a number such as +3197010203040 (got "
+              f"{whatsapp_from!r})")
 
 
 class TestConfig(Config):

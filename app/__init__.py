@@ -17,7 +17,7 @@ from app.core.logs import configure_logging
 from app.core.urls import served_address
 from app.extensions import babel, csrf, db, migrate
 from app.main import errors
-from config import Config
+from config import Config, check_message_gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.update(config)
     else:
         app.config.from_object(config or Config)
+    check_message_gateway(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
