@@ -321,6 +321,8 @@ def test_bad_input_on_the_free_message_gets_a_dutch_message_at_the_field(
                                      "form_key": "kort", "submit": "Versturen"}))
     assert "Het formulier was verlopen" in page and "Hallo daar" in page
     assert factories.count(Notification) == 0
+    # Opening the form shows the person's number and channel: it is in the audit log.
+    assert "bericht sturen" in auth.audit_log(person.id)
 
 
 def test_volunteers_and_partners_get_none_of_the_message_pages(client, auth, db, desk,

@@ -78,7 +78,7 @@ def _free(ctx, trajectory, text: str, at: datetime, key: str):
 def _confirmation(ctx, trajectory, at: datetime):
     """The intake of the WhatsApp person, a few working days ahead, and its confirmation
     (another part may have queued it when the intake was planned: then that one)."""
-    day = next_working_day(next_working_day(next_working_day(ctx.today)))
+    day = next_working_day(ctx.today + timedelta(days=4))
     appointment = plan_intake(trajectory, to_utc(day, 10, 30), ctx.users["staff"], at,
                               room="Spreekkamer 1")
     queue_message(participant=trajectory.participant, trajectory=trajectory,
