@@ -15,6 +15,7 @@ from app.auth.service import create_user, find_user_by_email
 from app.core.backup import BackupError, backup, restore
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.messaging.cli import register as register_messages
 from app.notifications.cli import register as register_mail
 from app.partners.models import Partner
 from app.seed import register as register_seed
@@ -100,3 +101,4 @@ def register(app: Flask) -> None:
 
     register_jobs(app)
     register_mail(app)
+    register_messages(app)

@@ -111,7 +111,15 @@ def foreign_world(db):
                               starts_at=factories.aware(2026, 11, 20, 9, 0),
                               with_user_id=other_user.id, planned_by_id=other_user.id,
                               status="planned")
-    db.session.add_all([registration, token, appointment])
+    from app.messaging.models import InboundMessage, MessageStop
+
+    stop = MessageStop(participant_id=participant.id, channel="sms", phone="+31612340000",
+                       stopped_at=factories.aware(2026, 11, 20, 9, 0))
+    answer = InboundMessage(provider="outbox", provider_message_id="daar-1", channel="sms",
+                            from_phone="+31612340000", body="Wie is dit?",
+                            participant_id=participant.id, trajectory_id=trajectory.id,
+                            meaning="other")
+    db.session.add_all([registration, token, appointment, stop, answer])
     db.session.flush()
     return here, {
         "appointment_id": appointment.id,
@@ -123,7 +131,8 @@ def foreign_world(db):
         "enrollment_id": enrollment.id, "rule_id": rule.id if rule else 1,
         "list_name": "goal_subject", "item_id": item.id, "token": "ongeldig",
         "referral_id": trajectory.referral.id, "registration_id": registration.id,
-        "token_id": token.id, "meeting_id": meeting.id,
+        "token_id": token.id, "meeting_id": meeting.id, "stop_id": stop.id,
+        "inbound_id": answer.id,
     }
 
 
@@ -132,6 +141,7 @@ ARGUMENTS = {
     "partner_id", "contact_id", "notification_id", "match_id", "session_id", "volunteer_id",
     "training_id", "offer_id", "enrollment_id", "rule_id", "list_name", "item_id", "token",
     "referral_id", "registration_id", "token_id", "meeting_id", "appointment_id",
+    "stop_id", "inbound_id",
 }
 
 

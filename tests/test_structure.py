@@ -61,7 +61,8 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
         "app.referrals.timeline.referral_timeline",
         "app.intakes.timeline.intake_timeline", "app.matching.timeline.matching_timeline",
         "app.groups.timeline.attendance_timeline", "app.checkins.timeline.checkin_timeline",
-        "app.appointments.timeline.appointment_timeline"]
+        "app.appointments.timeline.appointment_timeline",
+        "app.messaging.staff.message_timeline"]
     assert _names(timeline._due_providers) == [
         "app.referrals.timeline.referral_due", "app.intakes.timeline.goal_target_dates",
         "app.matching.timeline.matching_due", "app.groups.timeline.next_meeting_due",
@@ -69,14 +70,16 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
     # Matching's concerns come before the waiting list: equal order, earlier feature.
     assert [(r.fn.__name__, r.order) for r in notifications._sections] == [
         ("checkins_section", 10), ("volunteer_checkins_section", 10),
-        ("intakes_section", 12), ("late_referrals_section", 20), ("out_of_view_section", 30),
+        ("intakes_section", 12), ("answers_section", 14), ("late_referrals_section", 20),
+        ("out_of_view_section", 30),
         ("without_next_step_section", 35), ("concerns_section", 40), ("waiting_section", 40),
         ("checkin_concerns_section", 42), ("silent_matches_section", 45)]
     # Contacts and sessions that did not happen report on the volunteers' matches: after them.
-    assert _names(SEED_STEPS)[-4:] == ["app.volunteers.seed.seed_volunteers_and_matches",
+    assert _names(SEED_STEPS)[-5:] == ["app.volunteers.seed.seed_volunteers_and_matches",
                                        "app.groups.seed.seed_group_meetings",
                                        "app.checkins.seed.seed_contacts",
-                                       "app.checkins.seed.seed_waiting_again"]
+                                       "app.checkins.seed.seed_waiting_again",
+                                       "app.messaging.seed.seed_participant_messages"]
     assert list(notifications._delivery_guards) == [
         "referrer_signal", "msg_intake_confirmation", "msg_intake_reminder",
         "msg_match_first_meeting", "msg_group_first_meeting", "msg_group_reminder",

@@ -31,6 +31,8 @@ from app.volunteers.models import Volunteer, VolunteerStatus, volunteer_location
 _STAFF_WORK = {
     "participants.view", "participants.edit", "referrals.create", "referrals.contact",
     "intakes.edit", "consents.edit", "partners.view", "tasks.view", "agenda.view",
+    # Messages to the participant: see them (and the answers), send one, lift a STOP.
+    "messages.view", "messages.send",
 }
 
 CAPABILITIES: dict[Role, set[str]] = {
@@ -686,3 +688,45 @@ def next_step_locations(user) -> list[int] | None:
     if has(user, "participants.all_locations"):
         return None
     return sorted(user.location_ids)
+
+
+# --- Messages to the participant and their answers (issue 12) ----------------------------------
+# Staff, coordinators and admins of the person's location; never volunteers or partners.
+# The models are imported inside: the messaging package imports its views, which import this.
+
+def get_messaging_participant_or_404(user, participant_id: int) -> Participant:
+    """A person `user` may send a message to, or lift a STOP of."""
+    if not has(user, "messages.send"):
+        abort(404)
+    return get_participant_or_404(user, participant_id)
+
+
+def get_stop_or_404(user, stop_id: int):
+    from app.messaging.models import MessageStop
+
+    if not has(user, "messages.send"):
+        abort(404)
+    return _one_or_404(sa.select(MessageStop).where(
+        MessageStop.id == stop_id, MessageStop.participant_id.in_(
+            sa.select(Participant.id).where(participant_scope(user)))))
+
+
+def answer_reader_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on InboundMessage joined with Trajectory: answers `user` may mark as
+    read: those of trajectories they own, and (a coordinator, an admin) of their locations."""
+    from app.messaging.models import InboundMessage
+
+    if not has(user, "messages.view"):
+        return sa.false()
+    mine = Trajectory.owner_id == user.id
+    if has(user, "tasks.location"):
+        mine = sa.or_(mine, trajectory_scope(user))
+    return sa.and_(InboundMessage.trajectory_id == Trajectory.id, trajectory_scope(user), mine)
+
+
+def get_readable_answer_or_404(user, inbound_id: int):
+    from app.messaging.models import InboundMessage
+
+    return _one_or_404(sa.select(InboundMessage).join(
+        Trajectory, InboundMessage.trajectory_id == Trajectory.id)
+        .where(InboundMessage.id == inbound_id, answer_reader_scope(user)))

@@ -40,6 +40,7 @@ from app.core.errors import domain_action
 from app.core.followup import THRESHOLDS, amount_text, thresholds
 from app.core.timeutil import local_date, local_datetime, utcnow
 from app.extensions import db
+from app.messaging import inbox
 
 
 def _per_page() -> int:
@@ -68,9 +69,11 @@ def tasks():
     # Appointments are tasks too: today's intakes to hold, and passed ones still to record.
     intakes_today, intakes_late = (appointments.task_lists(current_user, now)
                                    if scope == "mij" else ([], []))
+    # Answers of participants that are not JA, NEE or STOP: the owner reads them.
+    answers = inbox.to_read(current_user) if scope == "mij" else []
     return render_template(
         "checkins/tasks.html", page=page, scope=scope, now=now,
-        intakes_today=intakes_today, intakes_late=intakes_late,
+        intakes_today=intakes_today, intakes_late=intakes_late, answers=answers,
         local_datetime=local_datetime,
         groups=service.group_tasks(page.items, today), today=today,
         full_view=has(current_user, "participants.view"),

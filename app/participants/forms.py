@@ -15,6 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     Email,
     InputRequired,
@@ -41,6 +42,14 @@ class ParticipantForm(FlaskForm):
         Optional(), Length(max=254), Email(_l("Dit e-mailadres klopt niet."))])
     preferred_channel = SelectField(_l("Hoe neemt u het liefst contact op?"),
                                     choices=select_choices(choices.PREFERRED_CHANNEL))
+    # The Dutch text always goes; a translation follows where the admin added one.
+    message_language = SelectField(_l("Berichten ook in deze taal"),
+                                   choices=select_choices(choices.MESSAGE_LANGUAGE), default="",
+                                   # Never chosen (None) counts as "Alleen Nederlands", also
+                                   # when a form is posted without this field.
+                                   validate_choice=False, validators=[AnyOf(
+                                       [*choices.MESSAGE_LANGUAGE, None],
+                                       message=_l("Kies een taal uit de lijst."))])
     birth_year = IntegerField(_l("Geboortejaar"), validators=[Optional()])
     language_background = SelectField(_l("Nederlands als eerste of tweede taal"),
                                       choices=select_choices(choices.LANGUAGE_BACKGROUND))

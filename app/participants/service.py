@@ -128,7 +128,7 @@ def newest_trajectories_for(participant_ids: list[int], trajectory_condition) ->
 PERSON_FIELDS = (
     "first_name", "last_name", "phone", "email", "preferred_channel", "birth_year",
     "language_background", "native_language", "other_languages", "sex", "postcode4",
-    "found_via",
+    "found_via", "message_language",
 )
 
 

@@ -33,6 +33,7 @@ from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.intakes.forms import GoalStatusForm
+from app.messaging.staff import panel as messaging_panel
 from app.participants import bp
 from app.participants.forms import (
     ConsentForm,
@@ -195,6 +196,7 @@ def show(participant_id: int):
         goal_status_form=GoalStatusForm(),
         many=len(trajectories) > 1,
         where={t.id: t.location.name for t in trajectories},
+        messaging=messaging_panel(participant, current_user),
     )
     db.session.commit()
     return html
@@ -208,6 +210,7 @@ def edit(participant_id: int):
     if request.method == "GET":
         form.sex.data = participant.sex or ""
         form.found_via.data = participant.found_via or ""
+        form.message_language.data = participant.message_language or ""
     if form.validate_on_submit():
         with domain_action(), unchanged_since_opened(participant, form):
             data = {name: form[name].data for name in PERSON_FIELDS}

@@ -90,6 +90,13 @@ class ReferralForm(FlaskForm):
         _l("Mag de verwijzer horen hoe het gaat?"),
         choices=select_choices([("yes", _l("Ja, dat is goed")), ("no", _l("Nee, liever niet"))]),
         default="no")
+    # A purpose of its own: without a "ja" no SMS, WhatsApp or e-mail goes to the person.
+    # Not answering leaves it "nog niet gevraagd" (it can be asked at the intake).
+    messages_consent = RadioField(
+        _l("Mag het Taalhuis de persoon berichten sturen (sms, WhatsApp of e-mail)?"),
+        choices=select_choices([("yes", _l("Ja, dat is goed")), ("no", _l("Nee, liever niet")),
+                                ("", _l("Nog niet gevraagd"))]),
+        default="", validators=[Optional()])
     consent_method = SelectField(_l("Hoe gaf de persoon toestemming?"),
                                  choices=select_choices(choices.CONSENT_METHOD), default="verbal")
     processing_consent = BooleanField(

@@ -26,7 +26,7 @@ from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
 from app.participants.owners import owner_for_new_trajectory
-from app.participants.service import record_contact
+from app.participants.service import record_contact, set_consent
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
 
@@ -72,6 +72,8 @@ class ReferralInput:
     referrer_phone: str | None = None
     referrer_email: str | None = None
     best_moment: str | None = None
+    # Messages to the person (SMS, WhatsApp, e-mail); None: not asked, nothing recorded.
+    messages_consent: bool | None = None
 
 
 def same_person(candidate, first_name, last_name, phone_normalised, birth_year
@@ -273,6 +275,11 @@ def _record_consents(participant: Participant, referral: ReferralInput, user,
         db.session.add(Consent(participant=participant, kind=kind, given=given,
                                method=referral.consent_method, recorded_at=now,
                                recorded_by_id=getattr(user, "id", None)))
+    if referral.messages_consent is not None:
+        # Through set_consent, so the decision is in the audit log like one made later.
+        db.session.flush()
+        set_consent(participant, "messages", referral.messages_consent,
+                    referral.consent_method, user, now)
 
 
 def register_referral(*, person: PersonInput, referral: ReferralInput, user, now: datetime,

@@ -108,6 +108,7 @@ def _inputs(form: ReferralForm) -> tuple[PersonInput, ReferralInput]:
         channel=form.channel.data,
         referred_on=form.referred_on.data,
         share_with_referrer=form.share_with_referrer.data == "yes",
+        messages_consent={"yes": True, "no": False}.get(form.messages_consent.data),
         consent_method=form.consent_method.data,
         partner_id=form.partner_id.data or None,
         partner_contact_id=form.partner_contact_id.data or None,

@@ -1,0 +1,74 @@
+"""Answers to read: what a participant wrote that is not JA, NEE or STOP.
+
+They wait in the owner's Mijn taken ("Antwoorden om te lezen") and in the coordinator's
+daily digest until someone presses "Gelezen".
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
+
+from app.audit import service as audit
+from app.auth.permissions import has, trajectory_scope
+from app.extensions import db
+from app.messaging.models import AnswerMeaning, InboundMessage
+from app.participants.models import Participant, Trajectory
+
+# A task list shows this many; a digest too. More than that is a day's work already.
+LIMIT = 50
+
+
+def to_read_query(user) -> sa.Select:
+    """Unread "other" answers on the trajectories `user` owns, oldest first."""
+    if not has(user, "messages.view"):
+        return sa.select(InboundMessage).where(sa.false())
+    return (
+        sa.select(InboundMessage)
+        .join(Trajectory, InboundMessage.trajectory_id == Trajectory.id)
+        .join(Participant, InboundMessage.participant_id == Participant.id)
+        .where(InboundMessage.meaning == AnswerMeaning.OTHER, InboundMessage.read_at.is_(None),
+               Trajectory.owner_id == user.id, trajectory_scope(user),
+               Participant.anonymised_at.is_(None))
+        .options(contains_eager(InboundMessage.participant),
+                 contains_eager(InboundMessage.trajectory))
+        .order_by(InboundMessage.received_at, InboundMessage.id)
+    )
+
+
+def to_read(user, limit: int = LIMIT) -> list[InboundMessage]:
+    """One query."""
+    return list(db.session.scalars(to_read_query(user).limit(limit)))
+
+
+def mark_read(row: InboundMessage, user, now: datetime) -> bool:
+    """Mark an answer as read; False when someone did so already (two people, one click)."""
+    done = db.session.execute(
+        sa.update(InboundMessage)
+        .where(InboundMessage.id == row.id, InboundMessage.read_at.is_(None))
+        .values(read_at=now, read_by_id=user.id)
+        .execution_options(synchronize_session=False)).rowcount
+    if not done:
+        return False
+    audit.record(user, "update", "message_answer", row.id, participant_id=row.participant_id,
+                 summary="antwoord gelezen", now=now)
+    return True
+
+
+def quote(body: str, length: int = 120) -> str:
+    text = " ".join((body or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def answers_section(user, now: datetime):
+    """The digest: answers still to read on the coordinator's own trajectories (one query)."""
+    from app.notifications.links import participant_link
+    from app.notifications.service import DigestSection
+
+    if not has(user, "trajectories.own"):
+        return None
+    items = [(_("%(name)s schreef: “%(text)s”", name=row.participant.short_name,
+                text=quote(row.body)), participant_link(row.trajectory))
+             for row in to_read(user)]
+    return DigestSection(_("Antwoorden om te lezen"), items)
