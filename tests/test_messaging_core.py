@@ -128,6 +128,16 @@ def test_answers_are_read_for_their_meaning():
     assert interpret("STOP") == AnswerMeaning.STOP
     assert interpret("afmelden.") == AnswerMeaning.STOP
     assert interpret("Ik ben ziek, mag het volgende week?") == AnswerMeaning.OTHER
+    # A few words that say yes or no are read as that; both at once go to the owner.
+    assert interpret("Ja 👍🏽") == AnswerMeaning.CONFIRM
+    assert interpret("ja ik kom") == AnswerMeaning.CONFIRM
+    assert interpret("Oké, tot dan!") == AnswerMeaning.CONFIRM
+    assert interpret("ik kom niet") == AnswerMeaning.DECLINE
+    assert interpret("Nee sorry") == AnswerMeaning.DECLINE
+    assert interpret("ja maar ik kan niet") == AnswerMeaning.OTHER
+    assert interpret("Ja ik kom maar mijn zoon is ziek, kan ik later?") == AnswerMeaning.OTHER
+    # STOP only as the whole answer: "ik wil niet stoppen" is no STOP.
+    assert interpret("ik wil niet stoppen") != AnswerMeaning.STOP
 
 
 def test_stop_ends_whatsapp_at_once_with_one_last_message(app, db, outbox):

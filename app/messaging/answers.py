@@ -26,6 +26,24 @@ DECLINE_WORDS = {"nee", "neen", "no", "kan niet", "ik kan niet", "niet", "👎"}
 STOP_WORDS = {"stop", "afmelden", "stoppen", "unsubscribe"}
 
 
+# A short answer that says yes or no in a few words ("Ja 👍", "ja ik kom", "ik kom niet")
+# is read as that; longer ones, or ones that say both, go to the owner to read.
+SHORT_ANSWER_WORDS = 6
+YES_TOKENS = {"ja", "jaa", "jaaa", "ok", "oke", "oké", "okay", "okee", "kom", "goed", "prima",
+              "yes", "top", "graag"}
+NO_TOKENS = {"nee", "neen", "no", "niet"}
+_EMOJI_YES = {"👍", "✅", "👌"}
+_EMOJI_NO = {"👎", "❌"}
+
+
+def _tokens(text: str) -> list[str]:
+    # Skin-tone modifiers and variation selectors make one thumbs-up many code points.
+    text = re.sub("[\U0001F3FB-\U0001F3FF\uFE0F]", "", text)
+    for sign in _EMOJI_YES | _EMOJI_NO:
+        text = text.replace(sign, f" {sign} ")
+    return [t for t in re.split(r"[\s.!,?;:]+", text) if t]
+
+
 def interpret(body: str) -> AnswerMeaning:
     text = re.sub(r"[\s.!,?]+$", "", (body or "").strip().lower())
     text = re.sub(r"^[\s.!,?]+", "", text)
@@ -36,6 +54,17 @@ def interpret(body: str) -> AnswerMeaning:
         return AnswerMeaning.CONFIRM
     if text in DECLINE_WORDS:
         return AnswerMeaning.DECLINE
+    tokens = _tokens(text)
+    if not tokens or len(tokens) > SHORT_ANSWER_WORDS:
+        return AnswerMeaning.OTHER
+    says_no = any(t in NO_TOKENS or t in _EMOJI_NO for t in tokens)
+    # "kom" is a yes only without a "niet": "ik kom niet" is a no.
+    yes_words = YES_TOKENS - {"kom"} if says_no else YES_TOKENS
+    says_yes = any(t in yes_words or t in _EMOJI_YES for t in tokens)
+    if says_no and not says_yes:
+        return AnswerMeaning.DECLINE
+    if says_yes and not says_no:
+        return AnswerMeaning.CONFIRM
     return AnswerMeaning.OTHER
 
 
