@@ -138,6 +138,13 @@ def test_nee_marks_it_declined_and_gives_the_owner_a_task_to_plan_again(
     assert "Kan niet" in re.search(rf'id="afspraak-{appointment.id}".*?</li>', agenda,
                                    re.S).group(0)
 
+    # The owner plans it again: the task is done with that, it leaves Mijn taken.
+    plan_intake(trajectory, datetime(2026, 12, 3, 13, 0, tzinfo=UTC), desk["owner"], NOW)
+    db.session.commit()
+    assert [t.status for t in db.session.scalars(
+        sa.select(CheckIn).where(CheckIn.kind == "reschedule"))] == ["cancelled"]
+    assert "plan opnieuw" not in html_of(client.get("/taken"))
+
 
 def test_ja_on_a_message_that_is_not_about_an_appointment_changes_no_appointment(
         db, desk, outbox, frozen):

@@ -311,6 +311,40 @@ def test_the_owner_who_plans_the_intake_gets_no_call_task(app, db):
     assert [t.topic for t in tasks] == [CALL_TOPICS["intake_reminder"]]
 
 
+def _call_tasks(trajectory):
+    return [(t.topic, t.status) for t in _db.session.scalars(
+        sa.select(CheckIn).where(CheckIn.trajectory_id == trajectory.id,
+                                 CheckIn.kind.in_(("call_instead", "reschedule")))
+        .order_by(CheckIn.id))]
+
+
+def test_call_tasks_lapse_when_the_intake_is_held(app, db):
+    """A task "herinner aan de intake" left open after the intake was held would stay in
+    Mijn taken for ever: it lapses with its appointment."""
+    from app.intakes.service import save_intake
+
+    person, trajectory, owner = _person("phone", None)
+    colleague = factories.user("staff", locations=[trajectory.location])
+    plan_intake(trajectory, INTAKE_AT, colleague, NOW, room="Spreekkamer 2")
+    job(DAY_BEFORE)
+    assert [status for _topic, status in _call_tasks(trajectory)] == ["planned", "planned"]
+    save_intake(trajectory, {"held_on": date(2026, 12, 1), "scale": "nt2"},
+                [{"subject": "lezen", "context": "geld", "own_words": "Brieven lezen",
+                  "target_date": None}], owner, INTAKE_AT + timedelta(hours=1))
+    assert [status for _topic, status in _call_tasks(trajectory)] == ["cancelled", "cancelled"]
+
+
+def test_moving_the_intake_lapses_the_old_call_task_and_makes_a_new_one(app, db):
+    person, trajectory, owner = _person("phone", None)
+    colleague = factories.user("staff", locations=[trajectory.location])
+    plan_intake(trajectory, INTAKE_AT, colleague, NOW)
+    plan_intake(trajectory, datetime(2026, 12, 3, 13, 0, tzinfo=UTC), colleague,
+                NOW + timedelta(minutes=5))
+    assert _call_tasks(trajectory) == [
+        ("Bel Fatima: vertel de intake op dinsdag 1 december, 10.30 uur", "cancelled"),
+        ("Bel Fatima: vertel de intake op donderdag 3 december, 14.00 uur", "planned")]
+
+
 def test_waiting_by_phone_is_left_to_the_waiting_checkins(app, db):
     """The follow-up rule "waiting" already has the owner call people on the waiting list:
     no second task (it would also hide them from "zonder volgende stap")."""

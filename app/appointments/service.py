@@ -22,6 +22,7 @@ from app.core.followup import thresholds
 from app.core.records import change_status
 from app.core.timeutil import closed_days, is_working_day, local_date, to_utc
 from app.extensions import db
+from app.messaging.service import close_appointment_tasks
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.referrals.models import ContactAttempt, ReferralResult
 from app.referrals.service import failed_attempts_since_success
@@ -75,6 +76,7 @@ def mark_no_show(appointment: Appointment, user, now: datetime) -> ContactAttemp
         raise AppointmentError()
     appointment.closed_at = now
     appointment.closed_by_id = getattr(user, "id", None)
+    close_appointment_tasks(appointment.id, now)
     trajectory = appointment.trajectory
     attempt = ContactAttempt(trajectory=trajectory, at=now, by_id=getattr(user, "id", None),
                              reached=False, channel="in_person",
@@ -107,6 +109,7 @@ def _close_planned(trajectory: Trajectory, status: str, now: datetime, user=None
         appointment.status = status
         appointment.closed_at = now
         appointment.closed_by_id = getattr(user, "id", None)
+        close_appointment_tasks(appointment.id, now)
 
 
 def on_event(event: str, trajectory: Trajectory, now: datetime, **context) -> None:

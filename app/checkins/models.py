@@ -94,6 +94,10 @@ class CheckIn(db.Model):
     # The group place it is about (the group rules, "komt niet meer naar de groep").
     enrollment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrollments.id"),
                                                       index=True)
+    # The appointment a call task is about ("Bel Fatima: herinner aan de intake morgen"):
+    # when that appointment is held, moved or cancelled, the task lapses with it.
+    appointment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appointments.id"),
+                                                       index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     due_on: Mapped[date]
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -59,7 +59,7 @@ def act_on_answer(row: InboundMessage, participant, trajectory, answered, now: d
 
         plan_call(target, _("%(name)s kan niet op de intake van %(moment)s: plan opnieuw",
                             name=participant.first_name, moment=say_moment(appointment.starts_at)),
-                  now, now, kind="reschedule")
+                  now, now, kind="reschedule", subject_key=f"appointment:{appointment.id}")
 
 
 def effect(row: InboundMessage) -> str:

@@ -224,7 +224,8 @@ def queue_message(*, participant: Participant, trajectory: Trajectory | None, co
     if note is None:
         return None
     if channel == Channel.CALL:
-        plan_call(trajectory, call_topic, (not_before or now), now, kind="call_instead")
+        plan_call(trajectory, call_topic, (not_before or now), now, kind="call_instead",
+                  subject_key=subject_key)
     audit.record(user, "create", "message", note.id, participant_id=participant.id,
                  summary=f"bericht {code} via {channel}", now=now)
     return note
@@ -248,16 +249,41 @@ def queue_stop_confirmation(participant: Participant, trajectory: Trajectory | N
     })
 
 
+def _about(subject_key: str | None) -> dict:
+    """The record a message is about, as check-in columns (a call task lapses with it)."""
+    kind, _sep, ident = (subject_key or "").partition(":")
+    column = {"appointment": "appointment_id", "match": "match_id",
+              "enrollment": "enrollment_id"}.get(kind)
+    return {column: int(ident)} if column and ident.isdigit() else {}
+
+
 def plan_call(trajectory: Trajectory, topic: str, due: datetime, now: datetime,
-              kind: str = "call_instead") -> CheckIn:
-    """A task for the owner: call the person (instead of a message, or to plan again)."""
-    checkin = CheckIn(trajectory_id=trajectory.id, match_id=None, rule_id=None, kind=kind,
+              kind: str = "call_instead", subject_key: str | None = None) -> CheckIn:
+    """A task for the owner: call the person (instead of a message, or to plan again).
+
+    Linked to the appointment, match or group place of `subject_key`, so it lapses when that
+    is held, moved or ended (see `close_appointment_tasks` and the check-ins' own events).
+    """
+    checkin = CheckIn(trajectory_id=trajectory.id, rule_id=None, kind=kind,
                       due_on=max(local_date(due), local_date(now)),
                       assignee_id=trajectory.owner_id, topic=topic[:200],
-                      status=CheckInStatus.PLANNED, created_at=now)
+                      status=CheckInStatus.PLANNED, created_at=now, **_about(subject_key))
     db.session.add(checkin)
     db.session.flush()
     return checkin
+
+
+def close_appointment_tasks(appointment_id: int, now: datetime) -> int:
+    """The appointment is no longer planned (held, no-show, moved, cancelled): its call
+    tasks ("herinner aan de intake", "plan opnieuw") lapse; the number that did."""
+    return db.session.execute(
+        sa.update(CheckIn)
+        .where(CheckIn.appointment_id == appointment_id,
+               CheckIn.status == CheckInStatus.PLANNED,
+               CheckIn.kind.in_(("call_instead", "reschedule")))
+        .values(status=CheckInStatus.CANCELLED, done_at=now)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
 
 
 # --- Sending -----------------------------------------------------------------------------

@@ -565,6 +565,10 @@ def plan_intake(trajectory: Trajectory, at: datetime, user, now: datetime, *,
         current.status = AppointmentStatus.MOVED
         current.closed_at = now
         current.closed_by_id = getattr(user, "id", None)
+        # Its call tasks lapse: the new appointment brings its own.
+        from app.messaging.service import close_appointment_tasks
+
+        close_appointment_tasks(current.id, now)
         # Before the new one exists: one planned intake per trajectory (a unique index).
         db.session.flush()
     appointment = Appointment(trajectory=trajectory, kind=AppointmentKind.INTAKE, starts_at=at,

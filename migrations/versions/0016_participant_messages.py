@@ -81,6 +81,11 @@ def upgrade():
         batch_op.add_column(sa.Column('confirmed_at', app.core.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('declined_at', app.core.db.UTCDateTime(), nullable=True))
 
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('appointment_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_checkins_appointment_id'), ['appointment_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_checkins_appointment_id_appointments'), 'appointments', ['appointment_id'], ['id'])
+
     with op.batch_alter_table('locations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('address', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('phone', sa.String(length=40), nullable=True))
@@ -137,6 +142,11 @@ def downgrade():
         batch_op.drop_column('directions')
         batch_op.drop_column('phone')
         batch_op.drop_column('address')
+
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_checkins_appointment_id_appointments'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_checkins_appointment_id'))
+        batch_op.drop_column('appointment_id')
 
     with op.batch_alter_table('appointments', schema=None) as batch_op:
         batch_op.drop_column('declined_at')
