@@ -252,3 +252,36 @@ def test_printed_marks_the_letter_once(client, auth, db, frozen):
 def test_a_volunteer_has_no_print_list(client, auth, db):
     auth.as_role("volunteer")
     assert client.get("/berichten-deelnemer/te-printen").status_code == 403
+
+
+def test_the_card_of_a_moved_appointment_says_not_to_print_it(client, auth, db, frozen):
+    location = _location()
+    appointment = _intake(location)
+    note = _letter(appointment)
+    appointment.status = "moved"
+    staff = factories.user("staff", locations=[location])
+    db.session.commit()
+    auth.login(staff)
+    page = html_of(client.get(f"/berichten-deelnemer/te-printen/{note.id}"))
+    assert "deze afspraak staat niet meer gepland" in page
+
+
+def test_the_print_list_takes_the_same_queries_for_a_longer_page(
+        client, auth, db, frozen, count_queries):
+    location = _location()
+    staff = factories.user("staff", locations=[location])
+    for name in ("Fatima", "Zoë"):
+        _letter(_intake(location, first_name=name))
+    db.session.commit()
+    auth.login(staff)
+
+    def statements_of_page() -> int:
+        with count_queries() as statements:
+            assert client.get("/berichten-deelnemer/te-printen").status_code == 200
+        return len(statements)
+
+    few = statements_of_page()
+    for name in ("Oleksandr", "Łukasz", "Amira", "Yusuf"):
+        _letter(_intake(location, first_name=name))
+    db.session.commit()
+    assert statements_of_page() == few

@@ -142,15 +142,17 @@ def cards_pdf():
     query = service.agenda_query(location.id, start, end, current_user).where(
         Appointment.status == AppointmentStatus.PLANNED)
     appointments = db.session.scalars(query.limit(MAX_CARDS)).all()
+    # Made before the audit's commit expires the loaded rows (one query for all cards).
+    day_cards = [cards.card_for(a) for a in appointments]
     audit.record_views(current_user, "appointment_card",
                        [(a.id, a.trajectory.participant_id) for a in appointments],
                        summary=f"kaarten {location.name} {day.isoformat()}", now=now)
     db.session.commit()
-    if not appointments:
+    if not day_cards:
         flash(_("Op deze dag staan geen geplande intakes. Er zijn geen kaarten."), "info")
         return redirect(url_for("appointments.agenda", locatie=location.id,
                                 dag=day.isoformat()))
-    body = cards.cards_pdf([cards.card_for(a) for a in appointments])
+    body = cards.cards_pdf(day_cards)
     filename = f"kaarten-{day.isoformat()}.pdf"
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"'})

@@ -66,11 +66,14 @@ def print_list():
     page = db.paginate(query, per_page=current_app.config.get("PER_PAGE", 25),
                        error_out=False)
     people = _participants(page.items)
+    # What the rows show, read before the audit's commit expires the loaded objects.
+    rows = [{"id": n.id, "kind": _kind_label(n.kind), "created_at": n.created_at,
+             "name": people[n.participant_id].short_name if n.participant_id in people
+             else ""} for n in page.items]
     audit.record_views(current_user, "letter", [(n.id, n.participant_id) for n in page.items],
                        summary="te printen", now=now)
     db.session.commit()
-    return render_template("messaging/print_list.html", page=page, people=people,
-                           kind_label=_kind_label)
+    return render_template("messaging/print_list.html", page=page, rows=rows)
 
 
 def _kind_label(kind: str) -> str:
@@ -101,7 +104,8 @@ def letter(note_id: int):
     audit.record(current_user, "view", "letter", note.id, participant_id=note.participant_id,
                  now=utcnow())
     db.session.commit()
-    return render_template("messaging/letter.html", note=note, card=card, location=location)
+    return render_template("messaging/letter.html", note=note, card=card, location=location,
+                           appointment=appointment)
 
 
 @bp.post("/te-printen/<int:note_id>/geprint")
