@@ -82,5 +82,5 @@ def cards_pdf(cards: list[Card]) -> bytes:
         line(("building",), card.place)
         line((), card.directions, 14)
         if card.phone:
-            line(("phone",), _("Vragen? Of kunt u niet? Bel %(phone)s", phone=card.phone))
+            line(("phone",), f'{_("Vragen? Of kunt u niet?")}\n{_("Bel")} {card.phone}')
     return bytes(pdf.output())
