@@ -121,3 +121,24 @@ def test_a_person_who_prefers_bellen_gives_the_owner_a_call_task(app, client, au
         tasks = client.get("/taken").get_data(as_text=True)
     assert "Bel Fatima: herinner aan de intake morgen 10.30" in tasks
     assert "Bel Fatima: vertel de intake" not in tasks
+
+
+def test_a_person_who_prefers_brief_gets_a_printable_card(app, client, auth, db, outbox):
+    """No consent for messages is needed for paper: the card is handed over or posted."""
+    with time_machine.travel(NOW, tick=False):
+        owner = auth.as_role("coordinator")
+        person, trajectory = _person(owner.locations[0], owner, "letter")
+        _plan(client, trajectory, owner)
+        deliver_pending(NOW)
+        assert _sent(outbox) == []
+        listing = client.get("/berichten-deelnemer/te-printen").get_data(as_text=True)
+        assert "Fatima" in listing and "Intake: bevestiging" in listing
+        note_id = int(listing.split("/berichten-deelnemer/te-printen/")[1].split('"')[0])
+        card = client.get(f"/berichten-deelnemer/te-printen/{note_id}").get_data(as_text=True)
+        for words in ("Fatima", "dinsdag 1 december", "10.30 uur", "Oudegracht 12, Utrecht",
+                      "030 234 5678", "/static/pictograms/building.svg"):
+            assert words in card, words
+        marked = client.post(f"/berichten-deelnemer/te-printen/{note_id}/geprint")
+        assert marked.status_code == 302
+        listing = client.get("/berichten-deelnemer/te-printen").get_data(as_text=True)
+        assert f"/te-printen/{note_id}" not in listing

@@ -440,7 +440,12 @@ def test_nav_count_costs_one_query(app, client, auth, db, count_queries):
 
     assert '<span class="badge badge-alert">30' in html
     about_notifications = [s for s in statements if "notifications" in s]
-    assert len(about_notifications) == 1 and "count(" in about_notifications[0].lower()
+    # The menu's other count from the same table, "Te printen" (letters to participants),
+    # is one query of its own.
+    letters = [s for s in about_notifications if "participant_id" in s]
+    unread = [s for s in about_notifications if s not in letters]
+    assert len(unread) == 1 and "count(" in unread[0].lower()
+    assert len(letters) == 1 and "count(" in letters[0].lower()
 
 
 @pytest.mark.parametrize("path", ["/berichten/", "/berichten/instellingen"])

@@ -91,7 +91,10 @@ def foreign_world(db):
     note = Notification(kind="test", subject_key="x", recipient_key=f"user:{other_user.id}",
                         period_key="1", user_id=other_user.id, channel="app",
                         subject=f"Over {SECRET_NAME}", body=SECRET_NAME, status="sent")
-    db.session.add(note)
+    letter = Notification(kind="msg_free", subject_key="free:x", recipient_key="p",
+                          period_key="free", channel="letter", participant_id=participant.id,
+                          trajectory_id=trajectory.id, subject="Brief", body=SECRET_NAME)
+    db.session.add_all([note, letter])
     db.session.flush()
     rule = db.session.scalar(sa.select(FollowUpRule).limit(1))
     from app.admin.models import ReferenceItem
@@ -132,7 +135,7 @@ def foreign_world(db):
         "list_name": "goal_subject", "item_id": item.id, "token": "ongeldig",
         "referral_id": trajectory.referral.id, "registration_id": registration.id,
         "token_id": token.id, "meeting_id": meeting.id, "stop_id": stop.id,
-        "inbound_id": answer.id,
+        "inbound_id": answer.id, "note_id": letter.id, "code": "intake_reminder",
     }
 
 
@@ -141,7 +144,7 @@ ARGUMENTS = {
     "partner_id", "contact_id", "notification_id", "match_id", "session_id", "volunteer_id",
     "training_id", "offer_id", "enrollment_id", "rule_id", "list_name", "item_id", "token",
     "referral_id", "registration_id", "token_id", "meeting_id", "appointment_id",
-    "stop_id", "inbound_id",
+    "stop_id", "inbound_id", "note_id", "code",
 }
 
 

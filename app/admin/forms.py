@@ -23,7 +23,8 @@ from wtforms.validators import (
 from app.admin.calendar import ClosedDaysError, parse_days
 from app.auth.models import ROLES, Role
 from app.core.choices import ROLE_LABELS
-from app.core.forms import MultiCheckboxField, one_line, status_field
+from app.core.forms import MultiCheckboxField, one_line, status_field, strip
+from app.core.phone import PhoneField, PhoneNumber
 from app.core.timeutil import LIBERATION_LUSTRUM, LIBERATION_YEARLY, PUBLIC_HOLIDAYS
 
 # Roles that work inside one or more locations: without a location they would see nothing.
@@ -88,6 +89,13 @@ class LocationForm(FlaskForm):
     municipality = StringField(_l("Gemeente"), validators=[one_line,
         DataRequired(_l("Vul de gemeente in.")),
         Length(max=120, message=_l("Maximaal 120 tekens."))])
+    # What messages and appointment cards to participants say (texts.place_text).
+    address = StringField(_l("Adres"), filters=[strip], validators=[one_line,
+        Length(max=200, message=_l("Maximaal 200 tekens."))])
+    phone = PhoneField(_l("Telefoonnummer"), filters=[strip],
+                       validators=[Length(max=40), PhoneNumber()])
+    directions = StringField(_l("Hoe vindt u ons"), filters=[strip], validators=[one_line,
+        Length(max=300, message=_l("Maximaal 300 tekens."))])
     # Who owns a new trajectory here (Location.owner_mode).
     owner_mode = RadioField(_l("Wie wordt eigenaar van een nieuwe aanmelding?"), choices=[
         SelectChoice("registrar", _l("Wie aanmeldt, als dat een coördinator is. Meldt iemand "

@@ -18,6 +18,7 @@ from app.auth.tokens import make_password_token
 from app.core.choices import ROLE_LABELS, label
 from app.core.errors import DomainError
 from app.core.mail import external_url, render_message, send_message
+from app.core.phone import clean_phone
 from app.core.records import existing_or_added, value_taken
 from app.extensions import db
 
@@ -147,12 +148,17 @@ def location_name_taken(name: str, *, exclude_id: int | None = None) -> bool:
 
 
 def save_location(location, *, name: str, municipality: str, by, now: datetime,
-                  owner_mode: str = "registrar", default_owner=None):
+                  owner_mode: str = "registrar", default_owner=None,
+                  address: str | None = None, phone: str | None = None,
+                  directions: str | None = None):
     """Create (location=None) or change a location, and who owns its new trajectories:
     `default_owner` only counts for the "fixed" mode."""
     location, action = existing_or_added(location, Location)
     location.name = name.strip()
     location.municipality = municipality.strip()
+    location.address = (address or "").strip() or None
+    location.phone = clean_phone(phone)
+    location.directions = (directions or "").strip() or None
     location.owner_mode = owner_mode
     location.default_owner_id = default_owner.id if (
         owner_mode == "fixed" and default_owner is not None) else None

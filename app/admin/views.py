@@ -264,6 +264,9 @@ def location_edit(location_id: int | None):
                                              municipality=form.municipality.data,
                                              owner_mode=form.owner_mode.data,
                                              default_owner=chosen,
+                                             address=form.address.data,
+                                             phone=form.phone.data,
+                                             directions=form.directions.data,
                                              by=current_user, now=utcnow())
             db.session.commit()
             flash(_("Vestiging %(name)s is opgeslagen.", name=location.name), "success")
@@ -391,3 +394,7 @@ def reference_item_set_active(list_name: str, item_id: int, active: bool):
         flash(_("'%(label)s' staat uit. Nieuwe gegevens kunnen dit niet meer kiezen; oude "
                 "gegevens houden het.", label=item.label), "success")
     return redirect(url_for("admin.reference_list", list_name=list_name))
+
+
+# Beheer > Berichten lives in its own module; importing it puts its routes on bp.
+from app.admin import message_texts  # noqa: E402,F401

@@ -1,22 +1,37 @@
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app.appointments import bp, service
 from app.appointments.forms import NoShowForm
+from app.appointments.models import Appointment, AppointmentStatus
 from app.audit import service as audit
 from app.auth.permissions import (
     agenda_locations,
+    appointment_scope,
     get_appointment_or_404,
+    get_visible_appointment_or_404,
     has,
     require,
 )
 from app.core.errors import domain_action
 from app.core.timeutil import local_date, local_datetime, utcnow
 from app.extensions import db
+from app.messaging import cards
 
 VIEWS = ("dag", "week")
 
@@ -90,3 +105,71 @@ def no_show(appointment_id: int):
             return redirect(url_for("referrals.plan_intake", trajectory_id=trajectory.id))
         flash(_("Vastgelegd: %(name)s is niet gekomen.", name=name), "success")
     return redirect(back)
+
+
+# --- Appointment cards on paper --------------------------------------------------------------
+
+# A day's planned intakes at one location fit far below this; it bounds a forged request.
+MAX_CARDS = 200
+
+
+@bp.get("/<int:appointment_id>/kaart")
+@require("agenda.view")
+def card(appointment_id: int):
+    appointment = get_visible_appointment_or_404(current_user, appointment_id)
+    card = cards.card_for(appointment)
+    participant_id = appointment.trajectory.participant_id
+    audit.record(current_user, "view", "appointment_card", appointment.id,
+                 participant_id=participant_id, now=utcnow())
+    db.session.commit()
+    back = url_for("appointments.agenda", locatie=appointment.location_id,
+                   dag=local_date(appointment.starts_at).isoformat())
+    return render_template("messaging/card.html", card=card, back=back)
+
+
+@bp.get("/kaarten.pdf")
+@require("agenda.view")
+def cards_pdf():
+    """ "Kaarten voor <dag>": the cards of all planned intakes of one day at one location."""
+    now = utcnow()
+    locations = agenda_locations(current_user)
+    location_id = request.args.get("locatie", type=int)
+    location = next((loc for loc in locations if loc.id == location_id), None)
+    if location is None:
+        abort(404)
+    day = _day_argument(local_date(now))
+    start, end = service.day_bounds(day, 1)
+    query = service.agenda_query(location.id, start, end, current_user).where(
+        Appointment.status == AppointmentStatus.PLANNED)
+    appointments = db.session.scalars(query.limit(MAX_CARDS)).all()
+    # Made before the audit's commit expires the loaded rows (one query for all cards).
+    day_cards = [cards.card_for(a) for a in appointments]
+    audit.record_views(current_user, "appointment_card",
+                       [(a.id, a.trajectory.participant_id) for a in appointments],
+                       summary=f"kaarten {location.name} {day.isoformat()}", now=now)
+    db.session.commit()
+    if not day_cards:
+        flash(_("Op deze dag staan geen geplande intakes. Er zijn geen kaarten."), "info")
+        return redirect(url_for("appointments.agenda", locatie=location.id,
+                                dag=day.isoformat()))
+    body = cards.cards_pdf(day_cards)
+    filename = f"kaarten-{day.isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@bp.app_context_processor
+def _planned_intakes():
+    # The participant page's intake section links the card of a planned intake.
+    def planned_intakes(trajectory) -> list[Appointment]:
+        if not has(current_user, "agenda.view"):
+            return []
+        return db.session.scalars(
+            sa.select(Appointment).where(
+                Appointment.trajectory_id == trajectory.id,
+                Appointment.status == AppointmentStatus.PLANNED,
+                appointment_scope(current_user))
+            .options(joinedload(Appointment.location))
+            .order_by(Appointment.starts_at).limit(5)).all()
+
+    return {"planned_intakes": planned_intakes}

@@ -33,6 +33,7 @@ _STAFF_WORK = {
     "intakes.edit", "consents.edit", "partners.view", "tasks.view", "agenda.view",
     # Messages to the participant: see them (and the answers), send one, lift a STOP.
     "messages.view", "messages.send",
+    "letters.print",
 }
 
 CAPABILITIES: dict[Role, set[str]] = {
@@ -42,7 +43,7 @@ CAPABILITIES: dict[Role, set[str]] = {
         "trajectories.assign", "tasks.location", "followup.overview", "rules.manage",
         "volunteers.manage", "matches.manage", "offers.manage", "enrollments.manage",
         "trajectories.end", "concerns.view", "reports.view", "reports.export_personal",
-        "mail.manage", "offers.view", "groups.manage", "groups.run",
+        "mail.manage", "offers.view", "groups.manage", "groups.run", "messages.manage",
     },
     Role.COORDINATOR: _STAFF_WORK | {
         "trajectories.own", "tasks.location", "followup.overview", "volunteers.manage",
@@ -305,6 +306,26 @@ def get_appointment_or_404(user, appointment_id: int):
     if not can_edit_trajectory(user, appointment.trajectory):
         abort(404)
     return appointment
+
+
+def get_visible_appointment_or_404(user, appointment_id: int):
+    """An appointment `user` may look at (its card), without the right to change it."""
+    return _one_or_404(sa.select(Appointment).where(
+        Appointment.id == appointment_id, appointment_scope(user)))
+
+
+def letter_scope(user) -> sa.ColumnElement[bool]:
+    """SQL condition on Notification: the letters to print that `user` may see, those of
+    participants in trajectories of their locations."""
+    if not has(user, "letters.print"):
+        return sa.false()
+    return sa.and_(
+        Notification.participant_id.is_not(None),
+        sa.or_(Notification.trajectory_id.in_(sa.select(Trajectory.id)
+                                              .where(trajectory_scope(user))),
+               sa.and_(Notification.trajectory_id.is_(None),
+                       Notification.participant_id.in_(
+                           sa.select(Participant.id).where(participant_scope(user))))))
 
 
 def handover_candidates(user, trajectory: Trajectory) -> list[User]:

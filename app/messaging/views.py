@@ -19,6 +19,7 @@ from app.extensions import db
 from app.messaging import (
     bp,
     inbox,
+    printing,  # noqa: F401  (Te printen, on bp)
     staff,
     webhooks,  # noqa: F401  (the provider's webhooks, on bp)
 )
