@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app.appointments.models import Appointment
 from app.auth.models import User
 from app.checkins.models import CheckIn
+from app.messaging import inbox
 from app.messaging.answers import receive
 from app.messaging.gateway import Inbound
 from app.messaging.inbox import answers_section
@@ -157,8 +158,30 @@ def test_ja_on_a_message_that_is_not_about_an_appointment_changes_no_appointment
     db.session.commit()
     deliver_pending(NOW - timedelta(hours=1))
     row = _answer("ok")
-    assert row.meaning == "confirm"
     assert _fresh(db, Appointment, appointment.id).confirmed_at is None
+    # Only the owner knows what this "ok" answers: it waits in Mijn taken to be read.
+    assert row.meaning == "confirm"
+    assert [r.id for r in inbox.to_read(desk["owner"])] == [row.id]
+
+
+def test_nee_to_the_first_meeting_with_a_volunteer_gives_the_owner_one_task(
+        db, desk, outbox, frozen):
+    person, trajectory = _person(desk, channel="sms")
+    trajectory.status = "active"
+    match = factories.match(trajectory, factories.volunteer("Anneke",
+                                                            locations=[desk["location"]]))
+    queue_message(participant=person, trajectory=trajectory, code="match_first_meeting",
+                  subject_key=f"match:{match.id}", period_key="first_meeting",
+                  values={"vrijwilliger": "Anneke", "datum": say_moment(INTAKE_AT),
+                          "adres": "Buurthuis De Pijp"}, now=NOW - timedelta(hours=1))
+    db.session.commit()
+    deliver_pending(NOW - timedelta(hours=1))
+    _answer("Nee, kan niet", channel="sms")
+    _answer("NEE", msg_id="SM2", channel="sms")
+    tasks = db.session.scalars(sa.select(CheckIn).where(CheckIn.kind == "reschedule")).all()
+    assert [(t.topic, t.assignee_id, t.match_id) for t in tasks] == [(
+        "Fatima kan niet op de eerste afspraak met het taalmaatje: spreek een ander moment af",
+        desk["owner"].id, match.id)]
 
 
 # --- Anything else: to read --------------------------------------------------------------

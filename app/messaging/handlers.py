@@ -8,10 +8,12 @@ timeline: there is no appointment row to confirm.
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.appointments.models import Appointment, AppointmentStatus
 from app.audit import service as audit
+from app.checkins.models import CheckIn, CheckInStatus
 from app.extensions import db
 from app.messaging.models import AnswerMeaning, InboundMessage
 from app.messaging.texts import say_moment
@@ -32,8 +34,27 @@ def appointment_of(answered: Notification | None) -> Appointment | None:
     return appointment
 
 
+def _about(answered: Notification | None) -> str:
+    """What the answered message was about: "appointment", "match", "enrollment" or ""."""
+    if answered is None:
+        return ""
+    return (answered.subject_key or "").partition(":")[0]
+
+
 def act_on_answer(row: InboundMessage, participant, trajectory, answered, now: datetime) -> None:
     if row.meaning not in (AnswerMeaning.CONFIRM, AnswerMeaning.DECLINE):
+        return
+    about = _about(answered)
+    if about in ("match", "enrollment"):
+        # A first meeting with a volunteer or a group: "JA" shows on the timeline; "NEE"
+        # needs the owner, who agrees another moment with the volunteer or the group.
+        if row.meaning == AnswerMeaning.DECLINE and trajectory is not None \
+                and trajectory.is_open:
+            _first_meeting_declined(participant, trajectory, answered, now)
+        return
+    if about != "appointment":
+        # A yes or no to a message of one's own or to "wij zijn u niet vergeten": only the
+        # owner knows what it answers, so it waits in Mijn taken (inbox.to_read_query).
         return
     appointment = appointment_of(answered)
     # A "JA" after the intake was held or moved changes nothing: the agenda shows what is.
@@ -60,6 +81,26 @@ def act_on_answer(row: InboundMessage, participant, trajectory, answered, now: d
         plan_call(target, _("%(name)s kan niet op de intake van %(moment)s: plan opnieuw",
                             name=participant.first_name, moment=say_moment(appointment.starts_at)),
                   now, now, kind="reschedule", subject_key=f"appointment:{appointment.id}")
+
+
+def _first_meeting_declined(participant, trajectory, answered: Notification,
+                            now: datetime) -> None:
+    from app.messaging.service import linked_to, plan_call
+
+    link = linked_to(answered.subject_key)
+    if not link:
+        return
+    [(column, record_id)] = link.items()
+    open_task = db.session.scalar(sa.select(CheckIn.id).where(
+        CheckIn.trajectory_id == trajectory.id, CheckIn.kind == "reschedule",
+        CheckIn.status == CheckInStatus.PLANNED, getattr(CheckIn, column) == record_id))
+    if open_task is not None:
+        return  # a second "NEE": the owner has the task already
+    what = (_("de eerste afspraak met het taalmaatje") if column == "match_id"
+            else _("de eerste les van de groep"))
+    plan_call(trajectory, _("%(name)s kan niet op %(what)s: spreek een ander moment af",
+                            name=participant.first_name, what=what),
+              now, now, kind="reschedule", subject_key=answered.subject_key)
 
 
 def effect(row: InboundMessage) -> str:

@@ -1,4 +1,5 @@
-"""Answers to read: what a participant wrote that is not JA, NEE or STOP.
+"""Answers to read: what a participant wrote that is not JA, NEE or STOP, and a JA or NEE
+that answers no appointment or first meeting.
 
 They wait in the owner's Mijn taken ("Antwoorden om te lezen") and in the coordinator's
 daily digest until someone presses "Gelezen".
@@ -8,12 +9,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from app.audit import service as audit
 from app.auth.permissions import has, trajectory_scope
 from app.extensions import db
 from app.messaging.models import AnswerMeaning, InboundMessage
+from app.notifications.models import Notification
 from app.participants.models import Participant, Trajectory
 
 # A task list shows this many; a digest too. More than that is a day's work already.
@@ -24,11 +26,22 @@ def to_read_query(user) -> sa.Select:
     """Unread "other" answers on the trajectories `user` owns, oldest first."""
     if not has(user, "messages.view"):
         return sa.select(InboundMessage).where(sa.false())
+    answered = aliased(Notification)
+    # A yes or no acts only on what the answered message was about (an appointment, a first
+    # meeting); to anything else (a message of one's own, "niet vergeten", or nothing at
+    # all) only the owner knows what it answers.
+    acted_on = sa.or_(*(answered.subject_key.startswith(prefix)
+                        for prefix in ("appointment:", "match:", "enrollment:")))
+    to_read = sa.or_(
+        InboundMessage.meaning == AnswerMeaning.OTHER,
+        sa.and_(InboundMessage.meaning.in_((AnswerMeaning.CONFIRM, AnswerMeaning.DECLINE)),
+                sa.or_(answered.id.is_(None), ~acted_on)))
     return (
         sa.select(InboundMessage)
         .join(Trajectory, InboundMessage.trajectory_id == Trajectory.id)
         .join(Participant, InboundMessage.participant_id == Participant.id)
-        .where(InboundMessage.meaning == AnswerMeaning.OTHER, InboundMessage.read_at.is_(None),
+        .outerjoin(answered, InboundMessage.answers_id == answered.id)
+        .where(to_read, InboundMessage.read_at.is_(None),
                Trajectory.owner_id == user.id, trajectory_scope(user),
                Participant.anonymised_at.is_(None))
         .options(contains_eager(InboundMessage.participant),

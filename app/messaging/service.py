@@ -249,7 +249,7 @@ def queue_stop_confirmation(participant: Participant, trajectory: Trajectory | N
     })
 
 
-def _about(subject_key: str | None) -> dict:
+def linked_to(subject_key: str | None) -> dict:
     """The record a message is about, as check-in columns (a call task lapses with it)."""
     kind, _sep, ident = (subject_key or "").partition(":")
     column = {"appointment": "appointment_id", "match": "match_id",
@@ -267,7 +267,7 @@ def plan_call(trajectory: Trajectory, topic: str, due: datetime, now: datetime,
     checkin = CheckIn(trajectory_id=trajectory.id, rule_id=None, kind=kind,
                       due_on=max(local_date(due), local_date(now)),
                       assignee_id=trajectory.owner_id, topic=topic[:200],
-                      status=CheckInStatus.PLANNED, created_at=now, **_about(subject_key))
+                      status=CheckInStatus.PLANNED, created_at=now, **linked_to(subject_key))
     db.session.add(checkin)
     db.session.flush()
     return checkin
