@@ -297,7 +297,11 @@ def claim_waiting(now: datetime) -> list[Notification]:
     cutoff = local_date(now) - timedelta(days=thresholds().waiting_too_long_days)
     trajectories = db.session.scalars(
         sa.select(Trajectory)
+        .join(Participant, Trajectory.participant_id == Participant.id)
         .where(Trajectory.status == TrajectoryStatus.WAITING,
+               # Who prefers a call or contact via the referrer gets no message of this
+               # kind: left out here, so the hourly scan does not look at them every time.
+               Participant.preferred_channel.in_(("sms", "whatsapp", "email", "letter")),
                sa.or_(Trajectory.first_waiting_since < cutoff,
                       sa.and_(Trajectory.first_waiting_since.is_(None),
                               Trajectory.waiting_since < cutoff)),
