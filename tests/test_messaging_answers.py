@@ -164,6 +164,17 @@ def test_ja_on_a_message_that_is_not_about_an_appointment_changes_no_appointment
     assert [r.id for r in inbox.to_read(desk["owner"])] == [row.id]
 
 
+def test_an_answer_on_a_trajectory_without_owner_goes_to_the_locations_coordinators(
+        db, desk, outbox, frozen):
+    person, trajectory = _person(desk)
+    trajectory.owner = None
+    elsewhere = factories.user("coordinator", name="Coördinator Elders")
+    db.session.commit()
+    row = _answer("Wanneer is mijn afspraak?")
+    assert [r.id for r in inbox.to_read(desk["owner"])] == [row.id]
+    assert inbox.to_read(desk["staff"]) == [] and inbox.to_read(elsewhere) == []
+
+
 def test_nee_to_the_first_meeting_with_a_volunteer_gives_the_owner_one_task(
         db, desk, outbox, frozen):
     person, trajectory = _person(desk, channel="sms")

@@ -23,7 +23,9 @@ LIMIT = 50
 
 
 def to_read_query(user) -> sa.Select:
-    """Unread "other" answers on the trajectories `user` owns, oldest first."""
+    """Unread "other" answers on the trajectories `user` owns, oldest first; for a
+    coordinator also those on trajectories of their locations that nobody owns (else
+    nobody would read them)."""
     if not has(user, "messages.view"):
         return sa.select(InboundMessage).where(sa.false())
     answered = aliased(Notification)
@@ -36,13 +38,16 @@ def to_read_query(user) -> sa.Select:
         InboundMessage.meaning == AnswerMeaning.OTHER,
         sa.and_(InboundMessage.meaning.in_((AnswerMeaning.CONFIRM, AnswerMeaning.DECLINE)),
                 sa.or_(answered.id.is_(None), ~acted_on)))
+    whose = Trajectory.owner_id == user.id
+    if has(user, "tasks.location"):
+        whose = sa.or_(whose, Trajectory.owner_id.is_(None))
     return (
         sa.select(InboundMessage)
         .join(Trajectory, InboundMessage.trajectory_id == Trajectory.id)
         .join(Participant, InboundMessage.participant_id == Participant.id)
         .outerjoin(answered, InboundMessage.answers_id == answered.id)
         .where(to_read, InboundMessage.read_at.is_(None),
-               Trajectory.owner_id == user.id, trajectory_scope(user),
+               whose, trajectory_scope(user),
                Participant.anonymised_at.is_(None))
         .options(contains_eager(InboundMessage.participant),
                  contains_eager(InboundMessage.trajectory))
