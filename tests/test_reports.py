@@ -371,8 +371,10 @@ def test_a_figure_group_past_its_timeout_leaves_a_calm_page_with_the_other_figur
     goals = service._FIGURES["goals"]
     monkeypatch.setitem(service._FIGURES, "goals",
                         lambda period, today: db.session.scalar(SLOW_QUERY))
-    monkeypatch.setitem(app.config, "DASHBOARD_TIMEOUT", 0.5)
-    monkeypatch.setitem(app.config, "DASHBOARD_STATEMENT_TIMEOUT", 0.5)
+    # Long enough that the cheap groups are ready even on a busy CI machine, where a new
+    # PostgreSQL connection per group can take a few hundred milliseconds (0.5 s was not).
+    monkeypatch.setitem(app.config, "DASHBOARD_TIMEOUT", 2)
+    monkeypatch.setitem(app.config, "DASHBOARD_STATEMENT_TIMEOUT", 2)
     auth.login(data["coordinator"])
 
     started = time.monotonic()
@@ -380,7 +382,7 @@ def test_a_figure_group_past_its_timeout_leaves_a_calm_page_with_the_other_figur
     took = time.monotonic() - started
 
     assert response.status_code == 200
-    assert took < 5, f"the page waited {took:.1f} s for a group with a 0.5 s timeout"
+    assert took < 8, f"the page waited {took:.1f} s for a group with a 2 s timeout"
     html = response.get_data(as_text=True)
     assert "Niet alle cijfers waren op tijd klaar" in html
     # Its group (learning goals and volunteers) is left out; every other figure is there.
@@ -391,7 +393,7 @@ def test_a_figure_group_past_its_timeout_leaves_a_calm_page_with_the_other_figur
     if db.engine.dialect.name == "postgresql":
         # Its thread is not left busy for the query's many seconds: statement_timeout ends
         # it. (SQLite stopped it before the page was sent.)
-        assert _slow_query_stops_within(seconds=3, db=db)
+        assert _slow_query_stops_within(seconds=4, db=db)
 
     # The yearly report is never made with figures left out.
     export = client.get("/rapportage/gemeente.csv", query_string=YEAR, follow_redirects=True)
