@@ -124,7 +124,7 @@ def register_extensions(app: Flask) -> None:
 
 FEATURES = ("main", "auth", "admin", "audit", "partners", "participants", "referrals",
             "intakes", "volunteers", "matching", "groups", "checkins", "notifications",
-            "reports", "portal", "api", "selfreg", "appointments", "messaging")
+            "reports", "portal", "api", "selfreg", "appointments", "messaging", "privacy")
 
 
 def register_blueprints(app: Flask) -> None:

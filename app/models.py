@@ -14,6 +14,7 @@ from app.notifications.models import Notification
 from app.participants import milestones  # noqa: F401  (keeps the trajectory's copies)
 from app.participants.models import Consent, Participant, Trajectory
 from app.partners.models import Partner, PartnerContact
+from app.privacy.models import ErasureRequest
 from app.referrals.models import ContactAttempt, Referral
 from app.selfreg.models import SelfRegistration
 from app.volunteers.models import Volunteer, VolunteerTraining, volunteer_locations
@@ -30,4 +31,5 @@ __all__ = [
     "ApiToken", "IdempotencyRecord", "RateLimitHit", "SelfRegistration",
     "Attendance", "GroupMeeting", "offer_volunteers",
     "InboundMessage", "MessageStop", "MessageTemplate",
+    "ErasureRequest",
 ]

@@ -44,12 +44,15 @@ CAPABILITIES: dict[Role, set[str]] = {
         "volunteers.manage", "matches.manage", "offers.manage", "enrollments.manage",
         "trajectories.end", "concerns.view", "reports.view", "reports.export_personal",
         "mail.manage", "offers.view", "groups.manage", "groups.run", "messages.manage",
+        # The person's rights (app/privacy): inzage, who looked, asking an erasure, and the
+        # second pair of eyes that confirms it.
+        "privacy.inzage", "privacy.who_looked", "privacy.erase_request", "privacy.erase_confirm",
     },
     Role.COORDINATOR: _STAFF_WORK | {
         "trajectories.own", "tasks.location", "followup.overview", "volunteers.manage",
         "matches.manage", "enrollments.manage", "trajectories.end", "concerns.view",
         "reports.view", "reports.export_personal", "offers.view", "groups.manage",
-        "groups.run",
+        "groups.run", "privacy.inzage", "privacy.who_looked", "privacy.erase_request",
     },
     Role.STAFF: _STAFF_WORK | {"enrollments.manage", "offers.view", "groups.run"},
     # Volunteers see their own matched participants only (through their own pages), and

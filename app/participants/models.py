@@ -74,12 +74,25 @@ class Participant(db.Model):
     found_via: Mapped[str | None] = mapped_column(sa.String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set by app/privacy/anonymise.py (retention or erasure): names, contact data and free
+    # texts are gone; what the reports count stays.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The processing consent ("gegevens vastleggen") was withdrawn: AVG art. 18 restriction.
+    # The person leaves every list, task list, digest, export and proposal
+    # (app.privacy.restriction.not_restricted) until consent is recorded again or they are
+    # erased. Indexed: the lists leave out the (few) restricted people by it.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    restricted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
+    restricted_by: Mapped["User | None"] = relationship(foreign_keys=[restricted_by_id])
     trajectories: Mapped[list["Trajectory"]] = relationship(
         back_populates="participant", order_by="Trajectory.id.desc()")
     consents: Mapped[list["Consent"]] = relationship(
         back_populates="participant", order_by="Consent.recorded_at")
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None
 
     @property
     def full_name(self) -> str:
@@ -139,6 +152,9 @@ class Trajectory(db.Model):
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"))
     first_contact_on: Mapped[date | None]
     intake_on: Mapped[date | None]
+    # Retention (app/privacy/anonymise.py) removed this trajectory's free texts and contact
+    # people; its dates, statuses and outcome stay for the reports.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -228,7 +244,12 @@ class TrajectoryMove(db.Model):
 
 
 class Consent(db.Model):
-    """One recorded consent decision; the newest row per kind is the one in force."""
+    """One recorded consent decision; the newest row per kind is the one in force.
+
+    "share_with_referrer" belongs to one referral (one referrer and its contact person):
+    its newest row *for that referral* is in force, and a row without a referral (recorded
+    before consent was kept per referral, and not traceable to one) counts for none.
+    """
 
     __tablename__ = "consents"
     __table_args__ = (sa.Index("ix_consents_participant_kind", "participant_id", "kind"),)
@@ -241,6 +262,9 @@ class Consent(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(sa.String(300))
+    # Only for kind "share_with_referrer": the referral whose referrer may hear how it goes.
+    referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
 
     participant: Mapped["Participant"] = relationship(back_populates="consents")
     recorded_by: Mapped["User | None"] = relationship()
+    referral: Mapped["Referral | None"] = relationship()

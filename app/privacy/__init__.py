@@ -1,0 +1,18 @@
+"""The person's rights under the AVG: restriction, retention, erasure, inzage, who looked.
+
+Consent per purpose lives with the participant (app/participants/models.py Consent); this
+package holds what happens when it is withdrawn, how long data is kept, and what a person
+(or a privacy officer) may ask of the Taalhuis.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("privacy", __name__)
+
+
+def connect_hooks() -> None:
+    """The retention job, restriction on withdrawal, and the privacy parts of the
+    participant page."""
+
+
+from app.privacy import views  # noqa: E402,F401  (routes on bp)

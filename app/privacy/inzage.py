@@ -1,0 +1,1 @@
+"""Inzage: everything Houvast holds about one person, to read, print or take along."""

@@ -1,0 +1,1 @@
+"""The public privacy page for participants: "Wat doen wij met uw gegevens?"."""
