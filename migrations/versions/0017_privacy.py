@@ -51,23 +51,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_erasure_requests_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index('ix_erasure_requests_status', ['status', 'requested_at'], unique=False)
 
-    with op.batch_alter_table('consents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('referral_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_consents_referral_id'), ['referral_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_consents_referral_id_referrals'), 'referrals', ['referral_id'], ['id'])
+    # participants and consents are tables others point at: a batch copy would drop them,
+    # which the foreign keys refuse. SQLite cannot add a constraint to a table, but it takes
+    # a (named) one on a new column (as in 0014).
+    _add_referencing_column('consents', 'referral_id', 'referrals')
+    _add_referencing_column('participants', 'restricted_by_id', 'users')
+    op.add_column('participants', sa.Column('restricted_at', app.core.db.UTCDateTime(), nullable=True))
+    op.create_index(op.f('ix_consents_referral_id'), 'consents', ['referral_id'], unique=False)
+    op.create_index(op.f('ix_participants_restricted_at'), 'participants', ['restricted_at'], unique=False)
 
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('restricted_at', app.core.db.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('restricted_by_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_participants_restricted_at'), ['restricted_at'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_participants_restricted_by_id_users'), 'users', ['restricted_by_id'], ['id'])
-
-    with op.batch_alter_table('trajectories', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('anonymised_at', app.core.db.UTCDateTime(), nullable=True))
+    op.add_column('trajectories', sa.Column('anonymised_at', app.core.db.UTCDateTime(), nullable=True))
 
     # ### end Alembic commands ###
     _assign_share_consents()
     _restrict_withdrawn()
+
+
+def _add_referencing_column(table: str, column: str, target: str) -> None:
+    name = f'fk_{table}_{column}_{target}'
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER '
+                   f'CONSTRAINT {name} REFERENCES {target} (id)')
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, target, [column], ['id'])
 
 
 log = logging.getLogger("alembic.runtime.migration")
@@ -84,6 +91,7 @@ referrals = sa.table(
     "referrals", sa.column("id", sa.Integer), sa.column("trajectory_id", sa.Integer),
     sa.column("partner_id", sa.Integer), sa.column("created_at", app.core.db.UTCDateTime()),
     sa.column("created_by_id", sa.Integer))
+partners = sa.table("partners", sa.column("id", sa.Integer), sa.column("name", sa.String))
 trajectories = sa.table("trajectories", sa.column("id", sa.Integer),
                         sa.column("participant_id", sa.Integer))
 participants = sa.table(
@@ -101,8 +109,9 @@ def _assign_share_consents() -> None:
     by_person: dict[int, list] = {}
     for row in bind.execute(
             sa.select(referrals.c.id, trajectories.c.participant_id, referrals.c.created_at,
-                      referrals.c.created_by_id, referrals.c.partner_id)
-            .join(trajectories, trajectories.c.id == referrals.c.trajectory_id)):
+                      referrals.c.created_by_id, partners.c.name.label("partner"))
+            .join(trajectories, trajectories.c.id == referrals.c.trajectory_id)
+            .outerjoin(partners, partners.c.id == referrals.c.partner_id)):
         by_person.setdefault(row.participant_id, []).append(row)
     assigned: dict[int, int] = {}
     for share in shares:
@@ -117,15 +126,16 @@ def _assign_share_consents() -> None:
         bind.execute(consents.update().where(consents.c.id == consent_id)
                      .values(referral_id=referral_id))
     per_partner: dict = {}
-    partner_of = {r.id: r.partner_id for rows in by_person.values() for r in rows}
+    partner_of = {r.id: r.partner or "(no partner: a named referrer)"
+                  for rows in by_person.values() for r in rows}
     for referral_id in assigned.values():
         partner = partner_of.get(referral_id)
         per_partner[partner] = per_partner.get(partner, 0) + 1
     log.info("share consents: %d assigned to the referral they were recorded with, "
              "%d left without a referral (they count for none: ask again)",
              len(assigned), len(shares) - len(assigned))
-    for partner, count in sorted(per_partner.items(), key=lambda item: str(item[0])):
-        log.info("share consents: %d assigned to referrals of partner %s", count, partner)
+    for partner, count in sorted(per_partner.items()):
+        log.info("share consents: %d assigned to referrals of %s", count, partner)
     if assigned:
         log.info("share consents: consent -> referral %s",
                  ", ".join(f"{c}->{r}" for c, r in sorted(assigned.items())))
@@ -150,18 +160,22 @@ def _restrict_withdrawn() -> None:
 
 
 def downgrade():
-    # ### commands auto generated by Alembic - please adjust! ###
+    if op.get_bind().dialect.name == "sqlite":
+        # As in 0014: the batch copies drop tables others point at; the pragma lets them.
+        op.execute("PRAGMA foreign_keys=OFF")
     with op.batch_alter_table('trajectories', schema=None) as batch_op:
         batch_op.drop_column('anonymised_at')
 
     with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_participants_restricted_by_id_users'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':
+            batch_op.drop_constraint('fk_participants_restricted_by_id_users', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_participants_restricted_at'))
         batch_op.drop_column('restricted_by_id')
         batch_op.drop_column('restricted_at')
 
     with op.batch_alter_table('consents', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_consents_referral_id_referrals'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':
+            batch_op.drop_constraint('fk_consents_referral_id_referrals', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_consents_referral_id'))
         batch_op.drop_column('referral_id')
 
@@ -170,4 +184,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_erasure_requests_participant_id'))
 
     op.drop_table('erasure_requests')
-    # ### end Alembic commands ###
