@@ -45,7 +45,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
         )
-    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"], Path(app.instance_path))
 
     register_database_timeouts(app)
     register_logging(app)

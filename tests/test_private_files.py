@@ -86,19 +86,34 @@ def test_an_instance_folder_others_could_enter_is_closed_on_start(tmp_path, monk
 def test_a_sqlite_database_named_by_url_is_created_for_the_owner_only(tmp_path, open_umask):
     path = tmp_path / "data" / "houvast.sqlite"
     path.parent.mkdir()
-    assert private_sqlite_file(f"sqlite:///{path}") == path
+    assert private_sqlite_file(f"sqlite:///{path}", tmp_path / "instance") == path
     assert path.stat().st_size == 0 and _owner_only(path)
     # An existing database is not touched: an admin may have chosen its mode.
     path.chmod(0o640)
-    private_sqlite_file(f"sqlite:///{path}")
+    private_sqlite_file(f"sqlite:///{path}", tmp_path / "instance")
     assert _mode(path) == 0o640
 
 
-def test_only_sqlite_files_are_made_ahead():
-    assert sqlite_file("sqlite://") is None
-    assert sqlite_file("sqlite:///:memory:") is None
-    assert sqlite_file("postgresql+psycopg://postgres@127.0.0.1:5432/houvast") is None
-    assert sqlite_file("sqlite:////var/lib/houvast/houvast.sqlite") == Path(
+def test_a_relative_sqlite_path_is_in_the_instance_folder_as_flask_sqlalchemy_reads_it(
+        tmp_path, monkeypatch, open_umask):
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("HOUVAST_INSTANCE_PATH", str(instance))
+    monkeypatch.chdir(tmp_path)
+    app = make_app("sqlite:///eigen.sqlite", instance)
+    with app.app_context():
+        assert _db.engine.url.database == str(instance / "eigen.sqlite")
+        upgrade()
+        _db.engine.dispose()
+    assert _owner_only(instance / "eigen.sqlite")
+    assert not (tmp_path / "eigen.sqlite").exists()
+
+
+def test_only_sqlite_files_are_made_ahead(tmp_path):
+    assert sqlite_file("sqlite://", tmp_path) is None
+    assert sqlite_file("sqlite:///:memory:", tmp_path) is None
+    assert sqlite_file("sqlite:///file:houvast.sqlite?uri=true", tmp_path) is None
+    assert sqlite_file("postgresql+psycopg://postgres@127.0.0.1:5432/houvast", tmp_path) is None
+    assert sqlite_file("sqlite:////var/lib/houvast/houvast.sqlite", tmp_path) == Path(
         "/var/lib/houvast/houvast.sqlite")
 
 

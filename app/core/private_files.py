@@ -52,19 +52,20 @@ def write_private(path: Path, data: bytes) -> Path:
     return path
 
 
-def sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str, instance: Path) -> Path | None:
     """The database file a SQLite URL names; None for any other database, for an in-memory
-    one and for SQLite's own URI form (which may name no file at all)."""
+    one and for SQLite's own URI form (which may name no file at all). A relative path is
+    in the instance folder, as Flask-SQLAlchemy reads it."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return None
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file:") or "uri" in parsed.query:
         return None
-    return Path(database)
+    return instance / database  # an absolute `database` wins over `instance`
 
 
-def private_sqlite_file(url: str) -> Path | None:
+def private_sqlite_file(url: str, instance: Path) -> Path | None:
     """Create the SQLite database file of `url` before SQLite does, owner-only.
 
     SQLite makes a missing file with mode 0644 (minus the umask); an empty file is a valid,
@@ -72,7 +73,7 @@ def private_sqlite_file(url: str) -> Path | None:
     WAL files the mode of the database file, so they are private too. An existing file is
     left as it is (an admin may have set its mode), and a missing folder too (SQLite says so).
     """
-    path = sqlite_file(url)
+    path = sqlite_file(url, instance)
     if path is None or not path.parent.is_dir():
         return path
     with contextlib.suppress(FileExistsError):
