@@ -210,3 +210,14 @@ def test_every_page_links_to_it_in_the_footer(client, auth):
     assert home.status_code == 200
     footer = home.get_data(as_text=True).split("<footer", 1)[1]
     assert f'<a href="/privacy">{TITLE}</a>' in footer
+
+
+def test_it_names_the_message_company_only_when_messages_really_go_through_one(
+        app, client, monkeypatch):
+    sentence = "Een sms of WhatsApp van ons gaat via een bedrijf dat berichten verstuurt."
+    # The outbox keeps every message on our own machine.
+    assert sentence not in _text(client.get(URL).get_data(as_text=True))
+    monkeypatch.setitem(app.config, "MESSAGE_GATEWAY", "twilio")
+    text = _text(client.get(URL).get_data(as_text=True))
+    assert sentence in text
+    assert "Dat bedrijf mag uw gegevens nergens anders voor gebruiken." in text
