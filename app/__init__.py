@@ -14,6 +14,7 @@ from app import models  # noqa: F401  (registers every table with the metadata)
 from app.auth.session import configure_login
 from app.core import templating
 from app.core.logs import configure_logging
+from app.core.private_files import private_folder, private_sqlite_file
 from app.core.urls import served_address
 from app.extensions import babel, csrf, db, migrate
 from app.main import errors
@@ -36,13 +37,15 @@ def create_app(config: type | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or Config)
     check_message_gateway(app.config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The database file, the secret key and the outbox live here: for the owner only.
+    private_folder(Path(app.instance_path))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'houvast.sqlite'}"
         )
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"], Path(app.instance_path))
 
     register_database_timeouts(app)
     register_logging(app)
@@ -70,7 +73,8 @@ def _instance_secret_key(instance: Path) -> str:
     if not key_file.exists():
         # Written in full under a name of its own, then linked into place: the link fails
         # when another worker was first, and nobody ever reads a half-written key.
-        fd, draft = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        # mkstemp makes the file with mode 0600 (owner only), and the link keeps it.
+        fd, draft = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
         try:
             with os.fdopen(fd, "w") as file:
                 file.write(secrets.token_urlsafe(48))

@@ -200,6 +200,21 @@ def test_signed_out_visitors_are_sent_to_sign_in_everywhere(app, client, db):
         assert response.headers["Location"].startswith("/inloggen"), f"{method} {url}"
 
 
+# Pages for everyone, signed in or not, whatever the role: the matrix above skips public
+# routes for the signed-out visitor; these must also really answer, to all.
+PUBLIC_FOR_EVERYONE = ("privacy.about",)
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_public_pages_open_for_everyone(app, client, auth, db, role):
+    if role:
+        auth.as_role(role)
+    for endpoint in PUBLIC_FOR_EVERYONE:
+        (rule,) = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+        assert _public(app, rule), endpoint
+        assert client.get(rule.rule).status_code == 200, f"{endpoint} as {role or 'anonymous'}"
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(app, client, auth, db, role):
     here, values = foreign_world(db)

@@ -5,6 +5,7 @@ is consistent even while the app writes. PostgreSQL has its own tools (pg_dump a
 pg_restore, see README "Backups"); the commands say so instead of half-doing it.
 """
 
+import contextlib
 import os
 import sqlite3
 from datetime import datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app.core.private_files import create_private_file, private_folder
 from app.core.timeutil import local_datetime
 from app.extensions import db
 
@@ -32,11 +34,18 @@ def backup(folder: Path, *, keep: int, now: datetime) -> Path:
     """Write a copy of the database into `folder`; keep the newest `keep` copies there."""
     if db.engine.dialect.name != "sqlite":
         raise BackupError(POSTGRES_BACKUP)
-    folder.mkdir(parents=True, exist_ok=True)
+    # A folder an admin chose may be shared on purpose; a new one is private, and each
+    # copy is (it holds every participant).
+    private_folder(folder, tighten=False)
     target = _free_name(folder, f"{PREFIX}{local_datetime(now):%Y%m%d-%H%M%S}")
     # Under another name until complete: a crash mid-copy never leaves a "backup" that
     # would count towards `keep` and push out a good one.
     draft = target.with_name(target.name + ".part")
+    # Made owner-only before SQLite opens it (SQLite would make it 0644); a draft left by a
+    # crash goes first. os.replace keeps the mode.
+    with contextlib.suppress(FileNotFoundError):
+        draft.unlink()
+    os.close(create_private_file(draft))
     source = db.engine.raw_connection()
     try:
         copy = sqlite3.connect(draft)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 
+from app.core.private_files import private_folder, write_private
 from app.core.urls import base_url
 
 log = logging.getLogger(__name__)
@@ -112,12 +113,10 @@ def outbox_path() -> Path:
 
 
 def _write_to_outbox(msg: EmailMessage) -> Path:
-    outbox = outbox_path()
-    outbox.mkdir(parents=True, exist_ok=True)
+    # A mail names a participant: the outbox and its files are for the owner only.
+    outbox = private_folder(outbox_path())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(msg.as_bytes())
-    return path
+    return write_private(outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml", msg.as_bytes())
 
 
 def _sender_domain(sender: str) -> str:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from flask import Request, current_app
 
+from app.core.private_files import private_folder, write_private
 from app.notifications.service import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -90,13 +91,13 @@ class OutboxGateway:
     name = "outbox"
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        outbox = Path(current_app.instance_path) / "outbox"
-        outbox.mkdir(parents=True, exist_ok=True)
+        # A participant's phone number and message: for the owner of the instance only.
+        outbox = private_folder(Path(current_app.instance_path) / "outbox")
         provider_id = f"outbox-{uuid.uuid4().hex}"
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = outbox / f"{stamp}-{provider_id[7:15]}.{message.channel}.json"
-        path.write_text(json.dumps({**asdict(message), "provider_message_id": provider_id},
-                                   ensure_ascii=False, indent=2), encoding="utf-8")
+        write_private(path, json.dumps({**asdict(message), "provider_message_id": provider_id},
+                                       ensure_ascii=False, indent=2).encode("utf-8"))
         log.info("%s to %s written to %s (outbox gateway)", message.channel, message.to, path)
         return SendResult(provider_id, "sent")
 
