@@ -365,3 +365,38 @@ def test_recording_consent_again_brings_them_back(world, client, auth, db, froze
     auth.login(world.coordinator)
     html = _page(client, f"/deelnemers/{world.rachid.id}")
     assert "Verwerking beperkt" not in html and "rachid@example.org" in html
+
+
+def test_the_in_app_list_leaves_out_what_is_about_a_restricted_person(world, client, auth, db,
+                                                                      frozen):
+    from jobs.scan import out_of_view_scan
+
+    out_of_view_scan(NOW)  # "Buiten beeld" and "wacht al" alerts about both, in the app
+    db.session.commit()
+    auth.login(world.coordinator)
+    before = _main(_page(client, "/berichten/"))
+    assert "Rachid" in before and "Fatima" in before
+    withdraw(world, world.rachid, at=NOW)
+    after = _main(_page(client, "/berichten/"))
+    assert "Rachid" not in after and "Fatima" in after
+
+
+def test_a_letter_waiting_to_be_printed_is_taken_off_the_list(world, client, auth, db):
+    from app.messaging.service import queue_message
+
+    notes = {}
+    for person in (world.rachid, world.fatima):
+        person.preferred_channel = "letter"
+        notes[person.first_name] = queue_message(
+            participant=person, trajectory=person.t["waiting"], code="free",
+            subject_key=f"free:{person.id}", period_key="once",
+            values={"tekst": "Tot dinsdag.", "afzender": "Els"}, now=NOW)
+    db.session.commit()
+    withdraw(world, world.rachid, at=NOW)
+    assert db.session.get(Notification, notes["Rachid"].id).status == "skipped"
+    assert db.session.get(Notification, notes["Fatima"].id).status == "pending"
+    # And nothing new is queued for the restricted person, in no channel.
+    assert queue_message(participant=db.session.get(Participant, world.rachid.id),
+                         trajectory=world.rachid.t["waiting"], code="free",
+                         subject_key="free:again", period_key="once",
+                         values={"tekst": "Nog iets.", "afzender": "Els"}, now=NOW) is None

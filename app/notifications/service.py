@@ -487,7 +487,15 @@ def absolute_url(endpoint: str, **values) -> str:
 def inbox_query(user) -> sa.Select:
     """The user's messages for /berichten: what was never sent is no message to read."""
 
-    return own_notifications(user).where(Notification.status != NotificationStatus.SKIPPED)
+    return own_notifications(user).where(Notification.status != NotificationStatus.SKIPPED,
+                                         _not_about_restricted())
+
+
+def _not_about_restricted() -> sa.ColumnElement[bool]:
+    # Privacy (AVG art. 18): a restricted person leaves the in-app list as well.
+    from app.privacy.restriction import note_not_about_restricted
+
+    return note_not_about_restricted(Notification)
 
 
 def unread_count(user) -> int:

@@ -13,9 +13,7 @@ def not_restricted(participant_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
     """SQL: the person `participant_id` points at is not restricted (nor anonymised). For
     every list, task list, digest, export, proposal and job. The restricted are few, and
     ix_participants_restricted_at finds them, so the NOT IN stays cheap at any scale."""
-    return participant_id.not_in(
-        sa.select(Participant.id).where(sa.or_(Participant.restricted_at.is_not(None),
-                                               Participant.anonymised_at.is_not(None))))
+    return participant_id.not_in(_restricted_ids())
 
 
 def restrict(participant: Participant, *, by, now: datetime) -> bool:
@@ -76,22 +74,40 @@ def _cancel_queued(participant_id: int) -> int:
 def _subject_keys(participant_id: int) -> sa.Select:
     """The ledger's subject keys of the person's trajectories and their matches,
     appointments, enrollments and sessions ("trajectory:12", "match:4", ...)."""
+    return _subject_keys_of(Trajectory.participant_id == participant_id)
+
+
+def _subject_keys_of(whose: sa.ColumnElement[bool]) -> sa.Select:
     from app.appointments.models import Appointment
     from app.matching.models import Enrollment, Match, MatchSession
 
-    trajectory_ids = sa.select(Trajectory.id).where(Trajectory.participant_id == participant_id)
+    trajectory_ids = sa.select(Trajectory.id).where(whose)
 
     def keys(prefix: str, id_column, *where) -> sa.Select:
         return sa.select(sa.literal(prefix + ":") + sa.cast(id_column, sa.String)).where(*where)
 
     return sa.union_all(
-        keys("trajectory", Trajectory.id, Trajectory.participant_id == participant_id),
+        keys("trajectory", Trajectory.id, whose),
         keys("match", Match.id, Match.trajectory_id.in_(trajectory_ids)),
         keys("appointment", Appointment.id, Appointment.trajectory_id.in_(trajectory_ids)),
         keys("enrollment", Enrollment.id, Enrollment.trajectory_id.in_(trajectory_ids)),
         keys("session", MatchSession.id, MatchSession.match_id.in_(
             sa.select(Match.id).where(Match.trajectory_id.in_(trajectory_ids)))),
     ).subquery().select()
+
+
+def _restricted_ids() -> sa.Select:
+    return sa.select(Participant.id).where(sa.or_(Participant.restricted_at.is_not(None),
+                                                  Participant.anonymised_at.is_not(None)))
+
+
+def note_not_about_restricted(note_model) -> sa.ColumnElement[bool]:
+    """SQL: a ledger message (the in-app list "Berichten") is not to or about a restricted
+    person. The restricted are few, so the set of their subject keys stays small."""
+    return sa.and_(
+        sa.or_(note_model.participant_id.is_(None), not_restricted(note_model.participant_id)),
+        note_model.subject_key.not_in(
+            _subject_keys_of(Trajectory.participant_id.in_(_restricted_ids()))))
 
 
 # Subject keys of the ledger that point at something of a person: "<prefix>:<id>".
