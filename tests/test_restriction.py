@@ -77,6 +77,9 @@ class World:
                                        last_contact_at=aware(2026, 10, 1, 9))
         self._referred_by_partner(matched)
         match = factories.match(matched, self.volunteer, started_on=date(2026, 10, 1))
+        # One session, long ago, with a concern nobody picked up.
+        factories.match_session(match, held_on=date(2026, 10, 2), concern=True,
+                                created_at=aware(2026, 10, 2, 15))
         factories.db.session.add(Appointment(
             trajectory=matched, starts_at=aware(2026, 11, 26, 9), location=self.location,
             with_user_id=self.coordinator.id, planned_by_id=self.coordinator.id,
@@ -85,9 +88,14 @@ class World:
         referred = factories.trajectory(person, location_obj=self.location, status="referred",
                                         referred_on=date(2026, 11, 16))
         self._referred_by_partner(referred)
+        # Reached, nothing planned yet: "zonder volgende stap".
+        contacted = factories.trajectory(person, location_obj=self.location,
+                                         status="contacted", referred_on=date(2026, 11, 2),
+                                         owner=self.coordinator,
+                                         last_contact_at=aware(2026, 11, 4, 9))
         factories.db.session.flush()
         person.t = {"waiting": waiting, "matched": matched, "referred": referred,
-                    "match": match}
+                    "contacted": contacted, "match": match}
         return person
 
 
@@ -208,6 +216,8 @@ def _lists(world, client, auth) -> dict[str, str]:
         "my tasks": _page(client, "/taken"),
         "location tasks": _page(client, "/taken?van=vestiging"),
         "out of view": _page(client, "/buiten-beeld"),
+        "without next step": _page(client, "/zonder-volgende-stap"),
+        "concerns": _page(client, "/zorgen"),
         "waiting list": _page(client, "/koppelen/"),
         "referrals queue": _page(client, "/aanmeldingen/"),
         "agenda": _page(client, f"/agenda/?locatie={world.location.id}&dag={day}"),
@@ -280,7 +290,8 @@ def _all_mail(smtp_server) -> str:
 def _ledger_about(db, person) -> list[Notification]:
     keys = [f"{prefix}:{obj.id}" for prefix, obj in (
         ("trajectory", person.t["waiting"]), ("trajectory", person.t["matched"]),
-        ("trajectory", person.t["referred"]), ("match", person.t["match"]))]
+        ("trajectory", person.t["referred"]), ("trajectory", person.t["contacted"]),
+        ("match", person.t["match"]))]
     keys += [f"appointment:{a}" for a in db.session.scalars(sa.select(Appointment.id).where(
         Appointment.trajectory_id == person.t["matched"].id))]
     return db.session.scalars(sa.select(Notification).where(sa.or_(
@@ -358,7 +369,8 @@ def test_recording_consent_again_brings_them_back(world, client, auth, db, froze
     assert person.restricted_at is None and person.restricted_by_id is None
     auth.logout()
     pages = _lists(world, client, auth)
-    for name in ("participants", "my tasks", "location tasks", "waiting list",
+    for name in ("participants", "my tasks", "location tasks", "waiting list", "concerns",
+                 "without next step",
                  "referrals queue", "agenda", "group", "proposals", "volunteer's own",
                  "export", "dashboard"):
         assert "Rachid" in pages[name], name
@@ -400,3 +412,19 @@ def test_a_letter_waiting_to_be_printed_is_taken_off_the_list(world, client, aut
                          trajectory=world.rachid.t["waiting"], code="free",
                          subject_key="free:again", period_key="once",
                          values={"tekst": "Nog iets.", "afzender": "Els"}, now=NOW) is None
+
+
+def test_the_referrer_is_told_nothing_more_on_the_portal(world, client, auth, db):
+    referrer = factories.user("partner", partner=world.partner, email="sanne@wijkteam.example")
+    db.session.commit()
+    auth.login(referrer)
+    stages = {}
+    for person in (world.rachid, world.fatima):
+        referral_id = person.t["matched"].referral.id
+        stages[person.first_name] = _main(_page(client, f"/partner/aanmeldingen/{referral_id}"))
+    assert "Gestart" in stages["Rachid"] and "Gestart" in stages["Fatima"]
+    withdraw(world, world.rachid)
+    rachid = _main(_page(client, f"/partner/aanmeldingen/{world.rachid.t['matched'].referral.id}"))
+    fatima = _main(_page(client, f"/partner/aanmeldingen/{world.fatima.t['matched'].referral.id}"))
+    assert "Gestart" not in rachid and "Aangemeld" in rachid
+    assert "Gestart" in fatima
