@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.appointments.models import Appointment
 from app.audit.models import AuditEvent
+from app.groups.models import GroupMeeting
 from app.auth.permissions import visible_participants
 from app.matching.models import Enrollment
 from app.notifications.models import Notification
@@ -47,6 +48,8 @@ class World:
         self.volunteer, self.volunteer_user = factories.volunteer_with_account(
             "Anneke", locations=[self.location], capacity=5)
         self.offer = factories.offer(self.location, name="Klik & Tik dinsdag")
+        self.meeting = GroupMeeting(offer=self.offer, held_on=date(2026, 11, 24))
+        factories.db.session.add(self.meeting)
 
     def _referred_by_partner(self, trajectory):
         trajectory.referral.partner = self.partner
@@ -222,6 +225,7 @@ def _lists(world, client, auth) -> dict[str, str]:
         "referrals queue": _page(client, "/aanmeldingen/"),
         "agenda": _page(client, f"/agenda/?locatie={world.location.id}&dag={day}"),
         "group": _page(client, f"/groepen/{world.offer.id}"),
+        "group register": _page(client, f"/bijeenkomsten/{world.meeting.id}"),
         "volunteer": _page(client, f"/vrijwilligers/{world.volunteer.id}"),
         "proposals": _page(client, f"/vrijwilligers/{world.volunteer.id}/wie-past"),
         "dashboard": _page(client, "/rapportage/"),
@@ -371,7 +375,7 @@ def test_recording_consent_again_brings_them_back(world, client, auth, db, froze
     pages = _lists(world, client, auth)
     for name in ("participants", "my tasks", "location tasks", "waiting list", "concerns",
                  "without next step",
-                 "referrals queue", "agenda", "group", "proposals", "volunteer's own",
+                 "referrals queue", "agenda", "group", "group register", "proposals", "volunteer's own",
                  "export", "dashboard"):
         assert "Rachid" in pages[name], name
     auth.login(world.coordinator)
