@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from app.appointments.models import Appointment
 from app.audit.models import AuditEvent
-from app.groups.models import GroupMeeting
 from app.auth.permissions import visible_participants
+from app.groups.models import GroupMeeting
 from app.matching.models import Enrollment
 from app.notifications.models import Notification
 from app.notifications.service import deliver_pending, notify
@@ -191,7 +191,9 @@ def test_the_other_pages_of_the_person_send_back_to_the_banner(world, client, au
                 f"/trajecten/{rachid.t['matched'].id}/begeleiding",
                 f"/trajecten/{rachid.t['waiting'].id}/koppelen",
                 f"/aanmeldingen/{rachid.t['referred'].id}/contact",
-                f"/traject/{rachid.t['waiting'].id}/contact"):
+                f"/traject/{rachid.t['waiting'].id}/contact",
+                f"/intake/{rachid.t['waiting'].id}",
+                f"/berichten-deelnemer/deelnemer/{rachid.id}/sturen"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].endswith(banner), url
@@ -374,9 +376,8 @@ def test_recording_consent_again_brings_them_back(world, client, auth, db, froze
     auth.logout()
     pages = _lists(world, client, auth)
     for name in ("participants", "my tasks", "location tasks", "waiting list", "concerns",
-                 "without next step",
-                 "referrals queue", "agenda", "group", "group register", "proposals", "volunteer's own",
-                 "export", "dashboard"):
+                 "without next step", "referrals queue", "agenda", "group", "group register",
+                 "proposals", "volunteer's own", "export", "dashboard"):
         assert "Rachid" in pages[name], name
     auth.login(world.coordinator)
     html = _page(client, f"/deelnemers/{world.rachid.id}")
@@ -432,3 +433,27 @@ def test_the_referrer_is_told_nothing_more_on_the_portal(world, client, auth, db
     fatima = _main(_page(client, f"/partner/aanmeldingen/{world.fatima.t['matched'].referral.id}"))
     assert "Gestart" not in rachid and "Aangemeld" in rachid
     assert "Gestart" in fatima
+
+
+def test_leaving_them_out_costs_no_query_per_person(world, client, auth, db, count_queries,
+                                                    frozen):
+    """The filter is one condition in each list's own query: the pages cost the same number
+    of queries with one restricted person as with many."""
+    urls = ("/deelnemers/", "/taken?van=vestiging", "/koppelen/", "/aanmeldingen/")
+
+    def costs():
+        result = {}
+        for url in urls:
+            with count_queries() as statements:
+                _page(client, url)
+            result[url] = len(statements)
+        return result
+
+    withdraw(world, world.rachid)
+    auth.login(world.coordinator)
+    one = costs()
+    for n in range(6):
+        extra = world.person(f"Sami{n}", "Yilmaz", f"sami{n}@example.org", f"06-5555{n:04d}")
+        set_consent(extra, "processing", False, "verbal", world.coordinator, WITHDRAWN_AT)
+    db.session.commit()
+    assert costs() == one
