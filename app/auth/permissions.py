@@ -86,8 +86,26 @@ def require(capability: str) -> Callable:
     return decorator
 
 
-def trajectory_scope(user) -> sa.ColumnElement[bool]:
-    """SQL condition on Trajectory: the trajectories `user` may see."""
+def not_restricted(participant_id) -> sa.ColumnElement[bool]:
+    # Imported here: the privacy package imports this module for its routes.
+    from app.privacy.restriction import not_restricted as condition
+
+    return condition(participant_id)
+
+
+def trajectory_scope(user, *, include_restricted: bool = False) -> sa.ColumnElement[bool]:
+    """SQL condition on Trajectory: the trajectories `user` may see.
+
+    Restricted (and anonymised) people are left out (AVG art. 18): every list, task list,
+    digest and proposal builds on this scope. Only the lookup of the person's own page
+    (`get_participant_or_404`) passes `include_restricted`, for the restriction banner."""
+    scope = _trajectory_scope(user)
+    if include_restricted:
+        return scope
+    return sa.and_(scope, not_restricted(Trajectory.participant_id))
+
+
+def _trajectory_scope(user) -> sa.ColumnElement[bool]:
     if has(user, "participants.all_locations"):
         return sa.true()
     if has(user, "participants.view"):
@@ -98,13 +116,16 @@ def trajectory_scope(user) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
-def participant_scope(user, participant=Participant) -> sa.ColumnElement[bool]:
+def participant_scope(user, participant=Participant, *,
+                      include_restricted: bool = False) -> sa.ColumnElement[bool]:
     """SQL condition on Participant (or an alias of it, to compare two people in one query):
-    people with at least one trajectory `user` may see."""
+    people with at least one trajectory `user` may see (not restricted ones, unless
+    `include_restricted`)."""
     if has(user, "participants.all_locations"):
-        return sa.true()
+        return sa.true() if include_restricted else not_restricted(participant.id)
     return sa.exists().where(
-        Trajectory.participant_id == participant.id, trajectory_scope(user)
+        Trajectory.participant_id == participant.id,
+        trajectory_scope(user, include_restricted=include_restricted)
     )
 
 
@@ -129,15 +150,42 @@ def get_participant_or_404(user, participant_id: int) -> Participant:
     their own pages (first name, phone, goals), never the full record: 404 for them."""
     if not has(user, "participants.view"):
         abort(404)
-    return _one_or_404(
-        visible_participants(user).where(Participant.id == participant_id)
-    )
+    # Restricted people too: their page shows the restriction banner and nothing else.
+    return _one_or_404(sa.select(Participant).where(
+        participant_scope(user, include_restricted=True), Participant.id == participant_id))
+
+
+def get_unrestricted_participant_or_404(user, participant_id: int) -> Participant:
+    """For the person's other staff pages (edit, messages, ...): a restricted person's data
+    is not worked with, so those pages send the user to the banner on the person's page."""
+    participant = get_participant_or_404(user, participant_id)
+    if participant.restricted_at is not None or participant.anonymised_at is not None:
+        _to_restriction_banner(participant.id)
+    return participant
+
+
+def _to_restriction_banner(participant_id: int):
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext
+
+    flash(gettext("De verwerking van de gegevens van deze persoon is beperkt. "
+                  "U kunt er nu niet mee werken."), "info")
+    abort(redirect(url_for("participants.show", participant_id=participant_id)))
 
 
 def get_trajectory_or_404(user, trajectory_id: int) -> Trajectory:
-    return _one_or_404(
-        visible_trajectories(user).where(Trajectory.id == trajectory_id)
-    )
+    trajectory = db.session.scalar(
+        visible_trajectories(user).where(Trajectory.id == trajectory_id))
+    if trajectory is None:
+        # The trajectory of a restricted person: a calm word on their page, not a 404.
+        participant_id = db.session.scalar(
+            sa.select(Trajectory.participant_id).where(
+                Trajectory.id == trajectory_id,
+                trajectory_scope(user, include_restricted=True)))
+        if participant_id is not None and has(user, "participants.view"):
+            _to_restriction_banner(participant_id)
+        abort(404)
+    return trajectory
 
 
 def can_edit_trajectory(user, trajectory: Trajectory) -> bool:
@@ -416,9 +464,11 @@ def checkin_scope(user) -> sa.ColumnElement[bool]:
 
 def visible_checkins(user) -> sa.Select:
 
+    # The check-ins of a restricted person leave every task list (they are kept: lifting
+    # the restriction brings them back), also the ones assigned to the user.
     return (sa.select(CheckIn)
             .join(Trajectory, CheckIn.trajectory_id == Trajectory.id)
-            .where(checkin_scope(user)))
+            .where(checkin_scope(user), not_restricted(Trajectory.participant_id)))
 
 
 def my_checkins(user) -> sa.Select:
@@ -459,6 +509,9 @@ def own_match_scope(user) -> sa.ColumnElement[bool]:
     return sa.and_(
         Match.is_open,
         Match.volunteer_id.in_(sa.select(Volunteer.id).where(Volunteer.user_id == user.id)),
+        # A volunteer's pages leave out a restricted person's match (AVG art. 18).
+        Match.trajectory_id.in_(sa.select(Trajectory.id).where(
+            not_restricted(Trajectory.participant_id))),
     )
 
 
@@ -722,7 +775,7 @@ def get_messaging_participant_or_404(user, participant_id: int) -> Participant:
     """A person `user` may send a message to, or lift a STOP of."""
     if not has(user, "messages.send"):
         abort(404)
-    return get_participant_or_404(user, participant_id)
+    return get_unrestricted_participant_or_404(user, participant_id)
 
 
 def get_stop_or_404(user, stop_id: int):

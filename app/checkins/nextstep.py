@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from app.appointments.service import has_planned_appointment
 from app.auth.models import User
-from app.auth.permissions import next_step_locations
+from app.auth.permissions import next_step_locations, not_restricted
 from app.checkins.models import CheckIn, CheckInStatus
 from app.core.choices import TRAJECTORY_STATUS, label
 from app.core.timeutil import local_date
@@ -74,7 +74,8 @@ def without_next_step_query(now: datetime, location_ids=None) -> sa.Select:
 
     `location_ids`: None for every location (admins), else only those.
     """
-    query = sa.select(Trajectory).where(Trajectory.is_open, lacks_next_step(now))
+    query = sa.select(Trajectory).where(Trajectory.is_open, lacks_next_step(now),
+                                        not_restricted(Trajectory.participant_id))
     if location_ids is not None:
         query = query.where(Trajectory.location_id.in_(list(location_ids) or [-1]))
     return (query.options(joinedload(Trajectory.participant), joinedload(Trajectory.location),

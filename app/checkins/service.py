@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.audit import service as audit
 from app.auth.models import User
-from app.auth.permissions import my_checkins
+from app.auth.permissions import my_checkins, not_restricted
 from app.checkins.models import (
     CheckIn,
     CheckInOutcome,
@@ -534,12 +534,16 @@ def group_tasks(checkins, today: date) -> list[tuple[str, str, list[CheckIn]]]:
 
 # --- Scans for the scheduler and the coordinator's lists ---------------------------------------
 
-def _scope_condition(scope) -> sa.ColumnElement[bool] | None:
+def _scope_condition(scope) -> sa.ColumnElement[bool]:
     """`scope` as a SQL condition: None (everything), location ids, or a SQL condition on
-    CheckIn/Trajectory such as `assigned_to(user)` or `permissions.trajectory_scope(user)`."""
-    if scope is None or isinstance(scope, sa.ColumnElement):
-        return scope
-    return Trajectory.location_id.in_(list(scope) or [-1])
+    CheckIn/Trajectory such as `assigned_to(user)` or `permissions.trajectory_scope(user)`.
+    Restricted people (AVG art. 18) are always left out: these feed lists and jobs."""
+    restricted_out = not_restricted(Trajectory.participant_id)
+    if scope is None:
+        return restricted_out
+    if isinstance(scope, sa.ColumnElement):
+        return sa.and_(scope, restricted_out)
+    return sa.and_(Trajectory.location_id.in_(list(scope) or [-1]), restricted_out)
 
 
 def _with_trajectory(query: sa.Select, scope) -> sa.Select:
@@ -635,8 +639,11 @@ def scan_out_of_view(now: datetime) -> list[Trajectory]:
     is cleared by `record_contact` only, so a trajectory stays flagged until someone
     reaches the person.
     """
+    # A restricted person is not flagged (nor alerted): after the restriction is lifted,
+    # the next scan flags them with the alert that goes with it.
     unflagged_open = (Trajectory.is_open,
-                      Trajectory.out_of_view_since.is_(None))
+                      Trajectory.out_of_view_since.is_(None),
+                      not_restricted(Trajectory.participant_id))
     for condition in (_silent_since(now), Trajectory.id.in_(_not_reached_in_a_row(now))):
         db.session.execute(
             sa.update(Trajectory).where(*unflagged_open, condition)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
+from app.auth.permissions import not_restricted
 from app.checkins.models import CheckIn, CheckInStatus
 from app.core.errors import DomainError
 from app.core.events import emit
@@ -242,7 +243,8 @@ def register(meeting: GroupMeeting) -> list[RegisterRow]:
     enrollments = db.session.scalars(
         sa.select(Enrollment)
         .join(Trajectory, Trajectory.id == Enrollment.trajectory_id)
-        .where(Enrollment.offer_id == meeting.offer_id, enrolled_on(meeting.held_on))
+        .where(Enrollment.offer_id == meeting.offer_id, enrolled_on(meeting.held_on),
+               not_restricted(Trajectory.participant_id))
         .options(joinedload(Enrollment.trajectory).joinedload(Trajectory.participant))
     ).unique().all()
     statuses = dict(db.session.execute(

@@ -16,6 +16,7 @@ from app.auth.permissions import (
     get_volunteer_or_404,
     group_scope,
     has,
+    not_restricted,
     posted_ids_or_404,
     require,
     visible_volunteers,
@@ -73,7 +74,9 @@ def group(offer_id: int):
     today = local_date(utcnow())
     volunteer_view = _is_volunteer(current_user)
     enrollments = [] if volunteer_view else db.session.scalars(
-        sa.select(Enrollment).where(Enrollment.offer_id == offer.id, Enrollment.is_active)
+        sa.select(Enrollment).where(Enrollment.offer_id == offer.id, Enrollment.is_active,
+                                    Enrollment.trajectory_id.in_(sa.select(Trajectory.id).where(
+                                        not_restricted(Trajectory.participant_id))))
         .options(joinedload(Enrollment.trajectory).joinedload(Trajectory.participant))
         .order_by(Enrollment.started_on, Enrollment.id)
         .limit(offer.capacity + 50)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth.permissions import (
     coordinators_by_location,
+    not_restricted,
     responsible_users,
     unowned_locations,
 )
@@ -776,6 +777,9 @@ def silent_matches(now: datetime, days: int, *, news: bool = False) -> list[Matc
     if news:
         conditions.append(sa.or_(Match.last_not_held_on.is_(None),
                                  Match.last_not_held_on <= cutoff))
+    # Nobody is reminded about a restricted person (AVG art. 18).
+    conditions.append(Match.trajectory_id.in_(
+        sa.select(Trajectory.id).where(not_restricted(Trajectory.participant_id))))
     return list(db.session.scalars(
         sa.select(Match)
         .where(*conditions)

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from app.appointments.models import Appointment, AppointmentKind, AppointmentStatus
+from app.auth.permissions import not_restricted
 from app.core.followup import thresholds
 from app.core.timeutil import local_date, local_datetime, to_utc
 from app.extensions import db
@@ -106,7 +107,9 @@ def claim_intake_reminders(now: datetime) -> list[Notification]:
                Appointment.starts_at >= start, Appointment.starts_at < end,
                Appointment.created_at < to_utc(local_date(now)),
                ~_claimed(ledger_kind("intake_reminder"), "appointment:", Appointment.id,
-                         "reminder"))
+                         "reminder"),
+               Appointment.trajectory_id.in_(sa.select(Trajectory.id).where(
+                   not_restricted(Trajectory.participant_id))))
         .options(joinedload(Appointment.location),
                  joinedload(Appointment.trajectory).joinedload(Trajectory.participant)
                  .selectinload(Participant.consents))
@@ -247,6 +250,8 @@ def claim_group_reminders(now: datetime) -> list[Notification]:
                Enrollment.status == EnrollmentStatus.ACTIVE,
                Enrollment.started_on <= tomorrow,
                latest.c.status == AttendanceStatus.ABSENT,
+               Enrollment.trajectory_id.in_(sa.select(Trajectory.id).where(
+                   not_restricted(Trajectory.participant_id))),
                ~sa.select(Notification.id).where(
                    Notification.kind == ledger_kind("group_reminder"),
                    Notification.subject_key == sa.literal("enrollment:")
@@ -305,7 +310,8 @@ def claim_waiting(now: datetime) -> list[Notification]:
                sa.or_(Trajectory.first_waiting_since < cutoff,
                       sa.and_(Trajectory.first_waiting_since.is_(None),
                               Trajectory.waiting_since < cutoff)),
-               ~_claimed(ledger_kind("waiting_not_forgotten"), "trajectory:", Trajectory.id))
+               ~_claimed(ledger_kind("waiting_not_forgotten"), "trajectory:", Trajectory.id),
+               not_restricted(Participant.id))
         .options(joinedload(Trajectory.participant).selectinload(Participant.consents),
                  joinedload(Trajectory.owner), joinedload(Trajectory.location))
         .order_by(Trajectory.first_waiting_since, Trajectory.id)).unique().all()

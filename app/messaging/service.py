@@ -102,6 +102,10 @@ class Reach:
 
 def reach(participant: Participant) -> Reach:
     channel = participant.preferred_channel or "phone"
+    # AVG art. 18: nothing is sent to a restricted person, in no channel (nor a call task).
+    if participant.restricted_at is not None or participant.anonymised_at is not None:
+        return Reach(channel, False, _("Er gaan geen berichten: de verwerking van de "
+                                       "gegevens van deze deelnemer is beperkt."), True)
     if channel in GATEWAY_CHANNELS:
         name = "sms" if channel == Channel.SMS else "WhatsApp"
         if message_consent(participant) is not True:

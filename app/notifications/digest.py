@@ -11,7 +11,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
-from app.auth.permissions import has, trajectory_scope
+from app.auth.permissions import has, not_restricted, trajectory_scope
 from app.checkins import service as checkins
 from app.checkins.models import CheckIn
 from app.core.choices import CHECKIN_OUTCOME, label
@@ -80,7 +80,8 @@ def late_referrals_section(user, now: datetime) -> DigestSection | None:
         .where(Referral.is_primary, Referral.result == ReferralResult.PENDING,
                Referral.first_contact_due < today,
                Trajectory.status == TrajectoryStatus.REFERRED,
-               Trajectory.location_id.in_(locations))
+               Trajectory.location_id.in_(locations),
+               not_restricted(Trajectory.participant_id))
         .options(contains_eager(Referral.trajectory).joinedload(Trajectory.participant))
         .order_by(Referral.first_contact_due, Referral.id)
     ).all()
@@ -114,7 +115,8 @@ def out_of_view_section(user, now: datetime) -> DigestSection | None:
     trajectories = db.session.scalars(
         sa.select(Trajectory)
         .where(Trajectory.out_of_view_since.is_not(None), Trajectory.out_of_view_since > since,
-               Trajectory.is_open, Trajectory.location_id.in_(locations))
+               Trajectory.is_open, Trajectory.location_id.in_(locations),
+               not_restricted(Trajectory.participant_id))
         .options(selectinload(Trajectory.participant))
         .order_by(Trajectory.out_of_view_since, Trajectory.id)
     ).all()

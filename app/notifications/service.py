@@ -257,6 +257,15 @@ def participant_delivery_guard(fn: Callable[[Notification], bool]) -> None:
         _participant_guards.append(fn)
 
 
+# Checks for every message, whatever its kind (privacy: nothing about a restricted person).
+_global_guards: list[Callable[[Notification], bool]] = []
+
+
+def global_delivery_guard(fn: Callable[[Notification], bool]) -> None:
+    if fn not in _global_guards:
+        _global_guards.append(fn)
+
+
 def _sendable_channels(now: datetime) -> list[str]:
     return ["email"] + [channel for channel, sender in _channel_senders.items()
                         if sender.quiet is None or not sender.quiet(now)]
@@ -265,6 +274,8 @@ def _sendable_channels(now: datetime) -> list[str]:
 def _allowed(note: Notification) -> bool:
     guard = _delivery_guards.get(note.kind)
     if guard is not None and not guard(note):
+        return False
+    if not all(g(note) for g in _global_guards):
         return False
     if note.participant_id is not None:
         return all(g(note) for g in _participant_guards)
@@ -476,7 +487,15 @@ def absolute_url(endpoint: str, **values) -> str:
 def inbox_query(user) -> sa.Select:
     """The user's messages for /berichten: what was never sent is no message to read."""
 
-    return own_notifications(user).where(Notification.status != NotificationStatus.SKIPPED)
+    return own_notifications(user).where(Notification.status != NotificationStatus.SKIPPED,
+                                         _not_about_restricted())
+
+
+def _not_about_restricted() -> sa.ColumnElement[bool]:
+    # Privacy (AVG art. 18): a restricted person leaves the in-app list as well.
+    from app.privacy.restriction import note_not_about_restricted
+
+    return note_not_about_restricted(Notification)
 
 
 def unread_count(user) -> int:

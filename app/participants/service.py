@@ -197,6 +197,10 @@ def set_consent(participant: Participant, kind: str, given: bool, method: str, u
     audit.record(user, "update", "consent", consent.id, participant_id=participant.id,
                  summary=f"toestemming {kind}: {'gegeven' if given else 'ingetrokken'}",
                  now=now)
+    # Privacy (AVG art. 18): withdrawing "gegevens vastleggen" restricts the person.
+    if kind == "processing":
+        from app.privacy import restriction
+        (restriction.lift if given else restriction.restrict)(participant, by=user, now=now)
     return consent
 
 

@@ -18,6 +18,7 @@ from app.auth.permissions import (
     coordinators_by_location,
     get_editable_trajectory_or_404,
     get_participant_or_404,
+    get_unrestricted_participant_or_404,
     handover_candidates,
     has,
     owner_candidates,
@@ -164,6 +165,14 @@ def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
 @require("participants.view")
 def show(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
+    if participant.restricted_at is not None:
+        # AVG art. 18: only the name, the banner and the choices; no other data is read.
+        audit.record(current_user, "view", "participant", participant.id,
+                     participant_id=participant.id, summary="beperkt: alleen de melding")
+        html = render_template("participants/show.html", participant=participant,
+                               restricted=True)
+        db.session.commit()
+        return html
     trajectories = db.session.scalars(
         visible_trajectories(current_user)
         .where(Trajectory.participant_id == participant.id)
@@ -205,7 +214,7 @@ def show(participant_id: int):
 @bp.route("/<int:participant_id>/bewerken", methods=["GET", "POST"])
 @require("participants.edit")
 def edit(participant_id: int):
-    participant = get_participant_or_404(current_user, participant_id)
+    participant = get_unrestricted_participant_or_404(current_user, participant_id)
     form = ParticipantForm(obj=participant, found_via_choices=reference_choices("found_via"))
     if request.method == "GET":
         form.sex.data = participant.sex or ""
@@ -234,6 +243,8 @@ def edit(participant_id: int):
 def consents(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
     form = ConsentForm()
+    if request.method == "GET" and request.args.get("soort") in choices.CONSENT_KIND:
+        form.kind.data = request.args["soort"]  # from the restriction banner: "processing"
     if form.validate_on_submit():
         given = form.given.data == "yes"
         set_consent(participant, form.kind.data, given, form.method.data, current_user,

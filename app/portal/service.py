@@ -51,7 +51,8 @@ def partner_stage(trajectory: Trajectory, consent_in_force: bool) -> tuple[str, 
     """(stage code, date) as the partner may see it; without consent only "aangemeld"."""
     referral = trajectory.referral
     referred_on = referral.referred_on if referral is not None else trajectory.referred_on
-    if not consent_in_force:
+    # A restricted person (AVG art. 18): the referrer is told nothing more.
+    if not consent_in_force or not _processing_allowed(trajectory.participant):
         return "aangemeld", referred_on
     result_on = (referral.result_on if referral is not None else None) or referred_on
     if trajectory.is_ended:
@@ -70,6 +71,10 @@ def partner_stage(trajectory: Trajectory, consent_in_force: bool) -> tuple[str, 
     if trajectory.status == TrajectoryStatus.UNREACHABLE:
         return "niet_bereikt", result_on
     return "aangemeld", referred_on
+
+
+def _processing_allowed(participant: Participant) -> bool:
+    return participant.restricted_at is None and participant.anonymised_at is None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ bp = Blueprint("privacy", __name__)
 def connect_hooks() -> None:
     """The retention job, restriction on withdrawal, and the privacy parts of the
     participant page."""
+    from app.notifications.service import global_delivery_guard
+    from app.privacy import restriction
+
+    global_delivery_guard(restriction.delivery_allowed)
 
 
 from app.privacy import views  # noqa: E402,F401  (routes on bp)

@@ -1,14 +1,157 @@
 """Restriction of processing (AVG art. 18): what withdrawing "gegevens vastleggen" does."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
-from app.participants.models import Participant
+from app.audit import service as audit
+from app.extensions import db
+from app.participants.models import Participant, Trajectory
 
 
 def not_restricted(participant_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
     """SQL: the person `participant_id` points at is not restricted (nor anonymised). For
     every list, task list, digest, export, proposal and job. The restricted are few, and
     ix_participants_restricted_at finds them, so the NOT IN stays cheap at any scale."""
-    return participant_id.not_in(
-        sa.select(Participant.id).where(sa.or_(Participant.restricted_at.is_not(None),
-                                               Participant.anonymised_at.is_not(None))))
+    return participant_id.not_in(_restricted_ids())
+
+
+def restrict(participant: Participant, *, by, now: datetime) -> bool:
+    """The processing consent was withdrawn: restrict the person (AVG art. 18).
+
+    Their data stays (erasure is a separate choice) but nobody works with it: the lists,
+    task lists, digests, exports and jobs leave them out through `not_restricted`, and
+    what was queued to or about them is not sent. Open check-ins stay as they are (only
+    filtered), so lifting the restriction brings the work back. Returns whether it changed.
+    """
+    if participant.restricted_at is not None:
+        return False
+    participant.restricted_at = now
+    participant.restricted_by_id = getattr(by, "id", None)
+    cancelled = _cancel_queued(participant.id)
+    db.session.flush()
+    summary = "verwerking beperkt (toestemming gegevens vastleggen ingetrokken)"
+    if cancelled:
+        summary += f"; {cancelled} bericht(en) in de wachtrij niet verstuurd"
+    audit.record(by, "update", "participant", participant.id, participant_id=participant.id,
+                 summary=summary, now=now)
+    return True
+
+
+def lift(participant: Participant, *, by, now: datetime) -> bool:
+    """Consent to record data was given again: the person is back in the lists. What was
+    cancelled at the restriction stays cancelled (old reminders would be wrong by now)."""
+    if participant.restricted_at is None:
+        return False
+    participant.restricted_at = None
+    participant.restricted_by_id = None
+    db.session.flush()
+    audit.record(by, "update", "participant", participant.id, participant_id=participant.id,
+                 summary="beperking van de verwerking opgeheven (toestemming opnieuw "
+                         "vastgelegd)", now=now)
+    return True
+
+
+def _cancel_queued(participant_id: int) -> int:
+    """Messages not yet sent to or about the person (their own, their trajectories'): skipped,
+    in one statement. The delivery guard covers what is claimed later."""
+    from app.notifications.models import Notification, NotificationStatus
+
+    trajectory_ids = sa.select(Trajectory.id).where(Trajectory.participant_id == participant_id)
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.status.in_((NotificationStatus.PENDING, NotificationStatus.FAILED)),
+               Notification.sent_at.is_(None),
+               sa.or_(Notification.participant_id == participant_id,
+                      Notification.trajectory_id.in_(trajectory_ids),
+                      Notification.subject_key.in_(_subject_keys(participant_id))))
+        .values(status=NotificationStatus.SKIPPED, next_attempt_at=None,
+                last_error="verwerking beperkt")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def _subject_keys(participant_id: int) -> sa.Select:
+    """The ledger's subject keys of the person's trajectories and their matches,
+    appointments, enrollments and sessions ("trajectory:12", "match:4", ...)."""
+    return _subject_keys_of(Trajectory.participant_id == participant_id)
+
+
+def _subject_keys_of(whose: sa.ColumnElement[bool]) -> sa.Select:
+    from app.appointments.models import Appointment
+    from app.matching.models import Enrollment, Match, MatchSession
+
+    trajectory_ids = sa.select(Trajectory.id).where(whose)
+
+    def keys(prefix: str, id_column, *where) -> sa.Select:
+        return sa.select(sa.literal(prefix + ":") + sa.cast(id_column, sa.String)).where(*where)
+
+    return sa.union_all(
+        keys("trajectory", Trajectory.id, whose),
+        keys("match", Match.id, Match.trajectory_id.in_(trajectory_ids)),
+        keys("appointment", Appointment.id, Appointment.trajectory_id.in_(trajectory_ids)),
+        keys("enrollment", Enrollment.id, Enrollment.trajectory_id.in_(trajectory_ids)),
+        keys("session", MatchSession.id, MatchSession.match_id.in_(
+            sa.select(Match.id).where(Match.trajectory_id.in_(trajectory_ids)))),
+    ).subquery().select()
+
+
+def _restricted_ids() -> sa.Select:
+    return sa.select(Participant.id).where(sa.or_(Participant.restricted_at.is_not(None),
+                                                  Participant.anonymised_at.is_not(None)))
+
+
+def note_not_about_restricted(note_model) -> sa.ColumnElement[bool]:
+    """SQL: a ledger message (the in-app list "Berichten") is not to or about a restricted
+    person. The restricted are few, so the set of their subject keys stays small."""
+    return sa.and_(
+        sa.or_(note_model.participant_id.is_(None), not_restricted(note_model.participant_id)),
+        note_model.subject_key.not_in(
+            _subject_keys_of(Trajectory.participant_id.in_(_restricted_ids()))))
+
+
+# Subject keys of the ledger that point at something of a person: "<prefix>:<id>".
+_SUBJECT_PREFIXES = ("trajectory", "match", "appointment", "enrollment", "session")
+
+
+def participant_of_note(note) -> int | None:
+    """The person a ledger message is to or about, or None (a digest, a staff matter)."""
+    if note.participant_id is not None:
+        return note.participant_id
+    if note.trajectory_id is not None:
+        return db.session.scalar(
+            sa.select(Trajectory.participant_id).where(Trajectory.id == note.trajectory_id))
+    prefix, _, raw = (note.subject_key or "").partition(":")
+    if prefix not in _SUBJECT_PREFIXES or not raw.isdigit():
+        return None
+    return _participant_of_subject(prefix, int(raw))
+
+
+def _participant_of_subject(prefix: str, object_id: int) -> int | None:
+    from app.appointments.models import Appointment
+    from app.matching.models import Enrollment, Match, MatchSession
+
+    if prefix == "trajectory":
+        query = sa.select(Trajectory.participant_id).where(Trajectory.id == object_id)
+    else:
+        model = {"match": Match, "appointment": Appointment, "enrollment": Enrollment}.get(prefix)
+        if model is not None:
+            trajectory_id = sa.select(model.trajectory_id).where(model.id == object_id)
+        else:
+            trajectory_id = (sa.select(Match.trajectory_id)
+                             .join(MatchSession, MatchSession.match_id == Match.id)
+                             .where(MatchSession.id == object_id))
+        query = sa.select(Trajectory.participant_id).where(
+            Trajectory.id == trajectory_id.scalar_subquery())
+    return db.session.scalar(query)
+
+
+def delivery_allowed(note) -> bool:
+    """Delivery guard for every ledger message: nothing goes out to or about a restricted
+    (or anonymised) person, also what was claimed after the restriction."""
+    participant_id = participant_of_note(note)
+    if participant_id is None:
+        return True
+    return not db.session.scalar(sa.select(sa.or_(
+        Participant.restricted_at.is_not(None), Participant.anonymised_at.is_not(None)))
+        .where(Participant.id == participant_id))

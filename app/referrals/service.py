@@ -15,6 +15,7 @@ from app.appointments.models import Appointment, AppointmentKind, AppointmentSta
 from app.audit import service as audit
 from app.auth.permissions import (
     appointment_hosts,
+    not_restricted,
     participant_scope,
 )
 from app.checkins.service import due_date, first_contact_rule
@@ -147,7 +148,9 @@ def hidden_duplicate_exists(user, first_name: str, last_name: str, phone: str | 
     """
     condition = sa.and_(
         same_person(Participant, first_name, last_name, normalise_phone(phone), birth_year),
-        sa.not_(participant_scope(user)))
+        sa.not_(participant_scope(user)),
+        # A restricted person is out of every check shown to staff (AVG art. 18).
+        not_restricted(Participant.id))
     if exclude_id is not None:
         condition = sa.and_(condition, Participant.id != exclude_id)
     return db.session.scalar(sa.select(Participant.id).where(condition).limit(1)) is not None
@@ -171,7 +174,7 @@ def duplicate_hints(user, participant_ids: list[int]) -> dict[int, str]:
     visible = sa.case((participant_scope(user, other), 1), else_=0)
     rows = db.session.execute(
         sa.select(person.id, sa.func.max(visible))
-        .join(other, sa.and_(other.id != person.id,
+        .join(other, sa.and_(other.id != person.id, not_restricted(other.id),
                              same_person(other, person.first_name, person.last_name,
                                          person.phone_normalised, person.birth_year)))
         .where(person.id.in_(participant_ids))

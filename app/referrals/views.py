@@ -17,7 +17,7 @@ from app.auth.permissions import (
     allowed_locations,
     appointment_hosts,
     get_editable_trajectory_or_404,
-    get_participant_or_404,
+    get_unrestricted_participant_or_404,
     posted_ids_or_404,
     require,
     visible_participants,
@@ -164,7 +164,7 @@ def new():
         person_id = decision.removeprefix("attach:")
         if not person_id.isdigit():
             abort(404)
-        existing = get_participant_or_404(current_user, int(person_id))
+        existing = get_unrestricted_participant_or_404(current_user, int(person_id))
     open_trajectory = None
     if request.method == "POST" and decision.startswith("add_to:"):
         # A second referrer for someone with an open trajectory here: recorded on that one.

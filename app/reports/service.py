@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 
 from app.admin.models import Location
 from app.auth.models import User
+from app.auth.permissions import not_restricted
 from app.checkins.models import CheckIn, CheckInStatus
 from app.core.parallel import WorkerPool, run_with_deadlines
 from app.extensions import db
@@ -206,7 +207,9 @@ def current_state(period: Period, today: date) -> dict:
                   Trajectory.first_waiting_since, Location.name)
         .join(Participant, Participant.id == Trajectory.participant_id)
         .join(Location, Location.id == Trajectory.location_id)
-        .where(in_loc, Trajectory.status == TrajectoryStatus.WAITING)
+        # A list with names: a restricted person leaves it (the counts above keep them).
+        .where(in_loc, Trajectory.status == TrajectoryStatus.WAITING,
+               not_restricted(Trajectory.participant_id))
         .order_by(Trajectory.first_waiting_since.asc().nulls_last(), Trajectory.id)
         .limit(WAITING_TOP)
     ).all()
@@ -525,6 +528,9 @@ def monitor_rows(period: Period, secret: str) -> list[list]:
                   Participant.native_language, Participant.postcode4,
                   Participant.language_background)
         .join(Participant, Participant.id == chosen.c.participant_id)
+        # A row per person: a restricted person (AVG art. 18) is not passed on. The
+        # anonymised stay (no name in it; retention keeps what the reports need).
+        .where(Participant.restricted_at.is_(None))
         .order_by(Participant.id)
     ).all()
     # The offer: the newest enrolment in a group offer, else a volunteer match (taalmaatje).
