@@ -131,12 +131,15 @@ def learning_goal(trajectory_obj, *, own_words: str = "Brieven van de gemeente k
 
 
 def consent(participant_obj, kind: str = "processing", given: bool = True,
-            method: str = "verbal", recorded_at: datetime | None = None, by=None):
+            method: str = "verbal", recorded_at: datetime | None = None, by=None,
+            referral=None):
+    """A consent row as recorded; the share kind is about `referral` (without it the row
+    counts for no referral, like an old one the migration could not trace)."""
     from app.participants.models import Consent
 
     c = Consent(participant=participant_obj, kind=kind, given=given, method=method,
                 recorded_at=recorded_at or datetime(2026, 11, 3, 10, 0, tzinfo=UTC),
-                recorded_by=by)
+                recorded_by=by, referral=referral)
     db.session.add(c)
     db.session.flush()
     return c

@@ -60,7 +60,7 @@ def test_create_and_follow_a_referral_with_a_token(client, db):
     assert "Geheime" not in json.dumps(got)
 
     set_consent(referral.trajectory.participant, "share_with_referrer", False, "verbal", staff,
-                factories.aware(2026, 11, 25, 9))
+                factories.aware(2026, 11, 25, 9), referral=referral)
     db.session.commit()
     got = client.get(f"/api/v1/referrals/{created['id']}", headers=_auth(token)).get_json()
     assert got["stage"] == "aangemeld"

@@ -57,7 +57,7 @@ def form_data(**overrides) -> dict:
         "volunteer_preferences": "Liever een vrouw", "motivation": "Zelf post lezen",
         "advised_offer": "taalmaatje", "wished_offer": "taalmaatje",
         "offer_difference_reason": "",
-        "consent_processing": "yes", "consent_share_with_referrer": "no",
+        "consent_processing": "yes",
         "consent_method": "verbal",
         "goals-0-goal_id": "", "goals-0-subject": "lezen", "goals-0-context": "geld",
         "goals-0-own_words": "Brieven van de gemeente kunnen lezen",
@@ -93,9 +93,12 @@ def test_intake_form_offers_the_participants_scale_and_an_accessible_grid(client
 
 def test_intake_saved_moves_trajectory_to_waiting(client, db, setup, emitted):
     t, p = setup["trajectory"], setup["participant"]
+    t.referral.partner = factories.partner("Gemeente Centrum")
+    db.session.commit()
     data = form_data(**{
         "goals-1-subject": "digitaal", "goals-1-context": "werk",
         "goals-1-own_words": "Zelf een sollicitatie mailen",
+        f"consent_share_{t.referral.id}": "no",
     })
     response = client.post(f"/intake/{t.id}", data=data)
     assert response.status_code == 302
@@ -114,8 +117,9 @@ def test_intake_saved_moves_trajectory_to_waiting(client, db, setup, emitted):
     assert [(g.subject, g.target_date) for g in trajectory.goals] == [
         ("lezen", date(2027, 3, 1)), ("digitaal", None)]
     consents = db.session.scalars(sa.select(Consent).order_by(Consent.kind)).all()
-    assert [(c.kind, c.given, c.method) for c in consents] == [
-        ("processing", True, "verbal"), ("share_with_referrer", False, "verbal")]
+    assert [(c.kind, c.given, c.method, c.referral_id) for c in consents] == [
+        ("processing", True, "verbal", None),
+        ("share_with_referrer", False, "verbal", t.referral.id)]
     audit = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.object_type == "intake")).all()
     assert [(a.action, a.participant_id) for a in audit] == [("create", p.id)]
@@ -208,7 +212,8 @@ def test_editing_an_intake_updates_it_and_its_goals(client, db, setup, emitted):
     factories.intake(t, scale="nt2", advised_offer="taalmaatje")
     goal = factories.learning_goal(t, own_words="Oud doel")
     factories.consent(p, "processing", True)
-    factories.consent(p, "share_with_referrer", False)
+    t.referral.partner = factories.partner("Gemeente Centrum")
+    factories.consent(p, "share_with_referrer", False, referral=t.referral)
     db.session.commit()
 
     html = client.get(f"/intake/{t.id}").get_data(as_text=True)
@@ -220,6 +225,7 @@ def test_editing_an_intake_updates_it_and_its_goals(client, db, setup, emitted):
         "goals-0-target_date": "",
         "goals-1-subject": "rekenen", "goals-1-context": "geld",
         "goals-1-own_words": "Mijn kassabon snappen", "goals-1-target_date": "2027-01-15",
+        f"consent_share_{t.referral.id}": "no",
     })
     assert client.post(f"/intake/{t.id}", data=data).status_code == 302
     assert factories.count(Intake) == 1

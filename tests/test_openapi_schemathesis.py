@@ -35,7 +35,7 @@ def live_api(app, db):
     partner = factories.partner("Schema Partner")
     own = factories.trajectory(location_obj=location)
     own.referral.partner = partner
-    factories.consent(own.participant, "share_with_referrer", True)
+    factories.consent(own.participant, "share_with_referrer", True, referral=own.referral)
     _record, token = create_token(partner, "schemathesis", None,
                                   factories.aware(2026, 11, 23, 9))
     db.session.commit()

@@ -314,11 +314,13 @@ def test_bad_phone_and_birth_year_are_refused(client, db, desk):
 # --- Consent ---------------------------------------------------------------------------------
 
 def test_consent_can_be_withdrawn_and_history_is_kept(client, db, desk):
-    p, _ = _person(desk["location"])
-    factories.consent(p, "share_with_referrer", True, by=desk["staff"])
+    p, t = _person(desk["location"])
+    t.referral.partner = factories.partner("Gemeente Oost")
+    factories.consent(p, "share_with_referrer", True, by=desk["staff"], referral=t.referral)
     db.session.commit()
     response = client.post(f"/deelnemers/{p.id}/toestemming", data={
-        "kind": "share_with_referrer", "given": "no", "method": "verbal",
+        "kind": "share_with_referrer", "referral_id": str(t.referral.id), "given": "no",
+        "method": "verbal",
         "note": "Wil niet dat de gemeente meekijkt"})
     assert response.status_code == 302
     rows = db.session.scalars(sa.select(Consent).order_by(Consent.recorded_at)).all()
@@ -329,7 +331,7 @@ def test_consent_can_be_withdrawn_and_history_is_kept(client, db, desk):
     assert "Ingetrokken" in html and "Gegeven" in html
     assert "Wil niet dat de gemeente meekijkt" in html
     page = client.get(f"/deelnemers/{p.id}").get_data(as_text=True)
-    assert "Toestemming ingetrokken: Verwijzer hoort hoe het gaat" in page
+    assert "Toestemming ingetrokken: Verwijzer hoort hoe het gaat (Gemeente Oost)" in page
 
 
 def test_consent_needs_a_method(client, db, desk):

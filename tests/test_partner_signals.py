@@ -29,7 +29,7 @@ def _referred(db, *, share=True, signals=True):
     trajectory.referral.partner = partner
     trajectory.referral.partner_contact = contact
     factories.consent(participant, "share_with_referrer", share,
-                      recorded_at=factories.aware(2026, 11, 20, 9))
+                      recorded_at=factories.aware(2026, 11, 20, 9), referral=trajectory.referral)
     db.session.commit()
     return trajectory, coordinator
 
@@ -72,7 +72,7 @@ def test_withdrawing_consent_stops_the_queued_signal(db, smtp_server):
     assert [n.status for n in _signals(db)] == ["pending"]
 
     set_consent(trajectory.participant, "share_with_referrer", False, "verbal", coordinator,
-                factories.aware(2026, 11, 23, 10, 1))
+                factories.aware(2026, 11, 23, 10, 1), referral=trajectory.referral)
     db.session.commit()
     deliver_pending(factories.aware(2026, 11, 23, 10, 5))
     assert smtp_server.messages == []
@@ -255,12 +255,13 @@ def test_the_out_of_view_job_loads_only_what_it_may_signal(db, monkeypatch):
         partner.signals_enabled, partner.active = signals, active
         factories.partner_contact(partner, email=f"{first_name.lower()}@partner.example")
         person = factories.participant(first_name=first_name, last_name="Jansen")
+        trajectory = factories.trajectory(person, status="active",
+                                          out_of_view_since=factories.aware(2027, 1, 4, 6))
         # Decisions in order, all at the same moment: the newest row (highest id) counts.
         for given in consents:
             factories.consent(person, "share_with_referrer", given,
-                              recorded_at=factories.aware(2026, 11, 20, 9))
-        trajectory = factories.trajectory(person, status="active",
-                                          out_of_view_since=factories.aware(2027, 1, 4, 6))
+                              recorded_at=factories.aware(2026, 11, 20, 9),
+                              referral=trajectory.referral)
         trajectory.referral.partner = partner
         trajectory.referral.partner_contact = partner.contacts[0]
         return trajectory

@@ -70,7 +70,7 @@ def test_partner_refers_and_sees_stages_move_while_consent_holds(client, auth, d
 
     # The person withdraws consent: from now on only the referral date.
     set_consent(referral.trajectory.participant, "share_with_referrer", False, "verbal",
-                staff, factories.aware(2026, 11, 25, 9))
+                staff, factories.aware(2026, 11, 25, 9), referral=referral)
     db.session.commit()
     detail = client.get(f"/partner/aanmeldingen/{referral.id}").get_data(as_text=True)
     assert "Intake gedaan" not in detail
@@ -109,7 +109,7 @@ def test_partner_a_never_sees_partner_b(client, auth, db):
     other = factories.trajectory(factories.participant(first_name="Bettie", last_name="Bos"),
                                  location_obj=location)
     other.referral.partner = partner_b
-    factories.consent(other.participant, "share_with_referrer", True)
+    factories.consent(other.participant, "share_with_referrer", True, referral=other.referral)
     auth.as_role("partner")
     db.session.commit()
     page = client.get("/partner/").get_data(as_text=True)

@@ -82,6 +82,7 @@ def test_register_referral_creates_person_trajectory_referral_and_consents(
     assert consents["processing"].given is True
     assert consents["share_with_referrer"].given is True
     assert consents["share_with_referrer"].method == "paper"
+    assert consents["share_with_referrer"].referral_id == referral.id  # about UWV only
     assert consents["processing"].recorded_by_id == staff.id
     assert ("referral_registered", trajectory.id, {}) in emitted
     audit = db.session.scalars(sa.select(AuditEvent).where(
@@ -458,7 +459,8 @@ def _twice(location, *, known_location=None, known_status="ended", **person):
     again = factories.participant("Fatima", "El Amrani", phone="06-12345678",
                                   birth_year=None, email="fatima@example.org")
     new = factories.trajectory(again, location_obj=location, referred_on=TODAY)
-    factories.consent(again, "share_with_referrer", True, method="digital")
+    factories.consent(again, "share_with_referrer", True, method="digital",
+                      referral=new.referral)
     return known, new
 
 
@@ -552,7 +554,9 @@ def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db,
     assert len(known.trajectories) == 2
     assert known.email == "fatima@example.org"  # a blank filled in
     assert known.phone == "+31612345678"  # nothing overwritten
-    assert [c.kind for c in known.consents] == ["share_with_referrer"]  # moved along
+    # Moved along, still about the referral it was given with.
+    assert [(c.kind, c.referral_id) for c in known.consents] == [
+        ("share_with_referrer", new.referral.id)]
     merged = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "update", AuditEvent.participant_id == known.id))
     assert f"traject {new.id} toegevoegd" in merged.summary

@@ -54,11 +54,15 @@ class World:
     def _referred_by_partner(self, trajectory):
         trajectory.referral.partner = self.partner
         trajectory.referral.partner_contact = self.contact
+        # The person said yes to this referrer hearing how it goes (consent per referral).
+        factories.consent(trajectory.participant, "share_with_referrer", True,
+                          recorded_at=aware(2026, 9, 1, 9), by=self.coordinator,
+                          referral=trajectory.referral)
 
     def person(self, first_name: str, last_name: str, email: str, phone: str):
         person = factories.participant(first_name=first_name, last_name=last_name, phone=phone,
                                        email=email, preferred_channel="email")
-        for kind in ("processing", "messages", "share_with_referrer"):
+        for kind in ("processing", "messages"):
             factories.consent(person, kind, True, recorded_at=aware(2026, 9, 1, 9),
                               by=self.coordinator)
         # Waiting too long, with an open (late) check-in and a group place.

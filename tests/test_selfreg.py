@@ -290,12 +290,14 @@ def test_attaching_a_self_registration_keeps_the_known_persons_share_consent(
         client, auth, db, frozen):
     """A self-registration asks nothing about sharing with a referrer: the "yes" the person
     gave their earlier referrer stays in force."""
-    from app.participants.service import consents_in_force
+    from app.participants.service import share_in_force
 
     location = factories.location("Bibliotheek West")
     known = _known(location)
+    earlier = known.trajectories[0].referral
+    earlier.partner = factories.partner("Gemeente West")
     factories.consent(known, "share_with_referrer", True,
-                      recorded_at=factories.aware(2026, 1, 5, 9))
+                      recorded_at=factories.aware(2026, 1, 5, 9), referral=earlier)
     db.session.commit()
     client.post("/aanmelden", data=_form())
     auth.as_role("staff", locations=[location])
@@ -303,7 +305,10 @@ def test_attaching_a_self_registration_keeps_the_known_persons_share_consent(
     assert _accept(client, registration, location,
                    decision=f"attach:{known.id}").status_code == 302
     db.session.expire_all()
-    assert consents_in_force(known.consents)["share_with_referrer"].given is True
+    assert share_in_force(db.session.get(type(earlier), earlier.id)) is True
+    # The self-registration itself has no referrer to tell: nothing was recorded for it.
+    assert registration.trajectory.referral.id not in {
+        c.referral_id for c in known.consents if c.kind == "share_with_referrer"}
 
 
 def test_a_possible_match_shows_only_the_trajectory_the_user_may_see(client, auth, db, frozen):

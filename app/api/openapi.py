@@ -96,7 +96,8 @@ def document() -> dict:
                                  "description": "The person agreed to be referred."},
             "consent_share_status": {"type": "boolean",
                                      "description": "The person agreed that the referrer "
-                                                    "hears how it goes."},
+                                                    "hears how it goes: for this referral "
+                                                    "only."},
         },
         # The Taalhuis must be able to reach the person: at least one of phone and email.
         "anyOf": [
@@ -121,8 +122,10 @@ def document() -> dict:
             "name": {"type": "string", "description": "First name and initial only."},
             "referred_on": {"type": "string", "format": "date"},
             "status_shared": {"type": "boolean",
-                              "description": "False: no consent to share; the stage is "
-                                             "then always 'aangemeld'."},
+                              "description": "False: no consent to share with this "
+                                             "referral's referrer (consent is per "
+                                             "referral); the stage is then always "
+                                             "'aangemeld'."},
             "stage": {"type": "string", "enum": list(STAGES)},
             "stage_label": {"type": "string"},
             "stage_date": {"type": "string", "format": "date"},

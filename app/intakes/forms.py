@@ -21,6 +21,11 @@ from app.core import choices
 from app.core.forms import select_choices
 from app.core.records import version_field
 from app.participants.forms import YES_NO
+from app.participants.service import PERSON_KINDS, referrer_name
+
+
+def share_field(referral_id: int) -> str:
+    return f"consent_share_{referral_id}"
 
 LEVEL_SCALES = {"nt2": choices.NT2_LEVELS, "nt1": choices.NT1_LEVELS}
 SKILL_FIELDS = {f"level_{skill}": label for skill, label in choices.SKILLS.items()}
@@ -99,9 +104,8 @@ class IntakeForm(FlaskForm):
     consent_processing = RadioField(
         choices.CONSENT_KIND["processing"], choices=YES_NO,
         validators=[InputRequired(_l("Kies ja of nee."))])
-    consent_share_with_referrer = RadioField(
-        choices.CONSENT_KIND["share_with_referrer"], choices=YES_NO,
-        validators=[InputRequired(_l("Kies ja of nee."))])
+    # "Verwijzer hoort hoe het gaat" is asked per referrer: fields `consent_share_<referral
+    # id>`, added by `asking_share_for`.
     # Asked here or at registration; not answering leaves it as it was ("nog niet gevraagd":
     # then nothing is sent to the person).
     consent_messages = RadioField(
@@ -112,14 +116,15 @@ class IntakeForm(FlaskForm):
     submit = SubmitField(_l("Intake opslaan"))
 
     def __init__(self, *args, offer_choices=(), subject_choices=(), context_choices=(),
-                 current_consents=None, today: date | None = None, goal_target_dates=None,
-                 **kwargs):
+                 current_consents=None, current_shares=None, today: date | None = None,
+                 goal_target_dates=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
         # {goal id: saved target date}: a date that has passed may stay as it was.
         self.goal_target_dates = goal_target_dates or {}
         # {kind: True/False/None}: what is in force now, so only a change needs a method.
         self.current_consents = current_consents or {}
+        self.current_shares = current_shares or {}
         self.goals_error: str | None = None
         for name in SKILL_FIELDS:
             self[name].choices = level_choices()
@@ -134,15 +139,49 @@ class IntakeForm(FlaskForm):
             entry.form.subject.choices = select_choices(subject_choices, blank=_l("Kies"))
             entry.form.context.choices = select_choices(context_choices, blank=_l("Kies"))
 
+    # {referral id: True/False/None}: the share decision in force per referral asked about.
+    current_shares: dict[int, bool | None] = {}
+    share_referral_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def asking_share_for(cls, referrals) -> type["IntakeForm"]:
+        """The form with one share question per referrer, named by the referrer: a "ja" or
+        "nee" is about that referrer only."""
+        fields = {
+            share_field(referral.id): RadioField(
+                _l("Verwijzer hoort hoe het gaat: %(referrer)s",
+                   referrer=referrer_name(referral)),
+                choices=YES_NO, validators=[InputRequired(_l("Kies ja of nee."))])
+            for referral in referrals
+        }
+        fields["share_referral_ids"] = tuple(referral.id for referral in referrals)
+        return type(cls.__name__, (cls,), fields)
+
+    def share_fields(self) -> list:
+        """(field, decision in force) per referrer asked about, in referral order."""
+        return [(self[share_field(rid)], self.current_shares.get(rid))
+                for rid in self.share_referral_ids]
+
     def consent_changes(self) -> dict[str, bool]:
-        """Consent kinds whose answer differs from what is in force."""
+        """Person-level consent kinds whose answer differs from what is in force."""
         changes = {}
-        for kind in choices.CONSENT_KIND:
+        for kind in PERSON_KINDS:
             answer = self[f"consent_{kind}"].data
             if answer in ("yes", "no"):
                 given = answer == "yes"
                 if self.current_consents.get(kind) is not given:
                     changes[kind] = given
+        return changes
+
+    def share_changes(self) -> dict[int, bool]:
+        """{referral id: given} for the referrers whose answer differs from what is in force."""
+        changes = {}
+        for rid in self.share_referral_ids:
+            answer = self[share_field(rid)].data
+            if answer in ("yes", "no"):
+                given = answer == "yes"
+                if self.current_shares.get(rid) is not given:
+                    changes[rid] = given
         return changes
 
     def filled_goals(self) -> list[GoalForm]:
@@ -173,7 +212,7 @@ class IntakeForm(FlaskForm):
         if self.screening_tool.data and not (self.screening_result.data or "").strip():
             self.screening_result.errors.append(_l("Vul de uitslag van de test in."))
             valid = False
-        if self.consent_changes() and not self.consent_method.data:
+        if (self.consent_changes() or self.share_changes()) and not self.consent_method.data:
             self.consent_method.errors.append(_l("Kies hoe de toestemming is gegeven."))
             valid = False
         valid = self._validate_goals() and valid

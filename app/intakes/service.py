@@ -47,11 +47,14 @@ def contact_moment(held_on: date, now: datetime) -> datetime:
 
 def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now: datetime,
                 *, consents: dict[str, bool] | None = None,
+                shares: dict[int, bool] | None = None,
                 consent_method: str | None = None) -> Intake:
     """Save the intake, its learning goals and consent changes in the caller's transaction.
 
     `goals` holds dicts with subject, context, own_words, target_date and, for a goal that
-    already exists on this trajectory, its id. `consents` holds only the kinds that changed.
+    already exists on this trajectory, its id. `consents` holds only the person-level kinds
+    that changed; `shares` ({referral id: given}) only the share decisions that changed, each
+    for one referral of this trajectory.
     """
     _check(data)
     if not goals and not trajectory.goals:
@@ -92,15 +95,22 @@ def save_intake(trajectory: Trajectory, data: dict, goals: list[dict], user, now
         referral.result = ReferralResult.REACHED
         referral.result_on = intake.held_on
 
+    if (consents or shares) and not consent_method:
+        raise ValueError("a consent change needs the method it was given by")
     for kind, given in (consents or {}).items():
-        if not consent_method:
-            raise ValueError("a consent change needs the method it was given by")
         set_consent(trajectory.participant, kind, given, consent_method, user, now)
+    referrals = {r.id: r for r in trajectory.referrals}
+    for referral_id, given in (shares or {}).items():
+        if referral_id not in referrals:
+            raise ValueError(f"referral {referral_id} is not of trajectory {trajectory.id}")
+        set_consent(trajectory.participant, "share_with_referrer", given, consent_method,
+                    user, now, referral=referrals[referral_id])
 
     db.session.flush()
     audit.record(user, "create" if created else "update", "intake", intake.id,
                  participant_id=trajectory.participant_id,
-                 summary=_summary(created, len(goals), len(consents or {})), now=now)
+                 summary=_summary(created, len(goals), len(consents or {}) + len(shares or {})),
+                 now=now)
     if moved_on:
         emit("intake_done", trajectory, now, intake=intake)
         emit("waiting", trajectory, now)

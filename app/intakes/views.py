@@ -16,16 +16,17 @@ from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes import bp
-from app.intakes.forms import GoalStatusForm, IntakeForm
+from app.intakes.forms import GoalStatusForm, IntakeForm, share_field
 from app.intakes.service import INTAKE_FIELDS, save_intake, set_goal_status
-from app.participants.service import consent_state
+from app.participants.service import consent_state, has_referrer, share_state
 
 _YES_NO = {True: "yes", False: "no", None: None}
 
 
-def _initial(trajectory, today, consents: dict) -> dict:
+def _initial(trajectory, today, consents: dict, shares: dict) -> dict:
     intake = trajectory.intake
     data = {f"consent_{kind}": _YES_NO[given] for kind, given in consents.items()}
+    data.update({share_field(rid): _YES_NO[given] for rid, given in shares.items()})
     data["goals"] = [
         {"goal_id": str(goal.id), "subject": goal.subject, "context": goal.context,
          "own_words": goal.own_words, "target_date": goal.target_date}
@@ -54,12 +55,18 @@ def edit(trajectory_id: int):
     now = utcnow()
     today = local_date(now)
     consents = consent_state(participant)
-    form = IntakeForm(
-        data=None if request.method == "POST" else _initial(trajectory, today, consents),
+    # One share question per referrer of this trajectory (a self-registration has none).
+    asked = [r for r in trajectory.referrals if has_referrer(r)]
+    shares = {rid: given for rid, given in share_state(participant).items()
+              if rid in {r.id for r in asked}}
+    form = IntakeForm.asking_share_for(asked)(
+        data=None if request.method == "POST" else _initial(trajectory, today, consents,
+                                                               shares),
         offer_choices=reference_choices("offer"),
         subject_choices=reference_choices("goal_subject"),
         context_choices=reference_choices("goal_context"),
         current_consents=consents,
+        current_shares=shares,
         today=today,
         goal_target_dates={str(goal.id): goal.target_date for goal in trajectory.goals},
     )
@@ -81,7 +88,7 @@ def edit(trajectory_id: int):
         was_waiting = trajectory.is_waiting
         with domain_action(), unchanged_since_opened(trajectory.intake, form):
             save_intake(trajectory, data, goals, current_user, now,
-                        consents=form.consent_changes(),
+                        consents=form.consent_changes(), shares=form.share_changes(),
                         consent_method=form.consent_method.data or None)
             db.session.commit()
             if trajectory.is_waiting and not was_waiting:

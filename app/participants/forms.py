@@ -29,6 +29,7 @@ from app.core import choices
 from app.core.forms import one_line, select_choices
 from app.core.phone import PhoneField, PhoneNumber
 from app.core.records import version_field
+from app.participants.service import referrer_name
 
 
 class ParticipantForm(FlaskForm):
@@ -83,6 +84,10 @@ YES_NO = [SelectChoice(value="yes", label=_l("Ja")), SelectChoice(value="no", la
 
 class ConsentForm(FlaskForm):
     kind = SelectField(_l("Waarvoor"), choices=select_choices(choices.CONSENT_KIND))
+    # Only for "Verwijzer hoort hoe het gaat": that consent is about one referrer. 0: none.
+    referral_id = SelectField(_l("Over welke verwijzer?"), coerce=int, choices=[],
+                              invalid_choice_message=_l("Kies een verwijzer uit de lijst."),
+                              invalid_value_message=_l("Kies een verwijzer uit de lijst."))
     given = RadioField(_l("Geeft de deelnemer toestemming?"), choices=YES_NO,
                        validators=[InputRequired(_l("Kies ja of nee."))])
     method = SelectField(_l("Hoe is de toestemming gegeven?"),
@@ -91,6 +96,44 @@ class ConsentForm(FlaskForm):
     note = TextAreaField(_l("Opmerking (mag leeg blijven)"),
                          validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Toestemming vastleggen"))
+
+    def __init__(self, *args, referrals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.referrals = {r.id: r for r in referrals}
+        self.referral_id.choices = select_choices(
+            [(0, _l("Kies (alleen bij 'Verwijzer hoort hoe het gaat')"))]
+            + [(r.id, label) for r, label in referral_labels(referrals)])
+        if self.referral_id.data is None:
+            self.referral_id.data = 0
+
+    @property
+    def referral(self):
+        """The chosen referral for a share decision; None for the other kinds."""
+        if self.kind.data != "share_with_referrer":
+            return None
+        return self.referrals.get(self.referral_id.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.kind.data == "share_with_referrer" and self.referral is None:
+            if not self.referrals:
+                self.kind.errors.append(_l(
+                    "Deze deelnemer heeft geen verwijzer. Er is niemand om iets aan te "
+                    "vertellen."))
+            elif not self.referral_id.errors:
+                self.referral_id.errors.append(_l(
+                    "Kies over welke verwijzer dit gaat. Een ja of nee geldt voor één "
+                    "verwijzer."))
+            ok = False
+        return ok
+
+
+def referral_labels(referrals) -> list[tuple]:
+    """(referral, label): the referrer, and the date when one referrer referred twice."""
+    names = [referrer_name(r) for r in referrals]
+    return [(r, name if names.count(name) == 1
+             else f"{name} ({r.referred_on.strftime('%d-%m-%Y')})")
+            for r, name in zip(referrals, names, strict=True)]
 
 
 class OwnerForm(FlaskForm):

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload
 
 from app.audit import service as audit
@@ -14,6 +15,7 @@ from app.core.phone import clean_phone, normalise_phone, phone_search_fragment
 from app.core.timeutil import local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory
+from app.referrals.models import Referral
 
 
 def record_contact(trajectory: Trajectory, at: datetime) -> bool:
@@ -160,43 +162,140 @@ def update_participant(participant: Participant, data: dict, user, now: datetime
 
 # --- Consent --------------------------------------------------------------------------------
 
+# "Verwijzer hoort hoe het gaat" belongs to one referral; the other kinds to the person.
+SHARE_KIND = "share_with_referrer"
+PERSON_KINDS = tuple(kind for kind in CONSENT_KIND if kind != SHARE_KIND)
+
+
+def _newest_first(consents) -> list[Consent]:
+    return sorted(consents, key=lambda c: (c.recorded_at, c.id or 0), reverse=True)
+
+
 def consents_in_force(consents) -> dict[str, Consent]:
-    """The newest decision per kind."""
+    """The newest decision per person-level kind (processing, messages).
+
+    The share kind is not in it: a decision about one referrer says nothing about another
+    (see `shares_in_force`), so no caller can read "the" share decision by mistake.
+    """
     current: dict[str, Consent] = {}
-    for consent in sorted(consents, key=lambda c: (c.recorded_at, c.id or 0)):
-        current[consent.kind] = consent
+    for consent in _newest_first(consents):
+        if consent.kind != SHARE_KIND:
+            current.setdefault(consent.kind, consent)
     return current
 
 
+def shares_in_force(consents) -> dict[int, Consent]:
+    """{referral id: its newest share decision}. A share row without a referral (recorded
+    before consent was kept per referral and not traceable to one) counts for none."""
+    current: dict[int, Consent] = {}
+    for consent in _newest_first(consents):
+        if consent.kind == SHARE_KIND and consent.referral_id is not None:
+            current.setdefault(consent.referral_id, consent)
+    return current
+
+
+def share_decision(referral: Referral, consents=None) -> Consent | None:
+    """The newest share decision for this referral; `consents` defaults to the person's
+    loaded consents (eager-load Participant.consents for a page of referrals)."""
+    if consents is None:
+        consents = referral.trajectory.participant.consents
+    return shares_in_force(consents).get(referral.id)
+
+
+def share_in_force(referral: Referral | None, consents=None) -> bool:
+    """May this referral's referrer hear how it goes? Only after a "ja" for *this* referral."""
+    if referral is None or referral.id is None:
+        return False
+    decision = share_decision(referral, consents)
+    return bool(decision is not None and decision.given)
+
+
+def newest_share_decision(referral_id) -> sa.ScalarSelect:
+    """SQL: the newest share decision (true/false) for the referral `referral_id` (a value or
+    a column); NULL when none was recorded for it. The same row `share_decision` picks."""
+    return (
+        sa.select(Consent.given)
+        .where(Consent.referral_id == referral_id, Consent.kind == SHARE_KIND)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def has_referrer(referral: Referral) -> bool:
+    """Is there a referrer to ask the share consent for? A self-registration has none (the
+    helper who filled it in is no referrer the Taalhuis reports to)."""
+    partner = referral.partner
+    if partner is not None:
+        return partner.kind != "zelfmelder"
+    return bool(referral.referrer_name or referral.referrer_email)
+
+
+def referrer_name(referral: Referral) -> str:
+    """Who the share consent is about, in words a person recognises: the organisation and,
+    when known, the contact person."""
+    return referral.referrer_label or _("aanmelding van %(day)s",
+                                        day=referral.referred_on.strftime("%d-%m-%Y"))
+
+
 def consent_history(participant: Participant) -> list[Consent]:
-    """Every decision, newest first, with who recorded it (one query)."""
+    """Every decision, newest first, with who recorded it and the referral of a share
+    decision (one query)."""
     return db.session.scalars(
         sa.select(Consent).where(Consent.participant_id == participant.id)
-        .options(joinedload(Consent.recorded_by).lazyload(User.locations))
+        .options(joinedload(Consent.recorded_by).lazyload(User.locations),
+                 joinedload(Consent.referral).joinedload(Referral.partner),
+                 joinedload(Consent.referral).joinedload(Referral.partner_contact))
         .order_by(Consent.recorded_at.desc(), Consent.id.desc())
     ).all()
 
 
 def consent_state(participant: Participant) -> dict[str, bool | None]:
-    """{kind: given?} for every kind; None when nothing was ever recorded."""
+    """{kind: given?} for every person-level kind; None when nothing was ever recorded.
+    The share kind is per referral: `share_state`."""
     current = consents_in_force(consent_history(participant))
-    return {kind: (current[kind].given if kind in current else None) for kind in CONSENT_KIND}
+    return {kind: (current[kind].given if kind in current else None) for kind in PERSON_KINDS}
+
+
+def share_state(participant: Participant) -> dict[int, bool]:
+    """{referral id: given?} for the referrals a share decision was recorded for."""
+    return {referral_id: c.given
+            for referral_id, c in shares_in_force(consent_history(participant)).items()}
 
 
 def set_consent(participant: Participant, kind: str, given: bool, method: str, user,
-                now: datetime, note: str | None = None) -> Consent:
-    """Record a consent decision. The history stays; the newest row is the one in force."""
+                now: datetime, note: str | None = None, *,
+                referral: Referral | None = None) -> Consent:
+    """Record a consent decision. The history stays; the newest row is the one in force.
+
+    The share kind needs `referral` (one of this person's): the decision is about that
+    referrer only. The other kinds are the person's and take no referral.
+    """
     if kind not in CONSENT_KIND:
         raise ValueError(f"unknown consent kind {kind!r}")
     if method not in CONSENT_METHOD:
         raise ValueError(f"unknown consent method {method!r}")
+    if kind == SHARE_KIND:
+        if referral is None:
+            raise ValueError("a share decision needs the referral it is about")
+        if referral.trajectory.participant_id != participant.id:
+            raise ValueError(f"referral {referral.id} is not one of this person's")
+    elif referral is not None:
+        raise ValueError(f"consent kind {kind!r} belongs to the person, not to a referral")
     consent = Consent(participant=participant, kind=kind, given=given, method=method,
-                      recorded_at=now, recorded_by=user, note=(note or "").strip() or None)
+                      recorded_at=now, recorded_by=user, note=(note or "").strip() or None,
+                      referral=referral)
     db.session.add(consent)
     db.session.flush()
+    decision = "gegeven" if given else "ingetrokken"
+    if kind == SHARE_KIND:
+        # The audit log is read by people: say which referrer, in words.
+        summary = (f"toestemming verwijzer hoort hoe het gaat ({referrer_name(referral)}, "
+                   f"aanmelding {referral.id}): {decision}")
+    else:
+        summary = f"toestemming {kind}: {decision}"
     audit.record(user, "update", "consent", consent.id, participant_id=participant.id,
-                 summary=f"toestemming {kind}: {'gegeven' if given else 'ingetrokken'}",
-                 now=now)
+                 summary=summary, now=now)
     # Privacy (AVG art. 18): withdrawing "gegevens vastleggen" restricts the person.
     if kind == "processing":
         from app.privacy import restriction

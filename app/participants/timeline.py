@@ -20,6 +20,8 @@ from app.auth.models import User
 from app.core.choices import CONSENT_KIND, CONSENT_METHOD, label
 from app.extensions import db
 from app.participants.models import Consent, TrajectoryMove
+from app.participants.service import referrer_name
+from app.referrals.models import Referral
 
 
 @dataclass(frozen=True)
@@ -80,26 +82,39 @@ def next_due(trajectories: Sequence, viewer) -> list[DueItem]:
 
 
 def consent_timeline(trajectories, viewer) -> list[TimelineItem]:
-    """Consent decisions belong to the person; they are shown on their newest trajectory."""
+    """Consent decisions belong to the person; they are shown on their newest trajectory.
+    A share decision is about one referral: it names the referrer and is shown on that
+    referral's trajectory."""
     if not trajectories:
         return []
     newest: dict[int, int] = {}
     for t in trajectories:
         newest[t.participant_id] = max(newest.get(t.participant_id, 0), t.id)
+    shown = {t.id for t in trajectories}
     consents = db.session.scalars(
         sa.select(Consent).where(Consent.participant_id.in_(list(newest)))
-        .options(joinedload(Consent.recorded_by).lazyload(User.locations))
+        .options(joinedload(Consent.recorded_by).lazyload(User.locations),
+                 joinedload(Consent.referral).joinedload(Referral.partner),
+                 joinedload(Consent.referral).joinedload(Referral.partner_contact))
     ).all()
     items = []
     for c in consents:
         kind = label(CONSENT_KIND, c.kind)
+        trajectory_id = newest[c.participant_id]
+        if c.kind == "share_with_referrer":
+            if c.referral is not None:
+                kind = f"{kind} ({referrer_name(c.referral)})"
+                if c.referral.trajectory_id in shown:
+                    trajectory_id = c.referral.trajectory_id
+            else:
+                kind = _("%(kind)s (oude vastlegging, geldt voor geen verwijzer)", kind=kind)
         title = (_("Toestemming gegeven: %(kind)s", kind=kind) if c.given
                  else _("Toestemming ingetrokken: %(kind)s", kind=kind))
         detail = label(CONSENT_METHOD, c.method)
         if c.recorded_by:
             detail = _("%(method)s, vastgelegd door %(name)s", method=detail,
                        name=c.recorded_by.name)
-        items.append(TimelineItem(trajectory_id=newest[c.participant_id], at=c.recorded_at,
+        items.append(TimelineItem(trajectory_id=trajectory_id, at=c.recorded_at,
                                   kind="consent", title=title, detail=detail))
     return items
 

@@ -43,6 +43,7 @@ from app.participants.forms import (
     MoveForm,
     OwnerForm,
     ParticipantForm,
+    referral_labels,
 )
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.owners import OwnershipError, hand_over, move_trajectory
@@ -50,10 +51,13 @@ from app.participants.service import (
     PERSON_FIELDS,
     consent_history,
     consents_in_force,
+    has_referrer,
     newest_trajectories_for,
     participant_list_query,
+    referrer_name,
     set_consent,
     set_owner,
+    shares_in_force,
     update_participant,
 )
 from app.participants.timeline import next_due, timeline
@@ -197,6 +201,9 @@ def show(participant_id: int):
         participant=participant,
         trajectories=trajectories,
         consents_now=consents_in_force(consents),
+        shares_now=shares_in_force(consents),
+        share_referrals=referral_labels(
+            [r for t in trajectories for r in t.referrals if has_referrer(r)]),
         timeline=timeline(trajectories, current_user),
         due={t.id: [item for item in due if item.trajectory_id == t.id] for t in trajectories},
         actions={t.id: _actions(t) for t in trajectories},
@@ -238,19 +245,38 @@ def edit(participant_id: int):
     return render_template("participants/edit.html", form=form, participant=participant)
 
 
+def _share_referrals(participant) -> list[Referral]:
+    """The referrals a share decision can be about: those with a referrer, on the person's
+    trajectories the user may see."""
+    visible = (visible_trajectories(current_user)
+               .where(Trajectory.participant_id == participant.id)
+               .with_only_columns(Trajectory.id))
+    rows = db.session.scalars(
+        sa.select(Referral).where(Referral.trajectory_id.in_(visible))
+        .options(joinedload(Referral.partner), joinedload(Referral.partner_contact),
+                 joinedload(Referral.trajectory).lazyload(Trajectory.participant))
+        .order_by(Referral.referred_on, Referral.id)
+    ).all()
+    return [r for r in rows if has_referrer(r)]
+
+
 @bp.route("/<int:participant_id>/toestemming", methods=["GET", "POST"])
 @require("consents.edit")
 def consents(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
-    form = ConsentForm()
+    referrals = _share_referrals(participant)
+    form = ConsentForm(referrals=referrals)
     if request.method == "GET" and request.args.get("soort") in choices.CONSENT_KIND:
         form.kind.data = request.args["soort"]  # from the restriction banner: "processing"
     if form.validate_on_submit():
         given = form.given.data == "yes"
+        referral = form.referral
         set_consent(participant, form.kind.data, given, form.method.data, current_user,
-                    utcnow(), note=form.note.data)
+                    utcnow(), note=form.note.data, referral=referral)
         db.session.commit()
         kind = choices.label(choices.CONSENT_KIND, form.kind.data)
+        if referral is not None:
+            kind = f"{kind} ({referrer_name(referral)})"
         if given:
             flash(_("Toestemming vastgelegd: %(kind)s.", kind=kind), "success")
         else:
@@ -261,7 +287,9 @@ def consents(participant_id: int):
     if request.method == "GET":
         audit.record(current_user, "view", "consent", None, participant_id=participant.id)
     html = render_template("participants/consents.html", form=form, participant=participant,
-                           history=history, consents_now=consents_in_force(history))
+                           history=history, consents_now=consents_in_force(history),
+                           shares_now=shares_in_force(history),
+                           share_referrals=referral_labels(referrals))
     db.session.commit()
     return html
 

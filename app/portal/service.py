@@ -17,8 +17,8 @@ from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.service import notify_address
-from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
-from app.participants.service import consents_in_force
+from app.participants.models import Participant, Trajectory, TrajectoryStatus
+from app.participants.service import newest_share_decision, share_in_force
 from app.partners.models import Partner, PartnerContact
 from app.referrals.models import Referral
 
@@ -38,23 +38,20 @@ COMPLETED_OUTCOMES = {"goal_reached", "formal_education", "non_formal", "work"}
 CALL_FOR_HELP = {"niet_bereikt", "buiten_beeld"}
 
 SIGNAL_KIND = "referrer_signal"
-SHARE_KIND = "share_with_referrer"
 
 
-def share_consent_in_force(participant: Participant) -> bool:
-    """Is the newest "share with referrer" decision a yes? (Uses the loaded consents.)"""
-    current = consents_in_force(participant.consents).get(SHARE_KIND)
-    return bool(current and current.given)
-
-
-def partner_stage(trajectory: Trajectory, consent_in_force: bool) -> tuple[str, date]:
-    """(stage code, date) as the partner may see it; without consent only "aangemeld"."""
-    referral = trajectory.referral
+def partner_stage(trajectory: Trajectory, consent_in_force: bool,
+                  referral: Referral | None = None) -> tuple[str, date]:
+    """(stage code, date) as the partner of `referral` (default: the primary one) may see it;
+    without that referral's consent only "aangemeld", on the date of that referral."""
+    primary = trajectory.referral
+    referral = referral or primary
     referred_on = referral.referred_on if referral is not None else trajectory.referred_on
     # A restricted person (AVG art. 18): the referrer is told nothing more.
     if not consent_in_force or not _processing_allowed(trajectory.participant):
         return "aangemeld", referred_on
-    result_on = (referral.result_on if referral is not None else None) or referred_on
+    # The first contact is the primary referral's (a second one keeps result "pending").
+    result_on = (primary.result_on if primary is not None else None) or referred_on
     if trajectory.is_ended:
         code = "afgerond" if trajectory.outcome in COMPLETED_OUTCOMES else "gestopt"
         return code, trajectory.ended_on or result_on
@@ -94,9 +91,11 @@ class PartnerView:
 
 
 def partner_view(referral: Referral) -> PartnerView:
+    """The stage of the trajectory, told only with the share consent of *this* referral: a
+    "ja" to another referrer never shows this one more than "aangemeld"."""
     trajectory = referral.trajectory
-    shared = share_consent_in_force(trajectory.participant)
-    stage, on = partner_stage(trajectory, shared)
+    shared = share_in_force(referral)
+    stage, on = partner_stage(trajectory, shared, referral)
     return PartnerView(id=referral.id, short_name=trajectory.participant.short_name,
                        referred_on=referral.referred_on, stage=stage, stage_date=on,
                        shared=shared)
@@ -108,6 +107,7 @@ def with_stage_details(query: sa.Select) -> sa.Select:
         joinedload(Referral.trajectory).joinedload(Trajectory.participant)
         .selectinload(Participant.consents),
         joinedload(Referral.trajectory).selectinload(Trajectory.intake),
+        joinedload(Referral.trajectory).joinedload(Trajectory.referral),
     )
 
 
@@ -210,14 +210,16 @@ def _stage_change(subject_key: str, recipient_key: str, stage: str, on: date,
 def signal_referrer(trajectory: Trajectory, now: datetime) -> Notification | None:
     """Claim a signal for the trajectory's current stage; None when nothing is to be sent.
 
-    Nothing without share consent, when the partner's signals are off, or when the referrer
-    was already told this stage (see `_stage_change`; the ledger's unique key on trajectory,
-    recipient and "<stage>:<date>" keeps two processes from both sending it).
+    The signals go to the primary referral's referrer (see Referral.is_primary), and only
+    with the share consent of that referral. Nothing without it, when the partner's signals
+    are off, or when the referrer was already told this stage (see `_stage_change`; the
+    ledger's unique key on trajectory, recipient and "<stage>:<date>" keeps two processes
+    from both sending it).
     """
     referral = trajectory.referral
     if not _signals_allowed(referral):
         return None
-    if not share_consent_in_force(trajectory.participant):
+    if not share_in_force(referral):
         return None
     stage, on = partner_stage(trajectory, True)
     if stage == "aangemeld":
@@ -244,18 +246,6 @@ def on_trajectory_event(event: str, trajectory: Trajectory, now: datetime, **con
     signal_referrer(trajectory, now)
 
 
-def _newest_share_decision(participant_id) -> sa.ScalarSelect:
-    """SQL: the participant's newest "share with referrer" decision (true/false; NULL when
-    none was recorded), the same row `consents_in_force` picks."""
-    return (
-        sa.select(Consent.given)
-        .where(Consent.participant_id == participant_id, Consent.kind == SHARE_KIND)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def signal_out_of_view(now: datetime) -> list[Notification]:
     """The job: signal referrers of people flagged "buiten beeld" and not signalled yet.
 
@@ -276,7 +266,7 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
         .where(Trajectory.is_open, Trajectory.out_of_view_since.is_not(None),
                Partner.signals_enabled.is_(True), Partner.active.is_(True),
                Partner.kind != "zelfmelder",
-               _newest_share_decision(Trajectory.participant_id).is_(True), ~signalled)
+               newest_share_decision(Referral.id).is_(True), ~signalled)
         .options(joinedload(Trajectory.participant).selectinload(Participant.consents),
                  joinedload(Trajectory.referral).joinedload(Referral.partner),
                  joinedload(Trajectory.referral).joinedload(Referral.partner_contact),
@@ -298,8 +288,9 @@ def still_allowed(note: Notification) -> bool:
     trajectory = db.session.get(Trajectory, trajectory_id)
     if trajectory is None or not _signals_allowed(trajectory.referral):
         return False
+    # Read from the database, not the loaded consents: the withdrawal may be that recent.
     return bool(db.session.scalar(
-        sa.select(_newest_share_decision(trajectory.participant_id))))
+        sa.select(newest_share_decision(trajectory.referral.id))))
 
 
 def referrals_page(query: sa.Select, page: int, per_page: int):

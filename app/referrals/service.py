@@ -269,13 +269,16 @@ def _new_referral(trajectory: Trajectory, referral: ReferralInput, user, now: da
     return record
 
 
-def _record_consents(participant: Participant, referral: ReferralInput, user,
-                     now: datetime) -> None:
-    for kind, given in (("processing", True),
-                        ("share_with_referrer", referral.share_with_referrer)):
-        if given is None:
-            continue
-        db.session.add(Consent(participant=participant, kind=kind, given=given,
+def _record_consents(participant: Participant, record: Referral, referral: ReferralInput,
+                     user, now: datetime) -> None:
+    """The consents asked with this referral. The share decision is about this referral's
+    referrer only (`record`), whatever the person told other referrers."""
+    db.session.add(Consent(participant=participant, kind="processing", given=True,
+                           method=referral.consent_method, recorded_at=now,
+                           recorded_by_id=getattr(user, "id", None)))
+    if referral.share_with_referrer is not None:
+        db.session.add(Consent(participant=participant, kind="share_with_referrer",
+                               given=referral.share_with_referrer, referral=record,
                                method=referral.consent_method, recorded_at=now,
                                recorded_by_id=getattr(user, "id", None)))
     if referral.messages_consent is not None:
@@ -313,7 +316,7 @@ def register_referral(*, person: PersonInput, referral: ReferralInput, user, now
     db.session.add(trajectory)
     record = _new_referral(trajectory, referral, user, now)
     db.session.add(record)
-    _record_consents(participant, referral, user, now)
+    _record_consents(participant, record, referral, user, now)
     db.session.flush()
 
     if existing_participant is not None:
@@ -345,7 +348,7 @@ def add_referral_to_trajectory(trajectory: Trajectory, *, person: PersonInput,
     filled = _fill_blanks(participant, person)
     record = _new_referral(trajectory, referral, user, now, primary=False)
     db.session.add(record)
-    _record_consents(participant, referral, user, now)
+    _record_consents(participant, record, referral, user, now)
     db.session.flush()
     summary = f"tweede aanmelding bij traject {trajectory.id}"
     if filled:
