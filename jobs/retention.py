@@ -111,14 +111,6 @@ def anonymise_expired(now: datetime, result: RetentionResult) -> None:
         people = _due_people(sorted({r.participant_id for r in rows}), cutoff)
         result.participants += anonymise_people(people, now=now)
         db.session.commit()
-    # Catch-up: a person whose trajectories were all anonymised another way (an earlier
-    # version of this job, or one whose newest trajectory was deleted) and who was missed.
-    leftover = sa.select(Trajectory.participant_id).where(
-        _ended_before(cutoff), Trajectory.anonymised_at.is_not(None))
-    candidates = list(db.session.scalars(
-        sa.select(Participant.id).where(Participant.anonymised_at.is_(None),
-                                        Participant.id.in_(leftover))))
-    result.participants += anonymise_people(_due_people(candidates, cutoff), now=now)
 
 
 def clear_old_digests(now: datetime, result: RetentionResult) -> None:

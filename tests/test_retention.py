@@ -300,3 +300,28 @@ def test_months_before_keeps_the_day_or_takes_the_last_of_a_shorter_month():
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert months_before(date(2028, 1, 10), 3) == date(2027, 10, 10)
     assert isinstance(PAST_LIMIT_UTC, datetime)
+
+
+def test_the_demo_data_past_the_limit_is_anonymised_and_its_years_keep_their_numbers(
+        app, client, auth, db, runner, demo_data):
+    ended = db.session.execute(sa.select(sa.func.count(), sa.func.max(Trajectory.ended_on))
+                               .where(Trajectory.status == "ended")).one()
+    assert ended[0] > 0, "the demo has ended trajectories"
+    auth.login("admin@houvast.demo", demo_data.password)
+    before = _reports(client)
+    # 24 months after the newest end of the demo (seeded on 2026-11-20), and a day.
+    moment = months_before(ended[1], -24) + timedelta(days=1)
+
+    result = runner.invoke(args=["jobs", "tick", "--at", f"{moment.isoformat()}T04:00"])
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        Trajectory.status == "ended", Trajectory.anonymised_at.is_(None))) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        Trajectory.status != "ended", Trajectory.anonymised_at.is_not(None))) == 0
+    gone = db.session.scalars(sa.select(Participant).where(
+        Participant.anonymised_at.is_not(None))).all()
+    assert gone and {p.first_name for p in gone} == {ANONYMOUS_NAME}
+    assert f"bewaartermijnen: {ended[0]} trajecten" in result.output
+    assert _reports(client) == before
