@@ -6,7 +6,8 @@
 - audit events older than their setting are deleted, and so are the ledger's "nothing to
   report today" rows of the daily messages;
 - the bodies of sent daily messages to staff (which list the people of that day) older than
-  the trajectory setting are replaced: those people's trajectories have long ended;
+  the trajectory setting are replaced: those people's trajectories have long ended; so are
+  the self-registrations that were turned down (they never got a trajectory);
 - mail and message files in instance/outbox/ older than 30 days are removed.
 
 Everything is decided from the database and `now`: a missed night is caught up by the next
@@ -28,7 +29,13 @@ from app.core.timeutil import local_date
 from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
 from app.participants.models import Participant, Trajectory, TrajectoryStatus
-from app.privacy.anonymise import REMOVED, anonymise_people, anonymise_trajectories
+from app.privacy.anonymise import (
+    ANONYMOUS_NAME,
+    REMOVED,
+    anonymise_people,
+    anonymise_trajectories,
+)
+from app.selfreg.models import SelfRegistration, SelfRegistrationStatus
 
 OUTBOX_DAYS = 30
 # Trajectories per transaction: each batch commits, so a run over 100,000 holds no lock long.
@@ -44,18 +51,20 @@ class RetentionResult:
     audit_events: int = 0
     skipped_rows: int = 0
     digests: int = 0
+    registrations: int = 0
     outbox_files: int = 0
 
     @property
     def changed(self) -> bool:
         return any((self.trajectories, self.participants, self.audit_events, self.skipped_rows,
-                    self.digests, self.outbox_files))
+                    self.digests, self.registrations, self.outbox_files))
 
     def summary(self) -> str:
         return (f"bewaartermijnen: {self.trajectories} trajecten en {self.participants} "
                 f"deelnemers geanonimiseerd, {self.audit_events} logboekregels, "
                 f"{self.skipped_rows} lege dagberichten en {self.outbox_files} outbox-bestanden "
-                f"weggehaald, {self.digests} oude dagberichten leeggemaakt")
+                f"weggehaald, {self.digests} oude dagberichten en {self.registrations} "
+                f"afgewezen zelfaanmeldingen leeggemaakt")
 
 
 def months_before(day: date, months: int) -> date:
@@ -125,6 +134,21 @@ def clear_old_digests(now: datetime, result: RetentionResult) -> None:
         .execution_options(synchronize_session=False)).rowcount or 0
 
 
+def clear_rejected_registrations(now: datetime, result: RetentionResult) -> None:
+    """A self-registration that was turned down never got a trajectory to be anonymised
+    with: it follows the trajectory setting from the day it came in."""
+    before = _moment_months_before(now, thresholds().retention_trajectory_months)
+    result.registrations = db.session.execute(
+        sa.update(SelfRegistration)
+        .where(SelfRegistration.status == SelfRegistrationStatus.REJECTED,
+               SelfRegistration.created_at < before,
+               SelfRegistration.trajectory_id.is_(None),
+               SelfRegistration.first_name != ANONYMOUS_NAME)
+        .values(first_name=ANONYMOUS_NAME, phone="", best_moment=None, question=None,
+                helped_by=None)
+        .execution_options(synchronize_session=False)).rowcount or 0
+
+
 def delete_old_rows(now: datetime, result: RetentionResult) -> None:
     settings = thresholds()
     audit_before = _moment_months_before(now, 12 * settings.retention_audit_years)
@@ -161,6 +185,7 @@ def run_retention(now: datetime) -> RetentionResult:
     result = RetentionResult()
     anonymise_expired(now, result)
     clear_old_digests(now, result)
+    clear_rejected_registrations(now, result)
     delete_old_rows(now, result)
     clean_outbox(now, result)
     # After the deletes: this line itself is never older than its setting.

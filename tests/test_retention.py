@@ -287,6 +287,24 @@ def test_old_daily_messages_lose_their_text_after_the_trajectory_setting(app, db
     assert bodies == {"800": REMOVED, "30": "Bel Fatima El Amrani"}
 
 
+def test_a_turned_down_self_registration_is_emptied_after_the_trajectory_setting(app, db):
+    from app.selfreg.models import SelfRegistration
+
+    now = factories.aware(2029, 6, 1, 3, 0)
+    for days in (800, 30):
+        db.session.add(SelfRegistration(first_name=f"Zelfmelder{days}", phone="0612121212",
+                                        question="Ik wil lezen", status="rejected",
+                                        created_at=now - timedelta(days=days)))
+    db.session.commit()
+
+    assert run_retention(now).registrations == 1
+
+    rows = db.session.execute(sa.select(SelfRegistration.first_name, SelfRegistration.phone,
+                                        SelfRegistration.question)).all()
+    assert sorted(rows) == [(ANONYMOUS_NAME, "", None),
+                            ("Zelfmelder30", "0612121212", "Ik wil lezen")]
+
+
 def test_the_retention_settings_are_on_the_admin_page(client, auth, db):
     auth.as_role("admin")
     page = client.get("/beheer/opvolgregels/termijnen").get_data(as_text=True)

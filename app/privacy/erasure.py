@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from app.appointments.models import Appointment, AppointmentStatus
 from app.audit import service as audit
 from app.auth.models import User
-from app.auth.permissions import get_participant_or_404, has, require
+from app.auth.permissions import get_participant_or_404, require
 from app.checkins.models import CheckIn, CheckInStatus
 from app.core.errors import DomainError
 from app.core.timeutil import local_date, utcnow
@@ -264,7 +264,6 @@ def erase_decide(erasure_id: int):
     audit.record(current_user, "view", "erasure_request", erasure.id,
                  participant_id=erasure.participant_id, summary="wissen: verzoek bekeken")
     html = render_template("privacy/erase_decide.html", erasure=erasure, form=form,
-                           participant=participant, scope=scope, own=own,
-                           may_see=has(current_user, "participants.view"))
+                           participant=participant, scope=scope, own=own)
     db.session.commit()
     return html
