@@ -43,6 +43,8 @@ def _gemeente(client) -> list[list[str]]:
 def _ask(client, auth, data) -> ErasureRequest:
     auth.login(data["coordinator"])
     fatima = data["fatima"]
+    person = client.get(f"/deelnemers/{fatima.id}").get_data(as_text=True)
+    assert f'href="{_erase_url(fatima.id)}"' in person
     page = client.get(_erase_url(fatima.id)).get_data(as_text=True)
     assert "Gegevens van Fatima El Amrani wissen" in page
     assert "Dit haalt Houvast weg" in page and "Dit blijft" in page
@@ -199,3 +201,40 @@ def test_only_an_admin_sees_and_decides_requests(client, auth, db):
     db.session.commit()
     auth.login(staff)
     assert client.get(_erase_url(data["fatima"].id)).status_code == 404
+
+
+def test_two_admins_confirming_at_once_erase_once_and_the_second_hears_it(app, db):
+    from contextlib import contextmanager
+
+    from app.auth.models import User
+    from app.privacy.erasure import ErasureError, confirm_erasure, request_erasure
+
+    @contextmanager
+    def other_person():
+        with app.app_context():
+            yield db.session
+            db.session.remove()
+
+    data = build(db)
+    erasure, created = request_erasure(data["fatima"], by=data["coordinator"], now=NOW)
+    first, second = factories.user("admin"), factories.user("admin")
+    db.session.commit()
+    assert created and erasure.status == "requested"  # this session read it still waiting
+
+    with other_person() as session:
+        confirm_erasure(session.get(ErasureRequest, erasure.id),
+                        by=session.get(User, first.id), now=NOW)
+        session.commit()
+
+    with pytest.raises(ErasureError, match="al beslist"):
+        confirm_erasure(erasure, by=second, now=NOW)
+    db.session.rollback()
+    erasure = db.session.get(ErasureRequest, erasure.id)
+    assert (erasure.status, erasure.decided_by_id) == ("done", first.id)
+    deletes = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "delete", AuditEvent.object_type == "participant"))
+    assert deletes == 1
+    # And a coordinator asking again afterwards is told it is done already.
+    with pytest.raises(ErasureError, match="al gewist"):
+        request_erasure(db.session.get(Participant, data["fatima"].id),
+                        by=data["coordinator"], now=NOW)
