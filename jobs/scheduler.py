@@ -46,6 +46,8 @@ SCHEDULE = (
                         "volunteer_reminders", "volunteer_silence", "referrer_signals",
                         "deliver"),
      {"hour": HOURS, "minute": 15}),
+    # Retention: anonymise and clean up once a night, in a quiet hour outside the DST hour.
+    ("houvast-nightly", ("retention",), {"hour": 3, "minute": 30}),
 )
 # Pending mail and retries of mail that could not be sent, every 5 minutes, day and night.
 DELIVER_JOB = "houvast-deliver"

@@ -8,6 +8,7 @@ from app.notifications.service import SENT_CHANNELS, deliver_pending, sweep_lock
 from app.portal.service import signal_out_of_view
 from jobs.digest import daily_digest, volunteer_reminders
 from jobs.participant_messages import job as participant_messages
+from jobs.retention import job as retention
 from jobs.scan import out_of_view_scan
 from jobs.volunteer_silence import job as volunteer_silence
 
@@ -28,7 +29,7 @@ def deliver(now: datetime) -> list[Notification]:
 
 
 # The scan first, so a digest of the same tick already shows what it flagged.
-JOBS: dict[str, Callable[[datetime], list[Notification]]] = {
+JOBS: dict[str, Callable[[datetime], list[Notification] | list[str]]] = {
     "out_of_view_scan": out_of_view_scan,
     # After the scan: tells referrers (with consent) about people it just flagged.
     "referrer_signals": referrer_signals,
@@ -40,6 +41,8 @@ JOBS: dict[str, Callable[[datetime], list[Notification]]] = {
     "volunteer_reminders": volunteer_reminders,
     "volunteer_silence": volunteer_silence,
     "deliver": deliver,
+    # Last: anonymises what is past retention and says so in one line (no messages).
+    "retention": retention,
 }
 
 
@@ -73,6 +76,9 @@ def run_jobs(now: datetime, names=None) -> list[str]:
             return [SKIPPED]
         for name in selected:
             for note in JOBS[name](now):
+                if isinstance(note, str):
+                    lines.append(note)
+                    continue
                 # Claimed e-mail is reported once, when the delivery settles it.
                 if name != "deliver" and note.channel in SENT_CHANNELS:
                     continue

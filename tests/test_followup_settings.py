@@ -24,7 +24,9 @@ def _values(**changed) -> dict:
               "waiting_too_long_days": 21, "volunteer_silence_reminder_days": 21,
               "volunteer_silence_alert_days": 42, "vog_max_age_years": 3,
               "group_absent_in_a_row": 2, "session_no_shows_in_a_row": 2,
-              "quiet_hours_start": 21, "quiet_hours_end": 8}
+              "quiet_hours_start": 21, "quiet_hours_end": 8,
+              "retention_trajectory_months": 24, "retention_audit_years": 5,
+              "retention_skipped_digest_months": 3}
     values.update(changed)
     return values
 

@@ -124,6 +124,11 @@ def foreign_world(db):
                             meaning="other")
     db.session.add_all([registration, token, appointment, stop, answer])
     db.session.flush()
+    from app.privacy.models import ErasureRequest
+
+    erasure = ErasureRequest(participant_id=participant.id, requested_by_id=other_user.id)
+    db.session.add(erasure)
+    db.session.flush()
     return here, {
         "appointment_id": appointment.id,
         "participant_id": participant.id, "trajectory_id": trajectory.id, "goal_id": goal.id,
@@ -136,6 +141,7 @@ def foreign_world(db):
         "referral_id": trajectory.referral.id, "registration_id": registration.id,
         "token_id": token.id, "meeting_id": meeting.id, "stop_id": stop.id,
         "inbound_id": answer.id, "note_id": letter.id, "code": "intake_reminder",
+        "erasure_id": erasure.id,
     }
 
 
@@ -144,7 +150,7 @@ ARGUMENTS = {
     "partner_id", "contact_id", "notification_id", "match_id", "session_id", "volunteer_id",
     "training_id", "offer_id", "enrollment_id", "rule_id", "list_name", "item_id", "token",
     "referral_id", "registration_id", "token_id", "meeting_id", "appointment_id",
-    "stop_id", "inbound_id", "note_id", "code",
+    "stop_id", "inbound_id", "note_id", "code", "erasure_id",
 }
 
 

@@ -253,7 +253,8 @@ def test_scheduler_has_fixed_jobs_that_catch_up_once(app):
     scheduler.start(paused=True)  # the job defaults are applied when it starts
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"houvast-daily", "houvast-hourly", "houvast-deliver"}
+        assert set(jobs) == {"houvast-daily", "houvast-hourly", "houvast-nightly",
+                             "houvast-deliver"}
         for job in jobs.values():
             assert job.coalesce is True and job.max_instances == 1
             assert job.misfire_grace_time == 3600
@@ -262,7 +263,7 @@ def test_scheduler_has_fixed_jobs_that_catch_up_once(app):
             scheduler.add_job(print, "interval", hours=1, id=job_id, replace_existing=True)
         scheduler.add_job(print, "interval", hours=1, id=scheduler_module.DELIVER_JOB,
                           replace_existing=True)
-        assert len(scheduler.get_jobs()) == 3
+        assert len(scheduler.get_jobs()) == 4
     finally:
         scheduler.shutdown(wait=False)
 
@@ -347,7 +348,7 @@ def test_web_process_starts_the_scheduler_once(app):
         second = start_in_web_process(app)
         assert first is second and first.running
         assert {job.id for job in first.get_jobs()} == {
-            "houvast-daily", "houvast-hourly", "houvast-deliver"}
+            "houvast-daily", "houvast-hourly", "houvast-nightly", "houvast-deliver"}
     finally:
         app.testing = True
         if scheduler_module._web_scheduler is not None:

@@ -255,7 +255,8 @@ FOLLOWUP_EVENT = {
 }
 OFFSET_UNIT = {"days": _l("dagen"), "working_days": _l("werkdagen")}
 # The unit of a follow-up threshold (app/core/followup.py), next to its number field.
-THRESHOLD_UNIT = {"days": _l("dagen"), "times": _l("keer"), "years": _l("jaar"),
+THRESHOLD_UNIT = {"days": _l("dagen"), "times": _l("keer"), "months": _l("maanden"),
+                  "years": _l("jaar"),
                   "hour": _l("uur van de dag")}
 RULE_ASSIGNEE = {
     "owner": _l("Eigenaar van het traject (coördinator)"),

@@ -21,7 +21,8 @@ from app.extensions import db
 class Threshold:
     key: str
     default: int
-    # "days", "times", "years" or "hour" (a time of day): how the admin page and texts say it.
+    # "days", "times", "months", "years" or "hour" (a time of day): how the admin page and
+    # texts say it.
     unit: str
     minimum: int
     maximum: int
@@ -81,6 +82,19 @@ THRESHOLDS: tuple[Threshold, ...] = (
                  "Wat dan klaarstaat, gaat de volgende ochtend.")),
     Threshold("quiet_hours_end", 8, "hour", 6, 11, _l("Weer sms of WhatsApp vanaf"),
               _l("Vanaf dit uur in de ochtend gaan berichten aan deelnemers weer weg.")),
+    # Retention (jobs/retention.py): how long data is kept before it is anonymised or removed.
+    Threshold("retention_trajectory_months", 24, "months", 6, 120,
+              _l("Gegevens bewaren na afsluiten"),
+              _l("Zo lang na het einde van een traject bewaart Houvast de namen, "
+                 "telefoonnummers, notities en berichten. Daarna haalt Houvast die weg. De "
+                 "cijfers voor de rapportages blijven.")),
+    Threshold("retention_audit_years", 5, "years", 1, 20, _l("Logboek bewaren"),
+              _l("Zo lang blijft in het logboek staan wie welke gegevens bekeek of "
+                 "veranderde. Oudere regels haalt Houvast weg.")),
+    Threshold("retention_skipped_digest_months", 3, "months", 1, 24,
+              _l("Lege dagberichten bewaren"),
+              _l("Zo lang bewaart Houvast dat er op een dag niets te melden was. Daarna "
+                 "haalt Houvast die regels weg.")),
 )
 
 BY_KEY = {t.key: t for t in THRESHOLDS}
@@ -118,6 +132,8 @@ def amount_text(threshold: Threshold, value: int) -> str:
     """A threshold's value with its unit, as the admin page and texts say it."""
     if threshold.unit == "days":
         return period_text(value)
+    if threshold.unit == "months":
+        return ngettext("%(num)s maand", "%(num)s maanden", value)
     if threshold.unit == "years":
         return ngettext("%(num)s jaar", "%(num)s jaar", value)
     if threshold.unit == "hour":

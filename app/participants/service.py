@@ -91,6 +91,12 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
 
 
 def _search_condition(q: str) -> sa.ColumnElement[bool]:
+    # Anonymised people have no name or number left to find (app/privacy/anonymise.py):
+    # a search for "geanonimiseerd" must not list them either.
+    return sa.and_(Participant.anonymised_at.is_(None), _search_words(q))
+
+
+def _search_words(q: str) -> sa.ColumnElement[bool]:
     fragment = phone_search_fragment(q)
     if fragment:
         return Participant.phone_normalised.contains(fragment, autoescape=True)
