@@ -461,3 +461,38 @@ def test_leaving_them_out_costs_no_query_per_person(world, client, auth, db, cou
         set_consent(extra, "processing", False, "verbal", world.coordinator, WITHDRAWN_AT)
     db.session.commit()
     assert costs() == one
+
+
+def test_a_restricted_person_can_be_erased_from_the_banner_with_all_their_data(
+        world, client, auth, db, frozen):
+    """The banner's "Gegevens wissen" leads to an erasure that sees (and removes) everything
+    of the person, although every list leaves them out."""
+    from app.privacy.models import ErasureRequest
+    from app.referrals.models import Referral
+
+    withdraw(world, world.rachid)
+    auth.login(world.coordinator)
+    banner = _page(client, f"/deelnemers/{world.rachid.id}")
+    erase_url = f"/deelnemers/{world.rachid.id}/wissen"
+    assert f'href="{erase_url}"' in banner
+    page = _page(client, erase_url)
+    # The counts of what goes are the person's own, not the (empty) lists' view of them.
+    assert "Er is nog een open traject" in page and "Bakker" in page
+    assert client.post(erase_url, data={"submit": "1"}).status_code == 302
+    auth.logout()
+
+    admin = factories.user("admin", name="Ada Beheer")
+    db.session.commit()
+    auth.login(admin)
+    erasure = db.session.scalar(sa.select(ErasureRequest).where(
+        ErasureRequest.participant_id == world.rachid.id))
+    assert client.post(f"/beheer/wissen/{erasure.id}", data={"confirm": "1"}).status_code == 302
+    db.session.expire_all()
+    person = db.session.get(Participant, world.rachid.id)
+    assert person.anonymised_at is not None and "Bakker" not in person.full_name
+    assert person.email is None and person.phone is None
+    questions = db.session.scalars(sa.select(Referral.question).join(Referral.trajectory).where(
+        Referral.trajectory.has(participant_id=world.rachid.id))).all()
+    assert questions and set(questions) == {"[verwijderd]"}
+    # The control person is untouched.
+    assert db.session.get(Participant, world.fatima.id).anonymised_at is None
