@@ -99,8 +99,8 @@ def _person(sessions: int = 1, messages: int = 1, tag: str = ""):
     share.referral_id, share.note = referral.id, AREAS["consent note"]
     for n in range(messages):
         db.session.add(Notification(
-            kind="msg_free", subject_key=f"free:k{n}{tag}", recipient_key=f"participant:{person.id}",
-            period_key="free", channel="sms", participant_id=person.id,
+            kind="msg_free", subject_key=f"free:k{n}{tag}",
+            recipient_key=f"participant:{person.id}", period_key="free", channel="sms", participant_id=person.id,
             trajectory_id=trajectory.id, subject="Bericht",
             body=AREAS["message to her"] if n == 0 else f"Bericht {n}", status="sent",
             created_at=datetime(2026, 11, 9, 9, n % 60, tzinfo=UTC)))
@@ -109,8 +109,8 @@ def _person(sessions: int = 1, messages: int = 1, tag: str = ""):
         recipient_key=f"user:{coordinator.id}", period_key="2026-11-21", channel="app",
         user_id=coordinator.id, subject=AREAS["message about her"], body="Geen contact",
         status="sent", created_at=datetime(2026, 11, 21, 6, 0, tzinfo=UTC)))
-    db.session.add(InboundMessage(provider="outbox", provider_message_id=f"in-1{tag}", channel="sms",
-                                  from_phone="+31612345678", body=AREAS["her answer"],
+    db.session.add(InboundMessage(provider="outbox", provider_message_id=f"in-1{tag}",
+                                  channel="sms", from_phone="+31612345678", body=AREAS["her answer"],
                                   participant_id=person.id, trajectory_id=trajectory.id,
                                   meaning="confirm",
                                   received_at=datetime(2026, 11, 9, 10, 0, tzinfo=UTC)))
