@@ -100,8 +100,8 @@ def _person(sessions: int = 1, messages: int = 1, tag: str = ""):
     for n in range(messages):
         db.session.add(Notification(
             kind="msg_free", subject_key=f"free:k{n}{tag}",
-            recipient_key=f"participant:{person.id}", period_key="free", channel="sms", participant_id=person.id,
-            trajectory_id=trajectory.id, subject="Bericht",
+            recipient_key=f"participant:{person.id}", period_key="free", channel="sms",
+            participant_id=person.id, trajectory_id=trajectory.id, subject="Bericht",
             body=AREAS["message to her"] if n == 0 else f"Bericht {n}", status="sent",
             created_at=datetime(2026, 11, 9, 9, n % 60, tzinfo=UTC)))
     db.session.add(Notification(
@@ -110,7 +110,8 @@ def _person(sessions: int = 1, messages: int = 1, tag: str = ""):
         user_id=coordinator.id, subject=AREAS["message about her"], body="Geen contact",
         status="sent", created_at=datetime(2026, 11, 21, 6, 0, tzinfo=UTC)))
     db.session.add(InboundMessage(provider="outbox", provider_message_id=f"in-1{tag}",
-                                  channel="sms", from_phone="+31612345678", body=AREAS["her answer"],
+                                  channel="sms", from_phone="+31612345678",
+                                  body=AREAS["her answer"],
                                   participant_id=person.id, trajectory_id=trajectory.id,
                                   meaning="confirm",
                                   received_at=datetime(2026, 11, 9, 10, 0, tzinfo=UTC)))
