@@ -211,7 +211,8 @@ def test_each_inzage_is_logged(client, auth, db, world, form):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "inzage"))
     assert event.action == "export" and event.participant_id == world["person"].id
     assert event.user_id == world["coordinator"].id
-    assert event.summary == {"": "afdrukbaar", ".pdf": "pdf", ".json": "json"}[form]
+    assert event.summary == {"": "om te printen", ".pdf": "als PDF",
+                             ".json": "als JSON-bestand"}[form]
 
 
 @pytest.mark.parametrize("role", ["staff", "volunteer", "partner"])

@@ -684,7 +684,7 @@ def _made(participant: Participant, form: str) -> dict:
 @require("privacy.inzage")
 def inzage(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
-    data = _made(participant, "afdrukbaar")
+    data = _made(participant, "om te printen")
     return render_template("privacy/inzage.html", participant=participant, data=data,
                            sections=sections(data), display=display, incomplete=INCOMPLETE())
 
@@ -693,7 +693,7 @@ def inzage(participant_id: int):
 @require("privacy.inzage")
 def inzage_pdf(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
-    body = pdf(_made(participant, "pdf"))
+    body = pdf(_made(participant, "als PDF"))
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(participant, "pdf")}"'})
 
@@ -702,7 +702,7 @@ def inzage_pdf(participant_id: int):
 @require("privacy.inzage")
 def inzage_json(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
-    body = to_json(_made(participant, "json"))
+    body = to_json(_made(participant, "als JSON-bestand"))
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{_filename(participant, "json")}"'})
 
