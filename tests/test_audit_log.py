@@ -53,6 +53,14 @@ def log(db, frozen):
            at=datetime(2026, 10, 2, 9, 0, tzinfo=UTC))
     _event(admin, "update", "user", staff.id, None, "link voor wachtwoord gestuurd",
            at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    volunteer = factories.volunteer("Anneke", "de Boer")
+    centrum, noord = factories.location("Bibliotheek Centrum"), factories.location("Noord")
+    _event(staff, "create", "match", None, fatima,
+           f"koppeling met vrijwilliger {volunteer.id} voorgesteld",
+           at=datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    _event(staff, "update", "trajectory", t.id, fatima,
+           f"verhuisd van locatie {centrum.id} naar {noord.id}",
+           at=datetime(2026, 11, 19, 10, 0, tzinfo=UTC))
     factories.db.session.commit()
     return {"admin": admin, "staff": staff, "fatima": fatima, "gone": gone}
 
@@ -74,6 +82,9 @@ def test_the_log_speaks_dutch_and_names_people(client, auth, log):
     assert "gewijzigd: telefoon, voornaam" in page
     assert "toestemming Gegevens vastleggen door het Taalhuis: ingetrokken" in page
     assert "traject afgesloten: Verhuisd" in page
+    # Ids in a summary read as names too.
+    assert "koppeling met vrijwilliger Anneke de Boer voorgesteld" in page
+    assert "verhuisd van locatie Bibliotheek Centrum naar locatie Noord" in page
     for raw in ("<td>view</td>", "<td>update</td>", "referral_queue", "processing:"):
         assert raw not in page, raw
     assert not re.search(r"#\d", page), "records by name, not by number"
@@ -134,6 +145,10 @@ def test_the_log_is_paginated_newest_first(client, auth, db, log):
 
 
 def test_the_page_takes_a_fixed_number_of_queries(client, auth, db, log, count_queries):
+    # One of each kind of record whose name the page looks up, then many of each: the
+    # names cost one query per kind, whatever the number of rows.
+    _event(log["admin"], "update", "location", log["staff"].locations[0].id)
+    db.session.commit()
     auth.login(log["admin"])
     with count_queries() as few:
         client.get("/logboek/")
@@ -147,7 +162,8 @@ def test_the_page_takes_a_fixed_number_of_queries(client, auth, db, log, count_q
     with count_queries() as many:
         page = html_of(client.get("/logboek/"))
     assert "Persoon39" in page
-    assert len(many) == len(few), (len(few), len(many))
+    # 120 newer rows fill the page with fewer kinds of records than before: no more queries.
+    assert len(many) <= len(few), (len(few), len(many))
 
 
 @pytest.mark.parametrize("role", ["coordinator", "staff", "volunteer", "partner"])

@@ -312,6 +312,7 @@ def test_who_looked_is_newest_first_and_paginated(client, auth, db, world):
 def test_who_looked_takes_a_fixed_number_of_queries(client, auth, db, world, count_queries):
     person = world["person"]
     auth.login(world["coordinator"])
+    client.get(f"/deelnemers/{person.id}")
     with count_queries() as few:
         client.get(f"/deelnemers/{person.id}/wie-keek-er")
     others = [factories.user("staff", locations=[world["here"]]) for _ in range(8)]

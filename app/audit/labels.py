@@ -139,10 +139,13 @@ _SUMMARY_RULES: list[tuple[re.Pattern, str, tuple[Callable[[str], str], ...]]] =
 ]
 
 
-def summary_text(summary: str | None) -> str:
-    """A stored summary with the codes in it replaced by their Dutch words."""
+def summary_text(summary: str | None, names=None) -> str:
+    """A stored summary with the codes in it replaced by their Dutch words, and with
+    `names` (app.audit.names.Names) the ids in it by the names of those records."""
     if not summary:
         return ""
+    if names is not None:
+        summary = names.in_summary(summary)
     for pattern, line, readers in _SUMMARY_RULES:
         found = pattern.match(summary)
         if found:
@@ -151,8 +154,9 @@ def summary_text(summary: str | None) -> str:
     return summary
 
 
-def event_text(action: str | None, object_type: str | None, summary: str | None) -> str:
+def event_text(action: str | None, object_type: str | None, summary: str | None,
+               names=None) -> str:
     """One line in plain Dutch: "traject bekeken: intake plannen"."""
     text = f"{object_label(object_type)} {action_label(action)}".strip()
-    readable = summary_text(summary)
+    readable = summary_text(summary, names)
     return f"{text}: {readable}" if readable else text

@@ -1,8 +1,7 @@
 """The audit log page: who viewed or changed what, in Dutch, with filters, paginated.
 
 A page of 50 events costs a fixed number of queries: the events with their users, then the
-names of the records they name, one query per kind of record (participants, users,
-locations, partners, volunteers, offers), never one per row.
+names of the records they name (app/audit/names.py: one query per kind, never per row).
 """
 
 from datetime import timedelta
@@ -13,57 +12,17 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from app.admin.models import Location
 from app.audit import bp, labels
 from app.audit.forms import AuditFilterForm
 from app.audit.models import AuditEvent
+from app.audit.names import names_for
 from app.auth.models import User
 from app.auth.permissions import require
 from app.core.timeutil import to_utc
 from app.extensions import db
-from app.matching.models import Offer
 from app.participants.models import Participant
-from app.partners.models import Partner
-from app.volunteers.models import Volunteer
 
 PER_PAGE = 50
-
-# object_type -> (model, how its name reads) for the records the log names by id.
-_NAMED = {
-    "user": (User, lambda row: row.name),
-    "location": (Location, lambda row: row.name),
-    "partner": (Partner, lambda row: row.name),
-    "volunteer": (Volunteer, lambda row: f"{row.first_name} {row.last_name}".strip()),
-    "offer": (Offer, lambda row: row.name),
-}
-
-
-def participant_names(ids) -> dict[int, str]:
-    """id -> full name, or "geanonimiseerd" (one query)."""
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(
-        Participant.id, Participant.first_name, Participant.last_name, Participant.anonymised_at)
-        .where(Participant.id.in_(ids)))
-    return {pid: (_("geanonimiseerd") if anonymised is not None
-                  else f"{first} {last or ''}".strip())
-            for pid, first, last, anonymised in rows}
-
-
-def record_names(events) -> dict[tuple[str, int], str]:
-    """(object_type, object_id) -> name, for the kinds of records in `_NAMED` (one query
-    per kind present on the page)."""
-    wanted: dict[str, set[int]] = {}
-    for e in events:
-        if e.object_type in _NAMED and e.object_id is not None:
-            wanted.setdefault(e.object_type, set()).add(e.object_id)
-    names = {}
-    for object_type, ids in wanted.items():
-        model, name = _NAMED[object_type]
-        for row in db.session.scalars(sa.select(model).where(model.id.in_(ids))):
-            names[(object_type, row.id)] = name(row)
-    return names
 
 
 def _choices(form: AuditFilterForm) -> None:
@@ -119,5 +78,4 @@ def index():
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template(
         "audit/index.html", page=page, form=form, filters=filters,
-        people=participant_names(e.participant_id for e in page.items),
-        names=record_names(page.items), labels=labels)
+        names=names_for(page.items), labels=labels)

@@ -81,6 +81,7 @@ from app.appointments.models import Appointment
 from app.audit import labels
 from app.audit import service as audit
 from app.audit.models import AuditEvent
+from app.audit.names import names_for
 from app.auth.models import User
 from app.auth.permissions import get_participant_or_404, require, trajectory_scope
 from app.checkins.models import CheckIn
@@ -184,6 +185,7 @@ def collect(participant: Participant, viewer, now: datetime) -> dict:
         .outerjoin(User, User.id == AuditEvent.user_id)
         .where(AuditEvent.participant_id == participant.id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())))
+    event_names = names_for(e for e, _name, _role in events)
 
     user_ids = {participant.restricted_by_id}
     for t in trajectories:
@@ -324,7 +326,7 @@ def collect(participant: Participant, viewer, now: datetime) -> dict:
         "audit": [{
             "at": e.at, "user": name, "role": role, "action": e.action,
             "object_type": e.object_type, "object_id": e.object_id, "summary": e.summary,
-            "text": labels.event_text(e.action, e.object_type, e.summary),
+            "text": labels.event_text(e.action, e.object_type, e.summary, event_names),
         } for e, name, role in events],
     }
 
@@ -721,7 +723,7 @@ def who_looked(participant_id: int):
                  participant_id=participant.id,
                  summary=f"pagina {request.args.get('page', 1, type=int)}")
     html = render_template("privacy/who_looked.html", participant=participant, page=page,
-                           event_text=labels.event_text,
+                           event_text=labels.event_text, names=names_for(page.items),
                            back=url_for("participants.show", participant_id=participant.id))
     db.session.commit()
     return html
