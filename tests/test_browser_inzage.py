@@ -42,7 +42,6 @@ def test_inzage_who_looked_and_the_log(live_server, browser_page):
     expect(page.locator("footer")).to_be_hidden()
     expect(page.get_by_role("link", name="Download als PDF")).to_be_hidden()
     expect(page.get_by_role("heading", name="Uw gegevens")).to_be_visible()
-    page.screenshot(path="/tmp/inzage-print.png", full_page=True)
     page.emulate_media(media="screen")
 
     page.get_by_role("link", name="Terug naar de deelnemer").click()
