@@ -527,7 +527,7 @@ def test_showing_a_possible_match_is_in_that_persons_audit_log(client, auth, db,
     page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
     assert "Is dit iemand die we al kennen?" in page
     log = auth.audit_log(known.id)
-    assert "deelnemer<br><small>getoond als mogelijke dubbele" in log
+    assert f"deelnemer: {known.full_name}<br><small>getoond als mogelijke dubbele" in log
     assert f'?deelnemer={known.id}">{known.full_name}</a>' in log
 
 
