@@ -633,7 +633,7 @@ def pdf(data: dict) -> bytes:
     text(_("Gemaakt op %(moment)s door %(name)s.", moment=display(data["made_at"]),
            name=data["made_by"]["name"] or ""))
     if not data["complete"]:
-        text(INCOMPLETE())
+        text(incomplete_note())
     for section in sections(data):
         doc.ln(4)
         text(section.title, 14, "B", 7)
@@ -662,7 +662,7 @@ def pdf(data: dict) -> bytes:
     return bytes(doc.output())
 
 
-def INCOMPLETE() -> str:  # noqa: N802  (a text, like a constant, but translated per request)
+def incomplete_note() -> str:
     return _("Deze persoon heeft ook een traject bij een locatie die u niet mag zien. Vraag "
              "een beheerder om de volledige inzage.")
 
@@ -688,7 +688,7 @@ def inzage(participant_id: int):
     participant = get_participant_or_404(current_user, participant_id)
     data = _made(participant, "om te printen")
     return render_template("privacy/inzage.html", participant=participant, data=data,
-                           sections=sections(data), display=display, incomplete=INCOMPLETE())
+                           sections=sections(data), display=display, incomplete=incomplete_note())
 
 
 @bp.get("/deelnemers/<int:participant_id>/inzage.pdf")
