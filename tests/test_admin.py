@@ -137,7 +137,7 @@ def test_user_with_a_password_gets_a_link_for_a_new_one(client, auth, db, smtp_s
     msg = smtp_server.messages[0]
     assert msg["Subject"] == "Nieuw wachtwoord voor Houvast"
     log = client.get("/logboek/").get_data(as_text=True)
-    assert f"user #{user.id}: link voor wachtwoord gestuurd" in log
+    assert "gebruiker: Vera Vergeten<br><small>link voor wachtwoord gestuurd" in log
     assert "nieuw wachtwoord" in SMTPRecorder.body(msg)
     path = _link_path(msg)
 

@@ -63,7 +63,8 @@ def test_the_admin_sees_when_someone_last_signed_in(client, auth, db):
     assert "Nog nooit" not in page
     assert "<dd>23 nov 2026 09:30</dd>" in page, "in Amsterdam time"
     log = auth.audit_log()
-    assert re.search(rf"<td>Sanne de Balie</td>\s*<td>login</td>\s*<td>user #{user.id}", log)
+    assert re.search(r"<td>Sanne de Balie <small>\(.+\)</small></td>\s*<td>ingelogd</td>\s*"
+                     r"<td>gebruiker: Sanne de Balie", log)
 
 
 def test_wrong_password_gives_dutch_message_and_keeps_email(client, db):

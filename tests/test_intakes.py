@@ -71,8 +71,8 @@ def form_data(**overrides) -> dict:
 def test_opening_the_intake_shows_in_the_audit_log(client, auth, setup):
     assert client.get(f"/intake/{setup['trajectory'].id}").status_code == 200
     log = auth.audit_log(setup["participant"].id)
-    assert re.search(rf"<td>{re.escape(setup['staff'].name)}</td>\s*<td>view</td>\s*"
-                     r"<td>intake</td>", log)
+    assert re.search(rf"<td>{re.escape(setup['staff'].name)} <small>\(Medewerker Taalhuis\)"
+                     r"</small></td>\s*<td>bekeken</td>\s*<td>intake</td>", log)
 
 
 def test_intake_form_offers_the_participants_scale_and_an_accessible_grid(client, setup):

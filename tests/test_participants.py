@@ -234,14 +234,14 @@ def test_viewing_a_participant_is_logged(client, db, desk):
         "view", p.id, desk["staff"].id)
 
 
-@pytest.mark.parametrize(("page", "logged"), [("bewerken", r"participant #\d+: bewerken"),
-                                             ("toestemming", "consent</td>")],
+@pytest.mark.parametrize(("page", "logged"), [("bewerken", r"deelnemer: [^<]+<br><small>bewerken"),
+                                             ("toestemming", "toestemming</td>")],
                          ids=["bewerken", "toestemming"])
 def test_opening_the_edit_and_consent_pages_is_logged(client, auth, db, desk, page, logged):
     p, _ = _person(desk["location"])
     db.session.commit()
     assert client.get(f"/deelnemers/{p.id}/{page}").status_code == 200
-    assert re.search(rf"<td>view</td>\s*<td>{logged}", auth.audit_log(p.id))
+    assert re.search(rf"<td>bekeken</td>\s*<td>{logged}", auth.audit_log(p.id))
 
 
 # --- Editing details -------------------------------------------------------------------------

@@ -446,3 +446,28 @@ def test_only_active_coordinators_of_the_location_may_become_owner(client, auth,
     assert response.status_code == 302
     db.session.expire_all()
     assert mine.owner_id == coordinator.id
+
+
+# --- The person's rights (issue 13): inzage and "Wie keek er?" ------------------------------
+# The matrix above proves a foreign person answers 404; these are the user's own people: only
+# the coordinator and the admin (privacy.inzage, privacy.who_looked) get them, the others 404
+# (a page about one record does not say whether it exists), and the audit log is the admin's.
+
+PRIVACY_PATHS = ("inzage", "inzage.pdf", "inzage.json", "wie-keek-er")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_inzage_and_who_looked_of_ones_own_person(client, auth, db, role):
+    here = factories.location("Bibliotheek Hier")
+    user = own_world(role, here)
+    person = factories.trajectory(factories.participant(first_name="Eigenpersoon"),
+                                  location_obj=here).participant
+    if role == "partner":
+        person.trajectories[0].referral.partner = user.partner
+    db.session.commit()
+    auth.login(user)
+    expected = 200 if role in ("admin", "coordinator") else 404
+    for path in PRIVACY_PATHS:
+        response = client.get(f"/deelnemers/{person.id}/{path}")
+        assert response.status_code == expected, (role, path, response.status_code)
+    assert client.get("/logboek/").status_code == (200 if role == "admin" else 403)

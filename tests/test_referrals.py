@@ -529,7 +529,8 @@ def test_showing_a_possible_match_is_in_that_persons_audit_log(client, auth, db,
     page = html_of(client.get(f"/aanmeldingen/{new.id}/bekend"))
     assert "Is dit iemand die we al kennen?" in page
     log = auth.audit_log(known.id)
-    assert f"participant #{known.id}: getoond als mogelijke dubbele" in log
+    assert f"deelnemer: {known.full_name}<br><small>getoond als mogelijke dubbele" in log
+    assert f'?deelnemer={known.id}">{known.full_name}</a>' in log
 
 
 def test_attach_moves_the_trajectory_and_removes_the_duplicate(client, auth, db, frozen):
@@ -785,7 +786,7 @@ def test_opening_the_intake_planning_page_is_logged(client, auth, db, frozen):
     db.session.commit()
     assert client.get(f"/aanmeldingen/{trajectory.id}/intake").status_code == 200
     log = auth.audit_log(trajectory.participant_id)
-    assert f"trajectory #{trajectory.id}: intake plannen" in log
+    assert "traject<br><small>intake plannen" in log
 
 
 def _plan_intake(client, auth, db, day: str, time: str, status: str = "contacted"):

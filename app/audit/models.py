@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
+    __table_args__ = (
+        # "Wie keek er?" and the inzage: one person's events, newest first, a page at a time
+        # however long their history.
+        sa.Index("ix_audit_events_participant_at", "participant_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

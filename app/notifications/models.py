@@ -34,6 +34,9 @@ class Notification(db.Model):
         sa.Index("ix_notifications_phone_created", "phone", "created_at"),
         # Delivery-status callbacks find their message by the provider's id.
         sa.Index("ix_notifications_provider_message_id", "provider_message_id"),
+        # The inzage: the messages to staff and referrers about one person's trajectories,
+        # matches, appointments, group places and sessions ("trajectory:12", ...).
+        sa.Index("ix_notifications_subject_key", "subject_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
