@@ -69,6 +69,8 @@ OBJECT_TYPES = {
     "inzage": _l("inzage"),
     "audit_trail": _l("wie keek er"),
     "erasure_request": _l("verzoek om gegevens te wissen"),
+    # The page that says what an erasure removes (app/privacy/erasure.py).
+    "erasure": _l("gegevens wissen"),
     "retention": _l("bewaartermijn"),
 }
 

@@ -1,7 +1,7 @@
 """Indexes for the inzage and "Wie keek er?": one person's audit events newest first
 (participant_id, at, id), and the ledger's messages about one person's records by subject.
 
-Revision ID: 0021
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-03 15:25:22.943688
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
