@@ -496,3 +496,18 @@ def test_a_restricted_person_can_be_erased_from_the_banner_with_all_their_data(
     assert questions and set(questions) == {"[verwijderd]"}
     # The control person is untouched.
     assert db.session.get(Participant, world.fatima.id).anonymised_at is None
+
+
+def test_a_restricted_person_keeps_the_right_to_see_their_data(world, client, auth, db,
+                                                              frozen):
+    """The lists leave them out; the inzage (and "who looked") from the banner does not."""
+    withdraw(world, world.rachid)
+    auth.login(world.coordinator)
+    banner = _page(client, f"/deelnemers/{world.rachid.id}")
+    inzage_url = f"/deelnemers/{world.rachid.id}/inzage"
+    assert f'href="{inzage_url}"' in banner
+    assert f'href="/deelnemers/{world.rachid.id}/wie-keek-er"' in banner
+    html = _page(client, inzage_url)
+    assert "Rachid" in html and "Klik &amp; Tik dinsdag" in html and "Beter lezen" in html
+    data = client.get(f"{inzage_url}.json").get_json()
+    assert len(data["trajectories"]) == 4

@@ -118,7 +118,9 @@ def _by(rows: Iterable, key: str) -> dict[int, list]:
 def collect(participant: Participant, viewer, now: datetime) -> dict:
     """Everything about `participant` that `viewer` may see, as plain data (see the module
     docstring for the layout). About twenty queries, whatever the size of the history."""
-    scope = trajectory_scope(viewer)
+    # Restricted people keep the right to see what we hold (AVG art. 15 and 18): the lists
+    # leave them out, the inzage does not.
+    scope = trajectory_scope(viewer, include_restricted=True)
     trajectories = _rows(
         sa.select(Trajectory).where(Trajectory.participant_id == participant.id, scope)
         .options(joinedload(Trajectory.location))

@@ -21,18 +21,13 @@ from app.privacy import bp
 # DESIGN.md: closed trajectories are anonymised 24 months after the end, unless an admin
 # sets another retention period (a follow-up threshold, when there is one).
 DEFAULT_RETENTION_MONTHS = 24
-# Thresholds that are about other records than the person's own (audit log, sent messages).
-_OTHER_RETENTIONS = ("audit", "notification", "ledger", "outbox", "message", "log")
+# The admin setting for how long a closed trajectory is kept (app/core/followup.py).
+RETENTION_KEY = "retention_trajectory_months"
 
 
 def retention_threshold() -> followup.Threshold | None:
-    """The admin setting for how long a closed trajectory is kept, when it exists."""
-    for threshold in followup.THRESHOLDS:
-        key = threshold.key
-        if ("retention" in key or "anonymis" in key) and not any(
-                other in key for other in _OTHER_RETENTIONS):
-            return threshold
-    return None
+    """The admin setting for how long a closed trajectory is kept."""
+    return next((t for t in followup.THRESHOLDS if t.key == RETENTION_KEY), None)
 
 
 def retention_text() -> str:
