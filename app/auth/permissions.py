@@ -93,6 +93,12 @@ def not_restricted(participant_id) -> sa.ColumnElement[bool]:
     return condition(participant_id)
 
 
+def trajectory_not_restricted(trajectory_id) -> sa.ColumnElement[bool]:
+    from app.privacy.restriction import trajectory_not_restricted as condition
+
+    return condition(trajectory_id)
+
+
 def trajectory_scope(user, *, include_restricted: bool = False) -> sa.ColumnElement[bool]:
     """SQL condition on Trajectory: the trajectories `user` may see.
 
@@ -509,9 +515,9 @@ def own_match_scope(user) -> sa.ColumnElement[bool]:
     return sa.and_(
         Match.is_open,
         Match.volunteer_id.in_(sa.select(Volunteer.id).where(Volunteer.user_id == user.id)),
-        # A volunteer's pages leave out a restricted person's match (AVG art. 18).
-        Match.trajectory_id.in_(sa.select(Trajectory.id).where(
-            not_restricted(Trajectory.participant_id))),
+        # A volunteer's pages leave out a restricted person's match (AVG art. 18). NOT IN
+        # the trajectories of the restricted (a few), not IN every other trajectory.
+        trajectory_not_restricted(Match.trajectory_id),
     )
 
 

@@ -16,9 +16,9 @@ from app.auth.permissions import (
     get_volunteer_or_404,
     group_scope,
     has,
-    not_restricted,
     posted_ids_or_404,
     require,
+    trajectory_not_restricted,
     visible_volunteers,
 )
 from app.core.errors import DomainError, domain_action
@@ -75,8 +75,7 @@ def group(offer_id: int):
     volunteer_view = _is_volunteer(current_user)
     enrollments = [] if volunteer_view else db.session.scalars(
         sa.select(Enrollment).where(Enrollment.offer_id == offer.id, Enrollment.is_active,
-                                    Enrollment.trajectory_id.in_(sa.select(Trajectory.id).where(
-                                        not_restricted(Trajectory.participant_id))))
+                                    trajectory_not_restricted(Enrollment.trajectory_id))
         .options(joinedload(Enrollment.trajectory).joinedload(Trajectory.participant))
         .order_by(Enrollment.started_on, Enrollment.id)
         .limit(offer.capacity + 50)

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from app.appointments.models import Appointment, AppointmentKind, AppointmentStatus
-from app.auth.permissions import not_restricted
+from app.auth.permissions import not_restricted, trajectory_not_restricted
 from app.core.followup import thresholds
 from app.core.timeutil import local_date, local_datetime, to_utc
 from app.extensions import db
@@ -108,8 +108,7 @@ def claim_intake_reminders(now: datetime) -> list[Notification]:
                Appointment.created_at < to_utc(local_date(now)),
                ~_claimed(ledger_kind("intake_reminder"), "appointment:", Appointment.id,
                          "reminder"),
-               Appointment.trajectory_id.in_(sa.select(Trajectory.id).where(
-                   not_restricted(Trajectory.participant_id))))
+               trajectory_not_restricted(Appointment.trajectory_id))
         .options(joinedload(Appointment.location),
                  joinedload(Appointment.trajectory).joinedload(Trajectory.participant)
                  .selectinload(Participant.consents))
@@ -250,8 +249,7 @@ def claim_group_reminders(now: datetime) -> list[Notification]:
                Enrollment.status == EnrollmentStatus.ACTIVE,
                Enrollment.started_on <= tomorrow,
                latest.c.status == AttendanceStatus.ABSENT,
-               Enrollment.trajectory_id.in_(sa.select(Trajectory.id).where(
-                   not_restricted(Trajectory.participant_id))),
+               trajectory_not_restricted(Enrollment.trajectory_id),
                ~sa.select(Notification.id).where(
                    Notification.kind == ledger_kind("group_reminder"),
                    Notification.subject_key == sa.literal("enrollment:")

@@ -16,6 +16,13 @@ def not_restricted(participant_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
     return participant_id.not_in(_restricted_ids())
 
 
+def trajectory_not_restricted(trajectory_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """SQL: the trajectory `trajectory_id` points at is not of a restricted (or anonymised)
+    person. NOT IN the few trajectories of the restricted, rather than IN all the others."""
+    return trajectory_id.not_in(
+        sa.select(Trajectory.id).where(Trajectory.participant_id.in_(_restricted_ids())))
+
+
 def restrict(participant: Participant, *, by, now: datetime) -> bool:
     """The processing consent was withdrawn: restrict the person (AVG art. 18).
 
