@@ -511,3 +511,24 @@ def test_a_restricted_person_keeps_the_right_to_see_their_data(world, client, au
     assert "Rachid" in html and "Klik &amp; Tik dinsdag" in html and "Beter lezen" in html
     data = client.get(f"{inzage_url}.json").get_json()
     assert len(data["trajectories"]) == 4
+
+
+def test_the_restricted_are_found_on_their_own_list_by_a_coordinator(world, client, auth, db,
+                                                                     frozen):
+    """Every other list leaves them out; this one lets a coordinator find them again (to
+    record consent anew, or to ask for an erasure), and only them."""
+    withdraw(world, world.rachid)
+    auth.login(world.coordinator)
+    index = _page(client, "/deelnemers/")
+    assert 'href="/deelnemers/beperkt"' in index and "Rachid" not in _main(index)
+    listing = _main(_page(client, "/deelnemers/beperkt"))
+    assert f'href="/deelnemers/{world.rachid.id}"' in listing and "Rachid Bakker" in listing
+    assert "Els Visser" in listing and "Fatima" not in listing
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.object_type == "restricted_list",
+        AuditEvent.participant_id == world.rachid.id)) == 1
+    auth.logout()
+    # Staff may not ask for an erasure: no such list for them.
+    auth.login(world.staff)
+    assert client.get("/deelnemers/beperkt").status_code == 403
+    assert 'href="/deelnemers/beperkt"' not in _page(client, "/deelnemers/")

@@ -71,6 +71,7 @@ OBJECT_TYPES = {
     "erasure_request": _l("verzoek om gegevens te wissen"),
     # The page that says what an erasure removes (app/privacy/erasure.py).
     "erasure": _l("gegevens wissen"),
+    "restricted_list": _l("lijst verwerking beperkt"),
     "retention": _l("bewaartermijn"),
 }
 

@@ -1,3 +1,3 @@
 """The privacy pages; each part keeps its routes in its own module."""
 
-from app.privacy import erasure, inzage, pages  # noqa: F401  (routes on bp)
+from app.privacy import erasure, inzage, lists, pages  # noqa: F401  (routes on bp)
