@@ -343,3 +343,46 @@ def test_the_demo_data_past_the_limit_is_anonymised_and_its_years_keep_their_num
     assert gone and {p.first_name for p in gone} == {ANONYMOUS_NAME}
     assert f"bewaartermijnen: {ended[0]} trajecten" in result.output
     assert _reports(client) == before
+
+
+def test_the_demo_people_of_long_ago_are_anonymised_on_the_first_tick(
+        app, client, auth, db, runner, demo_data):
+    """The demo holds five trajectories that ended in 2024, over 24 months before it was
+    made: the first `jobs tick` anonymises them (and only them), and the municipality report
+    of 2024 keeps its numbers."""
+    year_2024 = {"start": "2024-01-01", "end": "2024-12-31"}
+    auth.login("admin@houvast.demo", demo_data.password)
+    before = _csv(client.get("/rapportage/gemeente.csv", query_string=year_2024))
+    old = db.session.scalars(sa.select(Trajectory.id).where(
+        Trajectory.ended_on < date(2024, 11, 20))).all()
+    assert len(old) == 5
+
+    result = runner.invoke(args=["jobs", "tick", "--at", "2026-11-21T04:00"])
+
+    assert result.exit_code == 0, result.output
+    assert "bewaartermijnen: 5 trajecten en 5 deelnemers geanonimiseerd" in result.output
+    db.session.expire_all()
+    assert sorted(db.session.scalars(sa.select(Trajectory.id).where(
+        Trajectory.anonymised_at.is_not(None)))) == sorted(old)
+    people = db.session.scalars(sa.select(Participant).join(Trajectory).where(
+        Trajectory.id.in_(old))).all()
+    assert {p.first_name for p in people} == {ANONYMOUS_NAME}
+    assert _csv(client.get("/rapportage/gemeente.csv", query_string=year_2024)) == before
+    # The report of 2024 has something to keep: these five came and ended in it.
+    assert ["Deelnemers", "Deelnemers in de periode", "5"] in before
+    assert ["Aanmeldingen in de periode", "Afgesloten", "5"] in before
+
+
+def test_a_check_in_still_planned_on_an_anonymised_trajectory_is_nobodys_task(app, db):
+    data = build(db)
+    fatima = data["fatima"]
+    old, still_open = sorted(fatima.trajectories, key=lambda t: t.id)
+    forgotten = factories.checkin(old, due_on=date(2026, 4, 5), rule_code="aftercare")
+    ahead = factories.checkin(still_open, due_on=date(2028, 4, 5))
+    db.session.commit()
+
+    run_retention(PAST_LIMIT_UTC)
+
+    db.session.expire_all()
+    assert db.session.get(CheckIn, forgotten.id).status == "cancelled"
+    assert db.session.get(CheckIn, ahead.id).status == "planned"

@@ -75,11 +75,12 @@ def test_every_app_has_each_features_hooks_once_in_feature_order(app):
         ("without_next_step_section", 35), ("concerns_section", 40), ("waiting_section", 40),
         ("checkin_concerns_section", 42), ("silent_matches_section", 45)]
     # Contacts and sessions that did not happen report on the volunteers' matches: after them.
-    assert _names(SEED_STEPS)[-5:] == ["app.volunteers.seed.seed_volunteers_and_matches",
+    assert _names(SEED_STEPS)[-6:] == ["app.volunteers.seed.seed_volunteers_and_matches",
                                        "app.groups.seed.seed_group_meetings",
                                        "app.checkins.seed.seed_contacts",
                                        "app.checkins.seed.seed_waiting_again",
-                                       "app.messaging.seed.seed_participant_messages"]
+                                       "app.messaging.seed.seed_participant_messages",
+                                       "app.privacy.seed.seed_old_trajectories"]
     assert list(notifications._delivery_guards) == [
         "referrer_signal", "msg_intake_confirmation", "msg_intake_reminder",
         "msg_match_first_meeting", "msg_group_first_meeting", "msg_group_reminder",

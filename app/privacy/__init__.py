@@ -15,8 +15,12 @@ def connect_hooks() -> None:
     participant page."""
     from app.notifications.service import global_delivery_guard
     from app.privacy import restriction
+    from app.privacy.seed import seed_old_trajectories
+    from app.seed import seed_step
 
     global_delivery_guard(restriction.delivery_allowed)
+    # Last: people from long ago, for the retention job to anonymise.
+    seed_step(seed_old_trajectories)
 
 
 from app.privacy import views  # noqa: E402,F401  (routes on bp)

@@ -46,7 +46,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.checkins.models import CheckIn
+from app.checkins.models import CheckIn, CheckInStatus
 from app.extensions import db
 from app.intakes.models import Intake, LearningGoal
 from app.matching.models import Match, MatchSession
@@ -107,6 +107,11 @@ def anonymise_trajectories(trajectory_ids: Sequence[int], *, now: datetime) -> i
                 screening_result=None, version=Intake.version + 1)
         _update(LearningGoal, LearningGoal.trajectory_id.in_(ids), own_words=REMOVED)
         _update(CheckIn, CheckIn.trajectory_id.in_(ids), note=None, topic=None)
+        # A check-in still planned (an aftercare call nobody made) is nobody's task any more:
+        # there is no one left to call.
+        _update(CheckIn, sa.and_(CheckIn.trajectory_id.in_(ids),
+                                 CheckIn.status == CheckInStatus.PLANNED),
+                status=CheckInStatus.CANCELLED)
         _update(TrajectoryMove, TrajectoryMove.trajectory_id.in_(ids), reason=REMOVED)
         match_ids = sa.select(Match.id).where(Match.trajectory_id.in_(ids))
         _update(Match, Match.trajectory_id.in_(ids), end_note=None, first_meeting_place=None)
