@@ -35,7 +35,7 @@ def restrict(participant: Participant, *, by, now: datetime) -> bool:
         return False
     participant.restricted_at = now
     participant.restricted_by_id = getattr(by, "id", None)
-    cancelled = _cancel_queued(participant.id)
+    cancelled = _cancel_queued(participant.id, now)
     db.session.flush()
     summary = "verwerking beperkt (toestemming gegevens vastleggen ingetrokken)"
     if cancelled:
@@ -59,21 +59,29 @@ def lift(participant: Participant, *, by, now: datetime) -> bool:
     return True
 
 
-def _cancel_queued(participant_id: int) -> int:
+def _cancel_queued(participant_id: int, now: datetime) -> int:
     """Messages not yet sent to or about the person (their own, their trajectories'): skipped,
     in one statement. The delivery guard covers what is claimed later."""
     from app.notifications.models import Notification, NotificationStatus
 
     trajectory_ids = sa.select(Trajectory.id).where(Trajectory.participant_id == participant_id)
+    about = sa.or_(Notification.participant_id == participant_id,
+                   Notification.trajectory_id.in_(trajectory_ids),
+                   Notification.subject_key.in_(_subject_keys(participant_id)))
     result = db.session.execute(
         sa.update(Notification)
         .where(Notification.status.in_((NotificationStatus.PENDING, NotificationStatus.FAILED)),
-               Notification.sent_at.is_(None),
-               sa.or_(Notification.participant_id == participant_id,
-                      Notification.trajectory_id.in_(trajectory_ids),
-                      Notification.subject_key.in_(_subject_keys(participant_id))))
+               Notification.sent_at.is_(None), about)
         .values(status=NotificationStatus.SKIPPED, next_attempt_at=None,
                 last_error="verwerking beperkt")
+        .execution_options(synchronize_session=False))
+    # The in-app list no longer shows what is about them: the unread count in the menu
+    # must not go on counting it (one cheap count per page, without the restriction's
+    # subqueries).
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.channel == "app", Notification.read_at.is_(None), about)
+        .values(read_at=now)
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
 
