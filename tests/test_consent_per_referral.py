@@ -485,3 +485,25 @@ def test_migration_0017_assigns_old_share_consents_only_to_the_referral_of_the_s
         assert f"share consents: 1 assigned to referrals of {partner}" in seen
     # The Gemeente's "nee" holds; Fatima's later "ja" tells nobody.
     assert share_in_force(db.session.get(Referral, gemeente_id)) is False
+
+
+def test_a_referral_without_a_referrer_records_no_share_decision(db, world):
+    """The staff form's default "nee" for a walk-in is about nobody: nothing is kept."""
+    from app.referrals.service import PersonInput, ReferralInput, register_referral
+
+    def register(first_name, **referrer):
+        return register_referral(
+            person=PersonInput(first_name=first_name, phone="0612345678"),
+            referral=ReferralInput(location_id=world["centrum"].id, question="Lezen",
+                                   channel="desk", referred_on=date(2026, 11, 2),
+                                   share_with_referrer=False, consent_method="verbal",
+                                   **referrer),
+            user=world["staff"], now=factories.aware(2026, 11, 2, 10))
+
+    walk_in = register("Zelf")
+    named = register("Verwezen", referrer_name="Sanne de Vries")
+    db.session.commit()
+    shares = db.session.scalars(sa.select(Consent).where(
+        Consent.kind == "share_with_referrer")).all()
+    assert [(c.participant_id, c.given) for c in shares] == [(named.participant_id, False)]
+    assert walk_in.participant_id != named.participant_id

@@ -27,7 +27,7 @@ from app.core.timeutil import add_working_days, local_date
 from app.extensions import db
 from app.participants.models import Consent, Participant, Trajectory, TrajectoryStatus
 from app.participants.owners import owner_for_new_trajectory
-from app.participants.service import record_contact, set_consent
+from app.participants.service import has_referrer, record_contact, set_consent
 from app.referrals.models import ContactAttempt, Referral, ReferralResult
 
 
@@ -276,7 +276,9 @@ def _record_consents(participant: Participant, record: Referral, referral: Refer
     db.session.add(Consent(participant=participant, kind="processing", given=True,
                            method=referral.consent_method, recorded_at=now,
                            recorded_by_id=getattr(user, "id", None)))
-    if referral.share_with_referrer is not None:
+    db.session.flush()
+    # No referrer, nothing to share with: a "nee" to nobody is data we need not keep.
+    if referral.share_with_referrer is not None and has_referrer(record):
         db.session.add(Consent(participant=participant, kind="share_with_referrer",
                                given=referral.share_with_referrer, referral=record,
                                method=referral.consent_method, recorded_at=now,
