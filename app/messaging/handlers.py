@@ -17,17 +17,17 @@ from app.checkins.models import CheckIn, CheckInStatus
 from app.extensions import db
 from app.messaging.models import AnswerMeaning, InboundMessage
 from app.messaging.texts import say_moment
-from app.notifications.models import Notification
+from app.notifications.models import Notification, subject_of
 
 
 def appointment_of(answered: Notification | None) -> Appointment | None:
     """The appointment a message was about ("appointment:<id>" in its subject key)."""
-    if answered is None or not (answered.subject_key or "").startswith("appointment:"):
+    if answered is None:
         return None
-    key = answered.subject_key.split(":", 1)[1]
-    if not key.isdigit():
+    kind, appointment_id = subject_of(answered.subject_key)
+    if kind != "appointment" or appointment_id is None:
         return None
-    appointment = db.session.get(Appointment, int(key))
+    appointment = db.session.get(Appointment, appointment_id)
     # The answer is from this person: an appointment of somebody else is never touched.
     if appointment is None or appointment.trajectory.participant_id != answered.participant_id:
         return None
@@ -38,7 +38,7 @@ def _about(answered: Notification | None) -> str:
     """What the answered message was about: "appointment", "match", "enrollment" or ""."""
     if answered is None:
         return ""
-    return (answered.subject_key or "").partition(":")[0]
+    return subject_of(answered.subject_key)[0]
 
 
 def act_on_answer(row: InboundMessage, participant, trajectory, answered, now: datetime) -> None:

@@ -33,7 +33,7 @@ from app.matching.models import Enrollment, EnrollmentStatus, Match, Offer
 from app.messaging.service import ledger_kind, queue_message
 from app.messaging.texts import place_text, say_moment
 from app.notifications import service as ledger
-from app.notifications.models import Notification
+from app.notifications.models import Notification, subject_of
 from app.participants.models import Participant, Trajectory, TrajectoryStatus
 
 # Reminders the day before go from this hour (local time): a decent hour, after the
@@ -65,8 +65,8 @@ def reminder_not_before(day: date, now: datetime) -> datetime | None:
 
 
 def _subject_id(note: Notification, prefix: str) -> int | None:
-    head, _sep, tail = note.subject_key.partition(":")
-    return int(tail) if head == prefix and tail.isdigit() else None
+    kind, ident = subject_of(note.subject_key)
+    return ident if kind == prefix else None
 
 
 # --- Intake: confirmation at once, reminder the day before ----------------------------

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.messaging import bp, cards
 from app.messaging.models import Channel
 from app.messaging.texts import BY_CODE
-from app.notifications.models import Notification, NotificationStatus
+from app.notifications.models import Notification, NotificationStatus, subject_of
 from app.participants.models import Participant, Trajectory
 
 # --- Te printen: letters and cards for people who prefer paper ----------------------------
@@ -83,11 +83,11 @@ def _kind_label(kind: str) -> str:
 
 def _appointment_of(note: Notification) -> Appointment | None:
     """The appointment a letter is about ("appointment:<id>"): that letter is its card."""
-    kind, _sep, key = (note.subject_key or "").partition(":")
-    if kind != "appointment" or not key.isdigit():
+    kind, appointment_id = subject_of(note.subject_key)
+    if kind != "appointment" or appointment_id is None:
         return None
     return db.session.scalar(
-        sa.select(Appointment).where(Appointment.id == int(key),
+        sa.select(Appointment).where(Appointment.id == appointment_id,
                                      appointment_scope(current_user))
         .options(joinedload(Appointment.location),
                  joinedload(Appointment.trajectory).joinedload(Trajectory.participant)))

@@ -35,7 +35,7 @@ from app.messaging.gateway import GatewayError, OutgoingMessage, get_gateway
 from app.messaging.models import GATEWAY_CHANNELS, Channel, MessageStop
 from app.messaging.texts import BY_CODE, compose
 from app.notifications import service as ledger
-from app.notifications.models import Notification, NotificationStatus
+from app.notifications.models import Notification, NotificationStatus, subject_of
 from app.participants.models import Participant, Trajectory
 from app.participants.service import consents_in_force
 
@@ -255,10 +255,10 @@ def queue_stop_confirmation(participant: Participant, trajectory: Trajectory | N
 
 def linked_to(subject_key: str | None) -> dict:
     """The record a message is about, as check-in columns (a call task lapses with it)."""
-    kind, _sep, ident = (subject_key or "").partition(":")
+    kind, ident = subject_of(subject_key)
     column = {"appointment": "appointment_id", "match": "match_id",
               "enrollment": "enrollment_id"}.get(kind)
-    return {column: int(ident)} if column and ident.isdigit() else {}
+    return {column: ident} if column and ident is not None else {}
 
 
 def plan_call(trajectory: Trajectory, topic: str, due: datetime, now: datetime,

@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from app.auth.models import User
 
 
+def subject_of(subject_key: str | None) -> tuple[str, int | None]:
+    """What a ledger row is about: ("appointment", 12) for "appointment:12"; the id is None
+    when the key names no record ("free:x", a digest's day)."""
+    kind, _sep, ident = (subject_key or "").partition(":")
+    return kind, (int(ident) if ident.isdigit() else None)
+
+
 class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core.timeutil import local_date
 from app.extensions import db
-from app.notifications.models import Notification
+from app.notifications.models import Notification, subject_of
 from app.notifications.service import notify_address
 from app.participants.models import Participant, Trajectory, TrajectoryStatus
 from app.participants.service import newest_share_decision, share_in_force
@@ -281,9 +281,8 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
 
 def still_allowed(note: Notification) -> bool:
     """At delivery: consent may have been withdrawn, or signals switched off, since the claim."""
-    try:
-        trajectory_id = int(note.subject_key.split(":", 1)[1])
-    except (IndexError, ValueError):
+    _kind, trajectory_id = subject_of(note.subject_key)
+    if trajectory_id is None:
         return False
     trajectory = db.session.get(Trajectory, trajectory_id)
     if trajectory is None or not _signals_allowed(trajectory.referral):
