@@ -79,7 +79,7 @@ class Participant(db.Model):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The processing consent ("gegevens vastleggen") was withdrawn: AVG art. 18 restriction.
     # The person leaves every list, task list, digest, export and proposal
-    # (app.privacy.restriction.not_restricted) until consent is recorded again or they are
+    # (app.auth.permissions.not_restricted) until consent is recorded again or they are
     # erased. Indexed: the lists leave out the (few) restricted people by it.
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     restricted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -5,22 +5,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.audit import service as audit
+from app.auth.permissions import not_restricted, restricted_ids
 from app.extensions import db
+from app.notifications.models import subject_of
 from app.participants.models import Participant, Trajectory
-
-
-def not_restricted(participant_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
-    """SQL: the person `participant_id` points at is not restricted (nor anonymised). For
-    every list, task list, digest, export, proposal and job. The restricted are few, and
-    ix_participants_restricted_at finds them, so the NOT IN stays cheap at any scale."""
-    return participant_id.not_in(_restricted_ids())
-
-
-def trajectory_not_restricted(trajectory_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
-    """SQL: the trajectory `trajectory_id` points at is not of a restricted (or anonymised)
-    person. NOT IN the few trajectories of the restricted, rather than IN all the others."""
-    return trajectory_id.not_in(
-        sa.select(Trajectory.id).where(Trajectory.participant_id.in_(_restricted_ids())))
 
 
 def restrict(participant: Participant, *, by, now: datetime) -> bool:
@@ -111,62 +99,54 @@ def _subject_keys_of(whose: sa.ColumnElement[bool]) -> sa.Select:
     ).subquery().select()
 
 
-def _restricted_ids() -> sa.Select:
-    return sa.select(Participant.id).where(sa.or_(Participant.restricted_at.is_not(None),
-                                                  Participant.anonymised_at.is_not(None)))
-
-
 def note_not_about_restricted(note_model) -> sa.ColumnElement[bool]:
     """SQL: a ledger message (the in-app list "Berichten") is not to or about a restricted
     person. The restricted are few, so the set of their subject keys stays small."""
     return sa.and_(
         sa.or_(note_model.participant_id.is_(None), not_restricted(note_model.participant_id)),
         note_model.subject_key.not_in(
-            _subject_keys_of(Trajectory.participant_id.in_(_restricted_ids()))))
+            _subject_keys_of(Trajectory.participant_id.in_(restricted_ids()))))
 
 
 # Subject keys of the ledger that point at something of a person: "<prefix>:<id>".
 _SUBJECT_PREFIXES = ("trajectory", "match", "appointment", "enrollment", "session")
 
 
-def participant_of_note(note) -> int | None:
-    """The person a ledger message is to or about, or None (a digest, a staff matter)."""
-    if note.participant_id is not None:
-        return note.participant_id
-    if note.trajectory_id is not None:
-        return db.session.scalar(
-            sa.select(Trajectory.participant_id).where(Trajectory.id == note.trajectory_id))
-    prefix, _, raw = (note.subject_key or "").partition(":")
-    if prefix not in _SUBJECT_PREFIXES or not raw.isdigit():
-        return None
-    return _participant_of_subject(prefix, int(raw))
-
-
-def _participant_of_subject(prefix: str, object_id: int) -> int | None:
+def _participant_of(note):
+    """The person a ledger message is to or about: their id, SQL that finds it, or None (a
+    digest, a staff matter)."""
     from app.appointments.models import Appointment
     from app.matching.models import Enrollment, Match, MatchSession
 
-    if prefix == "trajectory":
-        query = sa.select(Trajectory.participant_id).where(Trajectory.id == object_id)
+    if note.participant_id is not None:
+        return note.participant_id
+    if note.trajectory_id is not None:
+        trajectory_id = note.trajectory_id
     else:
-        model = {"match": Match, "appointment": Appointment, "enrollment": Enrollment}.get(prefix)
-        if model is not None:
-            trajectory_id = sa.select(model.trajectory_id).where(model.id == object_id)
-        else:
+        prefix, object_id = subject_of(note.subject_key)
+        if prefix not in _SUBJECT_PREFIXES or object_id is None:
+            return None
+        if prefix == "trajectory":
+            trajectory_id = object_id
+        elif prefix == "session":
             trajectory_id = (sa.select(Match.trajectory_id)
                              .join(MatchSession, MatchSession.match_id == Match.id)
-                             .where(MatchSession.id == object_id))
-        query = sa.select(Trajectory.participant_id).where(
-            Trajectory.id == trajectory_id.scalar_subquery())
-    return db.session.scalar(query)
+                             .where(MatchSession.id == object_id).scalar_subquery())
+        else:
+            model = {"match": Match, "appointment": Appointment,
+                     "enrollment": Enrollment}[prefix]
+            trajectory_id = (sa.select(model.trajectory_id).where(model.id == object_id)
+                             .scalar_subquery())
+    return (sa.select(Trajectory.participant_id).where(Trajectory.id == trajectory_id)
+            .scalar_subquery())
 
 
 def delivery_allowed(note) -> bool:
     """Delivery guard for every ledger message: nothing goes out to or about a restricted
-    (or anonymised) person, also what was claimed after the restriction."""
-    participant_id = participant_of_note(note)
-    if participant_id is None:
+    (or anonymised) person, also what was claimed after the restriction. One query."""
+    participant = _participant_of(note)
+    if participant is None:
         return True
     return not db.session.scalar(sa.select(sa.or_(
         Participant.restricted_at.is_not(None), Participant.anonymised_at.is_not(None)))
-        .where(Participant.id == participant_id))
+        .where(Participant.id == participant))
