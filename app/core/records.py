@@ -46,22 +46,33 @@ def counts_by(key_column, ids: Sequence[int], condition) -> dict[int, int]:
     ).all())
 
 
-def change_status(record, status: str, still: sa.ColumnElement[bool]) -> bool:
-    """Set `record.status` in the database only while `still` holds for its row there, in one
+def update_once(record, still: sa.ColumnElement[bool], **values) -> bool:
+    """Write `values` to the record's row only while `still` holds for it there, in one
     guarded UPDATE; False when another request changed the row first.
 
-    For one-time actions (complete a check-in, start a match): two people clicking at once
-    both saw the old status on their page, but only one UPDATE finds it. On PostgreSQL the
-    second UPDATE waits for the first transaction and then finds nothing.
+    For one-time actions (complete a check-in, mark an answer read, decide a request): two
+    people clicking at once both saw the old state on their page, but only one UPDATE finds
+    it. On PostgreSQL the second UPDATE waits for the first transaction and then finds
+    nothing.
     """
     model = type(record)
     result = db.session.execute(
-        sa.update(model).where(model.id == record.id, still).values(status=status)
+        sa.update(model).where(model.id == record.id, still).values(**values)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
-    set_committed_value(record, "status", status)
+    for name, value in values.items():
+        if isinstance(value, sa.ClauseElement):
+            # Computed in the database (version + 1): read again when next used.
+            db.session.expire(record, [name])
+        else:
+            set_committed_value(record, name, value)
     return True
+
+
+def change_status(record, status: str, still: sa.ColumnElement[bool]) -> bool:
+    """`update_once` of the status alone."""
+    return update_once(record, still, status=status)
 
 
 class ChangedMeanwhileError(DomainError):

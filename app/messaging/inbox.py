@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from app.audit import service as audit
 from app.auth.permissions import has, trajectory_scope
+from app.core.records import update_once
 from app.extensions import db
 from app.messaging.models import AnswerMeaning, InboundMessage
 from app.notifications.models import Notification
@@ -62,12 +63,7 @@ def to_read(user, limit: int = LIMIT) -> list[InboundMessage]:
 
 def mark_read(row: InboundMessage, user, now: datetime) -> bool:
     """Mark an answer as read; False when someone did so already (two people, one click)."""
-    done = db.session.execute(
-        sa.update(InboundMessage)
-        .where(InboundMessage.id == row.id, InboundMessage.read_at.is_(None))
-        .values(read_at=now, read_by_id=user.id)
-        .execution_options(synchronize_session=False)).rowcount
-    if not done:
+    if not update_once(row, InboundMessage.read_at.is_(None), read_at=now, read_by_id=user.id):
         return False
     audit.record(user, "update", "message_answer", row.id, participant_id=row.participant_id,
                  summary="antwoord gelezen", now=now)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from app.appointments.models import Appointment
 from app.audit import service as audit
 from app.auth.permissions import appointment_scope, has, letter_scope, require
+from app.core.records import update_once
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.messaging import bp, cards
@@ -114,11 +115,8 @@ def letter_printed(note_id: int):
     note = _letter_or_404(note_id)
     now = utcnow()
     # Guarded UPDATE: two clicks (or two people) mark it once; the second finds no pending row.
-    done = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == note.id, Notification.status == NotificationStatus.PENDING)
-        .values(status=NotificationStatus.SENT, sent_at=now)
-        .execution_options(synchronize_session=False)).rowcount == 1
+    done = update_once(note, Notification.status == NotificationStatus.PENDING,
+                       status=NotificationStatus.SENT, sent_at=now)
     if done:
         audit.record(current_user, "update", "letter", note.id,
                      participant_id=note.participant_id, summary="geprint of meegegeven",

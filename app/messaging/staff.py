@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import service as audit
 from app.auth.permissions import has
+from app.core.records import update_once
 from app.core.timeutil import local_datetime, utcnow
 from app.extensions import db
 from app.messaging.models import AnswerMeaning, InboundMessage, MessageStop
@@ -97,12 +98,8 @@ def send_free(participant: Participant, trajectory, *, tekst: str, afzender: str
 
 def lift_stop(stop: MessageStop, user, now: datetime) -> bool:
     """The person asked for messages again (told to staff). False when it was lifted before."""
-    done = db.session.execute(
-        sa.update(MessageStop)
-        .where(MessageStop.id == stop.id, MessageStop.lifted_at.is_(None))
-        .values(lifted_at=now, lifted_by_id=user.id)
-        .execution_options(synchronize_session=False)).rowcount
-    if not done:
+    if not update_once(stop, MessageStop.lifted_at.is_(None), lifted_at=now,
+                       lifted_by_id=user.id):
         return False
     audit.record(user, "update", "participant", stop.participant_id,
                  participant_id=stop.participant_id,

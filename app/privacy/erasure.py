@@ -23,6 +23,7 @@ from app.auth.models import User
 from app.auth.permissions import get_participant_or_404, require
 from app.checkins.models import CheckIn, CheckInStatus
 from app.core.errors import DomainError
+from app.core.records import update_once
 from app.core.timeutil import local_date, utcnow
 from app.extensions import db
 from app.intakes.models import Intake, LearningGoal
@@ -116,16 +117,10 @@ def request_erasure(participant: Participant, *, by, now: datetime
 def _decide(erasure: ErasureRequest, status: str, *, by, now: datetime,
             note: str | None) -> None:
     """One guarded UPDATE: of two admins deciding at once, only one finds it waiting."""
-    result = db.session.execute(
-        sa.update(ErasureRequest)
-        .where(ErasureRequest.id == erasure.id,
-               ErasureRequest.status == ErasureStatus.REQUESTED)
-        .values(status=status, decided_by_id=by.id, decided_at=now, decision_note=note,
-                version=ErasureRequest.version + 1)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if not update_once(erasure, ErasureRequest.status == ErasureStatus.REQUESTED,
+                       status=status, decided_by_id=by.id, decided_at=now, decision_note=note,
+                       version=ErasureRequest.version + 1):
         raise ErasureError(_("Over dit verzoek is al beslist."))
-    db.session.expire(erasure)
 
 
 def _close_open_work(participant_id: int, now: datetime) -> None:
