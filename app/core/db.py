@@ -72,3 +72,14 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def dialect_insert(model):
+    """An INSERT for `model` with the dialect's ON CONFLICT support: PostgreSQL and SQLite
+    each have their own construct (on_conflict_do_nothing, on_conflict_do_update)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.extensions import db
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)

@@ -14,12 +14,12 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
 from app.auth.permissions import not_restricted
 from app.checkins.models import CheckIn, CheckInStatus
+from app.core.db import dialect_insert
 from app.core.errors import DomainError
 from app.core.events import emit
 from app.core.followup import thresholds
@@ -258,8 +258,7 @@ def register(meeting: GroupMeeting) -> list[RegisterRow]:
 
 
 def _insert():
-    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(
-        Attendance)
+    return dialect_insert(Attendance)
 
 
 def _contact_moment(meeting: GroupMeeting, now: datetime) -> datetime:

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.audit import service as audit
+from app.core.db import dialect_insert
 from app.core.events import emit
 from app.extensions import db
 from app.messaging.gateway import Inbound
@@ -108,15 +109,10 @@ def on_answer(fn):
 def receive(inbound: Inbound, provider: str, now: datetime) -> InboundMessage | None:
     """Store one inbound message (once per provider id) and act on it; the new row, or None
     when this provider message was stored before (a resent webhook)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     participant, trajectory = sender_of(inbound.from_phone)
     answered = answered_message(inbound.from_phone, inbound.channel)
     meaning = interpret(inbound.body) if participant is not None else AnswerMeaning.UNKNOWN
-    stmt = (insert(InboundMessage).values(
+    stmt = (dialect_insert(InboundMessage).values(
         provider=provider, provider_message_id=inbound.provider_message_id,
         channel=inbound.channel, from_phone=inbound.from_phone, body=inbound.body[:2000],
         received_at=now, participant_id=getattr(participant, "id", None),

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import Role
 from app.auth.permissions import own_notifications
+from app.core.db import dialect_insert
 from app.core.mail import MailError, build_message, external_url, send_message
 from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
@@ -79,10 +79,7 @@ def channel_for(user) -> str:
 
 
 def _insert():
-    # Each dialect has its own INSERT ... ON CONFLICT DO NOTHING construct.
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(Notification)
-    return sqlite.insert(Notification)
+    return dialect_insert(Notification)
 
 
 _UNIQUE = ["kind", "subject_key", "recipient_key", "period_key"]
