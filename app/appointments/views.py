@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -32,6 +33,7 @@ from app.core.errors import domain_action
 from app.core.timeutil import local_date, local_datetime, utcnow
 from app.extensions import db
 from app.messaging import cards
+from app.participants.models import Trajectory
 
 VIEWS = ("dag", "week")
 
@@ -160,16 +162,24 @@ def cards_pdf():
 
 @bp.app_context_processor
 def _planned_intakes():
-    # The participant page's intake section links the card of a planned intake.
+    # The participant page's intake section links the card of a planned intake. The first
+    # trajectory asked loads those of all the person's trajectories: one query per page.
     def planned_intakes(trajectory) -> list[Appointment]:
         if not has(current_user, "agenda.view"):
             return []
-        return db.session.scalars(
-            sa.select(Appointment).where(
-                Appointment.trajectory_id == trajectory.id,
-                Appointment.status == AppointmentStatus.PLANNED,
-                appointment_scope(current_user))
-            .options(joinedload(Appointment.location))
-            .order_by(Appointment.starts_at).limit(5)).all()
+        loaded = g.setdefault("planned_intakes", {})
+        if trajectory.participant_id not in loaded:
+            per_trajectory: dict[int, list[Appointment]] = {}
+            for appointment in db.session.scalars(
+                sa.select(Appointment)
+                .where(Appointment.trajectory_id.in_(sa.select(Trajectory.id).where(
+                           Trajectory.participant_id == trajectory.participant_id)),
+                       Appointment.status == AppointmentStatus.PLANNED,
+                       appointment_scope(current_user))
+                .options(joinedload(Appointment.location))
+                .order_by(Appointment.starts_at, Appointment.id)):
+                per_trajectory.setdefault(appointment.trajectory_id, []).append(appointment)
+            loaded[trajectory.participant_id] = per_trajectory
+        return loaded[trajectory.participant_id].get(trajectory.id, [])[:5]
 
     return {"planned_intakes": planned_intakes}
