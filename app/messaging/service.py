@@ -168,6 +168,23 @@ def out_of_quiet_hours(moment: datetime) -> datetime:
 
 # --- Claiming ----------------------------------------------------------------------------
 
+def _participant_row(*, code: str, subject_key: str, period_key: str,
+                     participant: Participant, trajectory: Trajectory | None, channel: str,
+                     body: str, now: datetime, not_before: datetime | None = None,
+                     phone: str | None = None, email: str | None = None,
+                     status: str = NotificationStatus.PENDING) -> dict:
+    """A ledger row of a message to the participant (see `queue_message`)."""
+    return {
+        "kind": ledger_kind(code), "subject_key": subject_key,
+        "recipient_key": recipient_key(participant), "period_key": period_key,
+        "user_id": None, "email": email, "channel": channel,
+        "participant_id": participant.id, "trajectory_id": getattr(trajectory, "id", None),
+        "phone": phone, "not_before": not_before, "subject": str(SUBJECTS[code])[:200],
+        "body": body, "html": None, "link": None, "status": status, "attempts": 0,
+        "created_at": now, "sent_at": now if status == NotificationStatus.SENT else None,
+    }
+
+
 def _insert_row(row: dict) -> Notification | None:
     stmt = (ledger._insert().values(**row)
             .on_conflict_do_nothing(index_elements=ledger._UNIQUE)
@@ -212,18 +229,13 @@ def queue_message(*, participant: Participant, trajectory: Trajectory | None, co
     status = NotificationStatus.PENDING
     if channel == Channel.CALL:
         status = NotificationStatus.SENT  # the task is the message: made now
-    row = {
-        "kind": ledger_kind(code), "subject_key": subject_key,
-        "recipient_key": recipient_key(participant), "period_key": period_key,
-        "user_id": None, "email": participant.email if channel == Channel.EMAIL else None,
-        "channel": str(channel), "participant_id": participant.id,
-        "trajectory_id": getattr(trajectory, "id", None),
-        "phone": participant.phone if channel in GATEWAY_CHANNELS else None,
-        "not_before": not_before, "subject": str(SUBJECTS[code])[:200],
-        "body": call_topic if channel == Channel.CALL else body, "html": None, "link": None,
-        "status": status, "attempts": 0, "created_at": now,
-        "sent_at": now if status == NotificationStatus.SENT else None,
-    }
+    row = _participant_row(
+        code=code, subject_key=subject_key, period_key=period_key, participant=participant,
+        trajectory=trajectory, channel=str(channel),
+        email=participant.email if channel == Channel.EMAIL else None,
+        phone=participant.phone if channel in GATEWAY_CHANNELS else None,
+        not_before=not_before, body=call_topic if channel == Channel.CALL else body,
+        status=status, now=now)
     note = _insert_row(row)
     if note is None:
         return None
@@ -242,15 +254,10 @@ def queue_stop_confirmation(participant: Participant, trajectory: Trajectory | N
     values = {**common_values(participant, trajectory),
               "kanaal": "sms" if channel == Channel.SMS else "WhatsApp"}
     body = compose("stop_confirmation", values, participant.message_language)
-    return _insert_row({
-        "kind": ledger_kind("stop_confirmation"), "subject_key": f"stop:{phone}:{channel}",
-        "recipient_key": recipient_key(participant), "period_key": now.isoformat(),
-        "user_id": None, "email": None, "channel": channel, "participant_id": participant.id,
-        "trajectory_id": getattr(trajectory, "id", None), "phone": phone,
-        "not_before": out_of_quiet_hours(now), "subject": str(SUBJECTS["stop_confirmation"]),
-        "body": body, "html": None, "link": None, "status": NotificationStatus.PENDING,
-        "attempts": 0, "created_at": now, "sent_at": None,
-    })
+    return _insert_row(_participant_row(
+        code="stop_confirmation", subject_key=f"stop:{phone}:{channel}",
+        period_key=now.isoformat(), participant=participant, trajectory=trajectory,
+        channel=channel, phone=phone, not_before=out_of_quiet_hours(now), body=body, now=now))
 
 
 def linked_to(subject_key: str | None) -> dict:
