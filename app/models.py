@@ -4,7 +4,7 @@ from app.admin.models import CalendarSettings, ClosedDay, Location, ReferenceIte
 from app.api.models import ApiToken, IdempotencyRecord, RateLimitHit
 from app.appointments.models import Appointment
 from app.audit.models import AuditEvent
-from app.auth.models import User, user_locations
+from app.auth.models import RecoveryCode, TrustedDevice, User, UserSession, user_locations
 from app.checkins.models import CheckIn, FollowUpRule, FollowUpSetting
 from app.groups.models import Attendance, GroupMeeting, offer_volunteers
 from app.intakes.models import Intake, LearningGoal
@@ -25,7 +25,7 @@ __all__ = [
     "CalendarSettings", "ClosedDay",
     "FollowUpRule", "FollowUpSetting", "Notification",
     "Participant", "Partner", "PartnerContact", "ReferenceItem", "Referral", "Trajectory",
-    "User", "user_locations",
+    "User", "user_locations", "UserSession", "RecoveryCode", "TrustedDevice",
     "Enrollment", "Match", "MatchSession", "Offer", "SessionGoal",
     "Volunteer", "VolunteerTraining", "volunteer_locations",
     "ApiToken", "IdempotencyRecord", "RateLimitHit", "SelfRegistration",

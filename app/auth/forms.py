@@ -14,6 +14,12 @@ class LoginForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    """`user`: whose password it is (the password may not be their e-mail or name)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     password = PasswordField(
         _l("Nieuw wachtwoord"),
         validators=[

@@ -23,12 +23,14 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, now: datetime) -> None:
+    """The new password; every password link sent before stops working."""
     user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.password_link_nonce = None
 
 
 def create_user(*, email: str, name: str, role: str, locations=(), partner=None,

@@ -8,6 +8,8 @@ mailed to a real user. A server that says neither (gunicorn without HOUVAST_BASE
 PORT) links to the fallback; `flask jobs run` warns about it at start.
 """
 
+from urllib.parse import urlsplit
+
 import click
 from flask import current_app
 from flask.cli import run_command
@@ -39,3 +41,13 @@ def base_url() -> str:
     if config.get("HOUVAST_SERVED_AT"):
         return config["HOUVAST_SERVED_AT"]
     return FALLBACK
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths, so a sign-in page cannot be used as an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
