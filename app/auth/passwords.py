@@ -81,6 +81,10 @@ def _personal_words(email: str | None, name: str | None) -> list[str]:
     return [w for w in words if len(w) >= 3]
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
 def _is_common(password: str) -> bool:
     """On zxcvbn's list of the 30,000 most common passwords (from leaked password sets)."""
     return password.lower() in _common_passwords()
@@ -104,13 +108,12 @@ def password_problem(password: str, *, email: str | None = None,
         return _("Kies een wachtwoord van minstens %(n)s tekens.", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return _("Kies een wachtwoord van hoogstens %(n)s tekens.", n=MAX_LENGTH)
-    lowered = password.lower()
+    # Compared without spaces and punctuation: "Sanne de Vries!" and "sanne.devries" count.
+    squashed = _squash(password)
+    email = (email or "").strip().lower()
+    own = [_squash(email), _squash(email.split("@", 1)[0]), _squash(name or "")]
     # (A one- or two-letter name would forbid half the alphabet.)
-    whole = [w for w in ((email or "").strip().lower(), (name or "").strip().lower())
-             if len(w) >= 3]
-    # The local part of the address counts too: "sanne.devries2026" is easy to guess.
-    local = (email or "").strip().lower().split("@", 1)[0]
-    if any(w in lowered for w in whole) or (len(local) >= 4 and local in lowered):
+    if any(len(word) >= 3 and word in squashed for word in own):
         return _("Uw wachtwoord mag niet uw e-mailadres of naam zijn of bevatten.")
     if _is_common(password):
         return _("Dit wachtwoord staat op een lijst van veelgebruikte of uitgelekte "
