@@ -134,3 +134,11 @@ def test_the_account_page_get_of_the_change_route_leads_to_the_form(client, auth
     response = client.get("/mijn-account/wachtwoord")
     assert response.status_code == 302
     assert response.headers["Location"] == "/mijn-account#wachtwoord"
+
+
+def test_seed_demo_refuses_a_weak_demo_password(runner, db):
+    result = runner.invoke(args=["seed-demo", "--now", "2026-11-20T09:00"],
+                           env={"HOUVAST_DEMO_PASSWORD": "welkom123"})
+    assert result.exit_code != 0
+    assert "HOUVAST_DEMO_PASSWORD: Kies een wachtwoord van minstens 12 tekens." in result.output
+    assert factories.count(factories.User) == 0

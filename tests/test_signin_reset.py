@@ -161,3 +161,19 @@ def test_a_signed_in_user_goes_to_their_own_page(client, auth):
     auth.as_role("staff")
     response = client.get("/wachtwoord-vergeten")
     assert response.status_code == 302 and response.headers["Location"] == "/mijn-account"
+
+
+def test_a_new_password_by_link_lifts_the_block_of_the_account(client, db, smtp_server):
+    with time_machine.travel(NOW, tick=False):
+        user = factories.user("staff", email="geblokkeerd@example.org")
+        db.session.commit()
+        for n in range(6):
+            client.post("/inloggen", data={"email": user.email, "password": f"fout-{n}-fout"})
+        assert client.post("/inloggen", data={"email": user.email,
+                                              "password": factories.PASSWORD}).status_code == 429
+        _ask(client, user.email)
+        path = link_path(smtp_server.messages[0])
+        assert client.post(path, data={"password": NEW_PASSWORD,
+                                       "confirm": NEW_PASSWORD}).status_code == 302
+        assert client.post("/inloggen", data={"email": user.email,
+                                              "password": NEW_PASSWORD}).status_code == 302

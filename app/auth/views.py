@@ -81,6 +81,8 @@ def set_password_page(token: str):
     if form.validate_on_submit():
         now = utcnow()
         set_password(user, form.password.data, now)
+        # The link proved the mailbox: failed guesses no longer keep this account waiting.
+        throttle.clear_account(user.email)
         audit.record(user, "update", "user", user.id, summary="wachtwoord ingesteld")
         server_sessions.end_all(user, now, "wachtwoord")
         db.session.commit()
