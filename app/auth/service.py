@@ -19,9 +19,11 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     Every path does exactly one argon2 verify: an unknown e-mail, a deactivated account and
     an account without a password yet are checked against a dummy hash, so how long the
     answer takes does not tell which accounts exist or what state they are in."""
+    # Made on every path (the first one in a process hashes it once), not only on failures.
+    dummy = dummy_hash()
     user = find_user_by_email(email)
     usable = user is not None and user.active and user.password_hash
-    ok = verify_password(user.password_hash if usable else dummy_hash(), password)
+    ok = verify_password(user.password_hash if usable else dummy, password)
     if not (usable and ok):
         return None
     if needs_rehash(user.password_hash):
