@@ -143,6 +143,15 @@ class Config:
     # The follow-up thresholds (first-contact deadline, attempts, VOG age, ...) are settings
     # an admin changes under Beheer, stored in the database: app/core/followup.py.
     PASSWORD_LINK_HOURS = _number("HOUVAST_PASSWORD_LINK_HOURS", 72, minimum=1)
+    # Failed sign-ins (app/auth/throttle.py): free attempts per account (24 h) and per address
+    # (1 h), then a wait of 30 s that doubles with each failure, up to the maximum (seconds).
+    SIGNIN_THROTTLE_ACCOUNT_FREE = _number("HOUVAST_SIGNIN_FREE_ATTEMPTS", 5, minimum=1)
+    SIGNIN_THROTTLE_ADDRESS_FREE = _number("HOUVAST_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS", 20,
+                                           minimum=1)
+    SIGNIN_THROTTLE_FIRST_DELAY = 30
+    SIGNIN_THROTTLE_MAX_DELAY = _number("HOUVAST_SIGNIN_MAX_DELAY", 900, minimum=30)
+    # "Wachtwoord vergeten?": requests per address and per e-mail address per window (s).
+    PASSWORD_RESET_RATE_LIMIT = (_number("HOUVAST_PASSWORD_RESET_LIMIT", 5, minimum=1), 3600)
     PER_PAGE = 25
     # Partner API: requests per token per window (seconds); the public "Aanmelden" form:
     # submissions per address per window. Counted in the database (several web processes).

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 
 from app.admin.models import Location
 from app.auth.models import ROLES, Role
-from app.auth.passwords import MIN_LENGTH
+from app.auth.passwords import MIN_LENGTH, password_problem
 from app.auth.service import create_user, find_user_by_email
 from app.core.backup import BackupError, backup, restore
 from app.core.timeutil import utcnow
@@ -27,6 +27,11 @@ def _check_password(ctx, param, value):
     # Also runs on a typed password, so the prompt asks again instead of failing at the end.
     if value is not None and len(value) < MIN_LENGTH:
         raise click.BadParameter(f"Het wachtwoord moet minstens {MIN_LENGTH} tekens zijn.")
+    # The same rules as on the set-password page (common lists, not the e-mail or name).
+    problem = value and password_problem(value, email=ctx.params.get("email"),
+                                         name=ctx.params.get("name"))
+    if problem:
+        raise click.BadParameter(problem)
     return value
 
 

@@ -32,7 +32,7 @@ from flask import Flask
 from app.admin.models import Location
 from app.appointments.service import last_working_day
 from app.auth.models import Role, User
-from app.auth.passwords import hash_password, verify_password
+from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.service import create_user
 from app.core.timeutil import local_date, local_tz, next_working_day, to_utc, utcnow
 from app.extensions import db
@@ -590,6 +590,10 @@ def register(app: Flask) -> None:
                 return
             raise click.ClickException(message)
         env_password = os.environ.get("HOUVAST_DEMO_PASSWORD")
+        # The demo accounts follow the password rules too (issue 19).
+        problem = env_password and password_problem(env_password)
+        if problem:
+            raise click.ClickException(f"HOUVAST_DEMO_PASSWORD: {problem}")
         password = env_password or secrets.token_urlsafe(12)
         ctx = run_seed(now, password)
         db.session.commit()

@@ -67,7 +67,7 @@ def test_invited_user_gets_a_mail_sets_a_password_and_signs_in(client, auth, db,
     assert "Kies uw wachtwoord" in page.get_data(as_text=True)
 
     too_short = client.post(path, data={"password": "kort", "confirm": "kort"})
-    assert "minstens 10 tekens" in too_short.get_data(as_text=True)
+    assert "minstens 12 tekens" in too_short.get_data(as_text=True)
     mismatch = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
     assert "niet gelijk" in mismatch.get_data(as_text=True)
 

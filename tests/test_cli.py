@@ -62,7 +62,7 @@ def test_create_user_prompt_asks_again_for_a_too_short_password(runner, db):
                                  "--role", "admin"],
                            input=f"kort\n{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    assert "minstens 10 tekens" in result.output
+    assert "minstens 12 tekens" in result.output
     assert factories.user_by_email("c@example.org") is not None
 
 
@@ -105,7 +105,7 @@ def test_create_user_refuses_a_short_password(runner, db):
     result = runner.invoke(args=["create-user", "--email", "k@example.org", "--name", "K",
                                  "--role", "admin", "--password", "kort"])
     assert result.exit_code != 0
-    assert "minstens 10 tekens" in result.output
+    assert "minstens 12 tekens" in result.output
     assert factories.user_by_email("k@example.org") is None
 
 

@@ -122,23 +122,28 @@ def password_link(user: User) -> str:
     return external_url("auth.set_password", token=make_password_token(user))
 
 
-def send_password_link(user: User, *, inviter) -> None:
+def send_password_link(user: User, *, inviter, self_service: bool = False) -> None:
     """Mail `user` a link to choose a password. Raises app.core.mail.MailError on failure.
 
-    The same mail serves a first invitation and a new link (lost, expired, forgotten password).
+    The same mail serves a first invitation and a new link (lost, expired, forgotten password);
+    `self_service`: the user asked for it on "Wachtwoord vergeten?" (no inviter).
+    The link replaces every earlier one (tokens.make_password_token); that is committed here,
+    after the mail went out, so a mail that failed leaves the earlier link working.
     """
     if not user.active:
         raise AdminRuleError(_("Deze gebruiker staat uit. Zet de gebruiker eerst weer aan."))
     # Someone who already has a password gets the same link as a way to choose a new one.
-    reset = user.password_hash is not None
+    reset = user.password_hash is not None or self_service
     subject = _("Nieuw wachtwoord voor Houvast") if reset else _("Uw account voor Houvast")
     msg = render_message(
         user.email, subject, "invitation",
         user=user, inviter_name=getattr(inviter, "name", None) or _("de beheerder"),
         role_label=label(ROLE_LABELS, user.role), link=password_link(user),
         hours=current_app.config["PASSWORD_LINK_HOURS"], reset=reset,
+        self_service=self_service,
     )
     send_message(msg)
+    db.session.commit()
 
 
 # --- Locations -------------------------------------------------------------------------------

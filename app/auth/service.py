@@ -14,16 +14,26 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str, now: datetime) -> User | None:
-    """The active user with these credentials, or None. Same work for unknown e-mails."""
+    """The active user with these credentials, or None.
+
+    Every path does exactly one argon2 verify: an unknown e-mail, a deactivated account and
+    an account without a password yet are checked against a dummy hash, so how long the
+    answer takes does not tell which accounts exist or what state they are in."""
+    # Made on every path (the first one in a process hashes it once), not only on failures.
+    dummy = dummy_hash()
     user = find_user_by_email(email)
-    if user is None:
-        verify_password(dummy_hash(), password)
-        return None
-    if not user.active or not verify_password(user.password_hash, password):
+    usable = user is not None and user.active and user.password_hash
+    ok = verify_password(user.password_hash if usable else dummy, password)
+    if not (usable and ok):
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def check_password(user: User, password: str) -> bool:
+    """The user's current password (asked again before it is changed)."""
+    return verify_password(user.password_hash, password)
 
 
 def set_password(user: User, password: str, now: datetime) -> None:
