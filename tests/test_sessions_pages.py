@@ -15,7 +15,7 @@ from app.auth.server_sessions import device_label
 from app.core.timeutil import to_utc
 from app.notifications.models import Notification
 from app.notifications.service import deliver_pending
-from jobs.digest import daily_digest
+from jobs.digest import daily_digest, volunteer_reminders
 
 from . import factories
 
@@ -199,9 +199,16 @@ def test_an_invited_coordinator_without_a_password_gets_no_digest(app, db, smtp_
                                       owner=invited, status="active")
     factories.checkin(trajectory, due_on=date(2026, 11, 20), assignee=invited,
                       rule_code="match_6w_owner")
+    # A volunteer invited the same way, with a check-in of their own due.
+    volunteer = invite_user(name="Kees Vos", email="kees@vrijwilliger.example",
+                            role="volunteer", locations=[], partner=None, by=admin,
+                            now=MONDAY_0700)
+    factories.checkin(trajectory, due_on=date(2026, 11, 20), assignee=volunteer,
+                      rule_code="match_2w_volunteer")
     db.session.commit()
 
     daily_digest(MONDAY_0700)
+    volunteer_reminders(MONDAY_0700)
     deliver_pending(MONDAY_0700)
 
     assert [m["To"] for m in smtp_server.messages] == ["noor@taalhuis.example"]

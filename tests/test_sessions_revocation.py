@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 
 from app.admin.service import password_link
-from app.audit.models import AuditEvent
 from app.audit.labels import event_text
+from app.audit.models import AuditEvent
 from app.auth import security_settings, server_sessions
 from app.auth.models import UserSession
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
 from app.auth import security_settings
@@ -152,7 +153,8 @@ def user_for_request(user_id: str, now: datetime) -> User | None:
     if not token:
         _forget()
         return None
-    row = db.session.scalar(sa.select(UserSession)
+    # The user in the same query: one look-up per request, as before server sessions.
+    row = db.session.scalar(sa.select(UserSession).options(joinedload(UserSession.user))
                             .where(UserSession.token_hash == token_hash(token)))
     if row is None or row.ended_at is not None or str(row.user_id) != str(user_id):
         _forget()
