@@ -222,3 +222,22 @@ def test_a_remember_cookie_does_not_sign_anyone_in(app, client, auth, db, frozen
 
     assert not _signed_in(stranger)
     assert not _signed_in(client)
+
+
+def test_ending_all_other_sessions_keeps_this_one(app, client, auth, db, frozen):
+    """What a password change on the user's own page does (the sign-in part's form)."""
+    user = auth.as_role("coordinator")
+    elsewhere = app.test_client()
+    assert elsewhere.post("/inloggen", data={"email": user.email,
+                                             "password": factories.PASSWORD}).status_code == 302
+    cookie = app.session_interface.get_signing_serializer(app).loads(
+        client.get_cookie("session").value)
+
+    with app.test_request_context("/mijn-account"):
+        from flask import session
+
+        session[server_sessions.SESSION_KEY] = cookie[server_sessions.SESSION_KEY]
+        assert server_sessions.end_all(user, NOW, "wachtwoord", except_current=True) == 1
+        db.session.commit()
+
+    assert _signed_in(client) and not _signed_in(elsewhere)
