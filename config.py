@@ -4,6 +4,7 @@ import math
 import os
 import re
 import sys
+from datetime import timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -207,6 +208,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # The server session ends after 12 hours (app/auth/server_sessions.py, and says so);
+    # the signed cookie itself is refused after a day, not Flask's 31 days. The remember
+    # cookie is never set.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=24)
     # Secure cookies unless we run the local development server over plain http.
     # (FLASK_DEBUG read as Flask reads it: anything but empty, 0, false or no is on.)
     SESSION_COOKIE_SECURE = not get_debug_flag()

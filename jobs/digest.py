@@ -50,14 +50,15 @@ def volunteer_reminders(now: datetime) -> list[Notification]:
 def _daily_sweep(lock_name: str, roles: sa.ColumnElement[bool], kind: str,
                  now: datetime) -> list[Notification]:
     """Once a working day, under its own lock: the daily message `kind` to the active users
-    of `roles`."""
+    of `roles` who have set a password (an invitation never accepted gets nothing)."""
     if not digest_due(now):
         return []
     with sweep_lock(lock_name) as acquired:
         if not acquired:
             return []
         users = db.session.scalars(
-            sa.select(User).where(User.active.is_(True), roles).order_by(User.id)
+            sa.select(User).where(User.active.is_(True), User.password_hash.is_not(None), roles)
+            .order_by(User.id)
         ).all()
         return _send_daily(users, kind, now)
 

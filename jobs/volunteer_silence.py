@@ -48,7 +48,7 @@ def _volunteer_messages(matches) -> list[Message]:
     told = _told("volunteer_silent_21", matches)
     for match in matches:
         user = match.volunteer.user
-        if user is None or not user.active:
+        if user is None or not user.active or not user.has_password:
             continue
         # A "ging niet door" is news from the volunteer: their silence starts again from it.
         period = _period(match, news=True)

@@ -143,8 +143,8 @@ def test_a_check_in_planned_by_hand_is_a_task_and_in_the_digest(client, auth, db
 
     # On Friday it is on Carla's list and in her digest; she does it in two taps.
     auth.logout()
-    auth.login(colleague)
     frozen.move_to(aware(2026, 11, 27, 6, 0))
+    auth.login(colleague)
     tasks = client.get("/taken").get_data(as_text=True)
     assert "Terugbellen over de taaltoets" in tasks and "Vandaag" in tasks
     digest = {s.title: s.items for s in sections_for(colleague, aware(2026, 11, 27, 6, 0))}
@@ -189,8 +189,8 @@ def test_a_check_in_for_the_volunteer_of_the_active_match(client, auth, db, froz
     assert checkin.match_id == match.id and checkin.assignee_id == volunteer_user.id
 
     auth.logout()
-    auth.login(volunteer_user)
     frozen.move_to(aware(2026, 11, 30, 8, 0))
+    auth.login(volunteer_user)
     assert "Vraag naar het werk" in client.get("/taken").get_data(as_text=True)
 
 

@@ -79,6 +79,8 @@ def test_whatsapp_confirmation_reminder_ja_and_stop(app, client, auth, runner, d
         result = runner.invoke(args=["messages", "receive", "--from", "06 12345678",
                                      "--channel", "whatsapp", "JA"])
         assert result.exit_code == 0, result.output
+        # Days later the coordinator signs in again: a session lasts at most 12 hours.
+        auth.login(owner)
         agenda = client.get(f"/agenda/?dag=2026-12-01&locatie={trajectory.location_id}")
         assert "Fatima" in agenda.get_data(as_text=True)
         assert "Bevestigd" in agenda.get_data(as_text=True)
@@ -118,6 +120,8 @@ def test_a_person_who_prefers_bellen_gives_the_owner_a_call_task(app, client, au
     deliver_pending(DAY_BEFORE_TEN)
     assert _sent(outbox) == []  # nothing is sent to someone who wants to be phoned
     with time_machine.travel(DAY_BEFORE_TEN, tick=False):
+        # Days later the owner signs in again: a session lasts at most 12 hours.
+        auth.login(owner)
         tasks = client.get("/taken").get_data(as_text=True)
     assert "Bel Fatima: herinner aan de intake morgen 10.30" in tasks
     assert "Bel Fatima: vertel de intake" not in tasks

@@ -36,7 +36,9 @@ ROLES = ("admin", "coordinator", "staff", "volunteer", "partner")
 # Records that are the same for the whole organisation: staff may see any partner, and
 # self-registrations wait in one queue until someone picks a location for them.
 SHARED_ARGUMENTS = {"partner_id", "contact_id", "registration_id"}
-SKIPPED_ENDPOINTS = {"static", "auth.logout"}
+# Signing out (also "overal afmelden") would leave the rest of the walk signed out; both are
+# tested on their own (tests/test_sessions_*.py).
+SKIPPED_ENDPOINTS = {"static", "auth.logout", "auth.end_my_sessions"}
 
 
 def _rules(app):

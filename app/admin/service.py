@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.admin.models import Location, ReferenceItem
 from app.audit import service as audit
+from app.auth import server_sessions
 from app.auth.models import Role, User
 from app.auth.service import create_user
 from app.auth.tokens import make_password_token
@@ -116,6 +117,10 @@ def set_user_active(user: User, active: bool, *, by, now: datetime) -> None:
     if not active and user.id == getattr(by, "id", None):
         raise AdminRuleError(_("U kunt uzelf niet uitzetten."))
     audit.set_active(user, active, "user", by=by, now=now, summary=audit.switched(active))
+    if not active:
+        # Switched off means signed out everywhere, now; switching on again does not bring
+        # those sessions back.
+        server_sessions.end_all(user, now, "gedeactiveerd", by=by)
 
 
 def password_link(user: User) -> str:

@@ -18,6 +18,8 @@ ACTIONS = {
     "delete": _l("verwijderd"),
     "export": _l("gedownload of geprint"),
     "login": _l("ingelogd"),
+    # Sessions ended (issue 19): sign-out, "overal afmelden", password change, deactivation.
+    "logout": _l("afgemeld"),
     # Privacy (issue 13): restriction, anonymisation and erasure.
     "restrict": _l("verwerking beperkt"),
     "anonymise": _l("geanonimiseerd"),
@@ -117,6 +119,17 @@ def _ref(list_name: str) -> Callable[[str], str]:
 
 
 _CONSENT = _words(choices.CONSENT_KIND)
+# Why sessions ended (app/auth/server_sessions.py), as the audit log says it.
+SESSION_END_REASONS = {
+    "afgemeld": _l("uitgelogd"),
+    "wachtwoord": _l("nieuw wachtwoord"),
+    "gedeactiveerd": _l("gebruiker uitgezet"),
+    "2fa-reset": _l("inloggen met code opnieuw ingesteld"),
+    "overal-afgemeld": _l("overal afgemeld"),
+    "beheerder": _l("door de beheerder"),
+    "partner-uitgezet": _l("partnerorganisatie uitgezet"),
+}
+_SESSION_END = _words(SESSION_END_REASONS)
 _CHANNEL = _words({**choices.CONTACT_CHANNEL, **choices.PREFERRED_CHANNEL})
 
 # (pattern, the line it becomes, how each group reads): the summaries that carry codes. The
@@ -139,6 +152,9 @@ _SUMMARY_RULES: list[tuple[re.Pattern, str, tuple[Callable[[str], str], ...]]] =
      (_ref("match_end_reason"),)),
     (re.compile(r"^bijeenkomst ging niet door \((\w+)\)(.*)$"),
      "bijeenkomst ging niet door ({0}){1}", (_words(choices.SESSION_NOT_HELD), str)),
+    (re.compile(r"^sessies beëindigd \((\d+)\): ([\w-]+)$"), "sessies beëindigd ({0}): {1}",
+     (str, _SESSION_END)),
+    (re.compile(r"^sessie beëindigd: ([\w-]+)$"), "sessie beëindigd: {0}", (_SESSION_END,)),
 ]
 
 

@@ -71,9 +71,16 @@ def user_key(user) -> str:
     return f"user:{user.id}"
 
 
+def receives_email(user) -> bool:
+    """Only accounts that are active and have set a password get e-mail about their work: an
+    invitation never accepted (perhaps sent to a mistyped address) gets no digests."""
+    return bool(user.active and user.password_hash and user.email)
+
+
 def channel_for(user) -> str:
-    """E-mail only for active users who chose the daily e-mail; everyone has the in-app list."""
-    if user.active and user.email and user.email_preference == "digest":
+    """E-mail only for active users with a password who chose the daily e-mail; everyone has
+    the in-app list."""
+    if receives_email(user) and user.email_preference == "digest":
         return "email"
     return "app"
 
@@ -269,6 +276,9 @@ def _sendable_channels(now: datetime) -> list[str]:
 
 
 def _allowed(note: Notification) -> bool:
+    # The account may have been switched off since the message was claimed.
+    if note.channel == "email" and note.user is not None and not receives_email(note.user):
+        return False
     guard = _delivery_guards.get(note.kind)
     if guard is not None and not guard(note):
         return False

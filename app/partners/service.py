@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.audit import service as audit
+from app.auth import server_sessions
 from app.core.phone import clean_phone
 from app.core.records import existing_or_added, value_taken
 from app.extensions import db
@@ -36,6 +37,9 @@ def save_partner(partner: Partner | None, *, name: str, kind: str, phone: str | 
 
 def set_partner_active(partner: Partner, active: bool, *, by, now: datetime) -> None:
     audit.set_active(partner, active, "partner", by=by, now=now)
+    if not active:
+        # Its portal users are blocked at once (the user loader refuses them too).
+        server_sessions.end_all_of_partner(partner.id, now, by=by)
 
 
 def save_contact(partner: Partner, contact: PartnerContact | None, *, name: str,
