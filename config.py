@@ -144,6 +144,10 @@ class Config:
     # an admin changes under Beheer, stored in the database: app/core/followup.py.
     PASSWORD_LINK_HOURS = _number("HOUVAST_PASSWORD_LINK_HOURS", 72, minimum=1)
     PER_PAGE = 25
+    # The largest request body accepted, in bytes (default 2 MB): anything larger is refused
+    # with 413 before it is read. Houvast's forms and API requests are a few kB; a big
+    # number only lets someone tie up a worker and its memory.
+    MAX_CONTENT_LENGTH = _number("HOUVAST_MAX_REQUEST_BYTES", 2 * 1024 * 1024, minimum=1024)
     # Partner API: requests per token per window (seconds); the public "Aanmelden" form:
     # submissions per address per window. Counted in the database (several web processes).
     API_RATE_LIMIT = (_number("HOUVAST_API_RATE_LIMIT", 120, minimum=1), 60)

@@ -27,6 +27,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import domain_action
 from app.core.forms import select_choices
+from app.core.limits import arg_id
 from app.core.mail import MailError
 from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import local_date, utcnow
@@ -61,7 +62,7 @@ def index():
     status = request.args.get("status") or None
     if status not in (None, *VolunteerStatus):
         status = None
-    location_id = request.args.get("locatie", type=int)
+    location_id = arg_id("locatie")
     with_room = request.args.get("ruimte") == "1"
     search = (request.args.get("zoek") or "").strip() or None
     query = volunteers.overview_query(volunteer_scope(current_user), status=status,
