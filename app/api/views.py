@@ -163,6 +163,11 @@ MAX_JSON_DEPTH = 20
 def _request_json():
     """The posted JSON, or None when it cannot be read. Python's parser gives up on deeply
     nested input with RecursionError, not ValueError: without this it was a 500."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is None and len(request.get_data()) >= limit:
+        # A body without Content-Length (chunked) is cut off at the limit by Werkzeug,
+        # silently: say it was too large rather than "unreadable".
+        abort(413)
     try:
         return request.get_json(silent=True)
     except RecursionError:
