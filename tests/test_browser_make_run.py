@@ -5,6 +5,7 @@ http://127.0.0.1 as a secure context, so signing in must still work there; and n
 demo walks through may break the Content-Security-Policy."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from tests.conftest import free_port
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
+MAKE = shutil.which("make") or "/usr/bin/make"
+BASH = shutil.which("bash") or "/bin/bash"
 PASSWORD = "demo-wachtwoord-voor-de-test"
 DESKTOP = {"width": 1280, "height": 900}
 PAGES = ["/aanmeldingen/", "/deelnemers/", "/koppelen/", "/taken", "/groepen/", "/agenda/",
@@ -41,8 +44,9 @@ def _wait_for(port: int, process, log_path: Path, seconds: float = 120) -> None:
 def make_run_server(tmp_path_factory):
     _require_chromium()
     port = free_port()
-    printed = subprocess.run(["make", "-n", "run", f"PORT={port}"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout
+    printed = subprocess.run(  # noqa: S603 (our own Makefile, fixed arguments)
+        [MAKE, "-n", "run", f"PORT={port}"], cwd=ROOT, check=True, capture_output=True,
+        text=True).stdout
     # The app's own steps; not a reinstall of the virtualenv when pyproject.toml is newer.
     commands = "\n".join(line for line in printed.splitlines() if "bin/flask" in line)
     env = {key: value for key, value in os.environ.items()
@@ -51,8 +55,9 @@ def make_run_server(tmp_path_factory):
     env.update(HOUVAST_INSTANCE_PATH=str(folder / "instance"), HOUVAST_DEMO_PASSWORD=PASSWORD)
     log_path = folder / "make-run.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(["bash", "-ec", commands], cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(  # noqa: S603 (the Makefile's own commands)
+            [BASH, "-ec", commands], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_for(port, process, log_path)
         yield f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 without the Werkzeug debugger."""
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from .route_walk import walk
 
 NOW = factories.aware(2026, 11, 23, 10, 0)
 ROOT = Path(__file__).resolve().parent.parent
+# Our own Makefile, read with fixed arguments.
+MAKE = shutil.which("make") or "/usr/bin/make"
 
 CSP_DIRECTIVES = ("default-src 'self'", "script-src 'self'", "style-src 'self'",
                   "object-src 'none'", "base-uri 'self'", "form-action 'self'",
@@ -106,13 +109,13 @@ def test_web_templates_carry_no_inline_script_or_style():
 # --- `make run` has no debugger ---------------------------------------------------------
 
 def test_make_run_starts_without_the_debugger_and_make_dev_with_it():
-    run = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    run = subprocess.run([MAKE, "-n", "run"], cwd=ROOT, capture_output=True,  # noqa: S603
+                         text=True, check=True).stdout
     serve = [line for line in run.splitlines() if " run " in line and "flask" in line]
     assert serve and all("FLASK_DEBUG" not in line and "--debug" not in line
                          for line in serve), run
-    dev = subprocess.run(["make", "-n", "dev"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    dev = subprocess.run([MAKE, "-n", "dev"], cwd=ROOT, capture_output=True,  # noqa: S603
+                         text=True, check=True).stdout
     assert "FLASK_DEBUG=1" in dev
 
 
