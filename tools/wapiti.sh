@@ -21,31 +21,40 @@ REPORT=${WAPITI_REPORT:-wapiti-report.json}
 PASSWORD=wapiti-demo-wachtwoord
 PY=.venv/bin/python
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
+BASE=https://127.0.0.1:$PORT
 WORK=$(mktemp -d)
 
-# The server: the app's own lines of `make run` (migrations, demo data, flask run).
-make -n run PORT="$PORT" | grep 'bin/flask' > "$WORK/run.sh"
+# The server: the app's own lines of `make run` (migrations, demo data, flask run), served
+# over HTTPS with a throw-away certificate: the session cookie is Secure, and wapiti (unlike
+# a browser on 127.0.0.1) would not send it back over plain http. It also lets wapiti see the
+# headers a production server sends (HSTS).
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+make -n run PORT="$PORT" | grep 'bin/flask' \
+    | sed "s|run --no-reload|run --cert $WORK/cert.pem --key $WORK/key.pem --no-reload|" \
+    > "$WORK/run.sh"
 env -u FLASK_DEBUG -u DATABASE_URL -u SECRET_KEY HOUVAST_INSTANCE_PATH="$WORK/instance" \
     HOUVAST_DEMO_PASSWORD="$PASSWORD" setsid bash -e "$WORK/run.sh" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill -TERM -- "-$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
 echo "wapiti: starting Houvast on $BASE (log: $WORK/server.log)"
 for _ in $(seq 1 240); do
-    curl -fs -o /dev/null "$BASE/healthz" && break
+    curl -kfs -o /dev/null "$BASE/healthz" && break
     kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
     sleep 0.5
 done
 
-# Sign in as the demo role; the session cookie goes to wapiti as a header (it is Secure,
-# and a client would not send it back over plain http on its own).
-COOKIE=$($PY - "$BASE" "$ROLE@houvast.demo" "$PASSWORD" <<'PYTHON'
+# Sign in as the demo role; the session cookie goes to wapiti in its cookie file format.
+$PY - "$BASE" "$ROLE@houvast.demo" "$PASSWORD" "$WORK/cookies.json" <<'PYTHON'
+import json
 import re
 import sys
 
 import requests
+import urllib3
 
-base, email, password = sys.argv[1:]
+urllib3.disable_warnings()  # our own throw-away certificate
+base, email, password, cookie_file = sys.argv[1:]
 
 
 def session_cookie(response):
@@ -53,22 +62,48 @@ def session_cookie(response):
     return match.group(1) if match else None
 
 
-form = requests.get(f"{base}/inloggen", timeout=10)
+# The same User-Agent as wapiti's: Flask-Login's "strong" session protection drops a session
+# that comes back from another browser.
+AGENT = {"User-Agent": "houvast-wapiti-scan"}
+form = requests.get(f"{base}/inloggen", timeout=10, verify=False, headers=AGENT)
 token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text) or \
     re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-answer = requests.post(f"{base}/inloggen", timeout=10, allow_redirects=False,
+answer = requests.post(f"{base}/inloggen", timeout=10, allow_redirects=False, verify=False,
                        data={"csrf_token": token.group(1), "email": email,
                              "password": password},
-                       headers={"Cookie": f"session={session_cookie(form)}"})
+                       # Over HTTPS Flask-WTF also checks the Referer is our own page.
+                       headers={**AGENT, "Cookie": f"session={session_cookie(form)}",
+                                "Referer": f"{base}/inloggen"})
 if answer.status_code != 302 or "/inloggen" in answer.headers.get("Location", ""):
     sys.exit(f"wapiti: signing in as {email} failed ({answer.status_code})")
-print(session_cookie(answer))
+cookie = {"value": session_cookie(answer), "expires": None, "secure": True, "port": None,
+          "version": 0}
+json.dump({"127.0.0.1": {"/": {"session": cookie}}}, open(cookie_file, "w"))
 PYTHON
-)
 echo "wapiti: signed in as $ROLE@houvast.demo; scanning for at most $SCAN_TIME s"
 
-# Not followed: signing out (it would end the scan's session).
-wapiti -u "$BASE/" --scope folder -H "Cookie: session=$COOKIE" \
+# Not followed: signing out (it would end the scan's session). Wapiti 3.0.4 (Debian 12)
+# cannot use -x on Python 3.11 (its pattern puts the (?ms) flags last, which `re` refuses):
+# the same wapiti is started with that one function corrected.
+wapiti() {
+    /usr/bin/python3 - "$@" <<'PYTHON'
+import re
+import sys
+
+from wapitiCore.main.wapiti import wapiti_main
+from wapitiCore.net import crawler
+
+
+def wildcard_translate(pattern):
+    return re.compile("(?ms)" + ".*".join(re.escape(part) for part in pattern.split("*")) + r"\Z")
+
+
+crawler.wildcard_translate = wildcard_translate
+sys.argv[0] = "wapiti"
+sys.exit(wapiti_main())
+PYTHON
+}
+wapiti -u "$BASE/" --scope folder -c "$WORK/cookies.json" --verify-ssl 0 -A houvast-wapiti-scan \
     -x "$BASE/uitloggen" -m "$MODULES" -d 4 --max-links-per-page 40 --max-files-per-dir 30 \
     --max-parameters 15 --max-scan-time "$SCAN_TIME" --max-attack-time "$ATTACK_TIME" \
     --store-session "$WORK/wapiti" --flush-session -f json -o "$REPORT" -v 1 --color 2>&1 \
