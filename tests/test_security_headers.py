@@ -36,6 +36,8 @@ def _missing_headers(headers: dict, *, personal: bool = True) -> list[str]:
         missing.append("Referrer-Policy")
     if headers.get("X-Frame-Options") != "DENY":
         missing.append("X-Frame-Options")
+    if headers.get("X-XSS-Protection") != "0":
+        missing.append("X-XSS-Protection: 0")
     if personal and "no-store" not in headers.get("Cache-Control", ""):
         missing.append("Cache-Control: no-store")
     return missing
