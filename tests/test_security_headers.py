@@ -128,7 +128,9 @@ def production_like_app(database_url, tmp_path, monkeypatch):
 
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     config = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY="x" * 32)
+    # Only what a test run must not share with a real server: database, key, no scheduler.
+    config.update(SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY="x" * 32,
+                  SCHEDULER_IN_WEB=False, MAIL_SERVER=None)
     monkeypatch.setenv("HOUVAST_INSTANCE_PATH", str(tmp_path / "instance"))
     from app import create_app
     from app.auth.session import public
