@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: install run test lint bench migrations-check clean messages mutate-commits
+.PHONY: install run dev wapiti test lint bench migrations-check clean messages mutate-commits
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,22 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# No Werkzeug debugger here: `make run` is what a library may use to run Houvast for real on
+# one machine, and the debugger's /console and tracebacks with source must never be reachable.
 run: install
 	$(FLASK) db upgrade
 	PORT=$(PORT) $(FLASK) seed-demo --if-empty
-	PORT=$(PORT) HOUVAST_SCHEDULER_IN_WEB=1 FLASK_DEBUG=1 $(FLASK) run --no-reload --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) HOUVAST_SCHEDULER_IN_WEB=1 $(FLASK) run --no-reload --host 127.0.0.1 --port $(PORT)
+
+# Development only: the interactive debugger and reloading on code changes.
+dev: install
+	$(FLASK) db upgrade
+	PORT=$(PORT) $(FLASK) seed-demo --if-empty
+	PORT=$(PORT) HOUVAST_SCHEDULER_IN_WEB=1 FLASK_DEBUG=1 $(FLASK) run --reload --host 127.0.0.1 --port $(PORT)
+
+# A manual security scan of the signed-in app with wapiti (Debian package; not in CI: slow).
+wapiti: install
+	tools/wapiti.sh
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

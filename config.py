@@ -154,6 +154,10 @@ class Config:
     # "Wachtwoord vergeten?": requests per address and per e-mail address per window (s).
     PASSWORD_RESET_RATE_LIMIT = (_number("HOUVAST_PASSWORD_RESET_LIMIT", 5, minimum=1), 3600)
     PER_PAGE = 25
+    # The largest request body accepted, in bytes (default 2 MB): anything larger is refused
+    # with 413 before it is read. Houvast's forms and API requests are a few kB; a big
+    # number only lets someone tie up a worker and its memory.
+    MAX_CONTENT_LENGTH = _number("HOUVAST_MAX_REQUEST_BYTES", 2 * 1024 * 1024, minimum=1024)
     # Partner API: requests per token per window (seconds); the public "Aanmelden" form:
     # submissions per address per window. Counted in the database (several web processes).
     API_RATE_LIMIT = (_number("HOUVAST_API_RATE_LIMIT", 120, minimum=1), 60)

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import models  # noqa: F401  (registers every table with the metadata)
 from app.auth.session import configure_login
-from app.core import templating
+from app.core import limits, security_headers, templating
 from app.core.logs import configure_logging
 from app.core.private_files import private_folder, private_sqlite_file
 from app.core.urls import served_address
@@ -52,10 +52,13 @@ def create_app(config: type | dict | None = None) -> Flask:
     if "HOUVAST_SERVED_AT" not in app.config:
         app.config["HOUVAST_SERVED_AT"] = served_address(app.config)
     register_proxy_fix(app)
+    # Before the blueprints: the bounded "int" converter must be there when routes are added.
+    limits.register(app)
     register_extensions(app)
     register_blueprints(app)
     register_hooks()
     register_errorhandlers(app)
+    security_headers.register(app)
     register_template_helpers(app)
     register_commands(app)
     if app.config.get("SCHEDULER_IN_WEB"):

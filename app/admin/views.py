@@ -21,6 +21,7 @@ from app.auth.models import Role, User
 from app.auth.permissions import coordinators_at, require
 from app.core.errors import domain_action
 from app.core.forms import select_choices, where_status
+from app.core.limits import form_id
 from app.core.mail import MailError
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -221,7 +222,7 @@ def failed_mail():
 @bp.post("/e-mail/opnieuw")
 @require("mail.manage")
 def failed_mail_retry():
-    note_id = request.form.get("id", type=int)
+    note_id = form_id("id")
     count = retry_given_up(None if note_id is None else [note_id])
     db.session.commit()
     flash(ngettext("%(num)d e-mail gaat bij de volgende verzendronde opnieuw weg.",

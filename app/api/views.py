@@ -115,10 +115,14 @@ def create_referral():
         return problem(415, "geen-json", "Unsupported Media Type",
                        "Stuur JSON (Content-Type: application/json).",
                        "Send JSON (Content-Type: application/json).")
-    data = request.get_json(silent=True)
+    data = _request_json()
     if data is None:
         return problem(400, "onleesbaar", "Bad Request", "Deze JSON is niet te lezen.",
                        "This JSON cannot be parsed.")
+    if _depth_over(data, MAX_JSON_DEPTH):
+        return problem(400, "te-diep", "Bad Request",
+                       f"Deze JSON is te diep genest (hoogstens {MAX_JSON_DEPTH} lagen).",
+                       f"This JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).")
     req_hash = api.request_hash(data)
     if key is not None:
         earlier = api.find_idempotent(partner.id, key)
@@ -149,6 +153,42 @@ def create_referral():
                                           mimetype="application/json")
     response.headers["Location"] = url_for("api.get_referral", referral_id=referral.id)
     return response
+
+
+# A referral is two or three levels deep; anything much deeper is not one, and every later
+# step (hashing, validation) would walk it again.
+MAX_JSON_DEPTH = 20
+
+
+def _request_json():
+    """The posted JSON, or None when it cannot be read. Python's parser gives up on deeply
+    nested input with RecursionError, not ValueError: without this it was a 500."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is None and len(request.get_data()) >= limit:
+        # A body without Content-Length (chunked) is cut off at the limit by Werkzeug,
+        # silently: say it was too large rather than "unreadable".
+        abort(413)
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
+def _depth_over(data, limit: int) -> bool:
+    """Whether `data` nests deeper than `limit` lists/objects; iterative, so no recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _replay(earlier, req_hash: str) -> Response:

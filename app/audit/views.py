@@ -18,6 +18,7 @@ from app.audit.models import AuditEvent
 from app.audit.names import names_for
 from app.auth.models import User
 from app.auth.permissions import require
+from app.core.limits import MAX_ID, arg_id
 from app.core.timeutil import to_utc
 from app.extensions import db
 from app.participants.models import Participant
@@ -46,15 +47,17 @@ def index():
     query = sa.select(AuditEvent).options(joinedload(AuditEvent.user).lazyload(User.locations))
     filters: dict[str, str] = {}
     # The participant page links here with ?deelnemer=<id>.
-    participant_id = request.args.get("deelnemer", type=int)
+    participant_id = arg_id("deelnemer")
     if participant_id:
         query = query.where(AuditEvent.participant_id == participant_id)
         filters["deelnemer"] = str(participant_id)
     person = (form.persoon.data or "").strip() if not form.persoon.errors else ""
     if person:
         filters["persoon"] = person
-        if person.isdigit():
-            query = query.where(AuditEvent.participant_id == int(person))
+        if person.isascii() and person.isdigit():
+            # A number no row can have finds nobody (and must not reach the database).
+            number = int(person) if int(person) <= MAX_ID else -1
+            query = query.where(AuditEvent.participant_id == number)
         else:
             words = [w for w in person.lower().split() if w][:4]
             full = sa.func.lower(Participant.first_name + " " + Participant.last_name)

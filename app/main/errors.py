@@ -12,9 +12,10 @@ def _wants_json() -> bool:
 
 
 _TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 500: "Internal Server Error"}
+           405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
 _DETAILS_NL = {400: "Dit verzoek klopt niet.", 403: "Dit mag niet.",
                404: "Dit bestaat niet.", 405: "Deze methode kan hier niet.",
+               413: "Dit verzoek is te groot.",
                500: "Er ging iets mis bij ons. Probeer het later nog eens."}
 
 
@@ -48,6 +49,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(405)
     def not_allowed(error):
         return page("404", 405)
+
+    @app.errorhandler(413)
+    def too_large(error):
+        # MAX_CONTENT_LENGTH (HOUVAST_MAX_REQUEST_BYTES): refused before the body is read.
+        return page("413", 413)
 
     @app.errorhandler(500)
     def server_error(error):

@@ -88,6 +88,15 @@ def _page_of(items: list, per_page: int) -> ListPage:
     return ListPage(items[start:start + per_page], page, per_page, len(items))
 
 
+def _viewed(trajectory: Trajectory, summary: str) -> None:
+    """A form page about one trajectory shows the participant: log the view. Called after
+    rendering (the commit would expire what the template reads) and only when nothing else
+    was changed in this request."""
+    audit.record(current_user, "view", "trajectory", trajectory.id,
+                 participant_id=trajectory.participant_id, summary=summary)
+    db.session.commit()
+
+
 # --- Waiting list and ranking ----------------------------------------------------------------
 
 @bp.get("/koppelen/")
@@ -101,8 +110,14 @@ def waiting():
         .order_by(Trajectory.first_waiting_since.asc().nulls_last(), Trajectory.id)
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("matching/waiting.html", page=page, today=local_date(utcnow()),
+    # The names on this page are personal data: one "view" row per person shown (one
+    # statement for the whole page).
+    audit.record_views(current_user, "trajectory",
+                       [(t.id, t.participant_id) for t in page.items], summary="wachtlijst")
+    html = render_template("matching/waiting.html", page=page, today=local_date(utcnow()),
                            limit=thresholds().waiting_too_long_days)
+    db.session.commit()
+    return html
 
 
 @bp.get("/trajecten/<int:trajectory_id>/koppelen")
@@ -158,6 +173,7 @@ def confirm(trajectory_id: int, volunteer_id: int):
         "matching/confirm.html", trajectory=trajectory, volunteer=volunteer, fit=fit,
         form=form, labels=list_labels("goal_subject"), describe=scoring.describe,
         describe_blocker=scoring.describe_blocker, vog_years=matching.vog_max_age_years())
+    _viewed(trajectory, "koppelen: bevestigen")
     return html
 
 
@@ -261,8 +277,10 @@ def end(match_id: int):
             else:
                 flash(_("De koppeling is beëindigd."), "success")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
-    return render_template("matching/end_match.html", match=match, trajectory=trajectory,
+    html = render_template("matching/end_match.html", match=match, trajectory=trajectory,
                            form=form)
+    _viewed(trajectory, "koppeling beëindigen")
+    return html
 
 
 # --- Group offers ----------------------------------------------------------------------------
@@ -298,8 +316,10 @@ def enroll(trajectory_id: int):
             flash(_("%(name)s is ingeschreven voor %(offer)s.",
                     name=trajectory.participant.first_name, offer=offer.name), "success")
             return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
-    return render_template("matching/enroll.html", trajectory=trajectory, form=form,
+    html = render_template("matching/enroll.html", trajectory=trajectory, form=form,
                            offers=offers)
+    _viewed(trajectory, "inschrijven")
+    return html
 
 
 @bp.post("/deelnames/<int:enrollment_id>/stoppen")
@@ -394,8 +414,10 @@ def end_trajectory(trajectory_id: int):
                     name=trajectory.participant.first_name), "success")
         return redirect(url_for("matching.trajectory", trajectory_id=trajectory.id))
     rows = [(entry, goals_by_id[int(entry.goal_id.data)]) for entry in form.goals]
-    return render_template("matching/end_trajectory.html", trajectory=trajectory, form=form,
+    html = render_template("matching/end_trajectory.html", trajectory=trajectory, form=form,
                            rows=rows)
+    _viewed(trajectory, "afsluiten")
+    return html
 
 
 # --- Concerns --------------------------------------------------------------------------------

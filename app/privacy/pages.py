@@ -7,7 +7,7 @@ with. Without a location the page says to ask the Taalhuis, in general words.
 """
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import render_template
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from app.admin.models import Location
 from app.auth.permissions import allowed_locations, has
 from app.auth.session import public
 from app.core import followup
+from app.core.limits import arg_id
 from app.extensions import db
 from app.privacy import bp
 
@@ -44,7 +45,7 @@ def retention_text() -> str:
 
 
 def _chosen_location() -> Location | None:
-    location_id = request.args.get("locatie", type=int)
+    location_id = arg_id("locatie")
     if location_id is None:
         return None
     return db.session.scalar(sa.select(Location).where(Location.id == location_id,

@@ -27,6 +27,7 @@ from app.auth.permissions import (
 )
 from app.core.errors import domain_action
 from app.core.forms import select_choices
+from app.core.limits import arg_id
 from app.core.mail import MailError
 from app.core.records import show_newest_version, unchanged_since_opened
 from app.core.timeutil import local_date, utcnow
@@ -61,7 +62,7 @@ def index():
     status = request.args.get("status") or None
     if status not in (None, *VolunteerStatus):
         status = None
-    location_id = request.args.get("locatie", type=int)
+    location_id = arg_id("locatie")
     with_room = request.args.get("ruimte") == "1"
     search = (request.args.get("zoek") or "").strip() or None
     query = volunteers.overview_query(volunteer_scope(current_user), status=status,
@@ -150,13 +151,19 @@ def show(volunteer_id: int):
     link_form.user_id.choices = select_choices((u.id, f"{u.name} ({u.email})") for u in accounts)
     status_form = StatusForm(formdata=None, prefix="status", status=volunteer.status,
                              reason=volunteer.status_reason)
-    return render_template(
+    # The volunteer's matches name their participants: one "view" row each.
+    audit.record_views(current_user, "trajectory",
+                       [(m.trajectory_id, m.trajectory.participant_id) for m in matches],
+                       summary="vrijwilliger: koppelingen")
+    html = render_template(
         "volunteers/show.html", volunteer=volunteer, matches=matches,
         load=volunteers.loads([volunteer.id]).get(volunteer.id, 0),
         vog=volunteers.vog_state(volunteer.vog_on, today, years), vog_years=years,
         labels=list_labels("goal_subject"), status_form=status_form,
         training_form=TrainingForm(formdata=None, prefix="training"), link_form=link_form,
         button=ButtonForm())
+    db.session.commit()
+    return html
 
 
 @bp.post("/vrijwilligers/<int:volunteer_id>/status")
@@ -409,9 +416,11 @@ def log_session(match_id: int):
             return redirect(url_for("volunteers.mine"))
     elif request.method == "POST" and form.goals.errors:
         abort(404)
-    return render_template("volunteers/session_form.html", form=form, match=match,
+    html = render_template("volunteers/session_form.html", form=form, match=match,
                            rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=None)
+    _viewed(match, "bijeenkomst vastleggen")
+    return html
 
 
 @bp.route("/mijn/koppelingen/<int:match_id>/ging-niet-door", methods=["GET", "POST"])
@@ -447,7 +456,9 @@ def session_not_held(match_id: int):
             else:
                 flash(_("Opgeslagen. Dank u wel voor het doorgeven."), "success")
             return redirect(url_for("volunteers.my_match", match_id=match.id))
-    return render_template("volunteers/session_not_held.html", form=form, match=match)
+    html = render_template("volunteers/session_not_held.html", form=form, match=match)
+    _viewed(match, "bijeenkomst ging niet door")
+    return html
 
 
 @bp.route("/mijn/bijeenkomsten/<int:session_id>", methods=["GET", "POST"])
@@ -473,6 +484,16 @@ def edit_session(session_id: int):
             return redirect(url_for("volunteers.my_match", match_id=match.id))
     elif request.method == "POST" and form.goals.errors:
         abort(404)
-    return render_template("volunteers/session_form.html", form=form, match=match,
+    html = render_template("volunteers/session_form.html", form=form, match=match,
                            rows=_goal_rows(form, goals), labels=list_labels("goal_subject"),
                            session=session)
+    _viewed(match, "bijeenkomst aanpassen")
+    return html
+
+
+def _viewed(match: Match, summary: str) -> None:
+    """The session forms show the participant's name and goals: log the view (after
+    rendering; nothing else was changed in a request that shows a form)."""
+    audit.record(current_user, "view", "participant", match.trajectory.participant_id,
+                 participant_id=match.trajectory.participant_id, summary=summary)
+    db.session.commit()
