@@ -59,14 +59,15 @@ def twofactor_code():
             if verdict.recovery:
                 audit.record(user, "update", "user", user.id, now=now,
                              summary="herstelcode gebruikt")
-                left = twofactor.codes_left(user)
-                flash(_("U hebt een herstelcode gebruikt. U hebt er nog %(n)s. Maak nieuwe "
-                        "herstelcodes op Mijn account als u er bijna geen meer hebt.", n=left),
-                      "warning")
             token = twofactor.trust_this_device(user, now) if form.trust.data else None
             response = signin.complete(user, now, next_url)
             if token:
                 twofactor.set_trust_cookie(response, token)
+            if verdict.recovery:
+                # After the sign-in: a session started afresh keeps this message.
+                flash(_("U hebt een herstelcode gebruikt. U hebt er nog %(n)s. Maak nieuwe "
+                        "herstelcodes op Mijn account als u er bijna geen meer hebt.",
+                        n=twofactor.codes_left(user)), "warning")
             return response
         db.session.commit()  # the count of wrong codes
         form.code.errors.append(verdict.message)
