@@ -31,8 +31,10 @@ from flask import Flask
 
 from app.admin.models import Location
 from app.appointments.service import last_working_day
+from app.auth import security_settings
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password, password_problem, verify_password
+from app.auth.security_settings import TWO_FACTOR_ROLES
 from app.auth.service import create_user
 from app.core.timeutil import local_date, local_tz, next_working_day, to_utc, utcnow
 from app.extensions import db
@@ -56,6 +58,9 @@ SEED = 2026
 DEMO_DOMAIN = "houvast.demo"
 # The demo sign-ins, in the order they are printed: `<key>@houvast.demo`.
 DEMO_ACCOUNTS = ("admin", "coordinator", "coordinator2", "staff", "volunteer", "partner")
+TWO_FACTOR_OFF_LINE = ("Inloggen met code (tweestapsverificatie) staat uit voor de "
+                       "demo-accounts: het wachtwoord hieronder is genoeg. Zet het aan onder "
+                       "Beheer > Beveiliging.")
 
 
 @dataclass
@@ -586,6 +591,8 @@ def register(app: Flask) -> None:
                     click.echo("Inloggen kan met de demo-accounts:")
                     for user in users:
                         click.echo(f"{user.role}: {user.email}")
+                    if not any(map(security_settings.two_factor_required, TWO_FACTOR_ROLES)):
+                        click.echo(TWO_FACTOR_OFF_LINE)
                     click.echo(_password_hint(users))
                 return
             raise click.ClickException(message)
@@ -596,9 +603,14 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"HOUVAST_DEMO_PASSWORD: {problem}")
         password = env_password or secrets.token_urlsafe(12)
         ctx = run_seed(now, password)
+        # A newcomer tries every role with the printed password alone (issue 19): two-factor
+        # sign-in, required for admins and coordinators in a new installation, goes off here.
+        for role in TWO_FACTOR_ROLES:
+            security_settings.save(f"two_factor_{role}", 0, None)
         db.session.commit()
         for user in ctx.users.values():
             click.echo(f"{user.role}: {user.email}")
+        click.echo(TWO_FACTOR_OFF_LINE)
         if env_password:
             click.echo("password: (uit HOUVAST_DEMO_PASSWORD)")
         else:

@@ -64,6 +64,12 @@ def live_server(tmp_path_factory):
                    WTF_CSRF_ENABLED=True)
     with app.app_context():
         upgrade()
+        # As in the other tests (conftest empties the table): two factors are off unless a
+        # test switches them on; migration 0019 requires them for admins and coordinators.
+        from app.checkins.models import FollowUpSetting
+
+        db.session.query(FollowUpSetting).delete()
+        db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -208,6 +208,21 @@ def test_signed_out_visitors_are_sent_to_sign_in_everywhere(app, client, db):
         assert response.headers["Location"].startswith("/inloggen"), f"{method} {url}"
 
 
+# Public because they come between the password and the session (issue 19): without a
+# password checked a moment ago they only send the visitor back to sign in.
+BETWEEN_PASSWORD_AND_SESSION = ("auth.twofactor_code", "auth.twofactor_forced_setup")
+
+
+def test_the_two_factor_steps_need_a_password_first(app, client, db):
+    for endpoint in BETWEEN_PASSWORD_AND_SESSION:
+        (rule,) = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+        assert _public(app, rule), endpoint
+        for method in ("GET", "POST"):
+            response = client.open(rule.rule, method=method, data={"code": "123456"})
+            assert response.status_code == 302, (endpoint, method)
+            assert response.headers["Location"] == "/inloggen", (endpoint, method)
+
+
 # Pages for everyone, signed in or not, whatever the role: the matrix above skips public
 # routes for the signed-out visitor; these must also really answer, to all.
 PUBLIC_FOR_EVERYONE = ("privacy.about",)

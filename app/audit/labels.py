@@ -75,6 +75,8 @@ OBJECT_TYPES = {
     "erasure": _l("gegevens wissen"),
     "restricted_list": _l("lijst verwerking beperkt"),
     "retention": _l("bewaartermijn"),
+    # Beheer > Beveiliging (issue 19, app/auth/security_settings.py).
+    "security_settings": _l("instellingen voor beveiliging"),
 }
 
 # The fields a change of a participant names ("gewijzigd: first_name, phone").
@@ -85,6 +87,11 @@ FIELDS = {
     "native_language": _l("moedertaal"), "other_languages": _l("spreekt ook"),
     "sex": _l("geslacht"), "postcode4": _l("postcode"), "found_via": _l("kwam bij ons via"),
     "message_language": _l("berichten ook in"), "owner": _l("eigenaar"),
+    # Beheer > Beveiliging (issue 19).
+    "two_factor_admin": _l("code verplicht voor beheerders"),
+    "two_factor_coordinator": _l("code verplicht voor coördinatoren"),
+    "two_factor_staff": _l("code verplicht voor medewerkers"),
+    "session_idle_minutes": _l("afmelden na minuten niets doen"),
 }
 
 def action_label(code: str | None) -> str:
