@@ -20,6 +20,14 @@ NO_PERSONAL_DATA = {
     "auth.forgot_password": "the public form that asks for an e-mail address",
     "auth.signed_out": "the public \"u bent afgemeld\" page",
     "auth.change_password": "the user's own password form (a GET sends them to their account)",
+    # Two-factor steps: the user's own second factor (the sign-in steps send a visitor
+    # without a checked password back to the sign-in page).
+    "auth.twofactor_code": "the code step of the user's own sign-in",
+    "auth.twofactor_forced_setup": "setting up the user's own second factor",
+    "auth.twofactor_setup": "setting up the user's own second factor",
+    "auth.twofactor_new_codes": "the user's own recovery codes",
+    "auth.twofactor_switch_off": "switching off the user's own second factor",
+    "auth.security_settings_page": "Beheer > Beveiliging: settings, no one's data",
     "selfreg.register": "the empty public registration form",
     "selfreg.thanks": "a thank-you text",
     "privacy.about": "the privacy statement",
