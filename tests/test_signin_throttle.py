@@ -129,12 +129,16 @@ def test_a_second_app_on_the_same_database_sees_the_same_count(client, db, datab
         for n in range(5):
             assert _sign_in(client, user.email, f"fout-wachtwoord-{n}").status_code == 200
         other = make_app(database_url, instance_path)
-        with other.app_context():
+        try:
             refused = _sign_in(other.test_client(), user.email, factories.PASSWORD)
-            db.session.remove()
-            db.engine.dispose()
+            text = refused.get_data(as_text=True)
+            refused.close()
+        finally:
+            with other.app_context():
+                db.session.remove()
+                db.engine.dispose()
         assert refused.status_code == 429
-        assert REFUSED in refused.get_data(as_text=True)
+        assert REFUSED in text
 
 
 def test_a_right_password_resets_the_count_of_the_account(client, db, auth):
