@@ -72,10 +72,7 @@ def _selected_partner(form: UserForm) -> Partner | None:
 
 
 def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return db.get_or_404(User, user_id)
 
 
 @bp.get("/gebruikers/")

@@ -1,7 +1,7 @@
 """Routes of the sessions part of issue 19 (on the auth blueprint): the "U bent afgemeld"
 page, "Overal afmelden" on the user's own page, and an admin ending a user's sessions."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -56,9 +56,7 @@ def end_my_sessions():
 @require("users.manage")
 def admin_end_sessions(user_id: int):
     """An admin signs a user out everywhere (a lost phone, a shared computer)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     ended = server_sessions.end_all(user, utcnow(), "beheerder", by=current_user)
     db.session.commit()
     if ended:

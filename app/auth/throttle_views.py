@@ -1,6 +1,6 @@
 """The admin's "Deblokkeren" for an account that failed sign-ins blocked (issue 19)."""
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,9 +15,7 @@ from app.extensions import db
 @bp.post("/beheer/gebruikers/<int:user_id>/deblokkeren")
 @require("users.manage")
 def user_unblock(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     cleared = throttle.clear_account(user.email)
     # A second click (or a block that ran out meanwhile) clears nothing and logs nothing.
     if cleared:

@@ -2,7 +2,7 @@
 the password, set-up (forced at sign-in when the role requires it, or from Mijn account),
 recovery codes, switching off, the admin reset and the page Beheer > Beveiliging."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -189,7 +189,7 @@ def twofactor_switch_off():
 def admin_twofactor_reset(user_id: int):
     """The user lost their phone (and recovery codes): start over. Their sessions end, so a
     stolen signed-in browser is out too."""
-    user = db.session.get(User, user_id) or abort(404)
+    user = db.get_or_404(User, user_id)
     now = utcnow()
     twofactor.switch_off(user)
     server_sessions.end_all(user, now, "2fa-reset", except_current=user.id == current_user.id)
