@@ -111,6 +111,47 @@ def test_form_without_csrf_token_is_refused(database_url, instance_path, app, db
         strict_db.engine.dispose()
 
 
+def test_a_prefixed_form_without_its_csrf_token_is_refused(database_url, instance_path, app,
+                                                           db):
+    """wapiti reports "Lack of anti CSRF token" for forms with a prefix (its token is called
+    status-csrf_token, a name wapiti does not know): the token is there and is checked."""
+    import re
+
+    from app.volunteers.models import Volunteer
+    from tests.conftest import make_app
+
+    coordinator = factories.user("coordinator")
+    volunteer = factories.volunteer(locations=coordinator.locations)
+    db.session.commit()
+    strict = make_app(database_url, instance_path, WTF_CSRF_ENABLED=True)
+    browser = strict.test_client()
+
+    def token(path, name):
+        page = browser.get(path).get_data(as_text=True)
+        return re.search(rf'name="{name}" type="hidden" value="([^"]+)"', page).group(1)
+
+    signed_in = browser.post("/inloggen", data={
+        "csrf_token": token("/inloggen", "csrf_token"), "email": coordinator.email,
+        "password": factories.PASSWORD})
+    assert signed_in.status_code == 302
+    page = f"/vrijwilligers/{volunteer.id}"
+    form = {"status-status": "paused", "status-reason": "Op vakantie"}
+    refused = browser.post(f"{page}/status", data=form)
+    assert refused.status_code == 400
+    assert "Formulier verlopen" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Volunteer, volunteer.id).status == "active"
+    accepted = browser.post(f"{page}/status",
+                            data={**form, "status-csrf_token": token(page, "status-csrf_token")})
+    assert accepted.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Volunteer, volunteer.id).status == "paused"
+    with strict.app_context():
+        from app.extensions import db as strict_db
+
+        strict_db.engine.dispose()
+
+
 def test_unknown_page_is_a_dutch_404(client, auth):
     auth.as_role("staff")
     response = client.get("/bestaat-niet")
