@@ -27,6 +27,11 @@ def _new_password_field(label):
     ])
 
 
+def _confirm_field(label):
+    return PasswordField(label, validators=[
+        EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk."))])
+
+
 class _NewPasswordForm(FlaskForm):
     """`user`: whose password it is (the password may not be their e-mail or name)."""
 
@@ -45,10 +50,7 @@ class _NewPasswordForm(FlaskForm):
 
 class SetPasswordForm(_NewPasswordForm):
     password = _new_password_field(_l("Nieuw wachtwoord"))
-    confirm = PasswordField(
-        _l("Herhaal het wachtwoord"),
-        validators=[EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk."))],
-    )
+    confirm = _confirm_field(_l("Herhaal het wachtwoord"))
     submit = SubmitField(_l("Wachtwoord opslaan"))
 
 
@@ -59,10 +61,7 @@ class ChangePasswordForm(_NewPasswordForm):
     current = PasswordField(_l("Huidig wachtwoord"),
                             validators=[DataRequired(_l("Vul uw huidige wachtwoord in."))])
     password = _new_password_field(_l("Nieuw wachtwoord"))
-    confirm = PasswordField(
-        _l("Herhaal het nieuwe wachtwoord"),
-        validators=[EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk."))],
-    )
+    confirm = _confirm_field(_l("Herhaal het nieuwe wachtwoord"))
     submit = SubmitField(_l("Wachtwoord veranderen"))
 
 

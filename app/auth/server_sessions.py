@@ -154,7 +154,9 @@ def user_for_request(user_id: str, now: datetime) -> User | None:
         _forget()
         return None
     # The user in the same query: one look-up per request, as before server sessions.
-    row = db.session.scalar(sa.select(UserSession).options(joinedload(UserSession.user))
+    # The partner too: may_sign_in reads it for every partner user's request.
+    row = db.session.scalar(sa.select(UserSession)
+                            .options(joinedload(UserSession.user).joinedload(User.partner))
                             .where(UserSession.token_hash == token_hash(token)))
     if row is None or row.ended_at is not None or str(row.user_id) != str(user_id):
         _forget()
