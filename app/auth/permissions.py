@@ -503,6 +503,34 @@ def location_checkins(user) -> sa.Select:
     return visible_checkins(user).where(trajectory_scope(user))
 
 
+def my_checkin_condition(user) -> sa.ColumnElement[bool]:
+    """SQL condition on CheckIn alone, the same rows as `my_checkins`: no join with every
+    trajectory, so counting a coordinator's thousands of tasks reads the check-ins only.
+    Restricted people are left out by the few trajectories of theirs (NOT IN)."""
+    if not has(user, "tasks.view"):
+        return sa.false()
+    mine = CheckIn.assignee_id == user.id
+    if has(user, "tasks.location") and user.location_ids:
+        # Unassigned check-ins of the own locations are in the trajectory scope as well.
+        mine = sa.or_(mine, sa.and_(
+            CheckIn.assignee_id.is_(None),
+            CheckIn.trajectory_id.in_(sa.select(Trajectory.id).where(
+                Trajectory.location_id.in_(user.location_ids)))))
+    return sa.and_(mine, trajectory_not_restricted(CheckIn.trajectory_id))
+
+
+def location_checkin_condition(user) -> sa.ColumnElement[bool]:
+    """SQL condition on CheckIn alone, the same rows as `location_checkins` (404 without
+    "tasks.location")."""
+    if not has(user, "tasks.location"):
+        abort(404)
+    condition = trajectory_not_restricted(CheckIn.trajectory_id)
+    if has(user, "participants.all_locations"):
+        return condition
+    return sa.and_(CheckIn.trajectory_id.in_(
+        sa.select(Trajectory.id).where(_trajectory_scope(user))), condition)
+
+
 def get_checkin_or_404(user, checkin_id: int):
 
     return _one_or_404(visible_checkins(user).where(CheckIn.id == checkin_id))
@@ -581,6 +609,19 @@ def session_scope(user) -> sa.ColumnElement[bool]:
     if not has(user, "concerns.view"):
         return sa.false()
     return MatchSession.match_id.in_(sa.select(Match.id).where(match_scope(user)))
+
+
+def session_scope_by_row(user) -> sa.ColumnElement[bool]:
+    """`session_scope`, checked session by session: for the few sessions an index picks out
+    (the open concerns) two look-ups by primary key each, where joining the scope would
+    read every match and trajectory on every page (the menu's count)."""
+    if not has(user, "concerns.view") or not has(user, "matches.manage"):
+        return sa.false()
+    # A scalar subquery the planner cannot turn into a join: it runs once per session.
+    return (sa.select(sa.func.count()).select_from(Match)
+            .join(Trajectory, Trajectory.id == Match.trajectory_id)
+            .where(Match.id == MatchSession.match_id, trajectory_scope(user))
+            .correlate(MatchSession).scalar_subquery()) > 0
 
 
 def get_session_or_404(user, session_id: int):

@@ -84,6 +84,11 @@ class CheckIn(db.Model):
         sa.Index("ix_checkins_planned_due_trajectory", "due_on", "trajectory_id",
                  postgresql_where=sa.text("status = 'planned'"),
                  sqlite_where=sa.text("status = 'planned'")),
+        # Task lists: a page of planned check-ins in their order (due date, id), walked
+        # from the soonest; the trajectory for the scope check is read from the index.
+        sa.Index("ix_checkins_planned_due_id", "due_on", "id", "trajectory_id",
+                 postgresql_where=sa.text("status = 'planned'"),
+                 sqlite_where=sa.text("status = 'planned'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.audit import service as audit
@@ -509,6 +510,57 @@ def task_query(scoped: sa.Select, now: datetime, *, through: date | None = None)
     if through is not None:
         query = query.where(CheckIn.due_on <= through)
     return with_task_details(query).order_by(CheckIn.due_on, CheckIn.id)
+
+
+class _TaskPagination(Pagination):
+    """A page of tasks in two queries: the count and the page's ids read the check-ins
+    alone (`ids`: the filter and the order), then only those rows are loaded with what
+    they show (`rows`). Counting through the join with every trajectory hashed all of them
+    on each request."""
+
+    def _query_items(self) -> list[CheckIn]:
+        ids = self._query_args["ids"].limit(self.per_page).offset(self._query_offset)
+        return list(db.session.scalars(
+            self._query_args["rows"].where(CheckIn.id.in_(ids))).unique())
+
+    def _query_count(self) -> int:
+        count = self._query_args["count"]
+        if count is None:
+            ids = self._query_args["ids"].order_by(None).subquery()
+            count = sa.select(sa.func.count()).select_from(ids)
+        return db.session.scalar(count) or 0
+
+
+def task_page(condition: sa.ColumnElement[bool], *, through: date | None = None,
+              per_page: int, count: sa.Select | None = None) -> Pagination:
+    """One page of the planned check-ins matching `condition` (a condition on CheckIn
+    alone, such as permissions.my_checkin_condition), soonest first; the page number comes
+    from the request, as with db.paginate. Same rows and order as `task_query`.
+
+    The page's ids come from ix_checkins_planned_due_id in due order. `count`: a query that
+    counts the same rows a cheaper way (`planned_count_of`), else they are counted.
+    """
+    conditions = [condition, CheckIn.status == CheckInStatus.PLANNED]
+    if through is not None:
+        conditions.append(CheckIn.due_on <= through)
+    order = (CheckIn.due_on, CheckIn.id)
+    ids = sa.select(CheckIn.id).where(*conditions).order_by(*order)
+    rows = with_task_details(
+        sa.select(CheckIn).join(Trajectory, CheckIn.trajectory_id == Trajectory.id)
+    ).order_by(*order)
+    return _TaskPagination(per_page=per_page, error_out=False, max_per_page=None, ids=ids,
+                           rows=rows, count=count)
+
+
+def planned_count_of(trajectories: sa.ColumnElement[bool]) -> sa.Select:
+    """The planned check-ins of the trajectories matching `trajectories` (a condition on
+    Trajectory), counted trajectory by trajectory: a location's list counts its own few
+    thousand by ix_checkins_trajectory_status instead of reading every planned check-in."""
+    per_trajectory = (sa.select(sa.func.count()).select_from(CheckIn)
+                      .where(CheckIn.trajectory_id == Trajectory.id,
+                             CheckIn.status == CheckInStatus.PLANNED)
+                      .correlate(Trajectory).scalar_subquery())
+    return sa.select(sa.func.coalesce(sa.func.sum(per_trajectory), 0)).where(trajectories)
 
 
 def group_tasks(checkins, today: date) -> list[tuple[str, str, list[CheckIn]]]:

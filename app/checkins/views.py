@@ -16,8 +16,8 @@ from app.auth.permissions import (
     get_checkin_or_404,
     get_editable_trajectory_or_404,
     has,
-    location_checkins,
-    my_checkins,
+    location_checkin_condition,
+    my_checkin_condition,
     next_step_locations,
     require,
     trajectory_scope,
@@ -55,17 +55,21 @@ def tasks():
     scope = request.args.get("van", "mij")
     if scope == "vestiging" and has(current_user, "tasks.location"):
         # The location's whole list: everything still open, also beyond this week.
-        query = service.task_query(location_checkins(current_user), now)
+        condition, through = location_checkin_condition(current_user), None
+        # A coordinator's locations: counted trajectory by trajectory (an admin's list is
+        # every planned check-in, read from the index at once).
+        count = (None if has(current_user, "participants.all_locations")
+                 else service.planned_count_of(trajectory_scope(current_user)))
     else:
         scope = "mij"
-        query = service.task_query(my_checkins(current_user), now,
-                                   through=service.end_of_week(today))
+        condition, through = my_checkin_condition(current_user), service.end_of_week(today)
+        count = None
     # The list shows names (and for staff phone numbers), so looking at it is logged.
     # Committed first: a commit after loading would expire every row shown.
     audit.record(current_user, "view", "task_list", None, now=now,
                  summary=f"{scope}, pagina {request.args.get('page', 1, type=int)}")
     db.session.commit()
-    page = db.paginate(query, per_page=_per_page(), error_out=False)
+    page = service.task_page(condition, through=through, per_page=_per_page(), count=count)
     # Appointments are tasks too: today's intakes to hold, and passed ones still to record.
     intakes_today, intakes_late = (appointments.task_lists(current_user, now)
                                    if scope == "mij" else ([], []))

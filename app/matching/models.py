@@ -182,8 +182,12 @@ class MatchSession(db.Model):
         # Reports: sessions and hours per month of a period; with the minutes (and whether
         # it took place), so the hours are read from the index alone.
         sa.Index("ix_match_sessions_held_on", "held_on", "minutes", "not_held_reason"),
-        # The coordinators' "Zorgen" list: concerns nobody has handled yet.
-        sa.Index("ix_match_sessions_concern_open", "concern", "concern_handled_at"),
+        # The coordinators' "Zorgen" list and the count in every coordinator's menu: only
+        # the concerns nobody has handled yet (a few among hundreds of thousands of
+        # sessions), oldest first, with the match for the scope check.
+        sa.Index("ix_match_sessions_open_concern", "created_at", "id", "match_id",
+                 postgresql_where=sa.text("concern IS true AND concern_handled_at IS NULL"),
+                 sqlite_where=sa.text("concern IS 1 AND concern_handled_at IS NULL")),
         sa.CheckConstraint("minutes >= 0", name="minutes"),
     )
 

@@ -23,7 +23,7 @@ from app.auth.permissions import (
     offer_scope,
     posted_ids_or_404,
     require,
-    session_scope,
+    session_scope_by_row,
     visible_trajectories,
     volunteer_scope,
 )
@@ -425,7 +425,7 @@ def end_trajectory(trajectory_id: int):
 @bp.get("/zorgen")
 @require("concerns.view")
 def concerns():
-    page = db.paginate(matching.open_concerns(session_scope(current_user)),
+    page = db.paginate(matching.open_concerns(session_scope_by_row(current_user)),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     for session in page.items:
         audit.record(current_user, "view", "session", session.id,
@@ -451,10 +451,12 @@ def concern_count(user) -> int:
     """For the menu: open concerns the user should see."""
     if not has(user, "concerns.view"):
         return 0
+    # Found by the partial index of open concerns, each checked against the scope by
+    # primary key: the cost follows the open concerns, not all sessions and matches.
     return db.session.scalar(
         sa.select(sa.func.count(MatchSession.id))
         .where(MatchSession.concern.is_(True), MatchSession.concern_handled_at.is_(None),
-               session_scope(user))
+               session_scope_by_row(user))
     ) or 0
 
 

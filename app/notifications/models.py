@@ -36,6 +36,10 @@ class Notification(db.Model):
         # The sender picks what is pending, and failures whose next attempt is due.
         sa.Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
         sa.Index("ix_notifications_user_created", "user_id", "created_at"),
+        # The unread count in every page's menu: only the unread ones, per user.
+        sa.Index("ix_notifications_user_unread", "user_id",
+                 postgresql_where=sa.text("read_at IS NULL"),
+                 sqlite_where=sa.text("read_at IS NULL")),
         # The participant page's messages, and the newest message to a number (answers).
         sa.Index("ix_notifications_participant_created", "participant_id", "created_at"),
         sa.Index("ix_notifications_phone_created", "phone", "created_at"),
