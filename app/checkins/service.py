@@ -524,21 +524,18 @@ class _TaskPagination(Pagination):
             self._query_args["rows"].where(CheckIn.id.in_(ids))).unique())
 
     def _query_count(self) -> int:
-        count = self._query_args["count"]
-        if count is None:
-            ids = self._query_args["ids"].order_by(None).subquery()
-            count = sa.select(sa.func.count()).select_from(ids)
-        return db.session.scalar(count) or 0
+        ids = self._query_args["ids"].order_by(None).subquery()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
 
 
 def task_page(condition: sa.ColumnElement[bool], *, through: date | None = None,
-              per_page: int, count: sa.Select | None = None) -> Pagination:
+              per_page: int) -> Pagination:
     """One page of the planned check-ins matching `condition` (a condition on CheckIn
     alone, such as permissions.my_checkin_condition), soonest first; the page number comes
     from the request, as with db.paginate. Same rows and order as `task_query`.
 
-    The page's ids come from ix_checkins_planned_due_id in due order. `count`: a query that
-    counts the same rows a cheaper way (`planned_count_of`), else they are counted.
+    The page's ids come from ix_checkins_planned_due_id in due order (a location's first
+    page stops after a few hundred entries); the count reads the planned ones from an index.
     """
     conditions = [condition, CheckIn.status == CheckInStatus.PLANNED]
     if through is not None:
@@ -549,18 +546,7 @@ def task_page(condition: sa.ColumnElement[bool], *, through: date | None = None,
         sa.select(CheckIn).join(Trajectory, CheckIn.trajectory_id == Trajectory.id)
     ).order_by(*order)
     return _TaskPagination(per_page=per_page, error_out=False, max_per_page=None, ids=ids,
-                           rows=rows, count=count)
-
-
-def planned_count_of(trajectories: sa.ColumnElement[bool]) -> sa.Select:
-    """The planned check-ins of the trajectories matching `trajectories` (a condition on
-    Trajectory), counted trajectory by trajectory: a location's list counts its own few
-    thousand by ix_checkins_trajectory_status instead of reading every planned check-in."""
-    per_trajectory = (sa.select(sa.func.count()).select_from(CheckIn)
-                      .where(CheckIn.trajectory_id == Trajectory.id,
-                             CheckIn.status == CheckInStatus.PLANNED)
-                      .correlate(Trajectory).scalar_subquery())
-    return sa.select(sa.func.coalesce(sa.func.sum(per_trajectory), 0)).where(trajectories)
+                           rows=rows)
 
 
 def group_tasks(checkins, today: date) -> list[tuple[str, str, list[CheckIn]]]:

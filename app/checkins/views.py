@@ -56,20 +56,15 @@ def tasks():
     if scope == "vestiging" and has(current_user, "tasks.location"):
         # The location's whole list: everything still open, also beyond this week.
         condition, through = location_checkin_condition(current_user), None
-        # A coordinator's locations: counted trajectory by trajectory (an admin's list is
-        # every planned check-in, read from the index at once).
-        count = (None if has(current_user, "participants.all_locations")
-                 else service.planned_count_of(trajectory_scope(current_user)))
     else:
         scope = "mij"
         condition, through = my_checkin_condition(current_user), service.end_of_week(today)
-        count = None
     # The list shows names (and for staff phone numbers), so looking at it is logged.
     # Committed first: a commit after loading would expire every row shown.
     audit.record(current_user, "view", "task_list", None, now=now,
                  summary=f"{scope}, pagina {request.args.get('page', 1, type=int)}")
     db.session.commit()
-    page = service.task_page(condition, through=through, per_page=_per_page(), count=count)
+    page = service.task_page(condition, through=through, per_page=_per_page())
     # Appointments are tasks too: today's intakes to hold, and passed ones still to record.
     intakes_today, intakes_late = (appointments.task_lists(current_user, now)
                                    if scope == "mij" else ([], []))

@@ -1,4 +1,4 @@
-"""Ranking one waiting trajectory against 5,000 volunteers (target: under 200 ms).
+"""Ranking one waiting trajectory against 5,000 volunteers (target: under 100 ms).
 
 The volunteers (in 20 locations, with availability, domains, languages, VOG dates, 4,000 open
 and 30,000 ended matches) are made inside PostgreSQL with INSERT ... SELECT generate_series.
@@ -161,7 +161,7 @@ def run(app) -> list[str]:
             f"(min {min(timings):.0f}, max {max(timings):.0f}, {RUNS} runs; Python CPU "
             f"{statistics.median(cpu):.0f} ms; "
             f"{candidates} candidates, {len(ranking.proposed)} proposable, "
-            f"{len(statements)} queries) — target < 200 ms")
+            f"{len(statements)} queries) — target < 100 ms")
     best = ranking.explained(ranking.proposed[:1])[0] if ranking.proposed else None
     if best is not None:
         lines.append(f"best fit: score {best.score}, factors "
