@@ -300,9 +300,10 @@ def mine():
     matches = volunteers.own_open_matches(own_matches(current_user))
     today = local_date(utcnow())
     cards = volunteers.my_participants(matches, current_user, today)
-    for match in matches:
-        audit.record(current_user, "view", "participant", match.trajectory.participant_id,
-                     participant_id=match.trajectory.participant_id, summary="mijn deelnemers")
+    # One "view" row per participant shown, in one statement for the whole page.
+    audit.record_views(current_user, "participant",
+                       [(m.trajectory.participant_id, m.trajectory.participant_id)
+                        for m in matches], summary="mijn deelnemers")
     html = render_template("volunteers/mine.html", cards=cards, labels=list_labels("goal_subject"),
                            profile=volunteers.volunteer_for_user(current_user))
     db.session.commit()
