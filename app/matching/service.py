@@ -171,20 +171,26 @@ class _CommaList:
     text: sa.ColumnElement[str]
 
 
-def load_candidates(scope: sa.ColumnElement[bool]) -> list[scoring.Candidate]:
+def load_candidates(scope: sa.ColumnElement[bool], *,
+                    few: bool = False) -> list[scoring.Candidate]:
     """Every volunteer in `scope` who has not stopped, in one query.
 
     The database does the counting and collecting: the places each volunteer has taken (one
-    grouped count over the matches that take a place, by ix_matches_volunteer_status) and
-    their locations come along in the same row. Plain rows through the connection instead
+    grouped count over the matches that take a place) and their locations come along in the
+    same row. Plain rows through the connection instead
     of ORM objects, and tuples instead of classes: ranking thousands of volunteers must stay
     fast.
     """
     in_scope = sa.and_(scope, Volunteer.status != VolunteerStatus.STOPPED)
-    ids = sa.select(Volunteer.id).where(in_scope)
+    # A ranking groups over all volunteers (the outer join keeps those in scope): repeating
+    # the scope inside cost more than the rows it saves. `few` (one volunteer): only theirs.
+    of_scope_match = Match.volunteer_id.in_(sa.select(Volunteer.id).where(in_scope)) \
+        if few else sa.true()
+    of_scope_location = volunteer_locations.c.volunteer_id.in_(
+        sa.select(Volunteer.id).where(in_scope)) if few else sa.true()
     loads = (
         sa.select(Match.volunteer_id, sa.func.count().label("load"))
-        .where(Match.takes_place, Match.volunteer_id.in_(ids))
+        .where(Match.takes_place, of_scope_match)
         .group_by(Match.volunteer_id)
         .subquery()
     )
@@ -192,7 +198,7 @@ def load_candidates(scope: sa.ColumnElement[bool]) -> list[scoring.Candidate]:
         sa.select(volunteer_locations.c.volunteer_id,
                   sa.func.aggregate_strings(sa.cast(volunteer_locations.c.location_id,
                                                     sa.Text), ",").label("ids"))
-        .where(volunteer_locations.c.volunteer_id.in_(ids))
+        .where(of_scope_location)
         .group_by(volunteer_locations.c.volunteer_id)
         .subquery()
     )
@@ -259,7 +265,7 @@ def rank_volunteers(trajectory: Trajectory, *, scope: sa.ColumnElement[bool],
 
 def fit_of(trajectory: Trajectory, volunteer: Volunteer, today: date) -> scoring.Fit:
     """The fit of one volunteer (the confirmation page, and the check before matching)."""
-    candidates = load_candidates(Volunteer.id == volunteer.id)
+    candidates = load_candidates(Volunteer.id == volunteer.id, few=True)
     candidate = candidates[0] if candidates else scoring.Candidate(
         id=volunteer.id, name=volunteer.full_name, status=volunteer.status,
         capacity=volunteer.capacity, load=0, vog_on=volunteer.vog_on)
@@ -270,7 +276,7 @@ def fit_of(trajectory: Trajectory, volunteer: Volunteer, today: date) -> scoring
 def rank_waiting_for_volunteer(volunteer: Volunteer, trajectories: Sequence[Trajectory],
                                today: date) -> list[tuple[Trajectory, scoring.Fit]]:
     """The other way round: which waiting people fit this volunteer best (a long wait helps)."""
-    candidates = load_candidates(Volunteer.id == volunteer.id)
+    candidates = load_candidates(Volunteer.id == volunteer.id, few=True)
     if not candidates:
         return []
     years = vog_max_age_years()
