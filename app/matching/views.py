@@ -427,10 +427,9 @@ def end_trajectory(trajectory_id: int):
 def concerns():
     page = db.paginate(matching.open_concerns(session_scope(current_user)),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    for session in page.items:
-        audit.record(current_user, "view", "session", session.id,
-                     participant_id=session.match.trajectory.participant_id,
-                     summary="zorgen")
+    audit.record_views(current_user, "session",
+                       [(s.id, s.match.trajectory.participant_id) for s in page.items],
+                       summary="zorgen")
     html = render_template("matching/concerns.html", page=page, button=ButtonForm())
     db.session.commit()
     return html

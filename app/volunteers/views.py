@@ -281,9 +281,8 @@ def suggestions(volunteer_id: int):
         .limit(SUGGESTION_POOL)
     ).all()
     ranked = matching.rank_waiting_for_volunteer(volunteer, waiting, today)[:SUGGESTIONS_SHOWN]
-    for trajectory, _fit in ranked:
-        audit.record(current_user, "view", "trajectory", trajectory.id,
-                     participant_id=trajectory.participant_id, summary="wie past")
+    audit.record_views(current_user, "trajectory",
+                       [(t.id, t.participant_id) for t, _fit in ranked], summary="wie past")
     html = render_template("volunteers/suggestions.html", volunteer=volunteer, ranked=ranked,
                            labels=list_labels("goal_subject"), describe=scoring.describe,
                            describe_blocker=scoring.describe_blocker,
@@ -300,9 +299,9 @@ def mine():
     matches = volunteers.own_open_matches(own_matches(current_user))
     today = local_date(utcnow())
     cards = volunteers.my_participants(matches, current_user, today)
-    for match in matches:
-        audit.record(current_user, "view", "participant", match.trajectory.participant_id,
-                     participant_id=match.trajectory.participant_id, summary="mijn deelnemers")
+    audit.record_views(current_user, "participant",
+                       [(m.trajectory.participant_id, m.trajectory.participant_id)
+                        for m in matches], summary="mijn deelnemers")
     html = render_template("volunteers/mine.html", cards=cards, labels=list_labels("goal_subject"),
                            profile=volunteers.volunteer_for_user(current_user))
     db.session.commit()
