@@ -42,6 +42,21 @@ IN_LIST = re.compile(r"(\?|%\([^)]*\)s)(, (\?|%\([^)]*\)s))+")
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
+# Pages opened once more with a query string: the other tabs, filters and views people use
+# all day (issue 14's list), from the world's ids.
+VARIANTS = {
+    "referrals.queue": ("lijst=contact", "lijst=niet-bereikt", "locatie={location_id}"),
+    "checkins.tasks": ("van=vestiging",),
+    "checkins.out_of_view": ("wachtpagina=2",),
+    "appointments.agenda": ("locatie={location_id}&dag=2026-11-20",
+                            "locatie={location_id}&weergave=week&dag=2026-11-20"),
+    "participants.index": ("q=Groei", "q=06-2000", "status=active",
+                           "location={location_id}", "page=2"),
+    "audit.index": ("deelnemer={participant_id}", "persoon=Geheimnaam"),
+    "volunteers.index": ("zoek=Vrij",),
+}
+
+
 def _is_public(app, endpoint: str) -> bool:
     return endpoint in PUBLIC_ENDPOINTS or getattr(app.view_functions[endpoint], "_public",
                                                    False)
@@ -127,8 +142,13 @@ class World:
         match = factories.match(active, self.volunteer)
         factories.match_session(match, concern=True, created_by=self.volunteer.user,
                                 held_on=date(2026, 11, 20))
+        # The coordinator's own task is the most overdue: it heads the location's list on
+        # both worlds (whether the signed-in user is among a page's assignees decides
+        # whether the page reloads them once after the audit commit, whatever the size).
+        factories.checkin(active, due_on=TODAY - timedelta(days=30 + i), assignee=coordinator,
+                          rule_code=None, kind="waiting", goal_id=goal.id)
         factories.checkin(active, due_on=TODAY, assignee=coordinator, rule_code=None,
-                          kind="waiting", goal_id=goal.id)
+                          kind="waiting")
         factories.checkin(active, due_on=TODAY - timedelta(days=i), assignee=colleague,
                           rule_code=None, kind="waiting")
         enrollment = Enrollment(trajectory=active, offer=self.offer, status="active",
@@ -291,13 +311,22 @@ def _statements(db, client, path, headers=None) -> tuple[int, list[str]]:
     return status, seen
 
 
+def _pages_and_variants(app, values):
+    """(rule, path, name) of every page of the walk and of its VARIANTS."""
+    for rule, path in pages(app, values):
+        yield rule, path, rule.endpoint
+        for query in VARIANTS.get(rule.endpoint, ()):
+            query = query.format(**values)
+            yield rule, f"{path}?{query}", f"{rule.endpoint}?{query}"
+
+
 def _walk(app, db, values, visitors, *, warm_up: bool) -> dict:
     """(endpoint, role) -> (path, status, statements) for every page each may open."""
     # Every page sees the world as grown, not the audit rows earlier pages of the walk
     # wrote (they would fill the audit log's pages on the small world too).
     last_event = db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
     seen = {}
-    for rule, path in pages(app, values):
+    for rule, path, page in _pages_and_variants(app, values):
         for role, client, headers in visitors(rule):
             db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id > last_event))
             db.session.commit()
@@ -309,7 +338,7 @@ def _walk(app, db, values, visitors, *, warm_up: bool) -> dict:
                 db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id > last_event))
                 db.session.commit()
                 status, statements = _statements(db, client, path, headers)
-            seen[rule.endpoint, role] = (path, status, statements)
+            seen[page, role] = (path, status, statements)
     return seen
 
 
