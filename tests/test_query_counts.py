@@ -2,17 +2,19 @@
 data size").
 
 Every GET route of the app (tests/route_walk.py: a new route is walked automatically, and a
-route argument the walk has no record for fails it) is opened by every role that may see it,
-by a partner system with an API token and, for the public pages, by a visitor who is not
-signed in: first on a small world (two rows in every list), then again after the world has
-grown to seven rows in every list (more participants, trajectories, referrals, check-ins,
-contacts, volunteers, matches, sessions, groups, appointments, audit events, notifications,
-letters, answers...). The same user opens the same page both times, and the number of SQL
+route argument the walk has no record for fails it) is opened by every role (admin,
+coordinator, staff, volunteer, partner user: a refusal is compared too), by a partner system
+with an API token (the API) and, for the public pages, by a visitor who is not signed in;
+some pages also with the query strings of their other tabs and filters (VARIANTS). First
+on a small world (two rows in every list), then again after the world has grown to seven
+rows in every list (more participants, trajectories, referrals, check-ins, contacts,
+volunteers, matches, sessions, groups, appointments, audit events, notifications, letters,
+answers...). The same user opens the same page both times, and the number of SQL
 statements must be the same: a page that loads something per row (an N+1) fails here with
 the statements that were repeated.
 
 The page size is 5 for the test, so a paged list shows a full page on the big world and
-fewer rows on the small one.
+fewer rows on the small one. QUERY_COUNTS_REPORT=<file> writes every page's two counts.
 """
 
 import os
@@ -244,6 +246,14 @@ class World:
         factories.match_session(self.match, held_on=date(2026, 11, 1) + timedelta(days=i),
                                 created_by=self.volunteer.user, concern=bool(i % 2))
         factories.consent(self.participant, by=colleague)
+        earlier = factories.trajectory(self.participant, location_obj=where, status="ended",
+                                       referred_on=date(2024, 1, 1) + timedelta(days=i),
+                                       owner=colleague, started_on=date(2024, 2, 1),
+                                       ended_on=date(2024, 6, 1), outcome="goal_reached")
+        earlier.referral.partner = other_partner
+        factories.checkin(earlier, due_on=date(2024, 3, 1), assignee=colleague,
+                          rule_code=None, kind="waiting", status="done", outcome="going_well",
+                          done_at=factories.aware(2024, 3, 1, 10, 0), done_by_id=colleague.id)
         factories.learning_goal(world, own_words=f"Doel {i}")
         db.session.add(Appointment(trajectory=world, kind="intake", location=self.there,
                                    starts_at=factories.aware(2026, 11, 20, 10, i),
@@ -321,7 +331,7 @@ def _pages_and_variants(app, values):
 
 
 def _walk(app, db, values, visitors, *, warm_up: bool) -> dict:
-    """(endpoint, role) -> (path, status, statements) for every page each may open."""
+    """(page, role) -> (path, status, statements) for every page and visitor."""
     # Every page sees the world as grown, not the audit rows earlier pages of the walk
     # wrote (they would fill the audit log's pages on the small world too).
     last_event = db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
