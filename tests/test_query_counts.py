@@ -13,7 +13,7 @@ answers...). The same user opens the same page both times, and the number of SQL
 statements must be the same: a page that loads something per row (an N+1) fails here with
 the statements that were repeated.
 
-The page size is 5 for the test, so a paged list shows a full page on the big world and
+The page size is 12 for the test, so a paged list shows a full page on the big world and
 fewer rows on the small one. QUERY_COUNTS_REPORT=<file> writes every page's two counts.
 """
 
@@ -35,7 +35,7 @@ from .route_walk import ROLES, pages, signed_in_clients
 
 NOW = factories.aware(2026, 11, 23, 10, 0)
 TODAY = date(2026, 11, 23)
-PAGE_SIZE = 5
+PAGE_SIZE = 12
 SMALL, LARGE = 2, 7
 # Statements the test set-up's nested transactions add (none on the plain test client).
 IGNORED = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
@@ -49,11 +49,10 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 VARIANTS = {
     "referrals.queue": ("lijst=contact", "lijst=niet-bereikt", "locatie={location_id}"),
     "checkins.tasks": ("van=vestiging",),
-    "checkins.out_of_view": ("wachtpagina=2",),
     "appointments.agenda": ("locatie={location_id}&dag=2026-11-20",
                             "locatie={location_id}&weergave=week&dag=2026-11-20"),
     "participants.index": ("q=Groei", "q=06-2000", "status=active",
-                           "location={location_id}", "page=2"),
+                           "location={location_id}"),
     "audit.index": ("deelnemer={participant_id}", "persoon=Geheimnaam"),
     "volunteers.index": ("zoek=Vrij",),
 }
