@@ -75,6 +75,8 @@ def signed_in_clients(app, db) -> tuple[dict, dict]:
         "partner": factories.user("partner", partner=partner),
     }
     emails = {role: user.email for role, user in users.items()}
+    # Who each client is, for a test that adds records of theirs (tests/test_query_counts.py).
+    values["role_user_ids"] = {role: user.id for role, user in users.items()}
     db.session.commit()
     clients = {}
     for role in ROLES:
@@ -91,17 +93,24 @@ def _audit_count() -> int:
     return db_.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
 
 
-def walk(app, db, roles=ROLES, *, stop_at_first_page: bool = False) -> Walk:
-    """GET every route as each role in turn (with `stop_at_first_page`: until one role is
-    shown the page), noting status, headers and how many audit rows the request wrote."""
-    values, clients = signed_in_clients(app, db)
-    result = Walk()
+def pages(app, values):
+    """(rule, path) of every GET route, filled from the world's ids (a KeyError names a
+    route argument the world has no record for)."""
     for rule in get_rules(app):
         arguments = {name: values[name] for name in rule.arguments
                      if name not in (rule.defaults or {})}
         _domain, path = rule.build(arguments)
         if rule.endpoint in QUERIES:
             path += "?" + QUERIES[rule.endpoint](values)
+        yield rule, path
+
+
+def walk(app, db, roles=ROLES, *, stop_at_first_page: bool = False) -> Walk:
+    """GET every route as each role in turn (with `stop_at_first_page`: until one role is
+    shown the page), noting status, headers and how many audit rows the request wrote."""
+    values, clients = signed_in_clients(app, db)
+    result = Walk()
+    for rule, path in pages(app, values):
         visits = result.visits.setdefault(rule.endpoint, [])
         for role in roles:
             before = _audit_count()

@@ -70,7 +70,12 @@ def agenda():
     audit.record(current_user, "view", "agenda", location.id, now=now,
                  summary=f"{view} {first.isoformat()}, pagina "
                          f"{request.args.get('page', 1, type=int)}")
+    shown_id = location.id
     db.session.commit()
+    # The commit expired the locations of the menu: one query loads them again (the page
+    # would otherwise reload each one, every location for an admin).
+    locations = agenda_locations(current_user)
+    location = next((loc for loc in locations if loc.id == shown_id), locations[0])
     page = db.paginate(service.agenda_query(location.id, start, end, current_user),
                        per_page=current_app.config.get("PER_PAGE", 25), error_out=False)
     by_day: dict[date, list] = {}

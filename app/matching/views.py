@@ -427,7 +427,6 @@ def end_trajectory(trajectory_id: int):
 def concerns():
     page = db.paginate(matching.open_concerns(session_scope_by_row(current_user)),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    # One "view" row per concern shown, in one statement for the whole page.
     audit.record_views(current_user, "session",
                        [(s.id, s.match.trajectory.participant_id) for s in page.items],
                        summary="zorgen")

@@ -13,6 +13,7 @@ from app.admin.service import reference_choices
 from app.appointments.models import Appointment
 from app.appointments.service import last_intake, planned_intake
 from app.audit import service as audit
+from app.auth.models import User
 from app.auth.permissions import (
     allowed_locations,
     appointment_hosts,
@@ -38,7 +39,7 @@ from app.referrals.forms import (
     PlanIntakeForm,
     ReferralForm,
 )
-from app.referrals.models import Referral, ReferralResult
+from app.referrals.models import ContactAttempt, Referral, ReferralResult
 from app.referrals.service import (
     KNOWN_ELSEWHERE,
     KNOWN_HERE,
@@ -273,16 +274,17 @@ def queue():
     if tab not in QUEUE_TABS:
         tab = "nieuw"
     status = QUEUE_TABS[tab][0]
-    locations = allowed_locations(current_user)
-    location_id = request.args.get("locatie", type=int)
-    if location_id not in {loc.id for loc in locations}:
-        location_id = None
 
-    # Logged and committed first: a commit after loading would expire every row shown.
+    # Logged and committed first: a commit after loading would expire every row shown
+    # (also the locations of the filter, which the page would then reload one by one).
     audit.record(current_user, "view", "referral_queue", None,
                  summary=f"lijst {tab}, pagina {request.args.get('page', 1, type=int)}",
                  now=now)
     db.session.commit()
+    locations = allowed_locations(current_user)
+    location_id = request.args.get("locatie", type=int)
+    if location_id not in {loc.id for loc in locations}:
+        location_id = None
 
     scope = visible_trajectories(current_user)
     if location_id:
@@ -446,6 +448,11 @@ def contact(trajectory_id: int):
         audit.record(current_user, "view", "trajectory", trajectory.id,
                      participant_id=participant.id, summary="pagina eerste contact", now=now)
         db.session.commit()
+    # The attempts and who made each, in one query (the list names them).
+    db.session.scalars(
+        sa.select(Trajectory).where(Trajectory.id == trajectory.id)
+        .options(selectinload(Trajectory.contact_attempts).joinedload(ContactAttempt.by)
+                 .lazyload(User.locations))).one()
     return render_template("referrals/contact.html", form=form, trajectory=trajectory,
                            participant=participant, referral=trajectory.referral,
                            can_log=can_log, max_attempts=max_attempts,

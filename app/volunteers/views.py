@@ -281,9 +281,8 @@ def suggestions(volunteer_id: int):
         .limit(SUGGESTION_POOL)
     ).all()
     ranked = matching.rank_waiting_for_volunteer(volunteer, waiting, today)[:SUGGESTIONS_SHOWN]
-    for trajectory, _fit in ranked:
-        audit.record(current_user, "view", "trajectory", trajectory.id,
-                     participant_id=trajectory.participant_id, summary="wie past")
+    audit.record_views(current_user, "trajectory",
+                       [(t.id, t.participant_id) for t, _fit in ranked], summary="wie past")
     html = render_template("volunteers/suggestions.html", volunteer=volunteer, ranked=ranked,
                            labels=list_labels("goal_subject"), describe=scoring.describe,
                            describe_blocker=scoring.describe_blocker,
@@ -300,7 +299,6 @@ def mine():
     matches = volunteers.own_open_matches(own_matches(current_user))
     today = local_date(utcnow())
     cards = volunteers.my_participants(matches, current_user, today)
-    # One "view" row per participant shown, in one statement for the whole page.
     audit.record_views(current_user, "participant",
                        [(m.trajectory.participant_id, m.trajectory.participant_id)
                         for m in matches], summary="mijn deelnemers")
