@@ -1063,17 +1063,17 @@ def _migrated_app(url: str):
     return app
 
 
-def template_exists(server_url: str | None = None) -> bool:
+def template_exists(server_url: str | None = None, name: str = TEMPLATE) -> bool:
     engine = _server(server_url)
     with engine.connect() as conn:
         found = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                            {"n": TEMPLATE})
+                            {"n": name})
     engine.dispose()
     return bool(found)
 
 
-def build_template(server_url: str | None = None, *, log=print) -> dict:
-    """(Re)build the template database: drop, create, migrate to head, fill.
+def build_template(server_url: str | None = None, *, name: str = TEMPLATE, log=print) -> dict:
+    """(Re)build a template database: drop, create, migrate to head, fill.
 
     Fails at once when someone is connected to the old template (a rebuild must not wait
     for, or cut off, a copy in progress). The finished template refuses connections, so
@@ -1081,16 +1081,14 @@ def build_template(server_url: str | None = None, *, log=print) -> dict:
     engine = _server(server_url)
     with engine.connect() as conn:
         busy = conn.scalar(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = :n"), {"n": TEMPLATE})
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
         if busy:
-            raise SystemExit(f"{busy} session(s) on {TEMPLATE}: not rebuilding it now")
-        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                             {"n": TEMPLATE})
-        if exists:
-            conn.execute(sa.text(f'ALTER DATABASE "{TEMPLATE}" IS_TEMPLATE false'))
-            conn.execute(sa.text(f'DROP DATABASE "{TEMPLATE}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{TEMPLATE}"'))
-    url = str(engine.url.set(database=TEMPLATE).render_as_string(hide_password=False))
+            raise SystemExit(f"{busy} session(s) on {name}: not rebuilding it now")
+        if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" IS_TEMPLATE false'))
+            conn.execute(sa.text(f'DROP DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = engine.url.set(database=name).render_as_string(hide_password=False)
     app = _migrated_app(url)
     from app.extensions import db
 
@@ -1099,14 +1097,14 @@ def build_template(server_url: str | None = None, *, log=print) -> dict:
     counts = build(url, log=log)
     with engine.connect() as conn:
         conn.execute(sa.text(
-            f'ALTER DATABASE "{TEMPLATE}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false'))
+            f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false'))
     engine.dispose()
     return counts
 
 
-def copy_template(url: str, server_url: str | None = None) -> None:
-    """Make the database of `url` a fresh copy of the template (dropped first if it exists)."""
-    target = sa.engine.make_url(_psycopg(url))
+def copy_template(url: str, server_url: str | None = None, template: str = TEMPLATE) -> None:
+    """Make the database of `url` a fresh copy of `template` (dropped first if it exists)."""
+    target = sa.engine.make_url(_psycopg(str(url)))
     engine = _server(server_url or target.render_as_string(hide_password=False))
     name = target.database
     with engine.connect() as conn:
@@ -1114,7 +1112,7 @@ def copy_template(url: str, server_url: str | None = None) -> None:
         # FILE_COPY: copies the files and writes one WAL record, much faster than WAL_LOG
         # for a database of this size.
         conn.execute(sa.text(
-            f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY = FILE_COPY'))
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY = FILE_COPY'))
     engine.dispose()
 
 
