@@ -68,11 +68,11 @@ SESSIONS = 410_000
 AUDIT_EVENTS = 500_000
 HEAVY_AUDIT_EVENTS = 2_000
 
-# Hash multipliers (odd, well mixed): pg_temp.h(x, m, k) is a fixed "random" 0..m-1 of x.
-_MULTIPLIERS = (2654435761, 2246822519, 3266489917, 668265263, 374761393, 1597334677,
-                3812015801, 2869860233, 1103515245, 2891336453, 1664525, 22695477,
-                1566083941, 1812433253, 2147483629, 3141592653, 2718281829, 1234567891,
-                987654321, 1431655765, 2863311531, 3735928559, 4027431613, 2166136261)
+# Hash multipliers (random odd 32-bit numbers): pg_temp.h(x, m, k) is a fixed "random" 0..m-1 of x.
+_MULTIPLIERS = (2606308725, 3208062487, 3311914673, 3246031109, 3397387847, 2459409405,
+                4079108861, 3448807091, 4151594187, 3851183971, 3838883087, 2656005931,
+                3279278133, 3106404311, 3503224729, 3685222273, 3265903137, 3696549979,
+                2790455551, 2839190221, 3330017045, 2855931001, 2193033053, 2447859877)
 
 _FIRST = ["Fatima", "Mohammed", "Ahmed", "Aisha", "Yusuf", "Maria", "Anna", "Piet", "Jan",
           "Sara", "Omar", "Layla", "Hassan", "Noor", "Ali", "Emma", "Daan", "Sophie", "Lucas",
@@ -233,16 +233,22 @@ FROM l
 _PLAN_MORE = f"""
 ALTER TABLE rg_t ADD COLUMN enrolled boolean, ADD COLUMN match_start date,
     ADD COLUMN lc timestamp, ADD COLUMN ipa timestamp, ADD COLUMN outcome text,
-    ADD COLUMN partner_contact integer;
+    ADD COLUMN partner_contact integer, ADD COLUMN quiet date;
 UPDATE rg_t SET
     enrolled = (kind = 'active' AND (NOT has_match OR pg_temp.h(t, 100, 31) < 5))
                OR (kind IN ('ended', 'old') AND started IS NOT NULL AND NOT has_match),
     match_start = CASE WHEN second_match THEN LEAST(started + 45, {TODAY_SQL} - 3)
                        ELSE started END,
+    -- Out of view: nothing happened since this day (no session, check-in or contact).
+    quiet = CASE WHEN oov0 AND fc <= {TODAY_SQL} - 100
+                 THEN {TODAY_SQL} - 43 - pg_temp.h(t, 40, 13) END,
+    -- The newest contact logged by hand ("Contact vastleggen"); the trajectory's
+    -- last_contact_at is worked out from every kind of contact at the end.
     lc = CASE WHEN kind IN ('referred', 'unreachable') THEN NULL
               WHEN NOT open THEN ended + time '10:00'
+              WHEN p = {HEAVY_PARTICIPANT_ID} THEN {NOW_SQL} - interval '1 day'
               WHEN oov0 AND fc <= {TODAY_SQL} - 100
-                   THEN {NOW_SQL} - (43 + pg_temp.h(t, 40, 13)) * interval '1 day'
+                   THEN {TODAY_SQL} - 43 - pg_temp.h(t, 40, 13) + time '10:00'
               ELSE GREATEST(fc + time '10:00', {NOW_SQL}
                             - pg_temp.h(t, 42, 13) * interval '1 day'
                             - pg_temp.h(t, 8, 18) * interval '1 hour') END,
@@ -389,23 +395,6 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
             ELSE '+316' || lpad((10000000 + (r.p::bigint * 7919) % 89999999)::text, 8, '0')
             END AS phone) AS x
         WHERE r.rn = 1""")
-    add("trajectories", """
-        INSERT INTO trajectories (id, participant_id, location_id, owner_id, status,
-                                  referred_on, intake_planned_at, waiting_since,
-                                  first_waiting_since, started_on, ended_on, outcome,
-                                  end_reason, last_contact_at, out_of_view_since, partner_id,
-                                  first_contact_on, intake_on, created_at, updated_at)
-        SELECT t, p, loc, owner, CASE WHEN kind = 'old' THEN 'ended' ELSE kind END,
-               ref, ipa, CASE WHEN kind = 'waiting' THEN ik END,
-               CASE WHEN ik IS NOT NULL AND kind <> 'waiting' AND started IS NOT NULL
-                    THEN ik WHEN kind = 'waiting' THEN ik END,
-               started, ended, outcome,
-               CASE WHEN outcome IN ('stopped', 'moved', 'unreachable')
-                    THEN (ARRAY['gezondheid', 'familie', 'verhuisd', 'te_moeilijk',
-                                'onbereikbaar'])[1 + pg_temp.h(t, 5, 54)] END,
-               lc, CASE WHEN oov THEN lc + interval '42 days' END,
-               pid, fc, ik, ref + time '08:00', COALESCE(lc, ref + time '08:00')
-        FROM rg_t""")
     add("trajectory moves", f"""
         INSERT INTO trajectory_moves (trajectory_id, from_location_id, to_location_id, reason,
                                       moved_by_id, moved_at)
@@ -598,11 +587,14 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                                                             'formal_education', 'non_formal')
                                             THEN 'doel_behaald' ELSE 'deelnemer_gestopt' END END,
                CASE WHEN kind = 'waiting' THEN NULL
-                    WHEN m.status = 'paused' THEN GREATEST(match_start, m.paused_on - 3)
+                    WHEN m.status = 'paused'
+                         THEN GREATEST(match_start, LEAST(quiet - 1, m.paused_on - 3))
                     WHEN NOT open THEN GREATEST(match_start, ended - 3)
                     WHEN pg_temp.h(t, 100, 29) < 3
-                         THEN GREATEST(match_start, {today} - 35 - pg_temp.h(t, 30, 82))
-                    ELSE GREATEST(match_start, {today} - pg_temp.h(t, 21, 83)) END,
+                         THEN GREATEST(match_start, LEAST(quiet - 1,
+                                       {today} - 35 - pg_temp.h(t, 30, 82)))
+                    ELSE GREATEST(match_start, LEAST(quiet - 1,
+                                                     {today} - pg_temp.h(t, 21, 83))) END,
                owner, COALESCE(match_start - 3, {today} - 10) + time '12:00', {now}
         FROM rg_t CROSS JOIN LATERAL (SELECT
             CASE WHEN kind = 'waiting' THEN 'proposed' WHEN NOT open THEN 'ended'
@@ -699,9 +691,10 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                (ARRAY['present', 'present', 'present', 'present', 'present', 'present',
                       'present', 'present', 'excused', 'absent'])[1 + pg_temp.h(gm.id * 7 + e.id, 10, 96)],
                e.created_by_id, gm.held_on + time '12:00'
-        FROM enrollments e
+        FROM enrollments e JOIN rg_t r ON r.t = e.trajectory_id
         JOIN group_meetings gm ON gm.offer_id = e.offer_id AND NOT gm.cancelled
-             AND gm.held_on BETWEEN GREATEST(e.started_on, {today} - 70) AND {today} - 1
+             AND gm.held_on BETWEEN GREATEST(e.started_on, {today} - 70)
+                                AND COALESCE(r.quiet, {today}) - 1
         WHERE e.status = 'active'""")
     # Check-ins: the history of each trajectory, and for an open one the next step planned.
     count = f"""CASE kind WHEN 'referred' THEN 1 WHEN 'contacted' THEN 2
@@ -726,7 +719,7 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                CASE WHEN c.status IN ('done', 'not_reached') THEN owner END,
                LEAST(c.due_on - 14, {today}) + time '07:00'
         FROM (SELECT rg_t.*, {count} AS k,
-                     CASE WHEN open THEN {today} - 1 ELSE ended END AS stop
+                     CASE WHEN open THEN COALESCE(quiet, {today}) - 1 ELSE ended END AS stop
               FROM rg_t) AS r
         CROSS JOIN LATERAL generate_series(0, r.k - 1) AS n
         CROSS JOIN LATERAL (SELECT r.t::bigint * 32 + n AS x,
@@ -824,8 +817,8 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                CASE WHEN p.preferred_channel IN ('sms', 'whatsapp') THEN 'delivered' END,
                CASE WHEN p.preferred_channel IN ('sms', 'whatsapp')
                     THEN a.created_at + interval '6 minutes' END
-        FROM appointments a JOIN trajectories t ON t.id = a.trajectory_id
-        JOIN participants p ON p.id = t.participant_id
+        FROM appointments a JOIN rg_t r ON r.t = a.trajectory_id
+        JOIN participants p ON p.id = r.p
         WHERE p.preferred_channel IN ('sms', 'whatsapp') AND p.phone IS NOT NULL
            OR p.preferred_channel = 'email' AND p.email IS NOT NULL;
         -- Answers: most say JA; some say something else and wait for the owner to read.
@@ -840,8 +833,8 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                CASE WHEN pg_temp.h(n.id, 10, 111) = 0 AND n.sent_at < {now} - interval '3 days'
                     THEN n.sent_at + interval '1 day' END,
                CASE WHEN pg_temp.h(n.id, 10, 111) = 0 AND n.sent_at < {now} - interval '3 days'
-                    THEN t.owner_id END
-        FROM notifications n JOIN trajectories t ON t.id = n.trajectory_id
+                    THEN r.owner END
+        FROM notifications n JOIN rg_t r ON r.t = n.trajectory_id
         WHERE n.kind = 'msg_intake_confirmation' AND n.phone IS NOT NULL
           AND pg_temp.h(n.id, 10, 112) < 4;
         -- The heaviest person: a long history of messages and answers.
@@ -936,6 +929,67 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                CASE WHEN i % 4 = 0 THEN {HEAVY_TRAJECTORY_ID} ELSE {HEAVY_PARTICIPANT_ID} END,
                {HEAVY_PARTICIPANT_ID}, NULL, '10.1.0.' || (i % 200)
         FROM generate_series(1, {HEAVY_AUDIT_EVENTS}) AS i""")
+    add("trajectories, last contact and out of view", f"""
+        -- The last contact, from every contact there was (record_contact: a contact
+        -- reached, a check-in done, a session held, a group meeting attended, the intake).
+        CREATE TEMP TABLE rg_c ON COMMIT DROP AS
+        SELECT x.t, LEAST(max(x.at), {now}) AS at FROM (
+            SELECT trajectory_id AS t, at FROM contact_attempts WHERE reached
+            UNION ALL SELECT trajectory_id, done_at FROM checkins WHERE status = 'done'
+            UNION ALL SELECT m.trajectory_id, max(s.held_on) + time '12:00'
+                      FROM match_sessions s JOIN matches m ON m.id = s.match_id
+                      WHERE s.not_held_reason IS NULL GROUP BY m.trajectory_id
+            UNION ALL SELECT e.trajectory_id, max(g.held_on) + time '12:00'
+                      FROM group_attendance a JOIN group_meetings g ON g.id = a.meeting_id
+                      JOIN enrollments e ON e.id = a.enrollment_id
+                      WHERE a.status = 'present' GROUP BY e.trajectory_id
+            UNION ALL SELECT trajectory_id, held_on + time '10:00' FROM intakes
+        ) AS x GROUP BY x.t;
+        CREATE UNIQUE INDEX ON rg_c (t);
+        INSERT INTO trajectories (id, participant_id, location_id, owner_id, status,
+                                  referred_on, intake_planned_at, waiting_since,
+                                  first_waiting_since, started_on, ended_on, outcome,
+                                  end_reason, last_contact_at, out_of_view_since, partner_id,
+                                  first_contact_on, intake_on, created_at, updated_at)
+        SELECT r.t, r.p, r.loc, r.owner, CASE WHEN r.kind = 'old' THEN 'ended' ELSE r.kind END,
+               r.ref, r.ipa, CASE WHEN r.kind = 'waiting' THEN r.ik END,
+               CASE WHEN r.ik IS NOT NULL AND (r.kind = 'waiting' OR r.started IS NOT NULL)
+                    THEN r.ik END,
+               r.started, r.ended, r.outcome,
+               CASE WHEN r.outcome IN ('stopped', 'moved', 'unreachable')
+                    THEN (ARRAY['gezondheid', 'familie', 'verhuisd', 'te_moeilijk',
+                                'onbereikbaar'])[1 + pg_temp.h(r.t, 5, 54)] END,
+               c.at,
+               -- When the hourly scan flagged it: 42 days of silence (the default), for
+               -- open trajectories of people who are not restricted.
+               CASE WHEN NOT r.open OR r.p % 1500 = 7 THEN NULL
+                    WHEN c.at < {now} - interval '42 days' THEN c.at + interval '42 days'
+                    WHEN c.at IS NULL AND r.ref < {today} - 42 THEN r.ref + 43 + time '06:00'
+                    END,
+               r.pid, r.fc, r.ik, r.ref + time '08:00', COALESCE(c.at, r.ref + time '08:00')
+        FROM rg_t r LEFT JOIN rg_c c ON c.t = r.t;
+        -- The alerts those scans sent, in the ledger (so the next scan sends them not again).
+        INSERT INTO notifications (kind, subject_key, recipient_key, period_key, user_id,
+                                   channel, subject, body, link, status, attempts, created_at,
+                                   sent_at)
+        SELECT 'out_of_view', 'trajectory:' || t.id, 'user:' || u.id,
+               (t.out_of_view_since + interval '1 hour')::date::text, u.id, 'app',
+               'Buiten beeld: ' || p.first_name || ' ' || left(p.last_name, 1) || '.',
+               'Al 6 weken geen contact.', '/deelnemers/' || p.id, 'sent', 0,
+               t.out_of_view_since, t.out_of_view_since
+        FROM trajectories t JOIN participants p ON p.id = t.participant_id
+        JOIN users u ON u.id = COALESCE(t.owner_id, 100 + 2 * (t.location_id - 1))
+        WHERE t.out_of_view_since IS NOT NULL
+        UNION ALL
+        SELECT 'waiting_too_long', 'trajectory:' || t.id, 'user:' || u.id,
+               t.waiting_since::text, u.id, 'app',
+               'Wacht te lang: ' || p.first_name || ' ' || left(p.last_name, 1) || '.',
+               'Wacht al meer dan 3 weken op een aanbod.', '/deelnemers/' || p.id, 'sent', 0,
+               t.first_waiting_since + 22 + time '06:00', t.first_waiting_since + 22 + time '06:00'
+        FROM trajectories t JOIN participants p ON p.id = t.participant_id
+        JOIN users u ON u.id = COALESCE(t.owner_id, 100 + 2 * (t.location_id - 1))
+        WHERE t.status = 'waiting' AND t.first_waiting_since < {today} - 21
+          AND p.restricted_at IS NULL""")
     return steps
 
 
