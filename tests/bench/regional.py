@@ -650,6 +650,11 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
             n < m.cap_eff - 1 AND pg_temp.h(m.id::bigint * 1000 + n, 100, 90) < 5 AS not_held,
             pg_temp.h(m.id::bigint * 1000 + n, 100, 90) >= 5
                 AND pg_temp.h(m.id::bigint * 1000 + n, 100, 91) < 2 AS concern) AS s;
+        -- The newest "ging niet door" of a match, as the volunteer's report keeps it.
+        UPDATE matches m SET last_not_held_on = x.held_on
+        FROM (SELECT match_id, max(held_on) AS held_on FROM match_sessions
+              WHERE not_held_reason IS NOT NULL GROUP BY match_id) AS x
+        WHERE x.match_id = m.id;
         INSERT INTO session_goals (session_id, goal_id, progress)
         SELECT s.id, 2 * m.trajectory_id - 1 + (s.id % 2),
                (ARRAY['hard', 'some', 'some', 'good', 'reached'])[1 + pg_temp.h(s.id, 5, 92)]
@@ -715,7 +720,8 @@ def _steps(avg_sessions_sql: str = "") -> list[tuple[str, str]]:
                CASE WHEN c.status = 'done' AND pg_temp.h(c.x, 4, 102) = 0
                     THEN 'Gebeld, gaat goed met de lessen' END,
                CASE WHEN c.status IN ('done', 'not_reached')
-                    THEN c.due_on + time '09:00' + pg_temp.h(c.x, 8, 103) * interval '1 hour' END,
+                    THEN LEAST(c.due_on + time '09:00' + pg_temp.h(c.x, 8, 103) * interval '1 hour',
+                               {now} - interval '1 hour') END,
                CASE WHEN c.status IN ('done', 'not_reached') THEN owner END,
                LEAST(c.due_on - 14, {today}) + time '07:00'
         FROM (SELECT rg_t.*, {count} AS k,
@@ -1070,6 +1076,8 @@ def build(url_or_app, *, log=print) -> dict:
         # date, and the fill written out now rather than while pages are being timed.
         step_started = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # The one table updated after its insert: written again without the old rows.
+            conn.execute(sa.text("VACUUM (FULL) matches"))
             conn.execute(sa.text("VACUUM (ANALYZE)"))
             conn.execute(sa.text("CHECKPOINT"))
         log(f"  vacuum analyze: {time.perf_counter() - step_started:.1f} s")
