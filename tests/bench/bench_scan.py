@@ -1,67 +1,24 @@
 # ruff: noqa: S608  (SQL built from the constants of this file only, never from input)
 """The hourly scan over 100,000 trajectories and 1,000,000 check-ins, and the digest's queries.
 
-Data is made inside PostgreSQL with INSERT ... SELECT generate_series (seconds, not the
-minutes ORM objects would take). Times in the tables are naive UTC, as UTCDateTime stores them.
+On a copy of the regional data set (tests/bench/regional.py), at its NOW (Monday 23 November
+2026, 10:00 in Amsterdam). Two coordinators with 5 and 500 overdue check-ins are added in
+locations of their own for the digest's query count. Times in the tables are naive UTC, as
+UTCDateTime stores them.
 """
 
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from . import fill
+from . import regional
 
-TRAJECTORIES = 100_000
-CHECKINS = 1_000_000
-LOCATIONS = 50
-# Monday 23 November 2026, 07:15 in Amsterdam: a scan and the digest run at this moment.
-NOW = datetime(2026, 11, 23, 6, 15, tzinfo=UTC)
-NOW_SQL = "timestamp '2026-11-23 06:15:00'"
-TODAY_SQL = "date '2026-11-23'"
-
-
-def _fill(conn) -> None:
-    # The rows are consistent by construction: skip the per-row foreign-key triggers, which
-    # would otherwise take most of the fill time (needs a superuser, as the bench has).
-    conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    # One coordinator per location (user id = location id), then staff.
-    fill.locations_with_coordinators(conn, LOCATIONS, NOW_SQL)
-    conn.execute(sa.text(f"""
-        INSERT INTO participants (first_name, last_name, preferred_channel,
-                                  language_background, created_at, updated_at)
-        SELECT 'Deelnemer' || i, 'Achternaam' || (i % 997), 'phone', 'nt2',
-               {NOW_SQL}, {NOW_SQL}
-        FROM generate_series(1, {TRAJECTORIES}) AS i"""))
-    # Statuses: 60% active, 10% waiting, 10% referred, 20% ended. Last contact spread over
-    # the last 45 days, so a few percent are silent for more than 42 days.
-    conn.execute(sa.text(f"""
-        INSERT INTO trajectories (participant_id, location_id, owner_id, status, referred_on,
-                                  waiting_since, last_contact_at, created_at, updated_at)
-        SELECT i, 1 + i % {LOCATIONS}, 1 + i % {LOCATIONS},
-               CASE WHEN i % 10 < 6 THEN 'active' WHEN i % 10 = 6 THEN 'waiting'
-                    WHEN i % 10 = 7 THEN 'referred' ELSE 'ended' END,
-               {TODAY_SQL} - 60 - (i % 300),
-               CASE WHEN i % 10 = 6 THEN {TODAY_SQL} - (i % 40) END,
-               {NOW_SQL} - (i % 45) * interval '1 day' - (i % 24) * interval '1 hour',
-               {NOW_SQL}, {NOW_SQL}
-        FROM generate_series(1, {TRAJECTORIES}) AS i"""))
-    # Ten check-ins per trajectory: mostly done, some not reached, the newest planned.
-    conn.execute(sa.text(f"""
-        INSERT INTO checkins (trajectory_id, kind, due_on, assignee_id, status, outcome,
-                              done_at, created_at)
-        SELECT t, 'match_3m', {TODAY_SQL} - 300 + n * 30 + (t % 20),
-               1 + t % {LOCATIONS},
-               CASE WHEN n = 9 THEN 'planned' WHEN (t + n) % 23 = 0 THEN 'not_reached'
-                    ELSE 'done' END,
-               CASE WHEN n < 9 AND (t + n) % 23 <> 0 THEN 'going_well' END,
-               CASE WHEN n < 9 THEN {NOW_SQL} - (300 - n * 30) * interval '1 day' END,
-               {NOW_SQL}
-        FROM generate_series(1, {TRAJECTORIES}) AS t,
-             generate_series(0, {CHECKINS // TRAJECTORIES - 1}) AS n"""))
-    for table in ("locations", "users", "participants", "trajectories", "checkins"):
-        conn.execute(sa.text(f"ANALYZE {table}"))
+REGIONAL = True
+NOW = regional.NOW
+NOW_SQL = regional.NOW_SQL
+TODAY_SQL = regional.TODAY_SQL
 
 
 def _add_digest_users(conn) -> tuple[int, int]:
@@ -120,7 +77,7 @@ def _count_digest_queries(db, user_id: int) -> tuple[int, int, float]:
 
 def _without_next_step(db) -> list[str]:
     """"Zonder volgende stap" (issue 11): one page and its count, for one location and for
-    all 50, after 1% of the open trajectories lost their planned check-in."""
+    all of them, after 1% of the open trajectories lost their planned check-in."""
     from app.checkins.nextstep import without_next_step_query
 
     db.session.execute(sa.text(
@@ -129,7 +86,7 @@ def _without_next_step(db) -> list[str]:
     db.session.execute(sa.text("ANALYZE checkins"))
     db.session.commit()
     lines = []
-    for label, locations in (("one location", [2]), ("all 50 locations", None)):
+    for label, locations in (("one location", [2]), (f"all {regional.LOCATIONS} locations", None)):
         timings, total = [], 0
         for _run in range(5):
             started = time.perf_counter()
@@ -149,15 +106,14 @@ def run(app) -> list[str]:
     from jobs.scan import out_of_view_scan
 
     lines = []
-    started = time.perf_counter()
     with db.engine.begin() as conn:
-        _fill(conn)
         small, big = _add_digest_users(conn)
+        conn.execute(sa.text("ANALYZE"))
     counts = db.session.execute(sa.text(
         "SELECT (SELECT count(*) FROM trajectories), (SELECT count(*) FROM checkins)")).one()
     db.session.commit()
-    lines.append(f"data: {counts[0]:,} trajectories, {counts[1]:,} check-ins, "
-                 f"filled in {time.perf_counter() - started:.1f} s")
+    lines.append(f"data: {counts[0]:,} trajectories, {counts[1]:,} check-ins "
+                 f"(the regional data set)")
 
     # The first scan finds the backlog of a fresh installation: everything already silent.
     started = time.perf_counter()
