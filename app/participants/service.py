@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app.audit import service as audit
 from app.auth.models import User
@@ -54,6 +55,53 @@ def _newest_trajectories(trajectory_condition):
     )
 
 
+def _adapted(condition, alias):
+    """`condition` on Trajectory, about `alias` instead."""
+    return ClauseAdapter(sa.inspect(alias).selectable).traverse(condition)
+
+
+def newest_visible_join(participant, trajectory_condition):
+    """An alias of Trajectory and the ON clause joining, per person, the newest trajectory
+    the viewer may see (none when there is none), for an OUTER join.
+
+    `trajectory_condition` is the viewer's scope (`trajectory_scope`): whole locations, so
+    the newest visible trajectory is the newest at one of the visible locations, a flagged
+    one (app/participants/current.py). Finding it is one index-only probe per person
+    (ix_trajectories_newest_participant), instead of aggregating every trajectory on each
+    request. The condition is adapted to the aliases, so it may name Trajectory's columns.
+    """
+    newest = aliased(Trajectory, name="newest")
+    candidate = aliased(Trajectory, name="candidate")
+    newest_id = (
+        sa.select(sa.func.max(candidate.id))
+        .where(candidate.participant_id == participant.id,
+               candidate.newest_at_location,
+               _adapted(trajectory_condition, candidate))
+        .scalar_subquery()
+    )
+    return newest, sa.and_(newest.participant_id == participant.id, newest.id == newest_id)
+
+
+def newest_visible_inner_join(participant, trajectory_condition):
+    """The same trajectory, for an INNER join: the ON clause and a WHERE condition.
+
+    For a list filtered on the newest trajectory (its location, owner or status): with the
+    "no newer one" test in WHERE, the database can start from the few flagged trajectories
+    the filter finds (the partial indexes on newest_at_location) and test each with an
+    anti-join, instead of finding the newest trajectory of everyone first.
+    """
+    newest = aliased(Trajectory, name="newest")
+    newer = aliased(Trajectory, name="newer")
+    on = sa.and_(newest.participant_id == participant.id,
+                 newest.newest_at_location,
+                 _adapted(trajectory_condition, newest))
+    no_newer = ~sa.exists().where(newer.participant_id == newest.participant_id,
+                                  newer.newest_at_location,
+                                  newer.id > newest.id,
+                                  _adapted(trajectory_condition, newer))
+    return newest, on, no_newer
+
+
 def participant_list_query(participants: sa.Select, trajectory_condition, *, q: str = "",
                            status: str = "", location_id: int | None = None,
                            owner: str = "", viewer_id: int | None = None) -> sa.Select:
@@ -62,13 +110,14 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
     `participants` and `trajectory_condition` are the viewer's scope from the permissions
     module, so the list never shows more than the viewer may see.
     """
-    latest = _newest_trajectories(trajectory_condition)
-    # An alias: the scope condition in `participants` has its own correlated Trajectory.
-    newest = aliased(Trajectory)
-    query = (
-        participants.outerjoin(latest, latest.c.participant_id == Participant.id)
-        .outerjoin(newest, newest.id == latest.c.trajectory_id)
-    )
+    condition = sa.and_(trajectory_condition)
+    if status or location_id or owner in ("me", "none") or owner.isdigit():
+        # Every filter needs a newest trajectory: an inner join leaves out the same people.
+        newest, on, no_newer = newest_visible_inner_join(Participant, condition)
+        query = participants.join(newest, on).where(no_newer)
+    else:
+        newest, on = newest_visible_join(Participant, condition)
+        query = participants.outerjoin(newest, on)
     q = (q or "").strip()
     if q:
         query = query.where(_search_condition(q))
@@ -83,11 +132,15 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
     if owner == "me":
         query = query.where(newest.owner_id == viewer_id)
     elif owner == "none":
-        query = query.where(newest.id.is_not(None), newest.owner_id.is_(None))
+        query = query.where(newest.owner_id.is_(None))
     elif owner.isdigit():
         query = query.where(newest.owner_id == int(owner))
-    return query.order_by(sa.func.lower(Participant.last_name),
-                          sa.func.lower(Participant.first_name), Participant.id)
+    # The key of ix_participants_lower_name: pages are read from the index in this order.
+    return query.order_by(*LIST_ORDER)
+
+
+LIST_ORDER = (sa.func.lower(Participant.last_name), sa.func.lower(Participant.first_name),
+              Participant.id)
 
 
 def _search_condition(q: str) -> sa.ColumnElement[bool]:

@@ -1,0 +1,61 @@
+"""The participant list at regional scale (issue 14): an index on its sort key (the lowered
+names), an index on anonymised_at (every list leaves those few out), and each person's newest trajectory per location as a stored flag with indexes for
+the list's filters, filled here for the existing trajectories.
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-04 19:06:44.707398
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0020'
+down_revision = '0019'
+branch_labels = None
+depends_on = None
+
+_NEWEST = sa.text('newest_at_location')
+
+
+def upgrade():
+    with op.batch_alter_table('trajectories', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('newest_at_location', sa.Boolean(),
+                                      server_default=sa.false(), nullable=False))
+
+    # The read model for the trajectories there are (app/participants/current.py keeps it
+    # in step from now on), set-based: the highest id per person and location.
+    trajectories = sa.table('trajectories', sa.column('id', sa.Integer),
+                            sa.column('participant_id', sa.Integer),
+                            sa.column('location_id', sa.Integer),
+                            sa.column('newest_at_location', sa.Boolean))
+    newest = (sa.select(sa.func.max(trajectories.c.id))
+              .group_by(trajectories.c.participant_id, trajectories.c.location_id))
+    op.execute(sa.update(trajectories).where(trajectories.c.id.in_(newest))
+               .values(newest_at_location=True))
+
+    with op.batch_alter_table('trajectories', schema=None) as batch_op:
+        batch_op.create_index('ix_trajectories_newest_location_status', ['location_id', 'status'], unique=False, postgresql_where=_NEWEST, sqlite_where=_NEWEST)
+        batch_op.create_index('ix_trajectories_newest_owner', ['owner_id'], unique=False, postgresql_where=_NEWEST, sqlite_where=_NEWEST)
+        batch_op.create_index('ix_trajectories_newest_participant', ['participant_id', 'id'], unique=False, postgresql_where=_NEWEST, sqlite_where=_NEWEST)
+        batch_op.create_index('ix_trajectories_newest_status', ['status'], unique=False, postgresql_where=_NEWEST, sqlite_where=_NEWEST)
+
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index('ix_participants_anonymised_at', ['anonymised_at'], unique=False)
+    op.create_index('ix_participants_lower_name', 'participants',
+                    [sa.text('lower(last_name)'), sa.text('lower(first_name)'), 'id'],
+                    unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_participants_lower_name', table_name='participants')
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_index('ix_participants_anonymised_at')
+    with op.batch_alter_table('trajectories', schema=None) as batch_op:
+        batch_op.drop_index('ix_trajectories_newest_status')
+        batch_op.drop_index('ix_trajectories_newest_participant')
+        batch_op.drop_index('ix_trajectories_newest_owner')
+        batch_op.drop_index('ix_trajectories_newest_location_status')
+        batch_op.drop_column('newest_at_location')
