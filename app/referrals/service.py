@@ -107,18 +107,20 @@ def same_person(candidate, first_name, last_name, phone_normalised, birth_year
         last_missing = sa.or_(candidate.last_name == "", last_name == "")
         same_phone = candidate.phone_normalised == phone_normalised
         same_year = candidate.birth_year == birth_year
-    clues = [c for c in (same_phone, same_year) if c is not None]
+    # Written as two alternatives that each name an index, so the database looks a person
+    # up instead of comparing them with everyone: the phone number (ix_participants_
+    # phone_normalised), or both names with the birth year (ix_participants_lower_name).
+    # The same rule as "(same phone or year) and (same last name, or a last name missing
+    # and the same phone)".
     options = []
-    if same_last is not None and clues:
-        options.append(same_last)
     if same_phone is not None:
-        options.append(sa.and_(last_missing, same_phone))
+        last = last_missing if same_last is None else sa.or_(same_last, last_missing)
+        options.append(sa.and_(same_phone, same_first, last))
+    if same_last is not None and same_year is not None:
+        options.append(sa.and_(same_last, same_first, same_year))
     if not options:
         return sa.false()
-    # "Same phone or birth year" is a condition of its own (the phone option repeats it):
-    # that is what the indexes on phone_normalised and birth_year can serve.
-    return sa.and_(sa.or_(*clues), same_first, candidate.anonymised_at.is_(None),
-                   sa.or_(*options))
+    return sa.and_(sa.or_(*options), candidate.anonymised_at.is_(None))
 
 
 def find_possible_duplicates(scope: sa.Select, first_name: str, last_name: str,

@@ -273,16 +273,17 @@ def queue():
     if tab not in QUEUE_TABS:
         tab = "nieuw"
     status = QUEUE_TABS[tab][0]
-    locations = allowed_locations(current_user)
-    location_id = request.args.get("locatie", type=int)
-    if location_id not in {loc.id for loc in locations}:
-        location_id = None
 
-    # Logged and committed first: a commit after loading would expire every row shown.
+    # Logged and committed first: a commit after loading would expire every row shown
+    # (the locations too: each was then read again, one query per location).
     audit.record(current_user, "view", "referral_queue", None,
                  summary=f"lijst {tab}, pagina {request.args.get('page', 1, type=int)}",
                  now=now)
     db.session.commit()
+    locations = allowed_locations(current_user)
+    location_id = request.args.get("locatie", type=int)
+    if location_id not in {loc.id for loc in locations}:
+        location_id = None
 
     scope = visible_trajectories(current_user)
     if location_id:
