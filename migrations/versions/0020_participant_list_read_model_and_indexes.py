@@ -1,5 +1,5 @@
 """The participant list at regional scale (issue 14): an index on its sort key (the lowered
-names), an index on anonymised_at (every list leaves those few out), and each person's newest trajectory per location as a stored flag with indexes for
+names), trigram indexes for the search by part of a name or phone number, an index on anonymised_at (every list leaves those few out), and each person's newest trajectory per location as a stored flag with indexes for
 the list's filters, filled here for the existing trajectories.
 
 Revision ID: 0020
@@ -48,8 +48,23 @@ def upgrade():
                     [sa.text('lower(last_name)'), sa.text('lower(first_name)'), 'id'],
                     unique=False)
 
+    # Searching by a part of a name or phone number: trigram indexes on PostgreSQL. pg_trgm
+    # ships with PostgreSQL and is a trusted extension (13+): the database's owner may add
+    # it. On SQLite the same indexes are plain ones (the options are PostgreSQL's), so
+    # both databases match the models.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index('ix_participants_first_name_trgm', [sa.literal_column('lower(first_name)').label('f')], unique=False, postgresql_using='gin', postgresql_ops={'f': 'gin_trgm_ops'})
+        batch_op.create_index('ix_participants_last_name_trgm', [sa.literal_column('lower(last_name)').label('l')], unique=False, postgresql_using='gin', postgresql_ops={'l': 'gin_trgm_ops'})
+        batch_op.create_index('ix_participants_phone_trgm', ['phone_normalised'], unique=False, postgresql_using='gin', postgresql_ops={'phone_normalised': 'gin_trgm_ops'})
+
 
 def downgrade():
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_index('ix_participants_phone_trgm')
+        batch_op.drop_index('ix_participants_last_name_trgm')
+        batch_op.drop_index('ix_participants_first_name_trgm')
     op.drop_index('ix_participants_lower_name', table_name='participants')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index('ix_participants_anonymised_at')
