@@ -38,7 +38,7 @@ def _recompute(conn: Connection, participant_ids: set[int] | None) -> None:
         .where(other.participant_id == table.c.participant_id,
                other.location_id == table.c.location_id)
         .scalar_subquery())
-    condition = table.c.newest_at_location.is_not(newest)
+    condition = table.c.newest_at_location != newest
     if participant_ids is not None:
         condition = sa.and_(table.c.participant_id.in_(sorted(participant_ids)), condition)
     conn.execute(sa.update(table).where(condition)

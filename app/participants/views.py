@@ -113,8 +113,9 @@ def index():
         query = from_letter(query, letter)
     else:
         letter = ""
+    limit = current_app.config.get("PARTICIPANT_LIST_LIMIT", LIST_LIMIT)
     page = bounded_page(query, request.args.get("page", 1, type=int),
-                        current_app.config["PER_PAGE"])
+                        current_app.config["PER_PAGE"], limit)
     newest = newest_trajectories_for([p.id for p in page.items], scope)
     # The bulk hand-over: the rows whose trajectory this user may hand to a colleague.
     handover = None
@@ -131,7 +132,7 @@ def index():
     filters = {k: v for k, v in filters.items() if v}
     html = render_template("participants/index.html", page=page, newest=newest, form=form,
                            filters=filters, handover=handover, letter=letter,
-                           letters=LETTERS, limit=LIST_LIMIT,
+                           letters=LETTERS, limit=limit,
                            paging=dict(filters, vanaf=letter) if letter else filters)
     db.session.commit()
     return html

@@ -313,7 +313,11 @@ def queue():
         )
         .order_by(*order, Trajectory.id)
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    # The tab's count above is the number of rows (one primary referral per trajectory):
+    # no second count over the join.
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False,
+                       count=False)
+    page.total = counts.get(status, 0)
     # Portal, API and self-registration never say whether a person is known: staff see it
     # here. One query for the whole page.
     hints = duplicate_hints(current_user, [t.participant_id for t in page.items])
