@@ -136,11 +136,13 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
         query = query.where(newest.owner_id.is_(None))
     elif owner.isdigit():
         query = query.where(newest.owner_id == int(owner))
-    if q and _found_by_trigrams(q):
-        # The trigram indexes find the few matches; sorting those is cheap. Ordered by the
-        # sort index, PostgreSQL would instead walk it from A, expecting matches spread
-        # evenly, and read half the people for a name in the middle of the alphabet. The
-        # same order, by an expression that index does not serve.
+    if (q and _found_by_trigrams(q)) or location_id or owner:
+        # The trigram indexes, or the indexes on the newest trajectories' location and
+        # owner, find the few matches (a location or an owner has a few thousand at most);
+        # sorting those is cheap. Ordered by the sort index, PostgreSQL would instead walk
+        # it from A, expecting matches spread evenly, and read half the people for a name
+        # in the middle of the alphabet or an owner with few people. The same order, by an
+        # expression that index does not serve.
         return query.order_by(sa.func.lower(Participant.last_name).concat(""),
                               *LIST_ORDER[1:])
     # The key of ix_participants_lower_name: pages are read from the index in this order.

@@ -73,4 +73,10 @@ def downgrade():
         batch_op.drop_index('ix_trajectories_newest_participant')
         batch_op.drop_index('ix_trajectories_newest_owner')
         batch_op.drop_index('ix_trajectories_newest_location_status')
+    if op.get_bind().dialect.name == 'sqlite':
+        # Batch mode copies the table; dropping the old copy must not trip the keys that
+        # point at it (as in 0005: the pragma works outside a transaction, and the app
+        # turns the keys on again for every new connection).
+        op.execute('PRAGMA foreign_keys=OFF')
+    with op.batch_alter_table('trajectories', schema=None) as batch_op:
         batch_op.drop_column('newest_at_location')
