@@ -1,5 +1,5 @@
 """The participant list at regional scale (issue 14): an index on its sort key (the lowered
-names), trigram indexes for the search by part of a name or phone number, an index on anonymised_at (every list leaves those few out), and each person's newest trajectory per location as a stored flag with indexes for
+names), trigram indexes for the search by part of a name or phone number, an index for the work queue's sort on the primary referral, an index on anonymised_at (every list leaves those few out), and each person's newest trajectory per location as a stored flag with indexes for
 the list's filters, filled here for the existing trajectories.
 
 Revision ID: 0020
@@ -44,6 +44,8 @@ def upgrade():
 
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.create_index('ix_participants_anonymised_at', ['anonymised_at'], unique=False)
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.create_index('ix_referrals_primary_queue', ['trajectory_id', 'first_contact_due', 'result_on'], unique=False, postgresql_where=sa.text('is_primary'), sqlite_where=sa.text('is_primary'))
     op.create_index('ix_participants_lower_name', 'participants',
                     [sa.text('lower(last_name)'), sa.text('lower(first_name)'), 'id'],
                     unique=False)
@@ -61,6 +63,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index('ix_referrals_primary_queue')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index('ix_participants_phone_trgm')
         batch_op.drop_index('ix_participants_last_name_trgm')
