@@ -21,9 +21,10 @@ _NEWEST = sa.text('newest_at_location')
 
 
 def upgrade():
-    with op.batch_alter_table('trajectories', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('newest_at_location', sa.Boolean(),
-                                      server_default=sa.false(), nullable=False))
+    # Not in batch mode: on SQLite that would copy the table, and dropping the old copy
+    # trips the keys that point at it; ADD COLUMN works in place on both databases.
+    op.add_column('trajectories', sa.Column('newest_at_location', sa.Boolean(),
+                                            server_default=sa.false(), nullable=False))
 
     # The read model for the trajectories there are (app/participants/current.py keeps it
     # in step from now on), set-based: the highest id per person and location.
@@ -78,9 +79,8 @@ def downgrade():
         batch_op.drop_index('ix_trajectories_newest_owner')
         batch_op.drop_index('ix_trajectories_newest_location_status')
     if op.get_bind().dialect.name == 'sqlite':
-        # Batch mode copies the table; dropping the old copy must not trip the keys that
-        # point at it (as in 0005: the pragma works outside a transaction, and the app
-        # turns the keys on again for every new connection).
-        op.execute('PRAGMA foreign_keys=OFF')
-    with op.batch_alter_table('trajectories', schema=None) as batch_op:
-        batch_op.drop_column('newest_at_location')
+        # In place (SQLite 3.35+): batch mode would copy the table, and dropping the old
+        # copy trips the keys that point at it. The column is in no index any more.
+        op.execute('ALTER TABLE trajectories DROP COLUMN newest_at_location')
+        return
+    op.drop_column('trajectories', 'newest_at_location')
