@@ -11,7 +11,7 @@ from app.intakes.models import Intake, LearningGoal
 from app.matching.models import Enrollment, Match, MatchSession, Offer, SessionGoal
 from app.messaging.models import InboundMessage, MessageStop, MessageTemplate
 from app.notifications.models import Notification
-from app.participants import milestones  # noqa: F401  (keeps the trajectory's copies)
+from app.participants import current, milestones  # noqa: F401  (keep the read models)
 from app.participants.models import Consent, Participant, Trajectory
 from app.partners.models import Partner, PartnerContact
 from app.privacy.models import ErasureRequest

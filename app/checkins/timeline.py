@@ -24,13 +24,20 @@ def _checkins_of(trajectories, viewer, status: sa.ColumnElement[bool]) -> sa.Sel
                                     status, _visible_to(viewer))
 
 
-def checkin_timeline(trajectories, viewer) -> list[TimelineItem]:
+def checkin_timeline(trajectories, viewer, limit: int | None = None) -> list[TimelineItem]:
     if not trajectories:
         return []
+    # With `limit`: only the newest that many (the participant page shows a bounded part).
+    query = _checkins_of(trajectories, viewer, CheckIn.status.in_(CheckInStatus.HAPPENED))
+    if limit is not None:
+        moment = sa.func.coalesce(CheckIn.done_at, CheckIn.created_at)
+        query = query.order_by(moment.desc(), CheckIn.id.desc()).limit(limit)
     rows = db.session.scalars(
-        _checkins_of(trajectories, viewer, CheckIn.status.in_(CheckInStatus.HAPPENED))
-        .options(joinedload(CheckIn.rule), joinedload(CheckIn.done_by).lazyload(User.locations))
+        query.options(joinedload(CheckIn.rule),
+                      joinedload(CheckIn.done_by).lazyload(User.locations))
     ).all()
+    if limit is not None:
+        rows.reverse()  # the order they were read in before, for items at the same moment
     items = []
     for c in rows:
         result = (label(CHECKIN_OUTCOME, c.outcome) if c.is_done and c.outcome

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Connection
 def _refreshers() -> list[Callable[[Connection], None]]:
     # Imported here, not at module level: each refresher lives next to the hook that keeps
     # its column in step during normal use, and those modules import the models.
-    return []
+    from app.participants.current import refresh_newest_at_location
+
+    return [refresh_newest_at_location]
 
 
 def refresh_all(conn: Connection) -> None:

@@ -75,8 +75,10 @@ class Participant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set by app/privacy/anonymise.py (retention or erasure): names, contact data and free
-    # texts are gone; what the reports count stays.
-    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # texts are gone; what the reports count stays. Indexed: every list leaves out the
+    # (few) anonymised people (app.auth.permissions.restricted_ids) and without an index
+    # finding those few reads the whole table on each request.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The processing consent ("gegevens vastleggen") was withdrawn: AVG art. 18 restriction.
     # The person leaves every list, task list, digest, export and proposal
     # (app.auth.permissions.not_restricted) until consent is recorded again or they are
@@ -108,6 +110,21 @@ class Participant(db.Model):
         return f"<Participant {self.id}>"
 
 
+# The participant list sorts on the lowered names (app/participants/service.py): an index on
+# exactly that key lets the database read a page in order instead of sorting everyone.
+sa.Index("ix_participants_lower_name", sa.func.lower(Participant.last_name),
+         sa.func.lower(Participant.first_name), Participant.id)
+# Searching the list finds a part of a name or of a phone number anywhere in it ("amr"
+# finds El Amrani). On PostgreSQL trigram indexes (pg_trgm, migration 0020) find those
+# rows without reading every person; SQLite reads them all, which at its scale is fine.
+sa.Index("ix_participants_first_name_trgm", sa.func.lower(Participant.first_name).label("f"),
+         postgresql_using="gin", postgresql_ops={"f": "gin_trgm_ops"})
+sa.Index("ix_participants_last_name_trgm", sa.func.lower(Participant.last_name).label("l"),
+         postgresql_using="gin", postgresql_ops={"l": "gin_trgm_ops"})
+sa.Index("ix_participants_phone_trgm", Participant.phone_normalised,
+         postgresql_using="gin", postgresql_ops={"phone_normalised": "gin_trgm_ops"})
+
+
 class Trajectory(db.Model):
     """One episode of help: the case. A person who returns later gets a new one."""
 
@@ -123,6 +140,22 @@ class Trajectory(db.Model):
         # counted from the first day of waiting).
         sa.Index("ix_trajectories_status_first_waiting_since", "status",
                  "first_waiting_since"),
+        # The participant list joins each person's newest trajectory the viewer may see
+        # through these (the flag `newest_at_location`), instead of aggregating every
+        # trajectory on each request: one probe per person, and the filters of the list
+        # (location, status, owner) find the newest trajectories directly.
+        sa.Index("ix_trajectories_newest_participant", "participant_id", "id",
+                 postgresql_where=sa.text("newest_at_location"),
+                 sqlite_where=sa.text("newest_at_location")),
+        sa.Index("ix_trajectories_newest_location_status", "location_id", "status",
+                 postgresql_where=sa.text("newest_at_location"),
+                 sqlite_where=sa.text("newest_at_location")),
+        sa.Index("ix_trajectories_newest_status", "status",
+                 postgresql_where=sa.text("newest_at_location"),
+                 sqlite_where=sa.text("newest_at_location")),
+        sa.Index("ix_trajectories_newest_owner", "owner_id",
+                 postgresql_where=sa.text("newest_at_location"),
+                 sqlite_where=sa.text("newest_at_location")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,6 +188,13 @@ class Trajectory(db.Model):
     # Retention (app/privacy/anonymise.py) removed this trajectory's free texts and contact
     # people; its dates, statuses and outcome stay for the reports.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Read model, kept in step by app/participants/current.py: this is the person's newest
+    # trajectory (highest id) at its location. A viewer sees whole locations, so the newest
+    # trajectory a viewer may see is always one of these; per location and not "newest
+    # overall", because a person's newest trajectory may be at a location the viewer does
+    # not see, and then an older one at the viewer's location is the one the list shows.
+    newest_at_location: Mapped[bool] = mapped_column(default=False,
+                                                     server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,10 +1,12 @@
 """Domain functions for participants and trajectories (no request handling)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app.audit import service as audit
 from app.auth.models import User
@@ -54,6 +56,53 @@ def _newest_trajectories(trajectory_condition):
     )
 
 
+def _adapted(condition, alias):
+    """`condition` on Trajectory, about `alias` instead."""
+    return ClauseAdapter(sa.inspect(alias).selectable).traverse(condition)
+
+
+def newest_visible_join(participant, trajectory_condition):
+    """An alias of Trajectory and the ON clause joining, per person, the newest trajectory
+    the viewer may see (none when there is none), for an OUTER join.
+
+    `trajectory_condition` is the viewer's scope (`trajectory_scope`): whole locations, so
+    the newest visible trajectory is the newest at one of the visible locations, a flagged
+    one (app/participants/current.py). Finding it is one index-only probe per person
+    (ix_trajectories_newest_participant), instead of aggregating every trajectory on each
+    request. The condition is adapted to the aliases, so it may name Trajectory's columns.
+    """
+    newest = aliased(Trajectory, name="newest")
+    candidate = aliased(Trajectory, name="candidate")
+    newest_id = (
+        sa.select(sa.func.max(candidate.id))
+        .where(candidate.participant_id == participant.id,
+               candidate.newest_at_location,
+               _adapted(trajectory_condition, candidate))
+        .scalar_subquery()
+    )
+    return newest, sa.and_(newest.participant_id == participant.id, newest.id == newest_id)
+
+
+def newest_visible_inner_join(participant, trajectory_condition):
+    """The same trajectory, for an INNER join: the ON clause and a WHERE condition.
+
+    For a list filtered on the newest trajectory (its location, owner or status): with the
+    "no newer one" test in WHERE, the database can start from the few flagged trajectories
+    the filter finds (the partial indexes on newest_at_location) and test each with an
+    anti-join, instead of finding the newest trajectory of everyone first.
+    """
+    newest = aliased(Trajectory, name="newest")
+    newer = aliased(Trajectory, name="newer")
+    on = sa.and_(newest.participant_id == participant.id,
+                 newest.newest_at_location,
+                 _adapted(trajectory_condition, newest))
+    no_newer = ~sa.exists().where(newer.participant_id == newest.participant_id,
+                                  newer.newest_at_location,
+                                  newer.id > newest.id,
+                                  _adapted(trajectory_condition, newer))
+    return newest, on, no_newer
+
+
 def participant_list_query(participants: sa.Select, trajectory_condition, *, q: str = "",
                            status: str = "", location_id: int | None = None,
                            owner: str = "", viewer_id: int | None = None) -> sa.Select:
@@ -62,13 +111,14 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
     `participants` and `trajectory_condition` are the viewer's scope from the permissions
     module, so the list never shows more than the viewer may see.
     """
-    latest = _newest_trajectories(trajectory_condition)
-    # An alias: the scope condition in `participants` has its own correlated Trajectory.
-    newest = aliased(Trajectory)
-    query = (
-        participants.outerjoin(latest, latest.c.participant_id == Participant.id)
-        .outerjoin(newest, newest.id == latest.c.trajectory_id)
-    )
+    condition = sa.and_(trajectory_condition)
+    if status or location_id or owner in ("me", "none") or owner.isdigit():
+        # Every filter needs a newest trajectory: an inner join leaves out the same people.
+        newest, on, no_newer = newest_visible_inner_join(Participant, condition)
+        query = participants.join(newest, on).where(no_newer)
+    else:
+        newest, on = newest_visible_join(Participant, condition)
+        query = participants.outerjoin(newest, on)
     q = (q or "").strip()
     if q:
         query = query.where(_search_condition(q))
@@ -83,11 +133,94 @@ def participant_list_query(participants: sa.Select, trajectory_condition, *, q: 
     if owner == "me":
         query = query.where(newest.owner_id == viewer_id)
     elif owner == "none":
-        query = query.where(newest.id.is_not(None), newest.owner_id.is_(None))
+        query = query.where(newest.owner_id.is_(None))
     elif owner.isdigit():
         query = query.where(newest.owner_id == int(owner))
-    return query.order_by(sa.func.lower(Participant.last_name),
-                          sa.func.lower(Participant.first_name), Participant.id)
+    if (q and _found_by_trigrams(q)) or location_id or owner:
+        # The trigram indexes, or the indexes on the newest trajectories' location and
+        # owner, find the few matches (a location or an owner has a few thousand at most);
+        # sorting those is cheap. Ordered by the sort index, PostgreSQL would instead walk
+        # it from A, expecting matches spread evenly, and read half the people for a name
+        # in the middle of the alphabet or an owner with few people. The same order, by an
+        # expression that index does not serve.
+        return query.order_by(sa.func.lower(Participant.last_name).concat(""),
+                              *LIST_ORDER[1:])
+    # The key of ix_participants_lower_name: pages are read from the index in this order.
+    return query.order_by(*LIST_ORDER)
+
+
+def _found_by_trigrams(q: str) -> bool:
+    """Every word of the search is three characters or more (a trigram index needs
+    that); a shorter one matches so many that walking the sort index is the quicker."""
+    if phone_search_fragment(q):
+        return True
+    return all(len(word) >= 3 for word in q.split())
+
+
+LIST_ORDER = (sa.func.lower(Participant.last_name), sa.func.lower(Participant.first_name),
+              Participant.id)
+
+# The list pages through at most this many people; beyond that the count says "more than"
+# and the coordinator narrows down (a search, a filter or a first letter). Reading page
+# 3,600 of 90,000 people means walking past all those before it; a bounded page and a
+# bounded count cost the same at any size.
+LIST_LIMIT = 1000
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def from_letter(query: sa.Select, letter: str) -> sa.Select:
+    """People whose last name starts with `letter` or a later one: a range on the sort
+    index, so any part of the alphabet is a first page."""
+    return query.where(sa.func.lower(Participant.last_name) >= letter)
+
+
+@dataclass
+class BoundedPage:
+    """One page of a list with a bounded count (the attributes the pager reads)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    # More than LIST_LIMIT matched: `total` is LIST_LIMIT and the pages stop there.
+    more: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def bounded_page(query: sa.Select, page: int, per_page: int,
+                 limit: int = LIST_LIMIT) -> BoundedPage:
+    """The page `page` of `query` (ordered), counting at most `limit` + 1 rows; a page past
+    the end shows the last one. Two queries, or one when the first page is not full."""
+    last_page = max(1, limit // per_page)
+    page = min(max(page, 1), last_page)
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    if page == 1 and len(items) < per_page:
+        return BoundedPage(items, 1, per_page, len(items), more=False)
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).limit(limit + 1).subquery()))
+    if not items and counted:
+        # Asked for a page past the end (an old link): the last page there is.
+        return bounded_page(query, -(-min(counted, limit) // per_page), per_page, limit)
+    return BoundedPage(items, page, per_page, min(counted, limit), more=counted > limit)
 
 
 def _search_condition(q: str) -> sa.ColumnElement[bool]:

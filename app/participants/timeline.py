@@ -8,6 +8,7 @@ Providers take a list of trajectories so they can load everything in one query p
 (no N+1), and the viewer, so they can leave out what that user may not see.
 """
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -65,12 +66,26 @@ def due_provider(fn: DueProvider) -> DueProvider:
     return fn
 
 
-def timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
-    """Newest first."""
+def _takes_limit(provider) -> bool:
+    return "limit" in inspect.signature(provider).parameters
+
+
+def timeline(trajectories: Sequence, viewer, limit: int | None = None) -> list[TimelineItem]:
+    """Newest first; with `limit`, only the newest `limit` items.
+
+    A provider that can have many rows for one person (check-ins, contact attempts) takes a
+    `limit` keyword and reads only its newest that many: the newest `limit` items of all
+    are among those, so the page reads and shows a bounded number of rows however long
+    the history is.
+    """
     items: list[TimelineItem] = []
     for provider in _timeline_providers:
-        items.extend(provider(trajectories, viewer))
-    return sorted(items, key=lambda item: item.at, reverse=True)
+        if limit is not None and _takes_limit(provider):
+            items.extend(provider(trajectories, viewer, limit=limit))
+        else:
+            items.extend(provider(trajectories, viewer))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items if limit is None else items[:limit]
 
 
 def next_due(trajectories: Sequence, viewer) -> list[DueItem]:

@@ -48,9 +48,13 @@ from app.participants.forms import (
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.participants.owners import OwnershipError, hand_over, move_trajectory
 from app.participants.service import (
+    LETTERS,
+    LIST_LIMIT,
     PERSON_FIELDS,
+    bounded_page,
     consent_history,
     consents_in_force,
+    from_letter,
     has_referrer,
     newest_trajectories_for,
     participant_list_query,
@@ -95,13 +99,23 @@ def index():
     _filter_choices(form, locations, owners)
     filters = {"q": (form.q.data or "").strip()[:100], "status": _allowed(form.status),
                "location": _allowed(form.location), "owner": _allowed(form.owner)}
-    scope = trajectory_scope(current_user)
+    # The people listed are never restricted (visible_participants): the restriction test
+    # need not be repeated for each of their trajectories, and leaving it out of the
+    # trajectory condition keeps the database's estimates (and so its plan) right.
+    scope = trajectory_scope(current_user, include_restricted=True)
     query = participant_list_query(
         visible_participants(current_user), scope, q=filters["q"], status=filters["status"],
         location_id=int(filters["location"]) if filters["location"] else None,
         owner=filters["owner"], viewer_id=current_user.id,
     )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    letter = request.args.get("vanaf", "").lower()
+    if len(letter) == 1 and letter in LETTERS:
+        query = from_letter(query, letter)
+    else:
+        letter = ""
+    limit = current_app.config.get("PARTICIPANT_LIST_LIMIT", LIST_LIMIT)
+    page = bounded_page(query, request.args.get("page", 1, type=int),
+                        current_app.config["PER_PAGE"], limit)
     newest = newest_trajectories_for([p.id for p in page.items], scope)
     # The bulk hand-over: the rows whose trajectory this user may hand to a colleague.
     handover = None
@@ -115,8 +129,11 @@ def index():
     # The list shows names and phone numbers, so looking at it is logged too.
     audit.record(current_user, "view", "participant_list",
                  summary=f"pagina {page.page}" + (", gezocht" if filters["q"] else ""))
+    filters = {k: v for k, v in filters.items() if v}
     html = render_template("participants/index.html", page=page, newest=newest, form=form,
-                           filters={k: v for k, v in filters.items() if v}, handover=handover)
+                           filters=filters, handover=handover, letter=letter,
+                           letters=LETTERS, limit=limit,
+                           paging=dict(filters, vanaf=letter) if letter else filters)
     db.session.commit()
     return html
 
@@ -165,6 +182,12 @@ def _actions(trajectory: Trajectory) -> list[tuple[str, str]]:
     return [(label, url) for label, url in actions if url]
 
 
+# The participant page shows the newest 50 moments of the timeline, and 50 more each time
+# "Meer tonen" is chosen.
+TIMELINE_STEP = 50
+TIMELINE_MAX = 5000
+
+
 @bp.get("/<int:participant_id>")
 @require("participants.view")
 def show(participant_id: int):
@@ -194,6 +217,11 @@ def show(participant_id: int):
     ).all()
     consents = consent_history(participant)
     due = next_due(trajectories, current_user)
+    # The newest part of the timeline, "Meer tonen" for more: one more item is read, to
+    # know whether there is more.
+    shown = min(max(request.args.get("tijdlijn", TIMELINE_STEP, type=int), TIMELINE_STEP),
+                TIMELINE_MAX)
+    items = timeline(trajectories, current_user, limit=shown + 1)
     audit.record(current_user, "view", "participant", participant.id,
                  participant_id=participant.id)
     html = render_template(
@@ -204,7 +232,9 @@ def show(participant_id: int):
         shares_now=shares_in_force(consents),
         share_referrals=referral_labels(
             [r for t in trajectories for r in t.referrals if has_referrer(r)]),
-        timeline=timeline(trajectories, current_user),
+        timeline=items[:shown],
+        timeline_more=len(items) > shown,
+        timeline_next=min(shown + TIMELINE_STEP, TIMELINE_MAX),
         due={t.id: [item for item in due if item.trajectory_id == t.id] for t in trajectories},
         actions={t.id: _actions(t) for t in trajectories},
         owners={t.id: owner_candidates(current_user, t) for t in trajectories if t.is_open},
@@ -321,7 +351,7 @@ def set_trajectory_owner(trajectory_id: int):
                             _anchor=f"traject-{trajectory.id}"))
 
 
-LIST_FILTERS = ("q", "status", "location", "owner", "page")
+LIST_FILTERS = ("q", "status", "location", "owner", "vanaf", "page")
 
 
 @bp.post("/overdragen")

@@ -36,6 +36,11 @@ class Referral(db.Model):
     __table_args__ = (
         # The work queue and the overdue scan: pending referrals by due date.
         sa.Index("ix_referrals_result_due", "result", "first_contact_due"),
+        # The work queue sorts a tab's trajectories on their primary referral's dates: read
+        # from this index alone, not from each referral's row (issue 14).
+        sa.Index("ix_referrals_primary_queue", "trajectory_id", "first_contact_due",
+                 "result_on", postgresql_where=sa.text("is_primary"),
+                 sqlite_where=sa.text("is_primary")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

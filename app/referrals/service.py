@@ -79,7 +79,17 @@ class ReferralInput:
 
 def same_person(candidate, first_name, last_name, phone_normalised, birth_year
                 ) -> sa.ColumnElement[bool]:
-    """SQL condition: `candidate` (Participant or an alias) is probably the person described.
+    """SQL condition: `candidate` (Participant or an alias) is probably the person described
+    (see `same_person_options`)."""
+    options = same_person_options(candidate, first_name, last_name, phone_normalised,
+                                  birth_year)
+    return sa.or_(*options) if options else sa.false()
+
+
+def same_person_options(candidate, first_name, last_name, phone_normalised, birth_year
+                        ) -> list[sa.ColumnElement[bool]]:
+    """The ways `candidate` (Participant or an alias) can be the person described, each a
+    complete SQL condition: `same_person` is any of them.
 
     The other arguments are either values or the columns of a second alias, so the work
     queue can compare a whole page of people in one query with the same rule.
@@ -107,18 +117,19 @@ def same_person(candidate, first_name, last_name, phone_normalised, birth_year
         last_missing = sa.or_(candidate.last_name == "", last_name == "")
         same_phone = candidate.phone_normalised == phone_normalised
         same_year = candidate.birth_year == birth_year
-    clues = [c for c in (same_phone, same_year) if c is not None]
+    # Two alternatives that each name an index, so the database looks a person up instead
+    # of comparing them with everyone: the phone number (ix_participants_phone_normalised),
+    # or both names with the birth year (ix_participants_lower_name). The same rule as
+    # "(same phone or year) and (same last name, or a last name missing and the same
+    # phone)".
+    known = candidate.anonymised_at.is_(None)
     options = []
-    if same_last is not None and clues:
-        options.append(same_last)
     if same_phone is not None:
-        options.append(sa.and_(last_missing, same_phone))
-    if not options:
-        return sa.false()
-    # "Same phone or birth year" is a condition of its own (the phone option repeats it):
-    # that is what the indexes on phone_normalised and birth_year can serve.
-    return sa.and_(sa.or_(*clues), same_first, candidate.anonymised_at.is_(None),
-                   sa.or_(*options))
+        last = last_missing if same_last is None else sa.or_(same_last, last_missing)
+        options.append(sa.and_(same_phone, same_first, last, known))
+    if same_last is not None and same_year is not None:
+        options.append(sa.and_(same_last, same_first, same_year, known))
+    return options
 
 
 def find_possible_duplicates(scope: sa.Select, first_name: str, last_name: str,
@@ -171,14 +182,23 @@ def duplicate_hints(user, participant_ids: list[int]) -> dict[int, str]:
         return {}
     person = aliased(Participant)
     other = aliased(Participant)
-    visible = sa.case((participant_scope(user, other), 1), else_=0)
-    rows = db.session.execute(
-        sa.select(person.id, sa.func.max(visible))
-        .join(other, sa.and_(other.id != person.id, not_restricted(other.id),
-                             same_person(other, person.first_name, person.last_name,
-                                         person.phone_normalised, person.birth_year)))
+    # One join per way of being the same person, each an indexed look-up per person of the
+    # page: a single join with OR, or with the restriction test inside it, makes the
+    # database compare the page with everyone. The few pairs found are tested after.
+    pairs = sa.union_all(*(
+        sa.select(person.id.label("person_id"), other.id.label("other_id"))
+        .join(other, sa.and_(option, other.id != person.id))
         .where(person.id.in_(participant_ids))
-        .group_by(person.id)
+        for option in same_person_options(other, person.first_name, person.last_name,
+                                          person.phone_normalised, person.birth_year)
+    )).subquery()
+    found = aliased(Participant)
+    visible = sa.case((participant_scope(user, found), 1), else_=0)
+    rows = db.session.execute(
+        sa.select(pairs.c.person_id, sa.func.max(visible))
+        .join(found, found.id == pairs.c.other_id)
+        .where(not_restricted(found.id))
+        .group_by(pairs.c.person_id)
     ).all()
     return {pid: KNOWN_HERE if seen else KNOWN_ELSEWHERE for pid, seen in rows}
 

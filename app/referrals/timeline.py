@@ -59,7 +59,8 @@ def attempt_title(attempt: ContactAttempt) -> str:
     return _("%(how)s: bereikt", how=how)
 
 
-def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
+def referral_timeline(trajectories: Sequence, viewer, limit: int | None = None
+                      ) -> list[TimelineItem]:
     ids = [t.id for t in trajectories]
     if not ids:
         return []
@@ -78,11 +79,15 @@ def referral_timeline(trajectories: Sequence, viewer) -> list[TimelineItem]:
         ))
         # The planned intake itself is on the timeline through its appointment
         # (app/appointments/timeline.py), with every move and no-show.
+    # Newest first, and only as many as the page shows (`limit`): a person called every
+    # week for years has hundreds.
     attempts = db.session.scalars(
         sa.select(ContactAttempt).where(ContactAttempt.trajectory_id.in_(ids))
-        .order_by(ContactAttempt.at)
-    )
-    for attempt in attempts:
+        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
+        .limit(limit)
+    ).all()
+    # Oldest first again, as before, so attempts at the same moment keep their order.
+    for attempt in reversed(attempts):
         items.append(TimelineItem(
             trajectory_id=attempt.trajectory_id, at=attempt.at, kind="contact",
             title=attempt_title(attempt),

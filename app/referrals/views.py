@@ -276,7 +276,7 @@ def queue():
     status = QUEUE_TABS[tab][0]
 
     # Logged and committed first: a commit after loading would expire every row shown
-    # (also the locations of the filter, which the page would then reload one by one).
+    # (the locations too: each was then read again, one query per location).
     audit.record(current_user, "view", "referral_queue", None,
                  summary=f"lijst {tab}, pagina {request.args.get('page', 1, type=int)}",
                  now=now)
@@ -302,19 +302,27 @@ def queue():
         TrajectoryStatus.CONTACTED: (Referral.result_on.asc().nulls_last(),),
         TrajectoryStatus.UNREACHABLE: (Referral.result_on.asc().nulls_last(),),
     }[status]
-    query = (
+    rows = (
         scope.where(Trajectory.status == status)
         .outerjoin(Referral, sa.and_(Referral.trajectory_id == Trajectory.id,
                                      Referral.is_primary))
+    )
+    # The page's ids first, sorting only the sort keys of the thousands waiting in a
+    # region, then those 25 with everything the page shows. The tab's count above is the
+    # number of rows (one primary referral per trajectory): no second count over the join.
+    page = db.paginate(rows.with_only_columns(Trajectory.id).order_by(*order, Trajectory.id),
+                       per_page=current_app.config["PER_PAGE"], error_out=False, count=False)
+    page.total = counts.get(status, 0)
+    loaded = {t.id: t for t in db.session.scalars(
+        rows.where(Trajectory.id.in_(page.items or [-1]))
         .options(
             joinedload(Trajectory.participant),
             joinedload(Trajectory.location),
             contains_eager(Trajectory.referral).joinedload(Referral.partner),
             selectinload(Trajectory.contact_attempts),
         )
-        .order_by(*order, Trajectory.id)
-    )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    ).unique()}
+    page.items = [loaded[i] for i in page.items if i in loaded]
     # Portal, API and self-registration never say whether a person is known: staff see it
     # here. One query for the whole page.
     hints = duplicate_hints(current_user, [t.participant_id for t in page.items])
