@@ -90,7 +90,11 @@ def _ids() -> dict:
         "ORDER BY (trajectory_id = :t) DESC, id LIMIT 1"),
         {"v": regional.VOLUNTEER_HEAVY_ID, "t": regional.HEAVY_TRAJECTORY_ID})
     db.session.rollback()
-    last = max(1, math.ceil(visible / per_page))
+    from app.participants.service import LIST_LIMIT
+
+    # The list pages through at most LIST_LIMIT people (then: narrow down, or jump to a
+    # letter), so its last page is page LIST_LIMIT / 25 at this size.
+    last = max(1, min(math.ceil(visible / per_page), LIST_LIMIT // per_page))
     return {"last": last, "middle": max(1, last // 2), "waiting": waiting, "match": match}
 
 
@@ -102,6 +106,7 @@ def pages(ids: dict) -> list[Page]:
         p("participant list, first page", ADMIN, "/deelnemers/"),
         p("participant list, middle page", ADMIN, "/deelnemers/", {"page": ids["middle"]}),
         p("participant list, last page", ADMIN, "/deelnemers/", {"page": ids["last"]}),
+        p("participant list, from the letter M", ADMIN, "/deelnemers/", {"vanaf": "m"}),
         p("participant list, search by name", ADMIN, "/deelnemers/", {"q": "jansen"}),
         p("participant list, search by phone", ADMIN, "/deelnemers/", {"q": "0612345678"}),
         p("participant list, filter status", ADMIN, "/deelnemers/", {"status": "active"}),
