@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.auth.permissions import own_notifications
 from app.core.db import dialect_insert
 from app.core.mail import MailError, build_message, external_url, send_message
@@ -349,7 +350,12 @@ def deliver_pending(now: datetime) -> list[Notification]:
         db.session.commit()
         if not won:
             continue
-        note = db.session.get(Notification, note_id)
+        # With its user in the same query (the e-mail check reads it); the user's
+        # locations are not needed here.
+        note = db.session.scalars(
+            sa.select(Notification).where(Notification.id == note_id)
+            .options(joinedload(Notification.user).lazyload(User.locations))
+            .execution_options(populate_existing=True)).one()
         if not _allowed(note):
             note.status = NotificationStatus.SKIPPED
             note.last_error = None
@@ -470,6 +476,39 @@ def digest_section(fn: SectionFn | None = None, *, order: int = 100,
         return f
 
     return register(fn) if fn is not None else register
+
+
+# --- What a batch of daily messages shares ---------------------------------------------------
+# The daily sweep builds its messages in batches of users, one transaction each. A section
+# that needs the same thing for every user (their previous digest, say) asks
+# `batch_cache(name)` and fills it for all of `batch_users()` at its first call, so the
+# batch costs one query where each user would cost one. Both end with the transaction.
+
+_BATCH_KEY = "houvast_digest_batch"
+_CACHE_PREFIX = "houvast_cache:"
+
+
+def start_batch(users: Sequence) -> None:
+    """The users whose daily messages this transaction builds."""
+    db.session.info[_BATCH_KEY] = list(users)
+
+
+def batch_users(user) -> list:
+    """The users of the current batch, or just `user` outside one (a page, a test)."""
+    users = db.session.info.get(_BATCH_KEY) or []
+    return users if any(u is user for u in users) else [user]
+
+
+def transaction_cache(name: str) -> dict:
+    """A dict that lives until the end of the current transaction."""
+    return db.session.info.setdefault(_CACHE_PREFIX + name, {})
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def _forget_batch(session) -> None:
+    for key in [k for k in session.info if k == _BATCH_KEY or k.startswith(_CACHE_PREFIX)]:
+        session.info.pop(key, None)
 
 
 def sections_for(user, now: datetime) -> list[DigestSection]:
