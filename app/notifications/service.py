@@ -120,12 +120,10 @@ def notify(*, kind: str, subject_key: str, recipient, period_key: str, subject: 
                        period_key=period_key, subject=subject, body=body, link=link, now=now,
                        html=html, allow_email=allow_email))
         .on_conflict_do_nothing(index_elements=_UNIQUE)
-        .returning(Notification.id)
+        .returning(Notification)
     )
-    new_id = db.session.scalar(stmt)
-    if new_id is None:
-        return None
-    return db.session.get(Notification, new_id)
+    # The row itself comes back from the insert: no second query to read it.
+    return db.session.scalar(stmt)
 
 
 def notify_address(*, kind: str, subject_key: str, recipient_key: str, email: str,
@@ -139,9 +137,8 @@ def notify_address(*, kind: str, subject_key: str, recipient_key: str, email: st
         "status": NotificationStatus.PENDING, "attempts": 0, "created_at": now, "sent_at": None,
     }
     stmt = (_insert().values(**row).on_conflict_do_nothing(index_elements=_UNIQUE)
-            .returning(Notification.id))
-    new_id = db.session.scalar(stmt)
-    return None if new_id is None else db.session.get(Notification, new_id)
+            .returning(Notification))
+    return db.session.scalar(stmt)
 
 
 # Checks run just before an e-mail of a kind goes out; False marks it "skipped" instead.
@@ -309,7 +306,8 @@ def deliver_pending(now: datetime) -> list[Notification]:
     due; commits per message.
 
     A message is claimed for an attempt by raising its attempt count with a conditional
-    UPDATE (only one process wins), and that is committed before the message goes out.
+    UPDATE (only one process wins; CLAIM_BATCH messages per statement), and that is
+    committed before the message goes out; each outcome is committed on its own.
     Outcome: "sent" with `sent_at`, or "failed" with the error and `next_attempt_at` (none
     when it has been tried for long enough: see RETRY_FOR). A crash between sending and
     recording "sent" means the message may go once more: better twice than never for a
@@ -328,28 +326,25 @@ def deliver_pending(now: datetime) -> list[Notification]:
                               Notification.next_attempt_at <= now + RETRY_MARGIN)))
         .order_by(Notification.id)
     ).all()
-    done: list[Notification] = []
+    # Ids, not rows, until the end: every commit expires what the session holds, and
+    # thousands of rows kept alive would make each message's commits cost more than the last.
+    done: list[int] = []
     budget = current_app.config.get("MAIL_RUN_BUDGET", 60.0)
     started = time.monotonic()
-    for position, (note_id, attempts) in enumerate(pending):
+    claimed: list[int] = []
+    for position, (note_id, _attempts) in enumerate(pending):
         if time.monotonic() - started >= budget:
             # A slow or hanging server: the jobs lock is not held for long, and the
             # untouched messages keep their place for the next run.
             log.warning("delivery stopped after %.0f s; %d message(s) wait for the next "
                         "run", budget, len(pending) - position)
+            _unclaim(claimed)
             break
-        won = db.session.execute(
-            sa.update(Notification)
-            .where(Notification.id == note_id, Notification.attempts == attempts,
-                   Notification.status.in_((NotificationStatus.PENDING,
-                                            NotificationStatus.FAILED)))
-            .values(attempts=attempts + 1,
-                    first_attempt_at=sa.func.coalesce(Notification.first_attempt_at, now))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if not won:
-            continue
+        if not claimed:
+            claimed = _claim(pending[position:position + CLAIM_BATCH])
+        if note_id not in claimed:
+            continue  # another process took this attempt
+        claimed.remove(note_id)
         # With its user in the same query (the e-mail check reads it); the user's
         # locations are not needed here.
         note = db.session.scalars(
@@ -361,8 +356,10 @@ def deliver_pending(now: datetime) -> list[Notification]:
             note.last_error = None
             note.next_attempt_at = None
             db.session.commit()
-            done.append(note)
+            done.append(note_id)
             continue
+        # The retry window starts at the first try (recorded with its outcome).
+        note.first_attempt_at = note.first_attempt_at or now
         try:
             if note.channel == "email":
                 _send_email(note, now)
@@ -385,8 +382,50 @@ def deliver_pending(now: datetime) -> list[Notification]:
             note.last_error = None
             note.next_attempt_at = None
         db.session.commit()
-        done.append(note)
-    return done
+        done.append(note_id)
+    return load_notifications(done)
+
+
+# Messages claimed for an attempt per UPDATE (and commit): each is still sent and recorded in
+# a transaction of its own, so a crash can repeat at most the one message being sent.
+CLAIM_BATCH = 50
+
+
+def _claim(batch: Sequence) -> list[int]:
+    """Claim an attempt at each of `batch` ((id, attempts) as read): raise the attempt count
+    where it is still the one read, so of two processes only one wins each message. The ids
+    won, committed before anything is sent."""
+    read = {note_id: attempts for note_id, attempts in batch}
+    won = set(db.session.scalars(
+        sa.update(Notification)
+        .where(Notification.id.in_(list(read)),
+               Notification.attempts == sa.case(read, value=Notification.id),
+               Notification.status.in_((NotificationStatus.PENDING,
+                                        NotificationStatus.FAILED)))
+        .values(attempts=Notification.attempts + 1)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)))
+    db.session.commit()
+    return [note_id for note_id in read if note_id in won]
+
+
+def _unclaim(ids: list[int]) -> None:
+    """Give back the attempts claimed but not made (the run's time is up): untried."""
+    if ids:
+        db.session.execute(
+            sa.update(Notification).where(Notification.id.in_(ids))
+            .values(attempts=Notification.attempts - 1)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+
+
+def load_notifications(ids: Sequence[int]) -> list[Notification]:
+    """The ledger rows `ids`, in that order, in a query per 500."""
+    rows: dict[int, Notification] = {}
+    for start in range(0, len(ids), 500):
+        rows.update((n.id, n) for n in db.session.scalars(
+            sa.select(Notification).where(Notification.id.in_(ids[start:start + 500]))))
+    return [rows[i] for i in ids]
 
 
 def given_up_query() -> sa.Select:
