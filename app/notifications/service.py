@@ -6,6 +6,7 @@ whose claim succeeded goes on, so a repeated or concurrent run never sends anyth
 E-mail is sent later by `deliver_pending`, after the claim has been committed.
 """
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -315,6 +316,11 @@ def deliver_pending(now: datetime) -> list[Notification]:
     """
 
     db.session.commit()  # claims made earlier in this transaction are on disk first
+    # Each commit below expires every object the session still holds. After the morning's
+    # digests that is thousands of rows no longer used but not yet freed (loaded relations
+    # refer to each other, so only the cycle collector frees them): free them once here,
+    # or every one of thousands of commits pays for them.
+    gc.collect()
     # Both halves are served by the (status, next_attempt_at) index.
     pending = db.session.execute(
         sa.select(Notification.id, Notification.attempts)
