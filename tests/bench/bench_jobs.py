@@ -187,12 +187,37 @@ def _smtp(app):
         controller.stop()
 
 
+@contextmanager
+def _timed_jobs():
+    """Seconds per job of one run (SMTP included in "deliver")."""
+    from jobs import sweeps
+
+    seconds: dict[str, float] = {}
+    saved = dict(sweeps.JOBS)
+
+    def timed(name, job):
+        def run(now):
+            started = time.perf_counter()
+            try:
+                return job(now)
+            finally:
+                seconds[name] = time.perf_counter() - started
+        return run
+
+    sweeps.JOBS.update({name: timed(name, job) for name, job in saved.items()})
+    try:
+        yield seconds
+    finally:
+        sweeps.JOBS.update(saved)
+
+
 def _run(app, db, moment, names):
     from jobs.sweeps import run_jobs
 
     before = db.session.scalar(sa.select(sa.func.max(sa.text("id"))).select_from(
         sa.table("notifications"))) or 0
-    with _smtp(app) as (spent, recorder), _counting(db) as statements:
+    with _smtp(app) as (spent, recorder), _counting(db) as statements, \
+            _timed_jobs() as per_job:
         started = time.perf_counter()
         run_jobs(moment, names)
         elapsed = time.perf_counter() - started
@@ -200,7 +225,8 @@ def _run(app, db, moment, names):
     mails = db.session.scalar(sa.text(
         "SELECT count(*) FROM notifications WHERE id > :b AND channel = 'email' "
         "AND status = 'sent'"), {"b": before})
-    return elapsed - sum(spent), sum(spent), len(statements), mails, len(recorder.messages)
+    return (elapsed - sum(spent), sum(spent), len(statements), mails, len(recorder.messages),
+            per_job)
 
 
 def _data(app, db) -> str:
@@ -246,12 +272,14 @@ def run(app) -> list[str]:
 
     def measured(label: str, moment, names, target: str) -> None:
         after = _last_id(db)
-        work, smtp, queries, mails, received = _run(app, db, moment, names)
+        work, smtp, queries, mails, _received, per_job = _run(app, db, moment, names)
         per_mail = f", {queries / mails:.1f} queries per mail" if mails else ""
         lines.append(f"{label}: {mails:,} mails{per_mail}, {queries:,} queries, "
                      f"{work:.1f} s without SMTP (SMTP {smtp:.1f} s) — target {target}")
         if mails:
             lines.append(f"  mails: {_kinds(db, after)}")
+        lines.append("  seconds per job: " + ", ".join(
+            f"{name} {seconds:.1f}" for name, seconds in per_job.items()))
 
     measured("first 07:00 run (Monday)", NOW, DAILY, "<= 60 s")
     for moment in HOURLY:
