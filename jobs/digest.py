@@ -15,10 +15,12 @@ from app.notifications.models import Notification
 from app.notifications.service import (
     DIGEST_ROLES,
     DigestSection,
+    Message,
     already_claimed,
-    notify,
+    notify_many,
     record_nothing_to_send,
     sections_for,
+    start_batch,
     sweep_lock,
     user_key,
 )
@@ -56,18 +58,45 @@ def _daily_sweep(lock_name: str, roles: sa.ColumnElement[bool], kind: str,
     with sweep_lock(lock_name) as acquired:
         if not acquired:
             return []
-        users = db.session.scalars(
-            sa.select(User).where(User.active.is_(True), User.password_hash.is_not(None), roles)
-            .order_by(User.id)
-        ).all()
-        return _send_daily(users, kind, now)
+        period = local_date(now).isoformat()
+        # Who already had today's decision is left out in SQL: the hourly runs after 07:00
+        # then cost two small queries, however many users there are.
+        user_ids = list(db.session.scalars(
+            sa.select(User.id)
+            .where(User.active.is_(True), User.password_hash.is_not(None), roles,
+                   ~sa.exists().where(Notification.kind == kind,
+                                      Notification.subject_key == _user_key_sql(),
+                                      Notification.recipient_key == _user_key_sql(),
+                                      Notification.period_key == period))
+            .order_by(User.id)))
+        claimed: list[Notification] = []
+        for start in range(0, len(user_ids), BATCH_SIZE):
+            claimed += _send_daily(user_ids[start:start + BATCH_SIZE], kind, now)
+        return claimed
 
 
-def _send_daily(users, kind: str, now: datetime) -> list[Notification]:
+def _user_key_sql() -> sa.ColumnElement[str]:
+    """`user_key(user)` in SQL: a daily message is about its recipient ("user:7" twice), so
+    the ledger's unique index finds today's decision."""
+    return sa.literal("user:") + sa.cast(User.id, sa.String)
+
+
+# Users per transaction: a failure loses at most one batch's work (nothing is sent before
+# the claims are committed, and a later run claims what this one did not), while the
+# queries a batch shares (the users, their locations, previous digests) stay few.
+BATCH_SIZE = 100
+
+
+def _send_daily(user_ids: list[int], kind: str, now: datetime) -> list[Notification]:
+    """Build and claim the daily message `kind` for these users, in one transaction."""
     period = local_date(now).isoformat()
-    # Who already had today's decision: skip them without building anything.
-    done = already_claimed(kind, period)
-    claimed, empty = [], []
+    users = db.session.scalars(sa.select(User).where(User.id.in_(user_ids))
+                               .order_by(User.id)).all()
+    # Sections that need something per user for the whole batch load it once.
+    start_batch(users)
+    # A claim made meanwhile by another process: skipped (the insert would do nothing).
+    done = already_claimed(kind, period, {user_key(u) for u in users})
+    messages, empty = [], []
     for user in users:
         if user_key(user) in done:
             continue
@@ -79,10 +108,10 @@ def _send_daily(users, kind: str, now: datetime) -> list[Notification]:
             empty.append(user)
             continue
         subject, text, html = render_digest(user, parts, now, kind)
-        note = notify(kind=kind, subject_key=user_key(user), recipient=user, period_key=period,
-                      subject=subject, body=text, html=html, link=tasks_link(), now=now)
-        if note is not None:
-            claimed.append(note)
+        messages.append(Message(kind=kind, subject_key=user_key(user), recipient=user,
+                                period_key=period, subject=subject, body=text, html=html,
+                                link=tasks_link()))
+    claimed = notify_many(messages, now)
     record_nothing_to_send(kind, empty, period, now)
     db.session.commit()
     return claimed

@@ -3,6 +3,9 @@
 from collections.abc import Callable
 from datetime import datetime
 
+import sqlalchemy as sa
+
+from app.extensions import db
 from app.notifications.models import Notification, NotificationStatus
 from app.notifications.service import SENT_CHANNELS, deliver_pending, sweep_lock
 from app.portal.service import signal_out_of_view
@@ -75,7 +78,9 @@ def run_jobs(now: datetime, names=None) -> list[str]:
         if not acquired:
             return [SKIPPED]
         for name in selected:
-            for note in JOBS[name](now):
+            results = JOBS[name](now)
+            _reload([note for note in results if not isinstance(note, str)])
+            for note in results:
                 if isinstance(note, str):
                     lines.append(note)
                     continue
@@ -84,6 +89,14 @@ def run_jobs(now: datetime, names=None) -> list[str]:
                     continue
                 lines.append(describe(note))
     return lines
+
+
+def _reload(notes: list[Notification]) -> None:
+    """Load what the jobs' commits expired in a few queries, not one per message line."""
+    ids = [sa.inspect(note).identity[0] for note in notes if sa.inspect(note).expired_attributes]
+    for start in range(0, len(ids), 500):
+        db.session.scalars(sa.select(Notification)
+                           .where(Notification.id.in_(ids[start:start + 500]))).all()
 
 
 def run_all(now: datetime) -> list[str]:

@@ -22,6 +22,7 @@ from app.auth.permissions import (
 from app.core.followup import period_text, thresholds
 from app.extensions import db
 from app.matching import service as matching
+from app.matching.models import Match
 from app.notifications.links import settings_link
 from app.notifications.models import Notification
 from app.notifications.service import Message, absolute_url, notify_many
@@ -41,6 +42,21 @@ def _told(kind: str, matches) -> set[tuple[str, str]]:
     return {tuple(row) for row in db.session.execute(
         sa.select(Notification.subject_key, Notification.period_key)
         .where(Notification.kind == kind, Notification.subject_key.in_(keys)))}
+
+
+def _not_told(kind: str) -> sa.ColumnElement[bool]:
+    """SQL on Match: no `kind` reminder in the ledger for the current silence (the period
+    `_period(match, news=True)` computes in Python), found by the ledger's unique index."""
+    news = sa.case((sa.and_(Match.last_not_held_on.is_not(None),
+                            sa.or_(Match.last_session_on.is_(None),
+                                   Match.last_not_held_on > Match.last_session_on)),
+                    Match.last_not_held_on),
+                   else_=Match.last_session_on)
+    anchor = sa.func.coalesce(news, Match.started_on)
+    return ~sa.exists().where(
+        Notification.kind == kind,
+        Notification.subject_key == sa.literal("match:") + sa.cast(Match.id, sa.String),
+        Notification.period_key == sa.literal("since:") + sa.cast(anchor, sa.String))
 
 
 def _volunteer_messages(matches) -> list[Message]:
@@ -102,8 +118,11 @@ def job(now: datetime) -> list[Notification]:
     if not digest_due(now):
         return []
     limits = thresholds()
+    # Only the matches not reminded about for this silence yet: a match stays silent for
+    # weeks, and the hourly run need not load it (and its people) again every hour.
     messages = _volunteer_messages(
-        matching.silent_matches(now, limits.volunteer_silence_reminder_days, news=True))
+        matching.silent_matches(now, limits.volunteer_silence_reminder_days, news=True,
+                                where=(_not_told("volunteer_silent_21"),)))
     messages += _coordinator_messages(
         matching.silent_matches(now, limits.volunteer_silence_alert_days))
     claimed = notify_many(messages, now) if messages else []

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from app.admin.models import CalendarSettings, ClosedDay
 from app.audit import service as audit
@@ -20,7 +21,32 @@ _DATE = r"(\d{1,2})-(\d{1,2})-(\d{4})"
 _LINE = re.compile(rf"^{_DATE}(?:\s*(?:t/m|tot en met|-)\s*{_DATE})?$")
 
 
+_CACHE_KEY = "houvast_closed_days"
+
+
 def current() -> ClosedDays:
+    """The closed days in force, read once per transaction: the daily jobs ask for every
+    user's digest, a page for every deadline it shows."""
+    cached = db.session.info.get(_CACHE_KEY)
+    if cached is None:
+        cached = db.session.info[_CACHE_KEY] = _read()
+    return cached
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_at_transaction_end(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _forget_on_change(session: Session, _context, _instances) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, CalendarSettings | ClosedDay) for obj in changed):
+        session.info.pop(_CACHE_KEY, None)
+
+
+def _read() -> ClosedDays:
     settings = db.session.scalar(sa.select(CalendarSettings).limit(1))
     own = frozenset(db.session.scalars(sa.select(ClosedDay.day)))
     if settings is None:
@@ -77,5 +103,6 @@ def save(*, holidays: list[str], liberation_day: str, own_days: set[date], by,
     if kept - own_days:
         db.session.execute(sa.delete(ClosedDay).where(ClosedDay.day.in_(kept - own_days)))
     db.session.add_all(ClosedDay(day=day) for day in sorted(own_days - kept))
+    db.session.info.pop(_CACHE_KEY, None)
     audit.record(by, "update", "calendar_settings", settings.id,
                  summary=_("Sluitingsdagen gewijzigd"), now=now)

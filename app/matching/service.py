@@ -789,12 +789,13 @@ def silence_anchor(match: Match, *, news: bool = False) -> date | None:
     return anchor or match.started_on
 
 
-def silent_matches(now: datetime, days: int, *, news: bool = False) -> list[Match]:
+def silent_matches(now: datetime, days: int, *, news: bool = False,
+                   where: tuple[sa.ColumnElement[bool], ...] = ()) -> list[Match]:
     """Active matches with no session for `days` days (counted from the start when none);
     with `news`, nor a "ging niet door" report (see `silence_anchor`).
 
     Served by the (status, last_session_on) index; volunteer and participant come along in
-    two more queries.
+    two more queries. `where`: more conditions on Match (a job leaves out what it told).
     """
     cutoff = local_date(now) - timedelta(days=days)
     conditions = [Match.status == MatchStatus.ACTIVE,
@@ -808,7 +809,7 @@ def silent_matches(now: datetime, days: int, *, news: bool = False) -> list[Matc
         sa.select(Trajectory.id).where(not_restricted(Trajectory.participant_id))))
     return list(db.session.scalars(
         sa.select(Match)
-        .where(*conditions)
+        .where(*conditions, *where)
         .options(selectinload(Match.volunteer).selectinload(Volunteer.user),
                  selectinload(Match.trajectory).selectinload(Trajectory.participant),
                  selectinload(Match.trajectory).selectinload(Trajectory.owner))

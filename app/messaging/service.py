@@ -188,9 +188,9 @@ def _participant_row(*, code: str, subject_key: str, period_key: str,
 def _insert_row(row: dict) -> Notification | None:
     stmt = (ledger._insert().values(**row)
             .on_conflict_do_nothing(index_elements=ledger._UNIQUE)
-            .returning(Notification.id))
-    new_id = db.session.scalar(stmt)
-    return None if new_id is None else db.session.get(Notification, new_id)
+            .returning(Notification))
+    # The row itself comes back from the insert: no second query to read it.
+    return db.session.scalar(stmt)
 
 
 def common_values(participant: Participant, trajectory: Trajectory | None) -> dict:

@@ -20,7 +20,7 @@ from app.core.timeutil import local_date, to_utc
 from app.extensions import db
 from app.notifications.links import checkin_link, participant_link, referral_contact_link
 from app.notifications.models import Notification
-from app.notifications.service import DigestSection
+from app.notifications.service import DigestSection, batch_users, transaction_cache
 from app.participants.models import Trajectory, TrajectoryStatus
 from app.referrals.models import Referral, ReferralResult
 
@@ -43,9 +43,15 @@ def _checkin_text(checkin: CheckIn, today) -> str:
 
 
 def due_checkins(user, now: datetime) -> list[CheckIn]:
-    """Open check-ins due today or earlier for `user` (as on /taken)."""
+    """Open check-ins due today or earlier for `user` (as on /taken).
 
-    return checkins.digest_checkins(user, now)
+    Two sections ask for them: read once per user and transaction.
+    """
+    cache = transaction_cache("digest_due_checkins")
+    key = (user.id, now)
+    if key not in cache:
+        cache[key] = checkins.digest_checkins(user, now)
+    return cache[key]
 
 
 def checkins_section(user, now: datetime) -> DigestSection | None:
@@ -95,11 +101,20 @@ def late_referrals_section(user, now: datetime) -> DigestSection | None:
 
 
 def _last_digest_at(user) -> datetime | None:
-    """When the user's previous digest was decided, also when it had nothing to send."""
-    return db.session.scalar(
-        sa.select(sa.func.max(Notification.created_at))
-        .where(Notification.kind == "digest", Notification.subject_key == f"user:{user.id}")
-    )
+    """When the user's previous digest was decided, also when it had nothing to send.
+
+    For every user of the batch at once (one query, served by the ledger's unique index).
+    """
+    cache = transaction_cache("last_digest_at")
+    if user.id not in cache:
+        users = [u for u in batch_users(user) if u.id not in cache]
+        keys = {f"user:{u.id}": u.id for u in users}
+        cache.update(dict.fromkeys(keys.values()))
+        cache.update({keys[subject]: at for subject, at in db.session.execute(
+            sa.select(Notification.subject_key, sa.func.max(Notification.created_at))
+            .where(Notification.kind == "digest", Notification.subject_key.in_(keys))
+            .group_by(Notification.subject_key))})
+    return cache[user.id]
 
 
 def out_of_view_section(user, now: datetime) -> DigestSection | None:

@@ -6,6 +6,7 @@ whose claim succeeded goes on, so a repeated or concurrent run never sends anyth
 E-mail is sent later by `deliver_pending`, after the claim has been committed.
 """
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,8 +17,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.auth.permissions import own_notifications
 from app.core.db import dialect_insert
 from app.core.mail import MailError, build_message, external_url, send_message
@@ -119,12 +121,10 @@ def notify(*, kind: str, subject_key: str, recipient, period_key: str, subject: 
                        period_key=period_key, subject=subject, body=body, link=link, now=now,
                        html=html, allow_email=allow_email))
         .on_conflict_do_nothing(index_elements=_UNIQUE)
-        .returning(Notification.id)
+        .returning(Notification)
     )
-    new_id = db.session.scalar(stmt)
-    if new_id is None:
-        return None
-    return db.session.get(Notification, new_id)
+    # The row itself comes back from the insert: no second query to read it.
+    return db.session.scalar(stmt)
 
 
 def notify_address(*, kind: str, subject_key: str, recipient_key: str, email: str,
@@ -138,9 +138,8 @@ def notify_address(*, kind: str, subject_key: str, recipient_key: str, email: st
         "status": NotificationStatus.PENDING, "attempts": 0, "created_at": now, "sent_at": None,
     }
     stmt = (_insert().values(**row).on_conflict_do_nothing(index_elements=_UNIQUE)
-            .returning(Notification.id))
-    new_id = db.session.scalar(stmt)
-    return None if new_id is None else db.session.get(Notification, new_id)
+            .returning(Notification))
+    return db.session.scalar(stmt)
 
 
 # Checks run just before an e-mail of a kind goes out; False marks it "skipped" instead.
@@ -308,7 +307,8 @@ def deliver_pending(now: datetime) -> list[Notification]:
     due; commits per message.
 
     A message is claimed for an attempt by raising its attempt count with a conditional
-    UPDATE (only one process wins), and that is committed before the message goes out.
+    UPDATE (only one process wins; CLAIM_BATCH messages per statement), and that is
+    committed before the message goes out; each outcome is committed on its own.
     Outcome: "sent" with `sent_at`, or "failed" with the error and `next_attempt_at` (none
     when it has been tried for long enough: see RETRY_FOR). A crash between sending and
     recording "sent" means the message may go once more: better twice than never for a
@@ -316,6 +316,11 @@ def deliver_pending(now: datetime) -> list[Notification]:
     """
 
     db.session.commit()  # claims made earlier in this transaction are on disk first
+    # Each commit below expires every object the session still holds. After the morning's
+    # digests that is thousands of rows no longer used but not yet freed (loaded relations
+    # refer to each other, so only the cycle collector frees them): free them once here,
+    # or every one of thousands of commits pays for them.
+    gc.collect()
     # Both halves are served by the (status, next_attempt_at) index.
     pending = db.session.execute(
         sa.select(Notification.id, Notification.attempts)
@@ -327,36 +332,40 @@ def deliver_pending(now: datetime) -> list[Notification]:
                               Notification.next_attempt_at <= now + RETRY_MARGIN)))
         .order_by(Notification.id)
     ).all()
-    done: list[Notification] = []
+    # Ids, not rows, until the end: every commit expires what the session holds, and
+    # thousands of rows kept alive would make each message's commits cost more than the last.
+    done: list[int] = []
     budget = current_app.config.get("MAIL_RUN_BUDGET", 60.0)
     started = time.monotonic()
-    for position, (note_id, attempts) in enumerate(pending):
+    claimed: list[int] = []
+    for position, (note_id, _attempts) in enumerate(pending):
         if time.monotonic() - started >= budget:
             # A slow or hanging server: the jobs lock is not held for long, and the
             # untouched messages keep their place for the next run.
             log.warning("delivery stopped after %.0f s; %d message(s) wait for the next "
                         "run", budget, len(pending) - position)
+            _unclaim(claimed)
             break
-        won = db.session.execute(
-            sa.update(Notification)
-            .where(Notification.id == note_id, Notification.attempts == attempts,
-                   Notification.status.in_((NotificationStatus.PENDING,
-                                            NotificationStatus.FAILED)))
-            .values(attempts=attempts + 1,
-                    first_attempt_at=sa.func.coalesce(Notification.first_attempt_at, now))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if not won:
-            continue
-        note = db.session.get(Notification, note_id)
+        if not claimed:
+            claimed = _claim(pending[position:position + CLAIM_BATCH])
+        if note_id not in claimed:
+            continue  # another process took this attempt
+        claimed.remove(note_id)
+        # With its user in the same query (the e-mail check reads it); the user's
+        # locations are not needed here.
+        note = db.session.scalars(
+            sa.select(Notification).where(Notification.id == note_id)
+            .options(joinedload(Notification.user).lazyload(User.locations))
+            .execution_options(populate_existing=True)).one()
         if not _allowed(note):
             note.status = NotificationStatus.SKIPPED
             note.last_error = None
             note.next_attempt_at = None
             db.session.commit()
-            done.append(note)
+            done.append(note_id)
             continue
+        # The retry window starts at the first try (recorded with its outcome).
+        note.first_attempt_at = note.first_attempt_at or now
         try:
             if note.channel == "email":
                 _send_email(note, now)
@@ -379,8 +388,50 @@ def deliver_pending(now: datetime) -> list[Notification]:
             note.last_error = None
             note.next_attempt_at = None
         db.session.commit()
-        done.append(note)
-    return done
+        done.append(note_id)
+    return load_notifications(done)
+
+
+# Messages claimed for an attempt per UPDATE (and commit): each is still sent and recorded in
+# a transaction of its own, so a crash can repeat at most the one message being sent.
+CLAIM_BATCH = 50
+
+
+def _claim(batch: Sequence) -> list[int]:
+    """Claim an attempt at each of `batch` ((id, attempts) as read): raise the attempt count
+    where it is still the one read, so of two processes only one wins each message. The ids
+    won, committed before anything is sent."""
+    read = {note_id: attempts for note_id, attempts in batch}
+    won = set(db.session.scalars(
+        sa.update(Notification)
+        .where(Notification.id.in_(list(read)),
+               Notification.attempts == sa.case(read, value=Notification.id),
+               Notification.status.in_((NotificationStatus.PENDING,
+                                        NotificationStatus.FAILED)))
+        .values(attempts=Notification.attempts + 1)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)))
+    db.session.commit()
+    return [note_id for note_id in read if note_id in won]
+
+
+def _unclaim(ids: list[int]) -> None:
+    """Give back the attempts claimed but not made (the run's time is up): untried."""
+    if ids:
+        db.session.execute(
+            sa.update(Notification).where(Notification.id.in_(ids))
+            .values(attempts=Notification.attempts - 1)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+
+
+def load_notifications(ids: Sequence[int]) -> list[Notification]:
+    """The ledger rows `ids`, in that order, in a query per 500."""
+    rows: dict[int, Notification] = {}
+    for start in range(0, len(ids), 500):
+        rows.update((n.id, n) for n in db.session.scalars(
+            sa.select(Notification).where(Notification.id.in_(ids[start:start + 500]))))
+    return [rows[i] for i in ids]
 
 
 def given_up_query() -> sa.Select:
@@ -470,6 +521,39 @@ def digest_section(fn: SectionFn | None = None, *, order: int = 100,
         return f
 
     return register(fn) if fn is not None else register
+
+
+# --- What a batch of daily messages shares ---------------------------------------------------
+# The daily sweep builds its messages in batches of users, one transaction each. A section
+# that needs the same thing for every user (their previous digest, say) asks
+# `batch_cache(name)` and fills it for all of `batch_users()` at its first call, so the
+# batch costs one query where each user would cost one. Both end with the transaction.
+
+_BATCH_KEY = "houvast_digest_batch"
+_CACHE_PREFIX = "houvast_cache:"
+
+
+def start_batch(users: Sequence) -> None:
+    """The users whose daily messages this transaction builds."""
+    db.session.info[_BATCH_KEY] = list(users)
+
+
+def batch_users(user) -> list:
+    """The users of the current batch, or just `user` outside one (a page, a test)."""
+    users = db.session.info.get(_BATCH_KEY) or []
+    return users if any(u is user for u in users) else [user]
+
+
+def transaction_cache(name: str) -> dict:
+    """A dict that lives until the end of the current transaction."""
+    return db.session.info.setdefault(_CACHE_PREFIX + name, {})
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def _forget_batch(session) -> None:
+    for key in [k for k in session.info if k == _BATCH_KEY or k.startswith(_CACHE_PREFIX)]:
+        session.info.pop(key, None)
 
 
 def sections_for(user, now: datetime) -> list[DigestSection]:

@@ -280,16 +280,22 @@ def signal_out_of_view(now: datetime) -> list[Notification]:
 
 
 def still_allowed(note: Notification) -> bool:
-    """At delivery: consent may have been withdrawn, or signals switched off, since the claim."""
+    """At delivery: consent may have been withdrawn, or signals switched off, since the claim.
+
+    One query (the morning after a big scan sends thousands of signals): the primary
+    referral's partner still takes signals, and its newest share decision, read from the
+    database, is still a yes.
+    """
     _kind, trajectory_id = subject_of(note.subject_key)
     if trajectory_id is None:
         return False
-    trajectory = db.session.get(Trajectory, trajectory_id)
-    if trajectory is None or not _signals_allowed(trajectory.referral):
-        return False
-    # Read from the database, not the loaded consents: the withdrawal may be that recent.
     return bool(db.session.scalar(
-        sa.select(newest_share_decision(trajectory.referral.id))))
+        sa.select(newest_share_decision(Referral.id))
+        .select_from(Referral)
+        .join(Partner, Partner.id == Referral.partner_id)
+        .where(Referral.trajectory_id == trajectory_id, Referral.is_primary,
+               Partner.signals_enabled.is_(True), Partner.active.is_(True),
+               Partner.kind != "zelfmelder")))
 
 
 def referrals_page(query: sa.Select, page: int, per_page: int):
