@@ -23,10 +23,10 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
-from faker import Faker
 from flask import Flask
 
 from app.admin.models import Location
@@ -54,6 +54,9 @@ from app.referrals.service import (
     register_referral,
 )
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 SEED = 2026
 DEMO_DOMAIN = "houvast.demo"
 # The demo sign-ins, in the order they are printed: `<key>@houvast.demo`.
@@ -67,7 +70,7 @@ TWO_FACTOR_OFF_LINE = ("Inloggen met code (tweestapsverificatie) staat uit voor 
 class SeedContext:
     now: datetime
     rng: random.Random
-    fake: Faker
+    fake: "Faker"
     password: str
     locations: dict[str, Location] = field(default_factory=dict)
     partners: list[Partner] = field(default_factory=list)
@@ -126,6 +129,10 @@ def database_has_data() -> bool:
 
 def run_seed(now: datetime, password: str) -> SeedContext:
     """Run every step in one transaction; the caller commits."""
+    # Imported here, not at the top: the CLI registers this module in every process, and
+    # Faker's data would stay in every web worker (issue 14: worker memory).
+    from faker import Faker
+
     fake = Faker("nl_NL")
     fake.seed_instance(SEED)
     ctx = SeedContext(now=now, rng=random.Random(SEED), fake=fake, password=password)

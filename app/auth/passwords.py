@@ -7,8 +7,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 # ASVS 2.1.1/2.1.2: at least 12 characters, long ones allowed (passphrases).
 MIN_LENGTH = 12
@@ -92,11 +90,17 @@ def _is_common(password: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    # Imported here, not at the top: zxcvbn's word lists take ~12 MB in every web worker,
+    # and only the pages that set a password need them (issue 14: worker memory).
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def strength(password: str, *, email: str | None = None, name: str | None = None) -> int:
     """zxcvbn's score 0-4, knowing the user's e-mail and name and this app's words."""
+    from zxcvbn import zxcvbn  # lazily, see _common_passwords
+
     inputs = [*_personal_words(email, name), *_LOCAL_WORDS]
     return zxcvbn(password[:_SCORED_LENGTH], user_inputs=inputs)["score"]
 

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from flask import current_app
 
 from app.core.db import utcnow
@@ -78,6 +77,9 @@ class ClosedDays:
 
 @lru_cache(maxsize=256)
 def _closed_holidays(year: int, keys: frozenset[str], liberation_day: str) -> frozenset[date]:
+    # Imported here: the holidays package is only needed once per year asked (cached above).
+    import holidays
+
     by_name = {name: key for key, (_dutch, name) in PUBLIC_HOLIDAYS.items() if name}
     calendar = holidays.country_holidays("NL", years=year, language="en_US")
     closed = {day for day, name in calendar.items() if by_name.get(name) in keys}

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from fpdf import FPDF
 
 from app.core.phone import display_phone
 from app.messaging.texts import place_text, say_moment
@@ -45,6 +44,10 @@ def _static(*parts: str) -> Path:
 
 def cards_pdf(cards: list[Card]) -> bytes:
     """One A5 page per card, in large type (A2: one thing per line, short lines)."""
+    # Imported here, not at the top: fpdf2 adds ~19 MB to every web worker and only this
+    # download needs it (issue 14: worker memory).
+    from fpdf import FPDF
+
     # A5 in mm, as a tuple: fpdf2 2.8 warns about its "A5" name (its size was once wrong).
     pdf = FPDF(orientation="portrait", unit="mm", format=(148, 210))
     pdf.set_auto_page_break(auto=True, margin=12)

@@ -11,9 +11,9 @@ is only known from HOUVAST_BASE_URL.
 
 import logging
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import requests
 from flask import Request, current_app
 from twilio.request_validator import RequestValidator
 
@@ -27,6 +27,9 @@ from app.messaging.gateway import (
     StatusUpdate,
     register_backend,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ def _address(value: str | None) -> tuple[str, str | None]:
     return channel, normalise_phone(value)
 
 
-def _error_of(response: requests.Response) -> GatewayError:
+def _error_of(response: "requests.Response") -> GatewayError:
     try:
         payload = response.json()
     except ValueError:
@@ -130,6 +133,10 @@ class TwilioGateway:
         url = f"{self.api_base}/2010-04-01/Accounts/{quote(self.account_sid)}/Messages.json"
         form = {"To": to, "From": sender, "Body": message.body,
                 "StatusCallback": external_url("messaging.twilio_status")}
+        # Imported here, not at the top: requests adds ~5 MB to every web worker and only
+        # sending through Twilio needs it (issue 14: worker memory).
+        import requests
+
         try:
             response = requests.post(url, data=form, auth=(self.account_sid, self.auth_token),
                                      timeout=self.timeout, allow_redirects=False)

@@ -22,8 +22,6 @@ from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from app.admin.models import Location
 from app.auth.models import User
@@ -469,6 +467,10 @@ def _is_number(text: str) -> bool:
 
 
 def to_xlsx(rows: list[list], title: str) -> bytes:
+    # Imported here, not at the top: openpyxl adds ~5 MB to every web worker and only the
+    # xlsx downloads need it (issue 14: worker memory).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active

@@ -15,7 +15,8 @@ mix is requested MEMORY_REQUESTS times with signed-in cookies, and the worker's 
 memory (VmRSS) is read before and after (the server runs on the real clock).
 
 BENCH_PAGES_RUNS (default 30) and BENCH_MEMORY_REQUESTS (default 10,000; 0 skips it) change
-the counts.
+the counts. Only the memory part, on an existing migrated copy of the regional data set:
+`BENCH_PAGES_DATABASE_URL=postgresql+psycopg://... python -m tests.bench.bench_pages`.
 """
 
 import http.cookiejar
@@ -271,6 +272,16 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def _private_mb(pid: int) -> float:
+    """The worker's own memory (USS): pages no other process shares, so not the parts of the
+    interpreter and libraries it shares with the gunicorn master."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total / 1024
+
+
 def _worker_pid(master: int) -> int | None:
     children = Path(f"/proc/{master}/task/{master}/children")
     pids = children.read_text().split() if children.exists() else []
@@ -322,6 +333,7 @@ def _memory(url: str, page_list: list[Page]) -> list[str]:
                 time.sleep(0.5)
         worker = _worker_pid(server.pid)
         booted = _rss_mb(worker)
+        booted_private = _private_mb(worker)
         openers = {user: _opener(base, None if user == API else user)
                    for user in {page.user for page in page_list}}
         mix = [page for page in page_list if not page.error]
@@ -336,6 +348,7 @@ def _memory(url: str, page_list: list[Page]) -> list[str]:
         for page in mix:  # one round: every page has been rendered once
             request(page)
         warm = _rss_mb(worker)
+        warm_private = _private_mb(worker)
         started = time.perf_counter()
         peak = warm
         for n in range(MEMORY_REQUESTS):
@@ -343,6 +356,7 @@ def _memory(url: str, page_list: list[Page]) -> list[str]:
             if n % 100 == 0:
                 peak = max(peak, _rss_mb(worker))
         after = _rss_mb(worker)
+        after_private = _private_mb(worker)
         peak = max(peak, after)
         same = _worker_pid(server.pid) == worker
         elapsed = time.perf_counter() - started
@@ -354,7 +368,8 @@ def _memory(url: str, page_list: list[Page]) -> list[str]:
             f"{warm:.0f} MB after one round of {len(mix)} pages, {after:.0f} MB after "
             f"{MEMORY_REQUESTS:,} more requests over the page mix (peak {peak:.0f} MB, "
             f"{elapsed:.0f} s{'' if same else ', WORKER RESTARTED'}) — "
-            f"{'PASS' if ok else 'FAIL'} (<= {MEMORY_TARGET_MB} MB)"]
+            f"{'PASS' if ok else 'FAIL'} (<= {MEMORY_TARGET_MB} MB); private (USS) "
+            f"{booted_private:.0f} / {warm_private:.0f} / {after_private:.0f} MB"]
 
 
 def run(app) -> list[str]:
@@ -382,3 +397,11 @@ def run(app) -> list[str]:
         url = db.engine.url.render_as_string(hide_password=False)
         lines += _memory(url, page_list)
     return lines
+
+
+if __name__ == "__main__":
+    # Only the memory part, against an existing migrated database (see the docstring).
+    _url = os.environ["BENCH_PAGES_DATABASE_URL"]
+    with wsgi_app().app_context():
+        _page_list = pages(_ids())
+    print("\n".join(_memory(_url, _page_list)))
