@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask_migrate import upgrade
 
 from app.admin.models import Location
 from app.auth.models import ROLES, Role
@@ -97,10 +98,7 @@ def register(app: Flask) -> None:
             restore(file)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
-        # A backup of an older version gets this version's tables. (Imported here: Alembic
-        # stays out of the web workers, see app/extensions.py.)
-        from flask_migrate import upgrade
-
+        # A backup of an older version gets this version's tables.
         upgrade()
         click.echo(f"Backup teruggezet: {file}")
 
