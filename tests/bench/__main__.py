@@ -15,7 +15,6 @@ import importlib
 import os
 import pkgutil
 import sys
-import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,16 +36,11 @@ def _ensure_database(url: str) -> None:
 def _fresh_app(url: str):
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.extensions import db
-    from config import TestConfig
 
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config["SQLALCHEMY_DATABASE_URI"] = url
-    # Filling a million rows is one long statement: no per-statement limit while filling.
-    config["DB_STATEMENT_TIMEOUT"] = 0
-    os.environ.setdefault("HOUVAST_INSTANCE_PATH", tempfile.mkdtemp())
-    app = create_app(config)
+    from .regional import bench_app
+
+    app = bench_app(url)
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -59,18 +53,12 @@ def _regional_app(url: str, template: str):
     """An app on a fresh copy of the regional template, migrated to head."""
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.extensions import db
-    from config import TestConfig
 
     from . import regional
 
     regional.copy_template(url, template=template)
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config["SQLALCHEMY_DATABASE_URI"] = url
-    config["DB_STATEMENT_TIMEOUT"] = 0
-    os.environ.setdefault("HOUVAST_INSTANCE_PATH", tempfile.mkdtemp())
-    app = create_app(config)
+    app = regional.bench_app(url)
     with app.app_context():
         upgrade()
         # What a migration changed is analysed again, as after any deploy.

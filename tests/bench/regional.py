@@ -1108,10 +1108,9 @@ def _server(url: str | None = None):
     return sa.create_engine(target, isolation_level="AUTOCOMMIT")
 
 
-def _migrated_app(url: str):
-    """An app on `url` with the schema migrated to head (the database exists and is empty)."""
-    from flask_migrate import upgrade
-
+def bench_app(url: str):
+    """An app on `url` as every benchmark uses it: the test configuration, and no
+    per-statement limit (filling a million rows is one long statement)."""
     from app import create_app
     from config import TestConfig
 
@@ -1119,7 +1118,14 @@ def _migrated_app(url: str):
     config["SQLALCHEMY_DATABASE_URI"] = url
     config["DB_STATEMENT_TIMEOUT"] = 0
     os.environ.setdefault("HOUVAST_INSTANCE_PATH", tempfile.mkdtemp())
-    app = create_app(config)
+    return create_app(config)
+
+
+def _migrated_app(url: str):
+    """An app on `url` with the schema migrated to head (the database exists and is empty)."""
+    from flask_migrate import upgrade
+
+    app = bench_app(url)
     with app.app_context():
         upgrade()
     return app
