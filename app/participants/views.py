@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -132,7 +133,7 @@ def index():
     filters = {k: v for k, v in filters.items() if v}
     html = render_template("participants/index.html", page=page, newest=newest, form=form,
                            filters=filters, handover=handover, letter=letter,
-                           letters=LETTERS, limit=limit,
+                           letters=LETTERS, limit=format_decimal(limit),
                            paging=dict(filters, vanaf=letter) if letter else filters)
     db.session.commit()
     return html
