@@ -23,11 +23,6 @@ from app.participants.models import Trajectory
 _PENDING = "newest_at_location_people"
 
 
-def _newest_ids() -> sa.Select:
-    return (sa.select(sa.func.max(Trajectory.id))
-            .group_by(Trajectory.participant_id, Trajectory.location_id))
-
-
 def _recompute(conn: Connection, participant_ids: set[int] | None) -> None:
     """Flag the newest trajectory per person and location; only rows that change are
     written, and their updated_at stays (nothing about the trajectory itself changed)."""
